@@ -1,0 +1,138 @@
+"""Auth function: /auth/* (register, login, password, email codes, captcha,
+permissions, menus) and /site/* (login pages and branding)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Request
+
+from fxcrm import clock
+from fxcrm.api.app import create_app, lambda_handler
+from fxcrm.api.errors import error_responses
+from fxcrm.api.security import CurrentPrincipal, client_ip, optional_principal, require_staff
+from fxcrm.auth import accounts, permissions
+from fxcrm.auth.accounts import Principal
+from fxcrm.auth.schemas import (
+    CaptchaVerifyRequest, CaptchaVerifyResponse, ChangePasswordRequest, EmptyResponse, LoginRequest,
+    MenuListResponse, PermissionsResponse, RegisterRequest, SendEmailCodeRequest, SendEmailCodeResponse,
+    SessionResponse,
+)
+from fxcrm.errors import Forbidden, InvalidInput
+from fxcrm.platform.captcha import CaptchaAnswer, verifier_from_settings
+from fxcrm.settings import get_settings
+from fxcrm.site import config as site
+from fxcrm.site.config import Branding, LoginPages
+
+auth = APIRouter(prefix="/auth", tags=["auth"])
+site_router = APIRouter(prefix="/site", tags=["site"])
+
+
+def _check_login_captcha(request: Request, token: str | None, randstr: str | None, action: str | None) -> None:
+    settings = get_settings()
+    if not settings.captcha_required:
+        return
+    if not token:
+        raise InvalidInput("solve the captcha and send its ticket", "Captcha-Token", "captcha_required")
+    if not randstr:
+        raise InvalidInput("send the captcha's random string", "Captcha-Randstr", "captcha_required")
+    if action not in (None, "", "login"):
+        raise InvalidInput("the captcha was solved for another action", "Captcha-Action", "captcha_action")
+    answer = CaptchaAnswer(settings.captcha_app_id, token, randstr, client_ip(request))
+    if not verifier_from_settings(settings).verify(answer):
+        raise Forbidden("the captcha was not solved", "Captcha-Token", "captcha_failed")
+
+
+@auth.post("/login", response_model=SessionResponse, responses=error_responses(401, 403, 429, 503))
+def login(
+    body: LoginRequest,
+    request: Request,
+    captcha_token: Annotated[str | None, Header(alias="Captcha-Token", max_length=4096)] = None,
+    captcha_action: Annotated[str | None, Header(alias="Captcha-Action", max_length=64)] = None,
+    captcha_randstr: Annotated[str | None, Header(alias="Captcha-Randstr", max_length=128)] = None,
+) -> Any:
+    """One login for clients, IBs and staff; `user_info.user_type` says which."""
+    _check_login_captcha(request, captcha_token, captcha_randstr, captcha_action)
+    session = accounts.login(get_settings(), body.email, body.password, clock.now())
+    return {"token": session.token, "user_info": session.user_info}
+
+
+@auth.post("/register", response_model=SessionResponse, status_code=201, responses=error_responses(409, 429))
+def register(body: RegisterRequest) -> Any:
+    """Register a client; `invite_code` attributes the client to that IB."""
+    session = accounts.register_client(get_settings(), body.email, body.email_code, body.password,
+                                       body.invite_code, clock.now())
+    return {"token": session.token, "user_info": session.user_info}
+
+
+@auth.post("/password", response_model=EmptyResponse, responses=error_responses(401, 409))
+def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal) -> Any:
+    """Change the caller's password; every token issued before stops working."""
+    accounts.change_password(get_settings(), principal, body.old_password, body.new_password, body.email_code,
+                             clock.now())
+    return {}
+
+
+@auth.post("/email-codes", response_model=SendEmailCodeResponse, responses=error_responses(401, 403, 409, 429))
+def send_email_code(
+    body: SendEmailCodeRequest,
+    request: Request,
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Any:
+    """Email a 6-digit code. Scene `register` is for new addresses; the other
+    scenes need the caller's token and go to the caller's own address."""
+    sent = accounts.request_email_code(get_settings(), body.email, body.scene, principal, client_ip(request),
+                                       clock.now())
+    return {"can_resend_at": sent.can_resend_at, "expired_at": sent.expired_at}
+
+
+@auth.post("/captcha/verify", response_model=CaptchaVerifyResponse, responses=error_responses(503))
+def verify_captcha(body: CaptchaVerifyRequest) -> Any:
+    """Check a captcha ticket with the configured provider (Tencent or local)."""
+    answer = CaptchaAnswer(body.app_id, body.ticket, body.rand_str, body.user_ip)
+    return {"is_valid": verifier_from_settings(get_settings()).verify(answer)}
+
+
+@auth.get("/permissions", response_model=PermissionsResponse, responses=error_responses(401))
+def my_permissions(principal: CurrentPrincipal) -> Any:
+    """The caller's actions and menus in its own portal."""
+    return permissions.permissions(principal, permissions.home_portal(principal))
+
+
+@auth.get("/permissions/{portal}", response_model=PermissionsResponse, responses=error_responses(401, 403))
+def portal_permissions(
+    principal: CurrentPrincipal,
+    portal: Annotated[str, Path(pattern="^(client|ib|admin)$")],
+) -> Any:
+    """The caller's actions and menus in another portal (an IB in the client portal)."""
+    return permissions.permissions(principal, portal)
+
+
+@auth.get("/menus", response_model=MenuListResponse, responses=error_responses(401))
+def menus(principal: CurrentPrincipal) -> Any:
+    """The menu tree the caller may see in its own portal."""
+    return {"list": permissions.menu_tree(principal, permissions.home_portal(principal))}
+
+
+@site_router.get("/login-page", response_model=LoginPages)
+def login_page() -> Any:
+    """Login-page layout, background and copy of the three portals (no token)."""
+    return site.get_login_pages()
+
+
+@site_router.put("/login-page", response_model=LoginPages, responses=error_responses(401, 403))
+def save_login_page(body: LoginPages, staff: Annotated[Principal, Depends(require_staff("site.update"))]) -> Any:
+    return site.save_login_pages(body, staff.user_id, clock.now())
+
+
+@site_router.get("/branding", response_model=Branding)
+def branding() -> Any:
+    """The broker's name, logos, contact and time zone (no token)."""
+    return site.get_branding(get_settings().broker_timezone)
+
+
+@site_router.put("/branding", response_model=Branding, responses=error_responses(401, 403))
+def save_branding(body: Branding, staff: Annotated[Principal, Depends(require_staff("site.update"))]) -> Any:
+    return site.save_branding(body, staff.user_id, clock.now())
+
+
+app = create_app("fxcrm auth", [auth, site_router], "Login, registration, email codes, captcha, permissions, site")
+handler = lambda_handler(app, "auth")

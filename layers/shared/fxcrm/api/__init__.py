@@ -1,0 +1,1 @@
+"""The web layer shared by every FastAPI function: app factory, errors, auth."""

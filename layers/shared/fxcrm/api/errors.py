@@ -1,0 +1,92 @@
+"""One JSON error shape for every function: {code, message, field}.
+
+Domain errors map to statuses here; anything unexpected is logged with its
+stack and answered as a bare 500 that says nothing of the internals.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fxcrm import errors
+from fxcrm.observability import logger
+
+STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
+    errors.InvalidInput: 422,
+    errors.NotAuthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.TooManyRequests: 429,
+    errors.ProviderUnavailable: 503,
+}
+
+_HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
+               415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests"}
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def _describe(status: int) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": {
+        400: "Bad request", 401: "Missing, invalid, expired or revoked token, or wrong credentials",
+        403: "Authenticated but not allowed", 404: "Not found", 409: "Conflicts with the current state",
+        422: "A field is invalid; `field` names it", 429: "Rate limited; see Retry-After",
+        503: "An upstream provider is unavailable", 500: "Internal error",
+    }[status]}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses a route can answer."""
+    return {status: _describe(status) for status in sorted({400, 422, 500, *statuses})}
+
+
+def body(code: str, message: str, field: str | None = None, field_errors: list[FieldError] | None = None) -> dict[str, Any]:
+    return ErrorBody(code=code, message=message, field=field, errors=field_errors).model_dump(exclude_none=True)
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(location[-1] if location else "body")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.DomainError)
+    async def domain_error(_: Request, error: errors.DomainError) -> JSONResponse:
+        status = next((s for kind, s in STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, errors.TooManyRequests) else None
+        return JSONResponse(body(error.code, error.message, error.field), status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+        found = [FieldError(field=_field_name(tuple(e.get("loc", ()))), message=str(e.get("msg", "invalid")))
+                 for e in error.errors()]
+        first = found[0] if found else FieldError(field="body", message="invalid request")
+        return JSONResponse(body("validation_error", f"{first.field}: {first.message}", first.field, found),
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(error.status_code, "error")
+        return JSONResponse(body(code, str(error.detail)), status_code=error.status_code,
+                            headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception) -> JSONResponse:
+        logger.exception("unhandled error")
+        return JSONResponse(body("internal_error", "something went wrong; it has been logged"), status_code=500)

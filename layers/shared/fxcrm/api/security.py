@@ -1,0 +1,56 @@
+"""Bearer-token authentication and per-action authorisation for routes."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from fxcrm.auth import accounts, permissions
+from fxcrm.auth.accounts import Principal
+from fxcrm.errors import Forbidden, NotAuthenticated
+from fxcrm.settings import get_settings
+
+_bearer = HTTPBearer(auto_error=False, description="The `token` from login or register")
+
+
+def current_principal(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise NotAuthenticated("send the token as 'Authorization: Bearer <token>'", "Authorization")
+    return accounts.authenticate(get_settings(), credentials.credentials)
+
+
+def optional_principal(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    return current_principal(credentials) if credentials is not None else None
+
+
+def require_action(action: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets the call through only if the caller's role allows `action`."""
+
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        permissions.require(principal, action)
+        return principal
+
+    return check
+
+
+def require_staff(action: str) -> Callable[[Principal], Principal]:
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.is_staff:
+            raise Forbidden("this is for staff only", code="staff_only")
+        permissions.require(principal, action)
+        return principal
+
+    return check
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address as API Gateway saw it (requestContext.http.sourceIp)."""
+    return request.client.host if request.client else "unknown"
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -1,0 +1,1 @@
+"""Identity: users, passwords, tokens, email codes, captcha and permissions."""

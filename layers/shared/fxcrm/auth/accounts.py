@@ -1,0 +1,155 @@
+"""Register, log in, change password, and authenticate a bearer token."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from fxcrm import ids
+from fxcrm.auth import passwords, tokens
+from fxcrm.auth.email_codes import Scene, SentCode, check_code, send_code
+from fxcrm.dal import users as users_dal
+from fxcrm.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
+from fxcrm.observability import logger, metrics
+from fxcrm.settings import Settings
+
+CLIENT = "client"
+IB = "ib"
+STAFF = "staff"
+STAFF_ROLES = ("admin", "finance", "compliance", "support")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as established from a verified token and the stored user."""
+
+    user_id: int
+    user_type: str
+    role: str
+    email: str
+
+    @property
+    def is_staff(self) -> bool:
+        return self.user_type == STAFF
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    user_info: dict[str, Any]
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _session(settings: Settings, user: dict[str, Any], now: int) -> Session:
+    token = tokens.issue(settings, int(user["id"]), user["user_type"], user["role"], int(user["token_version"]), now)
+    info = users_dal.public_fields(user)
+    info["full_name"] = " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
+    return Session(token, info)
+
+
+def new_user(email: str, password: str, user_type: str, role: str, now: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": ids.new_id(),
+        "email": normalise_email(email),
+        "password_hash": passwords.hash_password(password),
+        "user_type": user_type,
+        "role": role,
+        "status": "active",
+        "token_version": 1,
+        "failed_logins": 0,
+        "created_at": now,
+        "first_name": extra.pop("first_name", ""),
+        "last_name": extra.pop("last_name", ""),
+        **extra,
+    }
+
+
+def register_client(settings: Settings, email: str, email_code: str, password: str, invite_code: str | None,
+                    now: int) -> Session:
+    email = normalise_email(email)
+    passwords.check_rule(password)
+    ib_id = None
+    if invite_code:
+        ib_id = users_dal.find_ib_by_referral_code(invite_code.strip())
+        if ib_id is None:
+            raise InvalidInput("no introducing broker has this invite code", "invite_code", "invite_code_unknown")
+    if users_dal.find_user_id_by_email(email) is not None:
+        raise Conflict("this email is already registered", "email", "email_taken")
+    check_code(settings, email, Scene.register, email_code, now)
+    user = new_user(email, password, CLIENT, CLIENT, now, invite_code=invite_code or None, ib_id=ib_id)
+    try:
+        users_dal.create_user(user)
+    except users_dal.EmailTaken as error:
+        raise Conflict("this email is already registered", "email", "email_taken") from error
+    metrics.add_metric(name="ClientRegistered", unit="Count", value=1)
+    logger.info("client registered", extra={"user_id": user["id"], "ib_id": ib_id})
+    return _session(settings, user, now)
+
+
+def login(settings: Settings, email: str, password: str, now: int) -> Session:
+    user_id = users_dal.find_user_id_by_email(normalise_email(email))
+    user = users_dal.get_user(user_id) if user_id is not None else None
+    if user is not None and int(user.get("locked_until", 0)) > now:
+        raise TooManyRequests("too many failed logins; try again later", int(user["locked_until"]) - now,
+                              code="account_locked")
+    if user is None or not passwords.verify_password(user["password_hash"], password):
+        if user is not None:
+            users_dal.record_failed_login(int(user["id"]), now, settings.max_failed_logins,
+                                          settings.login_lockout_seconds)
+        metrics.add_metric(name="LoginFailed", unit="Count", value=1)
+        raise NotAuthenticated("the email or password is wrong", "password", "login_failed")
+    if user.get("status") != "active":
+        raise NotAuthenticated("this account is disabled; contact support", "email", "account_disabled")
+    if int(user.get("failed_logins", 0)):
+        users_dal.clear_failed_logins(int(user["id"]))
+    if passwords.needs_rehash(user["password_hash"]):
+        users_dal.set_password_hash(int(user["id"]), passwords.hash_password(password))
+    metrics.add_metric(name="LoginSucceeded", unit="Count", value=1)
+    return _session(settings, user, now)
+
+
+def change_password(settings: Settings, principal: Principal, old_password: str, new_password: str,
+                    email_code: str | None, now: int) -> None:
+    user = users_dal.get_user(principal.user_id)
+    if user is None:
+        raise NotAuthenticated("the token is invalid or has expired", "Authorization")
+    if not passwords.verify_password(user["password_hash"], old_password):
+        raise InvalidInput("the old password is wrong", "old_password", "old_password_wrong")
+    passwords.check_rule(new_password, "new_password")
+    if new_password == old_password:
+        raise InvalidInput("the new password must differ from the old one", "new_password")
+    if settings.password_change_requires_email_code:
+        if not email_code:
+            raise InvalidInput("an email code is required", "email_code", "email_code_required")
+        check_code(settings, principal.email, Scene.password_change, email_code, now)
+    try:
+        users_dal.set_password(principal.user_id, passwords.hash_password(new_password), int(user["token_version"]))
+    except users_dal.ConcurrentChange as error:
+        raise Conflict("the password was changed meanwhile; log in again", "old_password") from error
+    logger.info("password changed", extra={"user_id": principal.user_id})
+
+
+def authenticate(settings: Settings, token: str) -> Principal:
+    claims = tokens.verify(settings, token)
+    user = users_dal.get_user(claims.user_id)
+    if user is None or int(user["token_version"]) != claims.token_version:
+        raise NotAuthenticated("the token has been revoked; log in again", "Authorization", "token_revoked")
+    if user.get("status") != "active":
+        raise NotAuthenticated("this account is disabled; contact support", "Authorization", "account_disabled")
+    return Principal(int(user["id"]), user["user_type"], user["role"], user["email"])
+
+
+def request_email_code(settings: Settings, email: str, scene: Scene, caller: Principal | None, source_ip: str,
+                       now: int) -> SentCode:
+    """Scene `register` is for addresses not registered yet; the other scenes
+    confirm an action of a logged-in user and go to that user's own address."""
+    email = normalise_email(email)
+    if scene is Scene.register:
+        if users_dal.find_user_id_by_email(email) is not None:
+            raise Conflict("this email is already registered", "email", "email_taken")
+    elif caller is None:
+        raise NotAuthenticated("log in to receive a code for this scene", "Authorization")
+    elif caller.email != email:
+        raise Forbidden("codes for this scene go to your own email only", "email", "email_not_yours")
+    return send_code(settings, email, scene, source_ip, now)

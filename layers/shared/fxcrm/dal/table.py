@@ -1,0 +1,94 @@
+"""A small typed wrapper over the low-level DynamoDB client for the domain table."""
+
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from fxcrm.platform import aws
+from fxcrm.settings import get_settings
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+Item = dict[str, Any]
+
+
+def to_ddb(item: Item) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def from_ddb(raw: dict[str, Any]) -> Item:
+    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+
+
+def values(mapping: Item) -> dict[str, Any]:
+    """Expression attribute values, serialised."""
+    return {k: _serializer.serialize(v) for k, v in mapping.items()}
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code")
+    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+class Table:
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or get_settings().table_name
+
+    @property
+    def client(self) -> Any:
+        return aws.client("dynamodb")
+
+    def get(self, pk: str, sk: str, consistent: bool = True) -> Item | None:
+        response = self.client.get_item(
+            TableName=self.name, Key=values({"pk": pk, "sk": sk}), ConsistentRead=consistent
+        )
+        raw = response.get("Item")
+        return from_ddb(raw) if raw else None
+
+    def put(self, item: Item, condition: str | None = None, names: dict[str, str] | None = None,
+            expression_values: Item | None = None) -> None:
+        kwargs: dict[str, Any] = {"TableName": self.name, "Item": to_ddb(item)}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if expression_values:
+            kwargs["ExpressionAttributeValues"] = values(expression_values)
+        self.client.put_item(**kwargs)
+
+    def update(self, pk: str, sk: str, expression: str, expression_values: Item | None = None,
+               condition: str | None = None, names: dict[str, str] | None = None) -> Item:
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": values({"pk": pk, "sk": sk}),
+            "UpdateExpression": expression,
+            "ReturnValues": "ALL_NEW",
+        }
+        if expression_values:
+            kwargs["ExpressionAttributeValues"] = values(expression_values)
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        return from_ddb(self.client.update_item(**kwargs)["Attributes"])
+
+    def delete(self, pk: str, sk: str, condition: str | None = None,
+               expression_values: Item | None = None) -> None:
+        kwargs: dict[str, Any] = {"TableName": self.name, "Key": values({"pk": pk, "sk": sk})}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if expression_values:
+            kwargs["ExpressionAttributeValues"] = values(expression_values)
+        self.client.delete_item(**kwargs)
+
+    def transact_put_new(self, *items: Item) -> None:
+        """Put several items at once, each only if its key is not taken yet."""
+        self.client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": self.name, "Item": to_ddb(item),
+                         "ConditionExpression": "attribute_not_exists(pk)"}}
+                for item in items
+            ]
+        )

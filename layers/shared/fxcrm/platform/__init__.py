@@ -1,0 +1,2 @@
+"""Adapters to AWS services and external providers. Only this package and
+`fxcrm.dal` import boto3."""

@@ -1,0 +1,51 @@
+"""Typed settings, read from the environment once per cold start.
+
+Domain code receives values from here; it never reads `os.environ` itself.
+"""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    table_name: str = "fxcrm-domain"
+    idempotency_table_name: str = "fxcrm-idempotency"
+    bucket_name: str = "fxcrm-files"
+
+    # Tokens: HS256 with a key from Secrets Manager, pinned on verify.
+    jwt_secret_name: str = "fxcrm/jwt"
+    jwt_issuer: str = "fxcrm"
+    jwt_audience: str = "fxcrm-portal"
+    token_ttl_seconds: int = 3600
+    secret_cache_seconds: int = 300
+
+    ses_sender: str = "no-reply@broker.example.com"
+
+    # Captcha: "local" verifies HMAC tickets from the local cloud's widget;
+    # "tencent" calls Tencent Cloud's DescribeCaptchaResult.
+    captcha_provider: Literal["local", "tencent"] = "local"
+    captcha_required: bool = True
+    captcha_app_id: int = 0
+    captcha_secret_name: str = "fxcrm/captcha"
+
+    # Brute-force protection.
+    max_failed_logins: int = 5
+    login_lockout_seconds: int = 300
+
+    # Email codes.
+    email_code_ttl_seconds: int = 600
+    email_code_resend_seconds: int = 60
+    email_code_max_attempts: int = 5
+    email_codes_per_address_per_hour: int = 20
+    password_change_requires_email_code: bool = False
+
+    broker_timezone: str = "UTC"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

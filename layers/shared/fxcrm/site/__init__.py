@@ -1,0 +1,1 @@
+"""Broker-wide site settings: branding and the three portals' login pages."""

@@ -1,0 +1,72 @@
+"""Branding and login-page settings: defaults until staff save their own."""
+
+from typing import Any
+
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, Field, field_validator
+
+from fxcrm.dal import settings_items
+
+
+class I18nText(BaseModel):
+    en: str = Field(default="", max_length=500)
+    zh_CN: str = Field(default="", alias="zh-CN", max_length=500)
+    zh_TW: str = Field(default="", alias="zh-TW", max_length=500)
+
+    model_config = {"populate_by_name": True}
+
+
+class Branding(BaseModel):
+    broker_name_i18n: I18nText = I18nText(en="fxcrm Demo Broker", **{"zh-CN": "fxcrm 演示经纪商", "zh-TW": "fxcrm 演示經紀商"})
+    company_logo_url: str = Field(default="", max_length=2000)
+    email: str = Field(default="support@broker.example.com", max_length=320)
+    login_page_logo_url: str = Field(default="", max_length=2000)
+    support_phone: str = Field(default="", max_length=50)
+    timezone: str = Field(default="UTC", max_length=64)
+    watermark_logo_url: str = Field(default="", max_length=2000)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError("must be an IANA time zone such as Asia/Shanghai")
+        return value
+
+
+class LoginPages(BaseModel):
+    admin_login_bg_image_url: str = Field(default="", max_length=2000)
+    admin_login_copy_i18n: I18nText = I18nText(en="Back office")
+    admin_login_layout: str = Field(default="center", max_length=32)
+    client_login_bg_image_url: str = Field(default="", max_length=2000)
+    client_login_copy_i18n: I18nText = I18nText(en="Trade the world's markets")
+    client_login_layout: str = Field(default="left", max_length=32)
+    ib_login_bg_image_url: str = Field(default="", max_length=2000)
+    ib_login_copy_i18n: I18nText = I18nText(en="Grow with our partner programme")
+    ib_login_layout: str = Field(default="left", max_length=32)
+
+
+def _dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(by_alias=True)
+
+
+def get_branding(default_timezone: str) -> dict[str, Any]:
+    stored = settings_items.get_setting("branding")
+    return _dump(Branding.model_validate(stored) if stored else Branding(timezone=default_timezone))
+
+
+def save_branding(branding: Branding, staff_id: int, now: int) -> dict[str, Any]:
+    value = _dump(branding)
+    settings_items.put_setting("branding", value, staff_id, now)
+    return value
+
+
+def get_login_pages() -> dict[str, Any]:
+    stored = settings_items.get_setting("login_pages")
+    return _dump(LoginPages.model_validate(stored) if stored else LoginPages())
+
+
+def save_login_pages(pages: LoginPages, staff_id: int, now: int) -> dict[str, Any]:
+    value = _dump(pages)
+    settings_items.put_setting("login_pages", value, staff_id, now)
+    return value

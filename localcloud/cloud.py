@@ -1,0 +1,147 @@
+"""Start and stop the whole local cloud in this process."""
+
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from localcloud.functions import Dispatcher, load_function, mount_layers
+from localcloud.gateway import Gateway, Route, json_endpoint, merged_openapi
+from localcloud.provision import ACCOUNT_ID, REGION, Stack, provision
+from localcloud.template import http_routes
+
+SWAGGER_HTML = """<!doctype html><html><head><title>fxcrm API</title>
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="ui"></div><script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script></body></html>"""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LocalCloud:
+    port: int = 3000
+    moto_port: int = 0
+    host: str = "127.0.0.1"
+    seed: bool = True
+    stack: Stack | None = None
+    seeded: list[Any] = field(default_factory=list)
+    _moto: Any = None
+    _server: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def moto_url(self) -> str:
+        return f"http://{self.host}:{self.moto_port}"
+
+    def start(self) -> "LocalCloud":
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        self.moto_port = self.moto_port or free_port(self.host)
+        self.port = self.port or free_port(self.host)
+        os.environ.update({
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": self.moto_url,
+            # moto's Step Functions interpreter calls back into this server.
+            "MOTO_PORT": str(self.moto_port),
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+        })
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log lines
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
+        self._moto.start()
+        default_user_config["lambda"] = {"use_docker": False}
+        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+
+        self.stack = provision(boto3.Session())
+        os.environ.update(self.stack.environment())
+        mount_layers()
+        self._reset_process_caches()
+
+        dispatcher = Dispatcher()
+        apps = []
+        for logical_id, physical in self.stack.functions.items():
+            properties = self.stack.resolver.template["Resources"][logical_id]["Properties"]
+            handler, module = load_function(logical_id, properties)
+            dispatcher.add(physical, handler)
+            app = getattr(module, "app", None)
+            if app is not None:
+                apps.append(app)
+        dispatcher.install_into_moto()
+
+        routes = [Route.make(method, path, self.stack.functions[fn]) for method, path, fn in
+                  http_routes(self.stack.resolver.template)]
+        openapi = merged_openapi(apps)
+        dev = {
+            "/openapi.json": json_endpoint(lambda _: openapi),
+            "/docs": lambda _: (200, "text/html", SWAGGER_HTML.encode()),
+            "/_dev/health": json_endpoint(lambda _: {"status": "ok"}),
+            "/_dev/mailbox": json_endpoint(_mailbox),
+            "/_dev/captcha": json_endpoint(_captcha_ticket),
+        }
+        if self.seed:
+            from localcloud.seed import seed_demo_data
+
+            self.seeded = seed_demo_data(int(time.time()))
+        self._server = Gateway(routes, dispatcher.handlers, dev).serve(self.host, self.port)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._moto is not None:
+            self._moto.stop()
+
+    @staticmethod
+    def _reset_process_caches() -> None:
+        from fxcrm.platform import aws, secrets
+        from fxcrm.settings import get_settings
+
+        get_settings.cache_clear()
+        aws.reset_clients()
+        secrets.clear_cache()
+
+
+def _mailbox(query: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Mail SES accepted, newest last; `?to=` filters by recipient."""
+    from moto.ses.models import ses_backends
+
+    wanted = (query.get("to") or [""])[0].lower()
+    messages = []
+    for message in ses_backends[ACCOUNT_ID][REGION].sent_messages:
+        recipients = [a.lower() for a in getattr(message, "destinations", {}).get("ToAddresses", [])]
+        if wanted and wanted not in recipients:
+            continue
+        messages.append({"id": message.id, "from": message.source, "to": recipients,
+                         "subject": getattr(message, "subject", ""), "body": getattr(message, "body", "")})
+    return messages
+
+
+def _captcha_ticket(query: dict[str, list[str]]) -> dict[str, Any]:
+    """The local captcha widget: solves for `randstr` and returns the ticket."""
+    from fxcrm.platform.captcha import local_ticket
+    from fxcrm.platform.secrets import get_secret_json
+    from fxcrm.settings import get_settings
+
+    randstr = (query.get("randstr") or [""])[0]
+    if not randstr:
+        raise ValueError("pass ?randstr=<any random string>")
+    settings = get_settings()
+    key = get_secret_json(settings.captcha_secret_name, settings.secret_cache_seconds)["local_key"]
+    return {"app_id": settings.captcha_app_id, "randstr": randstr,
+            "ticket": local_ticket(key, settings.captcha_app_id, randstr)}

@@ -1,0 +1,80 @@
+"""Load each function's handler as the template names it, and answer moto's
+Lambda invokes (from Step Functions or `lambda:Invoke`) with those handlers
+in this process."""
+
+import asyncio
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from localcloud.events import LocalContext
+from localcloud.template import ROOT
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+SHARED_LAYER = ROOT / "layers" / "shared"
+
+
+def mount_layers() -> None:
+    """Make the shared layer importable, as Lambda does by mounting /opt/python."""
+    if str(SHARED_LAYER) not in sys.path:
+        sys.path.insert(0, str(SHARED_LAYER))
+
+
+def load_function(logical_id: str, properties: dict[str, Any]) -> tuple[Handler, Any]:
+    """Import `CodeUri/<module>.py` under a unique module name (every function
+    has an `app.py`); return its handler and the module."""
+    mount_layers()
+    module_name, attribute = str(properties["Handler"]).rsplit(".", 1)
+    path = ROOT / str(properties["CodeUri"]) / f"{module_name.replace('.', '/')}.py"
+    spec = importlib.util.spec_from_file_location(f"fxcrm_function_{logical_id}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return getattr(module, attribute), module
+
+
+def invoke_handler(handler: Handler, event: Any, function_name: str) -> Any:
+    """Run one invocation as a Lambda runtime thread would: with its own event
+    loop (Mangum needs one; the gateway's and moto's threads have none)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return handler(event, LocalContext(function_name))
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+class Dispatcher:
+    """Maps physical function names to handlers and serves moto's invoke."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+
+    def add(self, physical_name: str, handler: Handler) -> None:
+        self.handlers[physical_name] = handler
+
+    def invoke(self, function_name: str, payload: Any) -> Any:
+        name = function_name.split(":function:")[-1].split(":")[0]
+        if name not in self.handlers:
+            raise KeyError(f"no local handler for Lambda function {function_name}")
+        return invoke_handler(self.handlers[name], payload, name)
+
+    def install_into_moto(self) -> None:
+        """Replace the body of moto's Docker-free Lambda backend's invoke."""
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        dispatcher = self
+
+        def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
+                   response_headers: Any) -> bytes:
+            payload = json.loads(body) if body else {}
+            return json.dumps(dispatcher.invoke(function_name, payload)).encode()
+
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]

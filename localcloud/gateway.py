@@ -1,0 +1,138 @@
+"""The local HTTP API: routes requests by the template's HttpApi events into
+payload-2.0 events for the named handler (Mangum runs as on AWS), plus the
+developer endpoints: /openapi.json, /docs, /_dev/mailbox, /_dev/captcha."""
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from localcloud.events import http_event, response_body
+from localcloud.functions import Handler, invoke_handler
+
+MAX_BODY = 10 * 1024 * 1024  # API Gateway HTTP APIs accept up to 10 MB
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str  # physical function name
+    pattern: re.Pattern[str]
+    specificity: tuple[int, int]
+
+    @classmethod
+    def make(cls, method: str, path: str, function: str) -> "Route":
+        regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(path))
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
+        params = path.count("{")
+        return cls(method, path, function, re.compile(f"^{regex}$"), (params, -len(path)))
+
+
+DevEndpoint = Callable[[dict[str, list[str]]], tuple[int, str, bytes]]
+
+
+class Gateway:
+    def __init__(self, routes: list[Route], handlers: dict[str, Handler], dev: dict[str, DevEndpoint]) -> None:
+        self.routes = sorted(routes, key=lambda r: r.specificity)
+        self.handlers = handlers
+        self.dev = dev
+
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+        """The route, its path parameters, and whether the path exists for another method."""
+        path_known = False
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if found:
+                path_known = True
+                if route.method in (method, "ANY"):
+                    return route, found.groupdict(), True
+        return None, {}, path_known
+
+    def call(self, method: str, target: str, headers: dict[str, str], body: bytes,
+             source_ip: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        split = urlsplit(target)
+        if split.path in self.dev and method == "GET":
+            status, content_type, payload = self.dev[split.path](parse_qs(split.query))
+            return status, [("Content-Type", content_type)], payload
+        route, params, path_known = self.match(method, split.path)
+        if route is None:
+            # API Gateway answers an unknown route with 404 {"message":"Not Found"}.
+            return 404, [("Content-Type", "application/json")], b'{"message":"Not Found"}'
+        event = http_event(method, split.path, f"{route.method} {route.path}", headers, split.query, body,
+                           source_ip, params or None)
+        try:
+            response = invoke_handler(self.handlers[route.function], event, route.function)
+        except Exception:  # a crashed handler is a 500 from API Gateway, nothing more
+            import traceback
+
+            traceback.print_exc()
+            return 500, [("Content-Type", "application/json")], b'{"message":"Internal Server Error"}'
+        out_headers = list((response.get("headers") or {}).items())
+        out_headers += [("Set-Cookie", c) for c in response.get("cookies") or []]
+        return int(response.get("statusCode", 200)), out_headers, response_body(response)
+
+    def serve(self, host: str, port: int) -> ThreadingHTTPServer:
+        gateway = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY:
+                    self._reply(413, [("Content-Type", "application/json")], b'{"message":"Request Entity Too Large"}')
+                    return
+                body = self.rfile.read(length) if length else b""
+                status, headers, payload = gateway.call(self.command, self.path, dict(self.headers.items()), body,
+                                                        self.client_address[0])
+                self._reply(status, headers, payload)
+
+            def _reply(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
+                self.send_response(status)
+                for key, value in headers:
+                    if key.lower() not in ("content-length", "connection"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+                pass
+
+        server = ThreadingHTTPServer((host, port), RequestHandler)
+        server.daemon_threads = True
+        return server
+
+
+def merged_openapi(apps: list[Any]) -> dict[str, Any]:
+    """One OpenAPI document from every function's FastAPI app."""
+    merged: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "fxcrm API", "version": "0.1.0",
+                 "description": "The combined API of every fxcrm function, as served by the local cloud."},
+        "paths": {},
+        "components": {"schemas": {}, "securitySchemes": {}},
+    }
+    for app in apps:
+        document = app.openapi()
+        for path, operations in document.get("paths", {}).items():
+            merged["paths"].setdefault(path, {}).update(operations)
+        for section in ("schemas", "securitySchemes"):
+            merged["components"][section].update(document.get("components", {}).get(section, {}))
+    return merged
+
+
+def json_endpoint(produce: Callable[[dict[str, list[str]]], Any]) -> DevEndpoint:
+    def endpoint(query: dict[str, list[str]]) -> tuple[int, str, bytes]:
+        try:
+            return 200, "application/json", json.dumps(produce(query)).encode()
+        except ValueError as error:
+            return 400, "application/json", json.dumps({"code": "bad_request", "message": str(error)}).encode()
+
+    return endpoint

@@ -1,0 +1,177 @@
+"""Create the template's resources in moto (server mode or `mock_aws`).
+
+Each supported resource type has one provisioner; what has no local meaning
+(log groups, layers, the bucket's TLS-only policy) is recorded as skipped.
+"""
+
+import io
+import json
+import secrets
+import string
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from localcloud.template import Resolver, load_template
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+STACK_NAME = "fxcrm-local"
+
+
+@dataclass
+class Stack:
+    resolver: Resolver
+    functions: dict[str, str] = field(default_factory=dict)  # logical id -> physical name
+    skipped: list[str] = field(default_factory=list)
+
+    def physical(self, logical_id: str) -> str:
+        return str(self.resolver.ref(logical_id))
+
+    def environment(self) -> dict[str, str]:
+        """The union of every function's environment; fails on a conflict,
+        because all functions share this one process locally."""
+        merged: dict[str, str] = {}
+        for logical_id in self.functions:
+            for key, value in self.resolver.function_environment(logical_id).items():
+                if merged.setdefault(key, value) != value:
+                    raise ValueError(f"functions disagree on {key}; the local cloud runs them in one process")
+        return merged
+
+
+def _name(logical_id: str) -> str:
+    return f"{STACK_NAME}-{logical_id}"
+
+
+def _generate(spec: dict[str, Any]) -> str:
+    alphabet = string.ascii_letters + string.digits
+    if not spec.get("ExcludePunctuation"):
+        alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
+    value = "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
+    if "GenerateStringKey" in spec:
+        document = json.loads(spec.get("SecretStringTemplate", "{}"))
+        document[spec["GenerateStringKey"]] = value
+        return json.dumps(document)
+    return value
+
+
+def _table(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    client = session.client("dynamodb")
+    name = _name(logical_id)
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    client.create_table(**kwargs)
+    if props.get("TimeToLiveSpecification"):
+        client.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+    resolver.refs[logical_id] = name
+    resolver.attrs[(logical_id, "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
+
+
+def _bucket(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    client = session.client("s3")
+    name = _name(logical_id).lower()
+    client.create_bucket(Bucket=name)
+    if "PublicAccessBlockConfiguration" in props:
+        client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+    if "BucketEncryption" in props:
+        # CloudFormation says ServerSideEncryptionByDefault; the S3 API says Apply...
+        client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+            for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]})
+    if "VersioningConfiguration" in props:
+        client.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
+    if "CorsConfiguration" in props:
+        rules = [{("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in rule.items()}
+                 for rule in props["CorsConfiguration"]["CorsRules"]]
+        client.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+    rules = []
+    for rule in props.get("LifecycleConfiguration", {}).get("Rules", []):
+        local: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+        if "ExpirationInDays" in rule:
+            local["Expiration"] = {"Days": rule["ExpirationInDays"]}
+        if "AbortIncompleteMultipartUpload" in rule:
+            local["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+        rules.append(local)
+    if rules:
+        client.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+    resolver.refs[logical_id] = name
+    resolver.attrs[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+
+
+def _secret(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    value = props.get("SecretString") or _generate(props.get("GenerateSecretString", {}))
+    arn = session.client("secretsmanager").create_secret(Name=_name(logical_id), SecretString=value)["ARN"]
+    resolver.refs[logical_id] = arn
+
+
+def _function(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    """Register the function with moto's Lambda so that Step Functions and
+    `lambda:Invoke` reach it; `localcloud.functions` answers the invoke."""
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("README.txt", "answered in process by localcloud.functions")
+    role = session.client("iam").create_role(
+        RoleName=f"{logical_id}Role",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+    )["Role"]["Arn"]
+    name = _name(logical_id)
+    created = session.client("lambda").create_function(
+        FunctionName=name, Runtime="python3.13", Role=role, Handler=props.get("Handler", "app.handler"),
+        Code={"ZipFile": code.getvalue()}, Timeout=int(props.get("Timeout", 15)),
+    )
+    resolver.refs[logical_id] = name
+    resolver.attrs[(logical_id, "Arn")] = created["FunctionArn"]
+
+
+def _ses_identity(session: boto3.Session, resolver: Resolver) -> None:
+    sender = resolver.parameters.get("SesSender")
+    if sender:
+        session.client("ses").verify_email_identity(EmailAddress=str(sender))
+
+
+def _placeholder(kind: str) -> Callable[[boto3.Session, Resolver, str, dict[str, Any]], None]:
+    def record(_: boto3.Session, resolver: Resolver, logical_id: str, __: dict[str, Any]) -> None:
+        value = f"local-{kind}-{logical_id}"
+        resolver.refs[logical_id] = value
+        resolver.attrs[(logical_id, "Arn")] = f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{kind}/{value}"
+
+    return record
+
+
+# Resource types in the order they are created: data stores first, so that
+# functions resolve their environment against real names.
+PROVISIONERS: list[tuple[str, Callable[[boto3.Session, Resolver, str, dict[str, Any]], None]]] = [
+    ("AWS::DynamoDB::Table", _table),
+    ("AWS::S3::Bucket", _bucket),
+    ("AWS::SecretsManager::Secret", _secret),
+    ("AWS::Logs::LogGroup", _placeholder("loggroup")),
+    ("AWS::Serverless::LayerVersion", _placeholder("layer")),
+    ("AWS::Serverless::HttpApi", _placeholder("httpapi")),
+    ("AWS::Serverless::Function", _function),
+]
+
+
+def provision(session: boto3.Session, parameters: dict[str, Any] | None = None) -> Stack:
+    resolver = Resolver(load_template(), REGION, ACCOUNT_ID, STACK_NAME, dict(parameters or {}))
+    stack = Stack(resolver)
+    for kind, create in PROVISIONERS:
+        for logical_id, spec in resolver.resources(kind):
+            create(session, resolver, logical_id, resolver.resolve(spec.get("Properties", {}))
+                   if kind != "AWS::Serverless::Function" else spec.get("Properties", {}))
+            if kind == "AWS::Serverless::Function":
+                stack.functions[logical_id] = resolver.ref(logical_id)
+    known = {kind for kind, _ in PROVISIONERS}
+    stack.skipped = [f"{name} ({spec['Type']})" for name, spec in resolver.template["Resources"].items()
+                     if spec["Type"] not in known]
+    _ses_identity(session, resolver)
+    return stack
