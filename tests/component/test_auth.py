@@ -1,0 +1,270 @@
+"""Auth endpoints through the real handler on moto."""
+
+import base64
+import json
+import time
+
+import jwt
+import pytest
+
+from tests.component.conftest import captcha_headers, last_code, login, register, sent_mail, unique_email
+from tests.support.api import ApiClient
+from tests.support.aws_calls import AwsCalls
+
+
+def test_register_then_login_returns_token_and_user_info(api: ApiClient) -> None:
+    email = unique_email("reg")
+    registered = register(api, email)
+    assert registered["user_info"]["email"] == email
+    assert registered["user_info"]["user_type"] == "client"
+    assert isinstance(registered["user_info"]["id"], int) and registered["user_info"]["id"] < 2**53
+
+    reply = login(api, email.upper(), "Secret-pass-1")
+    assert reply.status == 200
+    assert set(reply.json()) == {"token", "user_info"}
+    assert set(reply.json()["user_info"]) == {"email", "first_name", "full_name", "id", "last_name", "user_type"}
+
+
+def test_register_with_an_ib_invite_code_attributes_the_client(api: ApiClient) -> None:
+    from fxcrm.dal.users import find_ib_by_referral_code, get_user
+
+    registered = register(api, unique_email("invited"), invite_code="DEMOIB")
+    stored = get_user(registered["user_info"]["id"])
+    assert stored is not None and stored["ib_id"] == find_ib_by_referral_code("DEMOIB")
+
+
+def test_register_refuses_unknown_invite_code_wrong_code_and_taken_email(api: ApiClient) -> None:
+    email = unique_email("bad")
+    api.post("/auth/email-codes", {"email": email, "received_at": 1, "scene": "register"})
+    code = last_code(email)
+    unknown = api.post("/auth/register", {"email": email, "email_code": code, "password": "Secret-pass-1",
+                                          "invite_code": "NOSUCH"})
+    assert unknown.status == 422 and unknown.json()["field"] == "invite_code"
+
+    wrong = "000000" if code != "000000" else "111111"
+    bad_code = api.post("/auth/register", {"email": email, "email_code": wrong, "password": "Secret-pass-1"})
+    assert bad_code.status == 422 and bad_code.json() == {
+        "code": "code_invalid", "message": "the code is wrong", "field": "email_code"}
+
+    weak = api.post("/auth/register", {"email": email, "email_code": code, "password": "onlyletters"})
+    assert weak.status == 422 and weak.json()["field"] == "password"
+
+    ok = api.post("/auth/register", {"email": email, "email_code": code, "password": "Secret-pass-1"})
+    assert ok.status == 201
+    again = api.post("/auth/email-codes", {"email": email, "received_at": 1, "scene": "register"})
+    assert again.status == 409 and again.json()["field"] == "email"
+
+
+def test_email_code_is_single_use(api: ApiClient) -> None:
+    email = unique_email("once")
+    api.post("/auth/email-codes", {"email": email, "received_at": 1, "scene": "register"})
+    body = {"email": email, "email_code": last_code(email), "password": "Secret-pass-1"}
+    assert api.post("/auth/register", body).status == 201
+    assert api.post("/auth/register", body).status == 409  # the email is taken now
+    from fxcrm.dal.email_codes import get_code
+
+    assert get_code("register", email) is None
+
+
+def test_email_code_attempts_are_limited(api: ApiClient) -> None:
+    email = unique_email("guess")
+    api.post("/auth/email-codes", {"email": email, "received_at": 1, "scene": "register"})
+    code = last_code(email)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(5):
+        assert api.post("/auth/register", {"email": email, "email_code": wrong, "password": "Secret-pass-1"}).status == 422
+    right = api.post("/auth/register", {"email": email, "email_code": code, "password": "Secret-pass-1"})
+    assert right.status == 422 and right.json()["code"] == "code_attempts_exceeded"
+
+
+def test_email_code_resend_cooldown_and_expiry_fields(api: ApiClient) -> None:
+    email = unique_email("cool")
+    before = int(time.time())
+    first = api.post("/auth/email-codes", {"email": email, "received_at": before, "scene": "register"})
+    assert first.status == 200
+    assert before + 60 <= first.json()["can_resend_at"] <= before + 62
+    assert before + 600 <= first.json()["expired_at"] <= before + 602
+    second = api.post("/auth/email-codes", {"email": email, "received_at": before, "scene": "register"})
+    assert second.status == 429 and second.json()["code"] == "resend_too_soon"
+    assert 1 <= int(second.headers["retry-after"]) <= 60
+    assert len(sent_mail(email)) == 1
+
+
+def test_email_codes_are_limited_per_source_address(api: ApiClient) -> None:
+    ip = "192.0.2.77"
+    answers = [api.post("/auth/email-codes", {"email": unique_email("flood"), "received_at": 1, "scene": "register"},
+                        source_ip=ip).status for _ in range(21)]
+    assert answers[:20] == [200] * 20
+    assert answers[20] == 429
+
+
+def test_non_register_scenes_need_the_callers_own_email(api: ApiClient) -> None:
+    email = unique_email("scene")
+    token = register(api, email)["token"]
+    anonymous = api.post("/auth/email-codes", {"email": email, "received_at": 1, "scene": "withdrawal"})
+    assert anonymous.status == 401
+    other = api.post("/auth/email-codes", {"email": "someone@example.com", "received_at": 1, "scene": "withdrawal"},
+                     token=token)
+    assert other.status == 403 and other.json()["field"] == "email"
+    own = api.post("/auth/email-codes", {"email": email, "received_at": 1, "scene": "withdrawal"}, token=token)
+    assert own.status == 200
+    assert sent_mail(email)[-1].subject == "Confirm your withdrawal"
+
+
+def test_login_needs_a_solved_captcha(api: ApiClient) -> None:
+    body = {"email": "client2@broker.example.com", "password": "Client-demo-2026"}
+    missing = api.post("/auth/login", body)
+    assert missing.status == 422 and missing.json()["field"] == "Captcha-Token"
+    forged = api.post("/auth/login", body, headers={"Captcha-Token": "0" * 64, "Captcha-Randstr": "abc"})
+    assert forged.status == 403 and forged.json()["field"] == "Captcha-Token"
+    assert api.post("/auth/login", body, headers=captcha_headers()).status == 200
+
+
+def test_captcha_verify_endpoint(api: ApiClient) -> None:
+    headers = captcha_headers("r4nd")
+    good = api.post("/auth/captcha/verify", {"app_id": 0, "rand_str": "r4nd", "ticket": headers["Captcha-Token"],
+                                             "user_ip": "203.0.113.5"})
+    assert good.status == 200 and good.json() == {"is_valid": True}
+    bad = api.post("/auth/captcha/verify", {"app_id": 0, "rand_str": "other", "ticket": headers["Captcha-Token"],
+                                            "user_ip": "203.0.113.5"})
+    assert bad.json() == {"is_valid": False}
+
+
+def test_ten_wrong_passwords_lock_the_account_with_429(api: ApiClient) -> None:
+    email = unique_email("brute")
+    register(api, email)
+    statuses = [login(api, email, "Wrong-pass-9").status for _ in range(10)]
+    assert statuses[:4] == [401] * 4
+    assert statuses[5:] == [429] * 5
+    locked = login(api, email, "Secret-pass-1")  # even the right password waits
+    assert locked.status == 429 and int(locked.headers["retry-after"]) > 0
+
+
+def test_unknown_email_and_wrong_password_answer_alike(api: ApiClient) -> None:
+    unknown = login(api, unique_email("ghost"), "Secret-pass-1")
+    wrong = login(api, "client2@broker.example.com", "Not-the-pass-1")
+    assert unknown.status == wrong.status == 401
+    assert unknown.json() == wrong.json()
+
+
+def test_change_password_revokes_old_tokens(api: ApiClient) -> None:
+    email = unique_email("change")
+    old_token = register(api, email)["token"]
+    assert api.get("/auth/menus", token=old_token).status == 200
+    wrong_old = api.post("/auth/password", {"old_password": "nope-123456", "new_password": "Newer-pass-2"},
+                         token=old_token)
+    assert wrong_old.status == 422 and wrong_old.json()["field"] == "old_password"
+    changed = api.post("/auth/password", {"old_password": "Secret-pass-1", "new_password": "Newer-pass-2"},
+                       token=old_token)
+    assert changed.status == 200 and changed.json() == {}
+    refused = api.get("/auth/menus", token=old_token)
+    assert refused.status == 401 and refused.json()["code"] == "token_revoked"
+    assert login(api, email, "Secret-pass-1").status == 401
+    new_token = login(api, email, "Newer-pass-2").json()["token"]
+    assert api.get("/auth/menus", token=new_token).status == 200
+
+
+def _claims_of(token: str) -> dict[str, object]:
+    return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
+def _b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _signing_key() -> str:
+    from fxcrm.platform.secrets import get_secret_json
+    from fxcrm.settings import get_settings
+
+    return str(get_secret_json(get_settings().jwt_secret_name, 0)["signing_key"])
+
+
+@pytest.mark.parametrize("kind", ["tampered", "expired", "wrong_audience", "wrong_issuer", "alg_none",
+                                  "other_key", "garbage", "missing"])
+def test_bad_tokens_get_401(api: ApiClient, kind: str) -> None:
+    token = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
+    claims = _claims_of(token)
+    key = _signing_key()
+    forged = {
+        "tampered": lambda: ".".join([token.split(".")[0], _b64({**claims, "role": "admin", "typ": "staff"}),
+                                      token.split(".")[2]]),
+        "expired": lambda: jwt.encode({**claims, "iat": 1, "exp": int(time.time()) - 10}, key, algorithm="HS256"),
+        "wrong_audience": lambda: jwt.encode({**claims, "aud": "someone-else"}, key, algorithm="HS256"),
+        "wrong_issuer": lambda: jwt.encode({**claims, "iss": "evil"}, key, algorithm="HS256"),
+        "alg_none": lambda: f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.",
+        "other_key": lambda: jwt.encode(claims, "x" * 64, algorithm="HS256"),
+        "garbage": lambda: "not-a-token",
+        "missing": lambda: None,
+    }[kind]()
+    reply = api.get("/auth/permissions", token=forged)
+    assert reply.status == 401
+    assert reply.json()["field"] == "Authorization"
+
+
+def test_client_token_on_staff_only_route_gets_403(api: ApiClient) -> None:
+    token = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
+    reply = api.put("/site/branding", {"support_phone": "+1 555 0100"}, token=token)
+    assert reply.status == 403 and reply.json()["code"] == "staff_only"
+
+
+def test_support_role_may_not_change_site_settings(api: ApiClient) -> None:
+    token = login(api, "support@broker.example.com", "Support-demo-2026").json()["token"]
+    reply = api.put("/site/login-page", {"client_login_layout": "center"}, token=token)
+    assert reply.status == 403 and reply.json()["code"] == "permission_denied"
+
+
+def test_admin_changes_branding_and_everyone_sees_it(api: ApiClient) -> None:
+    token = login(api, "admin@broker.example.com", "Admin-demo-2026").json()["token"]
+    bad = api.put("/site/branding", {"timezone": "Mars/Olympus"}, token=token)
+    assert bad.status == 422 and bad.json()["field"] == "timezone"
+    saved = api.put("/site/branding", {"support_phone": "+44 20 7946 0000", "timezone": "Asia/Shanghai",
+                                       "broker_name_i18n": {"en": "Acme FX", "zh-CN": "阿克米", "zh-TW": "阿克米"}},
+                    token=token)
+    assert saved.status == 200
+    public = api.get("/site/branding").json()
+    assert public["support_phone"] == "+44 20 7946 0000"
+    assert public["broker_name_i18n"] == {"en": "Acme FX", "zh-CN": "阿克米", "zh-TW": "阿克米"}
+    assert set(public) == {"broker_name_i18n", "company_logo_url", "email", "login_page_logo_url", "support_phone",
+                           "timezone", "watermark_logo_url"}
+    pages = api.put("/site/login-page", {"ib_login_layout": "right"}, token=token)
+    assert pages.status == 200 and api.get("/site/login-page").json()["ib_login_layout"] == "right"
+
+
+def test_menus_and_permissions_follow_the_role(api: ApiClient) -> None:
+    client = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
+    ib = login(api, "ib@broker.example.com", "Ib-demo-2026").json()["token"]
+    support = login(api, "support@broker.example.com", "Support-demo-2026").json()["token"]
+
+    client_keys = {m["key"] for m in api.get("/auth/menus", token=client).json()["list"]}
+    assert "funding" in client_keys and "ib.profile" not in client_keys
+    ib_perms = api.get("/auth/permissions", token=ib).json()
+    assert "ib.commission" in ib_perms["actions"]
+    assert {m["key"] for m in ib_perms["menus"]} == {"ib.profile", "ib.clients", "ib.commission"}
+    # an IB also uses the client portal; a client may not use the IB portal
+    assert api.get("/auth/permissions/client", token=ib).status == 200
+    assert api.get("/auth/permissions/ib", token=client).status == 403
+    support_menu = {m["key"] for m in api.get("/auth/menus", token=support).json()["list"]}
+    assert "admin.approvals" in support_menu and "admin.settings" not in support_menu
+    support_actions = api.get("/auth/permissions", token=support).json()["actions"]
+    assert "admin.approvals.decide" not in support_actions
+
+
+def test_validation_errors_name_the_field(api: ApiClient) -> None:
+    reply = api.post("/auth/email-codes", {"email": "a@example.com", "received_at": 1, "scene": "holiday"})
+    assert reply.status == 422
+    assert reply.json()["field"] == "scene" and reply.json()["code"] == "validation_error"
+    unknown = api.post("/auth/login", {"email": "a@example.com", "password": "x", "admin": True},
+                       headers=captcha_headers())
+    assert unknown.status == 422 and unknown.json()["field"] == "admin"
+
+
+def test_login_aws_call_budget(api: ApiClient) -> None:
+    login(api, "client2@broker.example.com", "Client-demo-2026")  # warm the secret cache
+    with AwsCalls() as calls:
+        assert login(api, "client2@broker.example.com", "Client-demo-2026").status == 200
+    # email -> id, the user; secrets are cached
+    assert calls.counts == {"dynamodb.GetItem": 2}
+    token = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
+    with AwsCalls() as calls:
+        assert api.get("/auth/menus", token=token).status == 200
+    assert calls.counts == {"dynamodb.GetItem": 1}
