@@ -1,0 +1,115 @@
+"""template.yaml: cfn-lint clean, and the offline SAM transform produces the
+functions, routes, tables and policies the application needs."""
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samtranslator.model.exceptions import InvalidDocumentException
+from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
+from samtranslator.translator.transform import transform
+
+from localcloud.template import ROOT, load_template
+
+
+def test_cfn_lint_reports_nothing() -> None:
+    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "template.yaml"], cwd=ROOT,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+class _OfflinePolicies(ManagedPolicyLoader):
+    """The transform looks up AWS managed policy ARNs; answer offline."""
+
+    def __init__(self) -> None:
+        pass
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def _with_s3_uris(template: dict[str, Any]) -> dict[str, Any]:
+    """`sam package` replaces local paths with S3 URIs before the transform."""
+    packaged = copy.deepcopy(template)
+    for name, resource in packaged["Resources"].items():
+        props = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri", "DefinitionUri"):
+            if isinstance(props.get(key), str):
+                props[key] = f"s3://fxcrm-artifacts/{name}.zip"
+    return packaged
+
+
+@pytest.fixture(scope="module")
+def cloudformation() -> dict[str, Any]:
+    try:
+        return dict(transform(_with_s3_uris(load_template()), {}, _OfflinePolicies(), feature_toggle=None))
+    except InvalidDocumentException as error:
+        pytest.fail("; ".join(str(cause) for cause in error.causes))
+
+
+def _of_type(cfn: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: r for name, r in cfn["Resources"].items() if r["Type"] == kind}
+
+
+def test_auth_function_runtime_layers_and_tracing(cloudformation: dict[str, Any]) -> None:
+    function = cloudformation["Resources"]["AuthFunction"]["Properties"]
+    assert function["Runtime"] == "python3.13"
+    assert function["Architectures"] == ["arm64"]
+    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert len(function["Layers"]) == 2
+    variables = function["Environment"]["Variables"]
+    for name in ("TABLE_NAME", "JWT_SECRET_NAME", "SES_SENDER", "POWERTOOLS_SERVICE_NAME", "CAPTCHA_PROVIDER"):
+        assert name in variables
+
+
+def test_every_auth_route_is_on_the_http_api(cloudformation: dict[str, Any]) -> None:
+    api = _of_type(cloudformation, "AWS::ApiGatewayV2::Api")
+    assert len(api) == 1
+    body = next(iter(api.values()))["Properties"]["Body"]
+    routes = {(method.upper(), path) for path, ops in body["paths"].items() for method in ops
+              if method != "x-amazon-apigateway-any-method"}
+    for route in [("POST", "/auth/login"), ("POST", "/auth/register"), ("POST", "/auth/password"),
+                  ("POST", "/auth/email-codes"), ("POST", "/auth/captcha/verify"), ("GET", "/auth/permissions"),
+                  ("GET", "/auth/permissions/{portal}"), ("GET", "/auth/menus"), ("GET", "/site/branding"),
+                  ("PUT", "/site/branding"), ("GET", "/site/login-page"), ("PUT", "/site/login-page")]:
+        assert route in routes
+    cors = body["x-amazon-apigateway-cors"]
+    assert "Authorization" in cors["allowHeaders"] and "Idempotency-Key" in cors["allowHeaders"]
+    stage = next(iter(_of_type(cloudformation, "AWS::ApiGatewayV2::Stage").values()))["Properties"]
+    assert stage["AccessLogSettings"]["DestinationArn"]
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+
+
+def test_tables_are_retained_recoverable_and_the_idempotency_table_expires(cloudformation: dict[str, Any]) -> None:
+    tables = _of_type(cloudformation, "AWS::DynamoDB::Table")
+    assert set(tables) == {"DomainTable", "IdempotencyTable"}
+    for table in tables.values():
+        assert table["DeletionPolicy"] == "Retain"
+        assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert tables["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expiration", "Enabled": True}
+
+
+def test_bucket_is_private_encrypted_and_expires_exports(cloudformation: dict[str, Any]) -> None:
+    bucket = cloudformation["Resources"]["FilesBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireExports"]["Prefix"] == "exports/" and rules["ExpireExports"]["ExpirationInDays"] > 0
+
+
+def test_auth_role_is_scoped_to_its_resources(cloudformation: dict[str, Any]) -> None:
+    role = cloudformation["Resources"]["AuthFunctionRole"]["Properties"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert "dynamodb:GetItem" in actions and "secretsmanager:GetSecretValue" in actions
+    assert "ses:SendEmail" in actions
+    assert not any(s.get("Resource") == "*" and "dynamodb:PutItem" in str(s["Action"]) for s in statements)
+
+
+def test_outputs_give_clients_and_tests_what_they_need() -> None:
+    outputs = load_template()["Outputs"]
+    assert {"ApiUrl", "DomainTableName", "IdempotencyTableName", "FilesBucketName", "JwtSecretArn"} <= set(outputs)
