@@ -52,14 +52,19 @@ class LocalCloud:
 
         self.moto_port = self.moto_port or free_port(self.host)
         self.port = self.port or free_port(self.host)
-        os.environ.update({
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-            "AWS_ENDPOINT_URL": self.moto_url,
-            # moto's Step Functions interpreter calls back into this server.
-            "MOTO_PORT": str(self.moto_port),
-            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
-        })
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ENDPOINT_URL": self.moto_url,
+                # moto's Step Functions interpreter calls back into this server.
+                "MOTO_PORT": str(self.moto_port),
+                "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+            }
+        )
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log lines
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self._moto.start()
@@ -82,8 +87,10 @@ class LocalCloud:
                 apps.append(app)
         dispatcher.install_into_moto()
 
-        routes = [Route.make(method, path, self.stack.functions[fn]) for method, path, fn in
-                  http_routes(self.stack.resolver.template)]
+        routes = [
+            Route.make(method, path, self.stack.functions[fn])
+            for method, path, fn in http_routes(self.stack.resolver.template)
+        ]
         openapi = merged_openapi(apps)
         dev = {
             "/openapi.json": json_endpoint(lambda _: openapi),
@@ -127,8 +134,15 @@ def _mailbox(query: dict[str, list[str]]) -> list[dict[str, Any]]:
         recipients = [a.lower() for a in getattr(message, "destinations", {}).get("ToAddresses", [])]
         if wanted and wanted not in recipients:
             continue
-        messages.append({"id": message.id, "from": message.source, "to": recipients,
-                         "subject": getattr(message, "subject", ""), "body": getattr(message, "body", "")})
+        messages.append(
+            {
+                "id": message.id,
+                "from": message.source,
+                "to": recipients,
+                "subject": getattr(message, "subject", ""),
+                "body": getattr(message, "body", ""),
+            }
+        )
     return messages
 
 
@@ -143,5 +157,8 @@ def _captcha_ticket(query: dict[str, list[str]]) -> dict[str, Any]:
         raise ValueError("pass ?randstr=<any random string>")
     settings = get_settings()
     key = get_secret_json(settings.captcha_secret_name, settings.secret_cache_seconds)["local_key"]
-    return {"app_id": settings.captcha_app_id, "randstr": randstr,
-            "ticket": local_ticket(key, settings.captcha_app_id, randstr)}
+    return {
+        "app_id": settings.captcha_app_id,
+        "randstr": randstr,
+        "ticket": local_ticket(key, settings.captcha_app_id, randstr),
+    }

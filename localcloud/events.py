@@ -11,9 +11,16 @@ from urllib.parse import parse_qsl
 from localcloud.provision import ACCOUNT_ID, REGION
 
 
-def http_event(method: str, raw_path: str, route_key: str, headers: dict[str, str], raw_query: str = "",
-               body: bytes = b"", source_ip: str = "127.0.0.1",
-               path_parameters: dict[str, str] | None = None) -> dict[str, Any]:
+def http_event(
+    method: str,
+    raw_path: str,
+    route_key: str,
+    headers: dict[str, str],
+    raw_query: str = "",
+    body: bytes = b"",
+    source_ip: str = "127.0.0.1",
+    path_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
     lowered: dict[str, str] = {}
     cookies: list[str] = []
     for key, value in headers.items():
@@ -27,6 +34,11 @@ def http_event(method: str, raw_path: str, route_key: str, headers: dict[str, st
         query[key] = f"{query[key]},{value}" if key in query else value
     text_types = ("application/json", "text/", "application/x-www-form-urlencoded")
     is_text = not body or any(t in lowered.get("content-type", "application/json") for t in text_types)
+    if is_text and body:
+        try:
+            body.decode()
+        except UnicodeDecodeError:
+            is_text = False  # API Gateway base64-encodes what is not valid UTF-8
     now = time.time()
     event: dict[str, Any] = {
         "version": "2.0",
@@ -39,8 +51,13 @@ def http_event(method: str, raw_path: str, route_key: str, headers: dict[str, st
             "apiId": "local",
             "domainName": lowered.get("host", "localhost"),
             "domainPrefix": "local",
-            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
-                     "userAgent": lowered.get("user-agent", "")},
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", ""),
+            },
             "requestId": str(uuid.uuid4()),
             "routeKey": route_key,
             "stage": "$default",

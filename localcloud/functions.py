@@ -7,7 +7,6 @@ import importlib.util
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from localcloud.events import LocalContext
@@ -72,9 +71,10 @@ class Dispatcher:
 
         dispatcher = self
 
-        def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
-                   response_headers: Any) -> bytes:
+        def invoke(
+            backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+        ) -> bytes:
             payload = json.loads(body) if body else {}
             return json.dumps(dispatcher.invoke(function_name, payload)).encode()
 
-        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]

@@ -22,14 +22,15 @@ class Route:
     path: str
     function: str  # physical function name
     pattern: re.Pattern[str]
-    specificity: tuple[int, int]
+    specificity: tuple[bool, int, int]
 
     @classmethod
     def make(cls, method: str, path: str, function: str) -> "Route":
         regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(path))
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
         params = path.count("{")
-        return cls(method, path, function, re.compile(f"^{regex}$"), (params, -len(path)))
+        # As API Gateway: literal segments beat parameters, and greedy {proxy+} comes last.
+        return cls(method, path, function, re.compile(f"^{regex}$"), ("+}" in path, params, -len(path)))
 
 
 DevEndpoint = Callable[[dict[str, list[str]]], tuple[int, str, bytes]]
@@ -52,18 +53,20 @@ class Gateway:
                     return route, found.groupdict(), True
         return None, {}, path_known
 
-    def call(self, method: str, target: str, headers: dict[str, str], body: bytes,
-             source_ip: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    def call(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         split = urlsplit(target)
         if split.path in self.dev and method == "GET":
             status, content_type, payload = self.dev[split.path](parse_qs(split.query))
             return status, [("Content-Type", content_type)], payload
-        route, params, path_known = self.match(method, split.path)
+        route, params, _path_known = self.match(method, split.path)
         if route is None:
             # API Gateway answers an unknown route with 404 {"message":"Not Found"}.
             return 404, [("Content-Type", "application/json")], b'{"message":"Not Found"}'
-        event = http_event(method, split.path, f"{route.method} {route.path}", headers, split.query, body,
-                           source_ip, params or None)
+        event = http_event(
+            method, split.path, f"{route.method} {route.path}", headers, split.query, body, source_ip, params or None
+        )
         try:
             response = invoke_handler(self.handlers[route.function], event, route.function)
         except Exception:  # a crashed handler is a 500 from API Gateway, nothing more
@@ -87,8 +90,9 @@ class Gateway:
                     self._reply(413, [("Content-Type", "application/json")], b'{"message":"Request Entity Too Large"}')
                     return
                 body = self.rfile.read(length) if length else b""
-                status, headers, payload = gateway.call(self.command, self.path, dict(self.headers.items()), body,
-                                                        self.client_address[0])
+                status, headers, payload = gateway.call(
+                    self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+                )
                 self._reply(status, headers, payload)
 
             def _reply(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
@@ -100,7 +104,11 @@ class Gateway:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+            def __getattr__(self, name: str) -> Any:
+                # Every method reaches the router (API Gateway's ANY), not just the common ones.
+                if name.startswith("do_"):
+                    return self._handle
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
                 pass
@@ -114,8 +122,11 @@ def merged_openapi(apps: list[Any]) -> dict[str, Any]:
     """One OpenAPI document from every function's FastAPI app."""
     merged: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": "fxcrm API", "version": "0.1.0",
-                 "description": "The combined API of every fxcrm function, as served by the local cloud."},
+        "info": {
+            "title": "fxcrm API",
+            "version": "0.1.0",
+            "description": "The combined API of every fxcrm function, as served by the local cloud.",
+        },
         "paths": {},
         "components": {"schemas": {}, "securitySchemes": {}},
     }

@@ -81,21 +81,35 @@ def _bucket(session: boto3.Session, resolver: Resolver, logical_id: str, props: 
     name = _name(logical_id).lower()
     client.create_bucket(Bucket=name)
     if "PublicAccessBlockConfiguration" in props:
-        client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+        client.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+        )
     if "BucketEncryption" in props:
         # CloudFormation says ServerSideEncryptionByDefault; the S3 API says Apply...
-        client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
-            {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
-            for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]})
+        client.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                    for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                ]
+            },
+        )
     if "VersioningConfiguration" in props:
         client.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
     if "CorsConfiguration" in props:
-        rules = [{("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in rule.items()}
-                 for rule in props["CorsConfiguration"]["CorsRules"]]
+        rules = [
+            {("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in rule.items()}
+            for rule in props["CorsConfiguration"]["CorsRules"]
+        ]
         client.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
     rules = []
     for rule in props.get("LifecycleConfiguration", {}).get("Rules", []):
-        local: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+        local: dict[str, Any] = {
+            "ID": rule["Id"],
+            "Status": rule["Status"],
+            "Filter": {"Prefix": rule.get("Prefix", "")},
+        }
         if "ExpirationInDays" in rule:
             local["Expiration"] = {"Days": rule["ExpirationInDays"]}
         if "AbortIncompleteMultipartUpload" in rule:
@@ -121,13 +135,23 @@ def _function(session: boto3.Session, resolver: Resolver, logical_id: str, props
         archive.writestr("README.txt", "answered in process by localcloud.functions")
     role = session.client("iam").create_role(
         RoleName=f"{logical_id}Role",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
     )["Role"]["Arn"]
     name = _name(logical_id)
     created = session.client("lambda").create_function(
-        FunctionName=name, Runtime="python3.13", Role=role, Handler=props.get("Handler", "app.handler"),
-        Code={"ZipFile": code.getvalue()}, Timeout=int(props.get("Timeout", 15)),
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=role,
+        Handler=props.get("Handler", "app.handler"),
+        Code={"ZipFile": code.getvalue()},
+        Timeout=int(props.get("Timeout", 15)),
     )
     resolver.refs[logical_id] = name
     resolver.attrs[(logical_id, "Arn")] = created["FunctionArn"]
@@ -166,12 +190,19 @@ def provision(session: boto3.Session, parameters: dict[str, Any] | None = None) 
     stack = Stack(resolver)
     for kind, create in PROVISIONERS:
         for logical_id, spec in resolver.resources(kind):
-            create(session, resolver, logical_id, resolver.resolve(spec.get("Properties", {}))
-                   if kind != "AWS::Serverless::Function" else spec.get("Properties", {}))
+            create(
+                session,
+                resolver,
+                logical_id,
+                resolver.resolve(spec.get("Properties", {}))
+                if kind != "AWS::Serverless::Function"
+                else spec.get("Properties", {}),
+            )
             if kind == "AWS::Serverless::Function":
                 stack.functions[logical_id] = resolver.ref(logical_id)
     known = {kind for kind, _ in PROVISIONERS}
-    stack.skipped = [f"{name} ({spec['Type']})" for name, spec in resolver.template["Resources"].items()
-                     if spec["Type"] not in known]
+    stack.skipped = [
+        f"{name} ({spec['Type']})" for name, spec in resolver.template["Resources"].items() if spec["Type"] not in known
+    ]
     _ses_identity(session, resolver)
     return stack

@@ -34,9 +34,18 @@ def seed_demo_data(now: int) -> list[DemoUser]:
         if users.find_user_id_by_email(demo.email) is not None:
             continue
         ib_id = users.find_ib_by_referral_code(demo.invited_by) if demo.invited_by else None
-        user = new_user(demo.email, demo.password, demo.user_type, demo.role, now,
-                        first_name=demo.first_name, last_name=demo.last_name,
-                        referral_code=demo.referral_code, invite_code=demo.invited_by, ib_id=ib_id)
+        user = new_user(
+            demo.email,
+            demo.password,
+            demo.user_type,
+            demo.role,
+            now,
+            first_name=demo.first_name,
+            last_name=demo.last_name,
+            referral_code=demo.referral_code,
+            invite_code=demo.invited_by,
+            ib_id=ib_id,
+        )
         users.create_user(user)
         created.append(demo)
     return created

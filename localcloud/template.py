@@ -55,8 +55,11 @@ class Resolver:
 
     def _pseudo(self, name: str) -> str | None:
         return {
-            "AWS::Region": self.region, "AWS::AccountId": self.account_id, "AWS::StackName": self.stack_name,
-            "AWS::URLSuffix": "amazonaws.com", "AWS::Partition": "aws",
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account_id,
+            "AWS::StackName": self.stack_name,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::Partition": "aws",
         }.get(name)
 
     def ref(self, name: str) -> Any:
@@ -96,7 +99,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":

@@ -4,7 +4,6 @@ permissions, menus) and /site/* (login pages and branding)."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
-
 from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
@@ -12,11 +11,20 @@ from fxcrm.api.security import CurrentPrincipal, client_ip, optional_principal, 
 from fxcrm.auth import accounts, permissions
 from fxcrm.auth.accounts import Principal
 from fxcrm.auth.schemas import (
-    CaptchaVerifyRequest, CaptchaVerifyResponse, ChangePasswordRequest, EmptyResponse, LoginRequest,
-    MenuListResponse, PermissionsResponse, RegisterRequest, SendEmailCodeRequest, SendEmailCodeResponse,
+    TOKEN_PATTERN,
+    CaptchaVerifyRequest,
+    CaptchaVerifyResponse,
+    ChangePasswordRequest,
+    EmptyResponse,
+    LoginRequest,
+    MenuListResponse,
+    PermissionsResponse,
+    RegisterRequest,
+    SendEmailCodeRequest,
+    SendEmailCodeResponse,
     SessionResponse,
 )
-from fxcrm.errors import Forbidden, InvalidInput
+from fxcrm.errors import Forbidden
 from fxcrm.platform.captcha import CaptchaAnswer, verifier_from_settings
 from fxcrm.settings import get_settings
 from fxcrm.site import config as site
@@ -30,12 +38,13 @@ def _check_login_captcha(request: Request, token: str | None, randstr: str | Non
     settings = get_settings()
     if not settings.captcha_required:
         return
+    # Without a solved captcha the caller may not try a password: 403, naming the header.
     if not token:
-        raise InvalidInput("solve the captcha and send its ticket", "Captcha-Token", "captcha_required")
+        raise Forbidden("solve the captcha and send its ticket", "Captcha-Token", "captcha_required")
     if not randstr:
-        raise InvalidInput("send the captcha's random string", "Captcha-Randstr", "captcha_required")
+        raise Forbidden("send the captcha's random string", "Captcha-Randstr", "captcha_required")
     if action not in (None, "", "login"):
-        raise InvalidInput("the captcha was solved for another action", "Captcha-Action", "captcha_action")
+        raise Forbidden("the captcha was solved for another action", "Captcha-Action", "captcha_action")
     answer = CaptchaAnswer(settings.captcha_app_id, token, randstr, client_ip(request))
     if not verifier_from_settings(settings).verify(answer):
         raise Forbidden("the captcha was not solved", "Captcha-Token", "captcha_failed")
@@ -45,9 +54,11 @@ def _check_login_captcha(request: Request, token: str | None, randstr: str | Non
 def login(
     body: LoginRequest,
     request: Request,
-    captcha_token: Annotated[str | None, Header(alias="Captcha-Token", max_length=4096)] = None,
-    captcha_action: Annotated[str | None, Header(alias="Captcha-Action", max_length=64)] = None,
-    captcha_randstr: Annotated[str | None, Header(alias="Captcha-Randstr", max_length=128)] = None,
+    captcha_token: Annotated[str | None, Header(alias="Captcha-Token", max_length=4096, pattern=TOKEN_PATTERN)] = None,
+    captcha_action: Annotated[str | None, Header(alias="Captcha-Action", max_length=64, pattern=TOKEN_PATTERN)] = None,
+    captcha_randstr: Annotated[
+        str | None, Header(alias="Captcha-Randstr", max_length=128, pattern=TOKEN_PATTERN)
+    ] = None,
 ) -> Any:
     """One login for clients, IBs and staff; `user_info.user_type` says which."""
     _check_login_captcha(request, captcha_token, captcha_randstr, captcha_action)
@@ -58,20 +69,27 @@ def login(
 @auth.post("/register", response_model=SessionResponse, status_code=201, responses=error_responses(409, 429))
 def register(body: RegisterRequest) -> Any:
     """Register a client; `invite_code` attributes the client to that IB."""
-    session = accounts.register_client(get_settings(), body.email, body.email_code, body.password,
-                                       body.invite_code, clock.now())
+    session = accounts.register_client(
+        get_settings(), body.email, body.email_code, body.password, body.invite_code, clock.now()
+    )
     return {"token": session.token, "user_info": session.user_info}
 
 
 @auth.post("/password", response_model=EmptyResponse, responses=error_responses(401, 409))
 def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal) -> Any:
     """Change the caller's password; every token issued before stops working."""
-    accounts.change_password(get_settings(), principal, body.old_password, body.new_password, body.email_code,
-                             clock.now())
+    accounts.change_password(
+        get_settings(), principal, body.old_password, body.new_password, body.email_code, clock.now()
+    )
     return {}
 
 
-@auth.post("/email-codes", response_model=SendEmailCodeResponse, responses=error_responses(401, 403, 409, 429))
+@auth.post(
+    "/email-codes",
+    response_model=SendEmailCodeResponse,
+    responses=error_responses(401, 403, 409, 429),
+    openapi_extra={"security": [{}, {"HTTPBearer": []}]},
+)  # the token is optional here
 def send_email_code(
     body: SendEmailCodeRequest,
     request: Request,
@@ -79,15 +97,16 @@ def send_email_code(
 ) -> Any:
     """Email a 6-digit code. Scene `register` is for new addresses; the other
     scenes need the caller's token and go to the caller's own address."""
-    sent = accounts.request_email_code(get_settings(), body.email, body.scene, principal, client_ip(request),
-                                       clock.now())
+    sent = accounts.request_email_code(
+        get_settings(), body.email, body.scene, principal, client_ip(request), clock.now()
+    )
     return {"can_resend_at": sent.can_resend_at, "expired_at": sent.expired_at}
 
 
 @auth.post("/captcha/verify", response_model=CaptchaVerifyResponse, responses=error_responses(503))
 def verify_captcha(body: CaptchaVerifyRequest) -> Any:
     """Check a captcha ticket with the configured provider (Tencent or local)."""
-    answer = CaptchaAnswer(body.app_id, body.ticket, body.rand_str, body.user_ip)
+    answer = CaptchaAnswer(body.app_id, body.ticket, body.rand_str, str(body.user_ip))
     return {"is_valid": verifier_from_settings(get_settings()).verify(answer)}
 
 

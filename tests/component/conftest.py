@@ -52,8 +52,7 @@ def unique_email(prefix: str = "user") -> str:
 def sent_mail(to: str) -> list[Any]:
     from moto.ses.models import ses_backends
 
-    return [m for m in ses_backends[ACCOUNT_ID][REGION].sent_messages
-            if to in m.destinations.get("ToAddresses", [])]
+    return [m for m in ses_backends[ACCOUNT_ID][REGION].sent_messages if to in m.destinations.get("ToAddresses", [])]
 
 
 def last_code(to: str) -> str:
@@ -70,15 +69,24 @@ def captcha_headers(randstr: str | None = None) -> dict[str, str]:
     settings = get_settings()
     randstr = randstr or secrets.token_hex(6)
     key = get_secret_json(settings.captcha_secret_name, 0)["local_key"]
-    return {"Captcha-Token": local_ticket(key, settings.captcha_app_id, randstr), "Captcha-Randstr": randstr,
-            "Captcha-Action": "login"}
+    return {
+        "Captcha-Token": local_ticket(key, settings.captcha_app_id, randstr),
+        "Captcha-Randstr": randstr,
+        "Captcha-Action": "login",
+    }
 
 
-def register(api: ApiClient, email: str, password: str = "Secret-pass-1", invite_code: str | None = None,
-             source_ip: str | None = None) -> dict[str, Any]:
+def register(
+    api: ApiClient,
+    email: str,
+    password: str = "Secret-pass-1",
+    invite_code: str | None = None,
+    source_ip: str | None = None,
+) -> dict[str, Any]:
     ip = source_ip or f"198.51.100.{secrets.randbelow(250) + 1}"
-    sent = api.post("/auth/email-codes", {"email": email, "received_at": int(time.time()), "scene": "register"},
-                    source_ip=ip)
+    sent = api.post(
+        "/auth/email-codes", {"email": email, "received_at": int(time.time()), "scene": "register"}, source_ip=ip
+    )
     assert sent.status == 200, sent.body
     body: dict[str, Any] = {"email": email, "email_code": last_code(email), "password": password}
     if invite_code:

@@ -37,14 +37,18 @@ def test_register_refuses_unknown_invite_code_wrong_code_and_taken_email(api: Ap
     email = unique_email("bad")
     api.post("/auth/email-codes", {"email": email, "received_at": 1, "scene": "register"})
     code = last_code(email)
-    unknown = api.post("/auth/register", {"email": email, "email_code": code, "password": "Secret-pass-1",
-                                          "invite_code": "NOSUCH"})
+    unknown = api.post(
+        "/auth/register", {"email": email, "email_code": code, "password": "Secret-pass-1", "invite_code": "NOSUCH"}
+    )
     assert unknown.status == 422 and unknown.json()["field"] == "invite_code"
 
     wrong = "000000" if code != "000000" else "111111"
     bad_code = api.post("/auth/register", {"email": email, "email_code": wrong, "password": "Secret-pass-1"})
     assert bad_code.status == 422 and bad_code.json() == {
-        "code": "code_invalid", "message": "the code is wrong", "field": "email_code"}
+        "code": "code_invalid",
+        "message": "the code is wrong",
+        "field": "email_code",
+    }
 
     weak = api.post("/auth/register", {"email": email, "email_code": code, "password": "onlyletters"})
     assert weak.status == 422 and weak.json()["field"] == "password"
@@ -72,7 +76,9 @@ def test_email_code_attempts_are_limited(api: ApiClient) -> None:
     code = last_code(email)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _ in range(5):
-        assert api.post("/auth/register", {"email": email, "email_code": wrong, "password": "Secret-pass-1"}).status == 422
+        assert (
+            api.post("/auth/register", {"email": email, "email_code": wrong, "password": "Secret-pass-1"}).status == 422
+        )
     right = api.post("/auth/register", {"email": email, "email_code": code, "password": "Secret-pass-1"})
     assert right.status == 422 and right.json()["code"] == "code_attempts_exceeded"
 
@@ -92,8 +98,12 @@ def test_email_code_resend_cooldown_and_expiry_fields(api: ApiClient) -> None:
 
 def test_email_codes_are_limited_per_source_address(api: ApiClient) -> None:
     ip = "192.0.2.77"
-    answers = [api.post("/auth/email-codes", {"email": unique_email("flood"), "received_at": 1, "scene": "register"},
-                        source_ip=ip).status for _ in range(21)]
+    answers = [
+        api.post(
+            "/auth/email-codes", {"email": unique_email("flood"), "received_at": 1, "scene": "register"}, source_ip=ip
+        ).status
+        for _ in range(21)
+    ]
     assert answers[:20] == [200] * 20
     assert answers[20] == 429
 
@@ -103,8 +113,9 @@ def test_non_register_scenes_need_the_callers_own_email(api: ApiClient) -> None:
     token = register(api, email)["token"]
     anonymous = api.post("/auth/email-codes", {"email": email, "received_at": 1, "scene": "withdrawal"})
     assert anonymous.status == 401
-    other = api.post("/auth/email-codes", {"email": "someone@example.com", "received_at": 1, "scene": "withdrawal"},
-                     token=token)
+    other = api.post(
+        "/auth/email-codes", {"email": "someone@example.com", "received_at": 1, "scene": "withdrawal"}, token=token
+    )
     assert other.status == 403 and other.json()["field"] == "email"
     own = api.post("/auth/email-codes", {"email": email, "received_at": 1, "scene": "withdrawal"}, token=token)
     assert own.status == 200
@@ -114,7 +125,7 @@ def test_non_register_scenes_need_the_callers_own_email(api: ApiClient) -> None:
 def test_login_needs_a_solved_captcha(api: ApiClient) -> None:
     body = {"email": "client2@broker.example.com", "password": "Client-demo-2026"}
     missing = api.post("/auth/login", body)
-    assert missing.status == 422 and missing.json()["field"] == "Captcha-Token"
+    assert missing.status == 403 and missing.json()["field"] == "Captcha-Token"
     forged = api.post("/auth/login", body, headers={"Captcha-Token": "0" * 64, "Captcha-Randstr": "abc"})
     assert forged.status == 403 and forged.json()["field"] == "Captcha-Token"
     assert api.post("/auth/login", body, headers=captcha_headers()).status == 200
@@ -122,11 +133,15 @@ def test_login_needs_a_solved_captcha(api: ApiClient) -> None:
 
 def test_captcha_verify_endpoint(api: ApiClient) -> None:
     headers = captcha_headers("r4nd")
-    good = api.post("/auth/captcha/verify", {"app_id": 0, "rand_str": "r4nd", "ticket": headers["Captcha-Token"],
-                                             "user_ip": "203.0.113.5"})
+    good = api.post(
+        "/auth/captcha/verify",
+        {"app_id": 0, "rand_str": "r4nd", "ticket": headers["Captcha-Token"], "user_ip": "203.0.113.5"},
+    )
     assert good.status == 200 and good.json() == {"is_valid": True}
-    bad = api.post("/auth/captcha/verify", {"app_id": 0, "rand_str": "other", "ticket": headers["Captcha-Token"],
-                                            "user_ip": "203.0.113.5"})
+    bad = api.post(
+        "/auth/captcha/verify",
+        {"app_id": 0, "rand_str": "other", "ticket": headers["Captcha-Token"], "user_ip": "203.0.113.5"},
+    )
     assert bad.json() == {"is_valid": False}
 
 
@@ -151,11 +166,13 @@ def test_change_password_revokes_old_tokens(api: ApiClient) -> None:
     email = unique_email("change")
     old_token = register(api, email)["token"]
     assert api.get("/auth/menus", token=old_token).status == 200
-    wrong_old = api.post("/auth/password", {"old_password": "nope-123456", "new_password": "Newer-pass-2"},
-                         token=old_token)
+    wrong_old = api.post(
+        "/auth/password", {"old_password": "nope-123456", "new_password": "Newer-pass-2"}, token=old_token
+    )
     assert wrong_old.status == 422 and wrong_old.json()["field"] == "old_password"
-    changed = api.post("/auth/password", {"old_password": "Secret-pass-1", "new_password": "Newer-pass-2"},
-                       token=old_token)
+    changed = api.post(
+        "/auth/password", {"old_password": "Secret-pass-1", "new_password": "Newer-pass-2"}, token=old_token
+    )
     assert changed.status == 200 and changed.json() == {}
     refused = api.get("/auth/menus", token=old_token)
     assert refused.status == 401 and refused.json()["code"] == "token_revoked"
@@ -179,15 +196,17 @@ def _signing_key() -> str:
     return str(get_secret_json(get_settings().jwt_secret_name, 0)["signing_key"])
 
 
-@pytest.mark.parametrize("kind", ["tampered", "expired", "wrong_audience", "wrong_issuer", "alg_none",
-                                  "other_key", "garbage", "missing"])
+@pytest.mark.parametrize(
+    "kind", ["tampered", "expired", "wrong_audience", "wrong_issuer", "alg_none", "other_key", "garbage", "missing"]
+)
 def test_bad_tokens_get_401(api: ApiClient, kind: str) -> None:
     token = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
     claims = _claims_of(token)
     key = _signing_key()
     forged = {
-        "tampered": lambda: ".".join([token.split(".")[0], _b64({**claims, "role": "admin", "typ": "staff"}),
-                                      token.split(".")[2]]),
+        "tampered": lambda: ".".join(
+            [token.split(".")[0], _b64({**claims, "role": "admin", "typ": "staff"}), token.split(".")[2]]
+        ),
         "expired": lambda: jwt.encode({**claims, "iat": 1, "exp": int(time.time()) - 10}, key, algorithm="HS256"),
         "wrong_audience": lambda: jwt.encode({**claims, "aud": "someone-else"}, key, algorithm="HS256"),
         "wrong_issuer": lambda: jwt.encode({**claims, "iss": "evil"}, key, algorithm="HS256"),
@@ -217,15 +236,28 @@ def test_admin_changes_branding_and_everyone_sees_it(api: ApiClient) -> None:
     token = login(api, "admin@broker.example.com", "Admin-demo-2026").json()["token"]
     bad = api.put("/site/branding", {"timezone": "Mars/Olympus"}, token=token)
     assert bad.status == 422 and bad.json()["field"] == "timezone"
-    saved = api.put("/site/branding", {"support_phone": "+44 20 7946 0000", "timezone": "Asia/Shanghai",
-                                       "broker_name_i18n": {"en": "Acme FX", "zh-CN": "阿克米", "zh-TW": "阿克米"}},
-                    token=token)
+    saved = api.put(
+        "/site/branding",
+        {
+            "support_phone": "+44 20 7946 0000",
+            "timezone": "Asia/Shanghai",
+            "broker_name_i18n": {"en": "Acme FX", "zh-CN": "阿克米", "zh-TW": "阿克米"},
+        },
+        token=token,
+    )
     assert saved.status == 200
     public = api.get("/site/branding").json()
     assert public["support_phone"] == "+44 20 7946 0000"
     assert public["broker_name_i18n"] == {"en": "Acme FX", "zh-CN": "阿克米", "zh-TW": "阿克米"}
-    assert set(public) == {"broker_name_i18n", "company_logo_url", "email", "login_page_logo_url", "support_phone",
-                           "timezone", "watermark_logo_url"}
+    assert set(public) == {
+        "broker_name_i18n",
+        "company_logo_url",
+        "email",
+        "login_page_logo_url",
+        "support_phone",
+        "timezone",
+        "watermark_logo_url",
+    }
     pages = api.put("/site/login-page", {"ib_login_layout": "right"}, token=token)
     assert pages.status == 200 and api.get("/site/login-page").json()["ib_login_layout"] == "right"
 
@@ -253,8 +285,9 @@ def test_validation_errors_name_the_field(api: ApiClient) -> None:
     reply = api.post("/auth/email-codes", {"email": "a@example.com", "received_at": 1, "scene": "holiday"})
     assert reply.status == 422
     assert reply.json()["field"] == "scene" and reply.json()["code"] == "validation_error"
-    unknown = api.post("/auth/login", {"email": "a@example.com", "password": "x", "admin": True},
-                       headers=captcha_headers())
+    unknown = api.post(
+        "/auth/login", {"email": "a@example.com", "password": "x", "admin": True}, headers=captcha_headers()
+    )
     assert unknown.status == 422 and unknown.json()["field"] == "admin"
 
 
@@ -268,3 +301,11 @@ def test_login_aws_call_budget(api: ApiClient) -> None:
     with AwsCalls() as calls:
         assert api.get("/auth/menus", token=token).status == 200
     assert calls.counts == {"dynamodb.GetItem": 1}
+
+
+def test_undeclared_method_gets_405_listing_every_allowed_method(api: ApiClient) -> None:
+    reply = api.request("DELETE", "/site/branding")
+    assert reply.status == 405 and reply.json()["code"] == "method_not_allowed"
+    assert reply.headers["allow"] == "GET, PUT"
+    missing = api.get("/auth/nothing-here")
+    assert missing.status == 404 and missing.json()["code"] == "not_found"

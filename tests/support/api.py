@@ -26,8 +26,15 @@ class ApiClient:
         routes = [Route.make(method, path, functions[fn]) for method, path, fn in http_routes(template)]
         self.gateway = Gateway(routes, handlers, {})
 
-    def request(self, method: str, path: str, json_body: Any = None, token: str | None = None,
-                headers: dict[str, str] | None = None, source_ip: str = "203.0.113.10") -> Reply:
+    def request(
+        self,
+        method: str,
+        path: str,
+        json_body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        source_ip: str = "203.0.113.10",
+    ) -> Reply:
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if token:
             all_headers["Authorization"] = f"Bearer {token}"

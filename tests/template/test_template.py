@@ -16,8 +16,13 @@ from localcloud.template import ROOT, load_template
 
 
 def test_cfn_lint_reports_nothing() -> None:
-    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "template.yaml"], cwd=ROOT,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "template.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -69,12 +74,26 @@ def test_every_auth_route_is_on_the_http_api(cloudformation: dict[str, Any]) -> 
     api = _of_type(cloudformation, "AWS::ApiGatewayV2::Api")
     assert len(api) == 1
     body = next(iter(api.values()))["Properties"]["Body"]
-    routes = {(method.upper(), path) for path, ops in body["paths"].items() for method in ops
-              if method != "x-amazon-apigateway-any-method"}
-    for route in [("POST", "/auth/login"), ("POST", "/auth/register"), ("POST", "/auth/password"),
-                  ("POST", "/auth/email-codes"), ("POST", "/auth/captcha/verify"), ("GET", "/auth/permissions"),
-                  ("GET", "/auth/permissions/{portal}"), ("GET", "/auth/menus"), ("GET", "/site/branding"),
-                  ("PUT", "/site/branding"), ("GET", "/site/login-page"), ("PUT", "/site/login-page")]:
+    routes = {
+        (method.upper(), path)
+        for path, ops in body["paths"].items()
+        for method in ops
+        if method != "x-amazon-apigateway-any-method"
+    }
+    for route in [
+        ("POST", "/auth/login"),
+        ("POST", "/auth/register"),
+        ("POST", "/auth/password"),
+        ("POST", "/auth/email-codes"),
+        ("POST", "/auth/captcha/verify"),
+        ("GET", "/auth/permissions"),
+        ("GET", "/auth/permissions/{portal}"),
+        ("GET", "/auth/menus"),
+        ("GET", "/site/branding"),
+        ("PUT", "/site/branding"),
+        ("GET", "/site/login-page"),
+        ("PUT", "/site/login-page"),
+    ]:
         assert route in routes
     cors = body["x-amazon-apigateway-cors"]
     assert "Authorization" in cors["allowHeaders"] and "Idempotency-Key" in cors["allowHeaders"]
@@ -90,7 +109,9 @@ def test_tables_are_retained_recoverable_and_the_idempotency_table_expires(cloud
         assert table["DeletionPolicy"] == "Retain"
         assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert tables["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"] == {
-        "AttributeName": "expiration", "Enabled": True}
+        "AttributeName": "expiration",
+        "Enabled": True,
+    }
 
 
 def test_bucket_is_private_encrypted_and_expires_exports(cloudformation: dict[str, Any]) -> None:

@@ -11,14 +11,16 @@ def test_template_short_tags_and_resolution() -> None:
     template = load_template()
     resolver = Resolver(template, "eu-west-1", "111122223333", "stack", {"Stage": "prod"})
     resolver.refs["DomainTable"] = "stack-DomainTable"
-    env = {k: v for k, v in template["Globals"]["Function"]["Environment"]["Variables"].items()}
+    env = dict(template["Globals"]["Function"]["Environment"]["Variables"].items())
     assert env["TABLE_NAME"] == {"Ref": "DomainTable"}
     assert resolver.resolve(env["TABLE_NAME"]) == "stack-DomainTable"
     assert resolver.resolve(env["POWERTOOLS_LOG_LEVEL"]) == "INFO"  # Fn::If on IsProd
     resolver.parameters["Stage"] = "dev"
     assert resolver.resolve(env["POWERTOOLS_LOG_LEVEL"]) == "DEBUG"
     resolver.refs["HttpApi"] = "abc123"
-    assert resolver.resolve(template["Outputs"]["ApiUrl"]["Value"]) == "https://abc123.execute-api.eu-west-1.amazonaws.com"
+    assert (
+        resolver.resolve(template["Outputs"]["ApiUrl"]["Value"]) == "https://abc123.execute-api.eu-west-1.amazonaws.com"
+    )
 
 
 def test_routes_come_from_the_template() -> None:
@@ -28,9 +30,15 @@ def test_routes_come_from_the_template() -> None:
 
 
 def test_router_prefers_the_literal_route_and_extracts_parameters() -> None:
-    gateway = Gateway([Route.make("GET", "/auth/permissions/{portal}", "f1"),
-                       Route.make("GET", "/auth/permissions/client", "f2"),
-                       Route.make("GET", "/files/{proxy+}", "f3")], {}, {})
+    gateway = Gateway(
+        [
+            Route.make("GET", "/auth/permissions/{portal}", "f1"),
+            Route.make("GET", "/auth/permissions/client", "f2"),
+            Route.make("GET", "/files/{proxy+}", "f3"),
+        ],
+        {},
+        {},
+    )
     route, params, _ = gateway.match("GET", "/auth/permissions/client")
     assert route is not None and route.function == "f2"
     route, params, _ = gateway.match("GET", "/auth/permissions/ib")
@@ -44,9 +52,15 @@ def test_router_prefers_the_literal_route_and_extracts_parameters() -> None:
 
 
 def test_payload_v2_event_shape() -> None:
-    event = http_event("POST", "/auth/login", "POST /auth/login",
-                       {"Content-Type": "application/json", "X-A": "1", "Cookie": "a=1; b=2"},
-                       "x=1&x=2&y=3", b'{"k":1}', "198.51.100.7")
+    event = http_event(
+        "POST",
+        "/auth/login",
+        "POST /auth/login",
+        {"Content-Type": "application/json", "X-A": "1", "Cookie": "a=1; b=2"},
+        "x=1&x=2&y=3",
+        b'{"k":1}',
+        "198.51.100.7",
+    )
     assert event["version"] == "2.0" and event["routeKey"] == "POST /auth/login"
     assert event["headers"]["x-a"] == "1" and "cookie" not in event["headers"]
     assert event["cookies"] == ["a=1", "b=2"]

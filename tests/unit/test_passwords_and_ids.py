@@ -1,5 +1,6 @@
-import pytest
+import itertools
 
+import pytest
 from fxcrm import ids
 from fxcrm.auth import passwords
 from fxcrm.errors import InvalidInput
@@ -24,7 +25,7 @@ def test_password_rule_names_the_field(candidate: str) -> None:
 def test_ids_are_js_safe_strictly_increasing_and_unique_in_a_process() -> None:
     made = [ids.new_id() for _ in range(20000)]  # far more than 4096 per millisecond
     assert all(0 < i < 2**53 for i in made)
-    assert all(a < b for a, b in zip(made, made[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(made))
 
 
 def test_ids_are_unique_across_threads() -> None:

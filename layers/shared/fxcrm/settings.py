@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     bucket_name: str = "fxcrm-files"
 
     # Tokens: HS256 with a key from Secrets Manager, pinned on verify.
-    jwt_secret_name: str = "fxcrm/jwt"
+    jwt_secret_name: str = "fxcrm/jwt"  # noqa: S105 - not a secret
     jwt_issuer: str = "fxcrm"
     jwt_audience: str = "fxcrm-portal"
     token_ttl_seconds: int = 3600
@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     captcha_provider: Literal["local", "tencent"] = "local"
     captcha_required: bool = True
     captcha_app_id: int = 0
-    captcha_secret_name: str = "fxcrm/captcha"
+    captcha_secret_name: str = "fxcrm/captcha"  # noqa: S105 - not a secret
 
     # Brute-force protection.
     max_failed_logins: int = 5

@@ -6,6 +6,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from mangum import Mangum
 
 from fxcrm.api import errors
@@ -13,11 +14,12 @@ from fxcrm.observability import logger, metrics, tracer
 
 
 def create_app(title: str, routers: Sequence[APIRouter], description: str = "") -> FastAPI:
-    app = FastAPI(title=title, description=description, version="0.1.0",
-                  docs_url=None, redoc_url=None)  # the local cloud serves one combined /docs
+    app = FastAPI(
+        title=title, description=description, version="0.1.0", docs_url=None, redoc_url=None
+    )  # the local cloud serves one combined /docs
     for router in routers:
         app.include_router(router)
-    errors.install(app)
+    errors.install(app, [route for router in routers for route in router.routes if isinstance(route, APIRoute)])
     return app
 
 
@@ -31,6 +33,6 @@ def lambda_handler(app: FastAPI, service: str) -> Callable[[dict[str, Any], Lamb
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.append_keys(service_group=service)
         metrics.add_dimension(name="function", value=service)
-        return dict(asgi(event, context))
+        return dict(asgi(event, context))  # type: ignore[arg-type]  # Powertools' and Mangum's context types describe the same object
 
     return handler

@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from fxcrm import errors
 from fxcrm.observability import logger
@@ -25,9 +27,19 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.ProviderUnavailable: 503,
 }
 
-_HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
-               415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests"}
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+}
 
 
 class FieldError(BaseModel):
@@ -43,12 +55,20 @@ class ErrorBody(BaseModel):
 
 
 def _describe(status: int) -> dict[str, Any]:
-    return {"model": ErrorBody, "description": {
-        400: "Bad request", 401: "Missing, invalid, expired or revoked token, or wrong credentials",
-        403: "Authenticated but not allowed", 404: "Not found", 409: "Conflicts with the current state",
-        422: "A field is invalid; `field` names it", 429: "Rate limited; see Retry-After",
-        503: "An upstream provider is unavailable", 500: "Internal error",
-    }[status]}
+    return {
+        "model": ErrorBody,
+        "description": {
+            400: "Bad request",
+            401: "Missing, invalid, expired or revoked token, or wrong credentials",
+            403: "Authenticated but not allowed",
+            404: "Not found",
+            409: "Conflicts with the current state",
+            422: "A field is invalid; `field` names it",
+            429: "Rate limited; see Retry-After",
+            503: "An upstream provider is unavailable",
+            500: "Internal error",
+        }[status],
+    }
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -56,7 +76,9 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: _describe(status) for status in sorted({400, 422, 500, *statuses})}
 
 
-def body(code: str, message: str, field: str | None = None, field_errors: list[FieldError] | None = None) -> dict[str, Any]:
+def body(
+    code: str, message: str, field: str | None = None, field_errors: list[FieldError] | None = None
+) -> dict[str, Any]:
     return ErrorBody(code=code, message=message, field=field, errors=field_errors).model_dump(exclude_none=True)
 
 
@@ -65,7 +87,18 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(location[-1] if location else "body")
 
 
-def install(app: FastAPI) -> None:
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of every route on this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.state.api_routes:
+        if route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
+
+
+def install(app: FastAPI, routes: list[APIRoute]) -> None:
+    app.state.api_routes = routes
+
     @app.exception_handler(errors.DomainError)
     async def domain_error(_: Request, error: errors.DomainError) -> JSONResponse:
         status = next((s for kind, s in STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
@@ -74,17 +107,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-        found = [FieldError(field=_field_name(tuple(e.get("loc", ()))), message=str(e.get("msg", "invalid")))
-                 for e in error.errors()]
+        found = [
+            FieldError(field=_field_name(tuple(e.get("loc", ()))), message=str(e.get("msg", "invalid")))
+            for e in error.errors()
+        ]
         first = found[0] if found else FieldError(field="body", message="invalid request")
-        return JSONResponse(body("validation_error", f"{first.field}: {first.message}", first.field, found),
-                            status_code=422)
+        return JSONResponse(
+            body("validation_error", f"{first.field}: {first.message}", first.field, found), status_code=422
+        )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(error.status_code, "error")
-        return JSONResponse(body(code, str(error.detail)), status_code=error.status_code,
-                            headers=getattr(error, "headers", None))
+        headers = dict(getattr(error, "headers", None) or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return JSONResponse(body(code, str(error.detail)), status_code=error.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, error: Exception) -> JSONResponse:

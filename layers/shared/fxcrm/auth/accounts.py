@@ -65,8 +65,9 @@ def new_user(email: str, password: str, user_type: str, role: str, now: int, **e
     }
 
 
-def register_client(settings: Settings, email: str, email_code: str, password: str, invite_code: str | None,
-                    now: int) -> Session:
+def register_client(
+    settings: Settings, email: str, email_code: str, password: str, invite_code: str | None, now: int
+) -> Session:
     email = normalise_email(email)
     passwords.check_rule(password)
     ib_id = None
@@ -91,12 +92,14 @@ def login(settings: Settings, email: str, password: str, now: int) -> Session:
     user_id = users_dal.find_user_id_by_email(normalise_email(email))
     user = users_dal.get_user(user_id) if user_id is not None else None
     if user is not None and int(user.get("locked_until", 0)) > now:
-        raise TooManyRequests("too many failed logins; try again later", int(user["locked_until"]) - now,
-                              code="account_locked")
+        raise TooManyRequests(
+            "too many failed logins; try again later", int(user["locked_until"]) - now, code="account_locked"
+        )
     if user is None or not passwords.verify_password(user["password_hash"], password):
         if user is not None:
-            users_dal.record_failed_login(int(user["id"]), now, settings.max_failed_logins,
-                                          settings.login_lockout_seconds)
+            users_dal.record_failed_login(
+                int(user["id"]), now, settings.max_failed_logins, settings.login_lockout_seconds
+            )
         metrics.add_metric(name="LoginFailed", unit="Count", value=1)
         raise NotAuthenticated("the email or password is wrong", "password", "login_failed")
     if user.get("status") != "active":
@@ -109,8 +112,9 @@ def login(settings: Settings, email: str, password: str, now: int) -> Session:
     return _session(settings, user, now)
 
 
-def change_password(settings: Settings, principal: Principal, old_password: str, new_password: str,
-                    email_code: str | None, now: int) -> None:
+def change_password(
+    settings: Settings, principal: Principal, old_password: str, new_password: str, email_code: str | None, now: int
+) -> None:
     user = users_dal.get_user(principal.user_id)
     if user is None:
         raise NotAuthenticated("the token is invalid or has expired", "Authorization")
@@ -140,8 +144,9 @@ def authenticate(settings: Settings, token: str) -> Principal:
     return Principal(int(user["id"]), user["user_type"], user["role"], user["email"])
 
 
-def request_email_code(settings: Settings, email: str, scene: Scene, caller: Principal | None, source_ip: str,
-                       now: int) -> SentCode:
+def request_email_code(
+    settings: Settings, email: str, scene: Scene, caller: Principal | None, source_ip: str, now: int
+) -> SentCode:
     """Scene `register` is for addresses not registered yet; the other scenes
     confirm an action of a logged-in user and go to that user's own address."""
     email = normalise_email(email)

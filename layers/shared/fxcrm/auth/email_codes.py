@@ -4,7 +4,7 @@ limited attempts, and a per-address sending limit."""
 import hashlib
 import secrets
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from fxcrm.dal import email_codes as codes_dal
 from fxcrm.dal import rate_limits
@@ -13,11 +13,11 @@ from fxcrm.platform.mail import send_email
 from fxcrm.settings import Settings
 
 
-class Scene(str, Enum):
+class Scene(StrEnum):
     register = "register"
     withdrawal = "withdrawal"
     transfer = "transfer"
-    password_change = "password_change"
+    password_change = "password_change"  # noqa: S105 - not a secret
 
 
 _SUBJECTS = {
@@ -43,17 +43,23 @@ def send_code(settings: Settings, email: str, scene: Scene, source_ip: str, now:
         raise TooManyRequests("too many codes requested from this address", retry_after=3600 - now % 3600)
     code = f"{secrets.randbelow(10**6):06d}"
     sent = SentCode(now + settings.email_code_resend_seconds, now + settings.email_code_ttl_seconds)
-    stored = codes_dal.put_code(scene.value, email, _hash(scene, email, code), sent.expired_at,
-                                sent.can_resend_at, now)
+    stored = codes_dal.put_code(scene.value, email, _hash(scene, email, code), sent.expired_at, sent.can_resend_at, now)
     if not stored:
         current = codes_dal.get_code(scene.value, email)
         wait = int(current["can_resend_at"]) - now if current else 1
-        raise TooManyRequests("a code was sent recently; wait before asking again", retry_after=wait,
-                              field="email", code="resend_too_soon")
+        raise TooManyRequests(
+            "a code was sent recently; wait before asking again",
+            retry_after=wait,
+            field="email",
+            code="resend_too_soon",
+        )
     minutes = settings.email_code_ttl_seconds // 60
-    send_email(settings.ses_sender, email, _SUBJECTS[scene],
-               f"Your fxcrm code is {code}. It expires in {minutes} minutes. "
-               "If you did not ask for it, ignore this message.")
+    send_email(
+        settings.ses_sender,
+        email,
+        _SUBJECTS[scene],
+        f"Your fxcrm code is {code}. It expires in {minutes} minutes. If you did not ask for it, ignore this message.",
+    )
     return sent
 
 

@@ -1,26 +1,75 @@
 """Wire models of the auth and site endpoints (field names as in the seed)."""
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, IPvAnyAddress, WithJsonSchema
 
 from fxcrm.auth.email_codes import Scene
 
+# The portal password rule (fxcrm.auth.passwords) as a schema pattern; the
+# lookaheads need Python's regex engine.
+PASSWORD_PATTERN = r"^(?=.*[A-Za-z])(?=.*\d).{8,128}$"  # noqa: S105 - not a secret
+PASSWORD_RULE = "8-128 characters with at least one letter and one digit"  # noqa: S105 - not a secret
+# Captcha tickets and random strings are printable ASCII.
+TOKEN_PATTERN = r"^[\x21-\x7e]+$"  # noqa: S105 - not a secret
+
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Request bodies: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+
+
+def _email(value: str) -> str:
+    # RFC 5321 syntax without a DNS look-up; reserved names (RFC 6761) cannot receive mail.
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from error
+
+
+def _not_bool(value: Any) -> Any:
+    # Pydantic's lax mode reads true/false as 1/0; a client sending a boolean has a bug.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+def _string_only(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+RESERVED_DOMAINS = r"(?:test|local|localhost|invalid|onion|arpa)"
+Email = Annotated[
+    str,
+    Field(
+        max_length=254,
+        pattern=rf"^[^@]+@(?!(?:[^@]*\.)?{RESERVED_DOMAINS}$)[^@]+\.[^@]+$",
+        json_schema_extra={"format": "email"},
+    ),
+    AfterValidator(_email),
+]
+Int = Annotated[int, BeforeValidator(_not_bool)]
+IpAddress = Annotated[
+    IPvAnyAddress,
+    BeforeValidator(_string_only),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}]}),
+]
 
 
 class LoginRequest(Strict):
-    email: EmailStr
+    email: Email
     password: str = Field(min_length=1, max_length=128)
 
 
 class RegisterRequest(Strict):
-    email: EmailStr
+    email: Email
     email_code: str = Field(pattern=r"^\d{6}$", description="The 6-digit code sent for scene `register`")
-    invite_code: str | None = Field(default=None, max_length=32, description="An IB's referral code")
-    password: str = Field(min_length=8, max_length=128, description="8-128 characters, a letter and a digit")
+    invite_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$", description="An IB's referral code")
+    password: str = Field(pattern=PASSWORD_PATTERN, description=PASSWORD_RULE)
 
 
 class UserInfo(BaseModel):
@@ -39,13 +88,13 @@ class SessionResponse(BaseModel):
 
 class ChangePasswordRequest(Strict):
     email_code: str | None = Field(default=None, pattern=r"^\d{6}$")
-    new_password: str = Field(min_length=8, max_length=128)
+    new_password: str = Field(pattern=PASSWORD_PATTERN, description=PASSWORD_RULE)
     old_password: str = Field(min_length=1, max_length=128)
 
 
 class SendEmailCodeRequest(Strict):
-    email: EmailStr
-    received_at: int = Field(ge=0, description="The client's Unix time in seconds when it asked")
+    email: Email
+    received_at: Int = Field(ge=0, description="The client's Unix time in seconds when it asked")
     scene: Scene
 
 
@@ -55,10 +104,10 @@ class SendEmailCodeResponse(BaseModel):
 
 
 class CaptchaVerifyRequest(Strict):
-    app_id: int = Field(ge=0)
-    rand_str: str = Field(min_length=1, max_length=128)
-    ticket: str = Field(min_length=1, max_length=4096)
-    user_ip: str = Field(min_length=1, max_length=64)
+    app_id: Int = Field(ge=0)
+    rand_str: str = Field(max_length=128, pattern=TOKEN_PATTERN)
+    ticket: str = Field(max_length=4096, pattern=TOKEN_PATTERN)
+    user_ip: IpAddress
 
 
 class CaptchaVerifyResponse(BaseModel):

@@ -51,7 +51,8 @@ def verify(settings: Settings, token: str) -> Claims:
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "iat", "sub", "iss", "aud", "ver"]},
         )
-        return Claims(int(payload["sub"]), str(payload["typ"]), str(payload["role"]), int(payload["ver"]),
-                      int(payload["exp"]))
+        return Claims(
+            int(payload["sub"]), str(payload["typ"]), str(payload["role"]), int(payload["ver"]), int(payload["exp"])
+        )
     except (jwt.InvalidTokenError, KeyError, ValueError) as error:
         raise NotAuthenticated("the token is invalid or has expired", "Authorization") from error

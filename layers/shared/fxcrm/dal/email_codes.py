@@ -16,14 +16,22 @@ def get_code(scene: str, email: str, table: Table | None = None) -> Item | None:
     return (table or Table()).get(*_key(scene, email))
 
 
-def put_code(scene: str, email: str, code_hash: str, expires_at: int, can_resend_at: int, now: int,
-             table: Table | None = None) -> bool:
+def put_code(
+    scene: str, email: str, code_hash: str, expires_at: int, can_resend_at: int, now: int, table: Table | None = None
+) -> bool:
     """Store a new code unless another one was sent within the cooldown."""
     pk, sk = _key(scene, email)
     try:
         (table or Table()).put(
-            {"pk": pk, "sk": sk, "code_hash": code_hash, "expires_at": expires_at,
-             "can_resend_at": can_resend_at, "attempts": 0, "ttl": expires_at},
+            {
+                "pk": pk,
+                "sk": sk,
+                "code_hash": code_hash,
+                "expires_at": expires_at,
+                "can_resend_at": can_resend_at,
+                "attempts": 0,
+                "ttl": expires_at,
+            },
             condition="attribute_not_exists(pk) OR can_resend_at <= :now",
             expression_values={":now": now},
         )
@@ -38,7 +46,9 @@ def count_attempt(scene: str, email: str, max_attempts: int, table: Table | None
     """Count one wrong guess; False when the code has no attempts left."""
     try:
         (table or Table()).update(
-            *_key(scene, email), "ADD attempts :one", {":one": 1, ":max": max_attempts},
+            *_key(scene, email),
+            "ADD attempts :one",
+            {":one": 1, ":max": max_attempts},
             condition="attribute_exists(pk) AND attempts < :max",
         )
         return True

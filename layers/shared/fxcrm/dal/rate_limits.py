@@ -13,7 +13,8 @@ def take(name: str, subject: str, limit: int, window_seconds: int, now: int, tab
     window = now // window_seconds
     try:
         (table or Table()).update(
-            f"RATE#{name}#{subject}#{window}", "RATE",
+            f"RATE#{name}#{subject}#{window}",
+            "RATE",
             "ADD hits :one SET #ttl = if_not_exists(#ttl, :ttl)",
             {":one": 1, ":limit": limit, ":ttl": (window + 2) * window_seconds},
             condition="attribute_not_exists(hits) OR hits < :limit",

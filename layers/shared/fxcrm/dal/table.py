@@ -47,8 +47,13 @@ class Table:
         raw = response.get("Item")
         return from_ddb(raw) if raw else None
 
-    def put(self, item: Item, condition: str | None = None, names: dict[str, str] | None = None,
-            expression_values: Item | None = None) -> None:
+    def put(
+        self,
+        item: Item,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        expression_values: Item | None = None,
+    ) -> None:
         kwargs: dict[str, Any] = {"TableName": self.name, "Item": to_ddb(item)}
         if condition:
             kwargs["ConditionExpression"] = condition
@@ -58,8 +63,15 @@ class Table:
             kwargs["ExpressionAttributeValues"] = values(expression_values)
         self.client.put_item(**kwargs)
 
-    def update(self, pk: str, sk: str, expression: str, expression_values: Item | None = None,
-               condition: str | None = None, names: dict[str, str] | None = None) -> Item:
+    def update(
+        self,
+        pk: str,
+        sk: str,
+        expression: str,
+        expression_values: Item | None = None,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> Item:
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "Key": values({"pk": pk, "sk": sk}),
@@ -74,8 +86,7 @@ class Table:
             kwargs["ExpressionAttributeNames"] = names
         return from_ddb(self.client.update_item(**kwargs)["Attributes"])
 
-    def delete(self, pk: str, sk: str, condition: str | None = None,
-               expression_values: Item | None = None) -> None:
+    def delete(self, pk: str, sk: str, condition: str | None = None, expression_values: Item | None = None) -> None:
         kwargs: dict[str, Any] = {"TableName": self.name, "Key": values({"pk": pk, "sk": sk})}
         if condition:
             kwargs["ConditionExpression"] = condition
@@ -87,8 +98,13 @@ class Table:
         """Put several items at once, each only if its key is not taken yet."""
         self.client.transact_write_items(
             TransactItems=[
-                {"Put": {"TableName": self.name, "Item": to_ddb(item),
-                         "ConditionExpression": "attribute_not_exists(pk)"}}
+                {
+                    "Put": {
+                        "TableName": self.name,
+                        "Item": to_ddb(item),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
                 for item in items
             ]
         )

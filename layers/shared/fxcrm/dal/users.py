@@ -52,8 +52,9 @@ def find_ib_by_referral_code(code: str, table: Table | None = None) -> int | Non
     return int(found["user_id"]) if found else None
 
 
-def record_failed_login(user_id: int, now: int, max_failures: int, lockout_seconds: int,
-                        table: Table | None = None) -> Item:
+def record_failed_login(
+    user_id: int, now: int, max_failures: int, lockout_seconds: int, table: Table | None = None
+) -> Item:
     """Count a failure atomically; lock the account once the count reaches the limit."""
     table = table or Table()
     updated = table.update(

@@ -1,6 +1,5 @@
 """Secrets from Secrets Manager through Powertools parameters (cached)."""
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider

@@ -1,12 +1,14 @@
 """Branding and login-page settings: defaults until staff save their own."""
 
 from typing import Any
-
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from fxcrm.dal import settings_items
+
+# Published as the field's enum so clients (and schemathesis) know the valid names.
+_TIMEZONES: list[JsonValue] = [str(name) for name in sorted(available_timezones())]
 
 
 class I18nText(BaseModel):
@@ -18,12 +20,14 @@ class I18nText(BaseModel):
 
 
 class Branding(BaseModel):
-    broker_name_i18n: I18nText = I18nText(en="fxcrm Demo Broker", **{"zh-CN": "fxcrm 演示经纪商", "zh-TW": "fxcrm 演示經紀商"})
+    broker_name_i18n: I18nText = I18nText.model_validate(
+        {"en": "fxcrm Demo Broker", "zh-CN": "fxcrm 演示经纪商", "zh-TW": "fxcrm 演示經紀商"}
+    )
     company_logo_url: str = Field(default="", max_length=2000)
     email: str = Field(default="support@broker.example.com", max_length=320)
     login_page_logo_url: str = Field(default="", max_length=2000)
     support_phone: str = Field(default="", max_length=50)
-    timezone: str = Field(default="UTC", max_length=64)
+    timezone: str = Field(default="UTC", max_length=64, json_schema_extra={"enum": _TIMEZONES})
     watermark_logo_url: str = Field(default="", max_length=2000)
 
     @field_validator("timezone")

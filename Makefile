@@ -1,0 +1,45 @@
+# fxcrm: `make dev` runs the whole system locally; `make test` runs every check.
+# Both create the virtualenv first when it is missing or out of date.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/deps/requirements.txt | sha1sum | cut -c1-12)
+PORT   ?= 3000
+
+.PHONY: dev test lint unit component e2e template bench openapi verify-template clean
+
+$(STAMP): requirements-dev.txt layers/deps/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## dev: start the local cloud with demo data on http://127.0.0.1:$(PORT) (Ctrl-C stops it)
+dev: $(STAMP)
+	$(PY) -m localcloud --port $(PORT)
+
+## test: lint, types, template checks and the whole test suite
+test: $(STAMP) lint
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/shared functions localcloud
+	$(VENV)/bin/cfn-lint template.yaml
+
+unit component e2e template contract: $(STAMP)
+	$(PY) -m pytest tests/$@
+
+## bench: cold-start benchmark (results go to docs/performance.md by hand)
+bench: $(STAMP)
+	$(PY) bench/cold_start.py
+
+## openapi: write the combined OpenAPI document to docs/openapi.json
+openapi: $(STAMP)
+	$(PY) -m localcloud.openapi > docs/openapi.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts .aws-sam

@@ -1,0 +1,145 @@
+"""The auth flow as a client, an IB and staff use it, over HTTP."""
+
+import json
+import secrets
+import subprocess
+import sys
+import time
+
+import boto3
+import httpx
+import pytest
+
+from tests.e2e.conftest import RunningCloud, start_cloud, stop_cloud
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_login_answers_within_a_minute_of_starting() -> None:
+    started = time.monotonic()
+    cloud = start_cloud("startup")
+    try:
+        reply = cloud.login("admin@broker.example.com", "Admin-demo-2026")
+        assert reply.status_code == 200
+        assert reply.json()["user_info"]["user_type"] == "staff"
+        assert time.monotonic() - started < 60
+        banner = cloud.log.read_text()
+        assert "admin@broker.example.com" in banner and "/openapi.json" in banner
+    finally:
+        stop_cloud(cloud)
+    assert cloud.process.returncode == 0  # SIGTERM stops it cleanly
+    assert "stopping" in cloud.log.read_text()
+
+
+def test_register_read_code_login_change_password_old_token_refused(cloud: RunningCloud) -> None:
+    email = f"e2e-{secrets.token_hex(4)}@example.com"
+    with cloud.client() as http:
+        sent = http.post(
+            "/auth/email-codes", json={"email": email, "received_at": int(time.time()), "scene": "register"}
+        )
+        assert sent.status_code == 200, sent.text
+        registered = http.post(
+            "/auth/register",
+            json={
+                "email": email,
+                "email_code": cloud.code_for(email),
+                "password": "First-pass-1",
+                "invite_code": "DEMOIB",
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        assert registered.json()["user_info"]["email"] == email
+
+        token = cloud.login(email, "First-pass-1").json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        assert http.get("/auth/permissions", headers=auth).status_code == 200
+
+        changed = http.post(
+            "/auth/password", headers=auth, json={"old_password": "First-pass-1", "new_password": "Second-pass-2"}
+        )
+        assert changed.status_code == 200, changed.text
+
+        refused = http.get("/auth/permissions", headers=auth)
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "token_revoked"
+        assert cloud.login(email, "First-pass-1").status_code == 401
+        assert cloud.login(email, "Second-pass-2").status_code == 200
+
+
+def test_public_site_settings_and_unknown_routes(cloud: RunningCloud) -> None:
+    with cloud.client() as http:
+        branding = http.get("/site/branding")
+        assert branding.status_code == 200 and "broker_name_i18n" in branding.json()
+        assert http.get("/site/login-page").json()["admin_login_layout"]
+        assert http.get("/no/such/route").status_code == 404
+        assert http.get("/openapi.json").json()["paths"]["/auth/login"]["post"]
+        assert "swagger-ui" in http.get("/docs").text
+
+
+def test_staff_route_refuses_a_client_and_takes_an_admin(cloud: RunningCloud) -> None:
+    client = cloud.login("client2@broker.example.com", "Client-demo-2026").json()["token"]
+    admin = cloud.login("admin@broker.example.com", "Admin-demo-2026").json()["token"]
+    with cloud.client() as http:
+        body = {"client_login_layout": "center"}
+        assert http.put("/site/login-page", json=body, headers={"Authorization": f"Bearer {client}"}).status_code == 403
+        assert http.put("/site/login-page", json=body, headers={"Authorization": f"Bearer {admin}"}).status_code == 200
+        assert http.get("/site/login-page").json()["client_login_layout"] == "center"
+
+
+def test_lambda_invokes_are_answered_by_the_templates_handler(cloud: RunningCloud) -> None:
+    """What Step Functions does: invoke the function through moto's Lambda API."""
+    moto_url = next(line.split()[2] for line in cloud.log.read_text().splitlines() if "AWS (moto)" in line)
+    lam = boto3.client("lambda", endpoint_url=moto_url, region_name="us-east-1")
+    functions = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+    assert "fxcrm-local-AuthFunction" in functions
+    event = {
+        "version": "2.0",
+        "routeKey": "GET /site/branding",
+        "rawPath": "/site/branding",
+        "rawQueryString": "",
+        "headers": {},
+        "isBase64Encoded": False,
+        "requestContext": {
+            "http": {
+                "method": "GET",
+                "path": "/site/branding",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "test",
+            },
+            "requestId": "r1",
+            "routeKey": "GET /site/branding",
+            "stage": "$default",
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "timeEpoch": 0,
+        },
+    }
+    answer = json.loads(
+        lam.invoke(FunctionName="fxcrm-local-AuthFunction", Payload=json.dumps(event))["Payload"].read()
+    )
+    assert answer["statusCode"] == 200
+    assert "broker_name_i18n" in json.loads(answer["body"])
+
+
+def test_readme_curl_walkthrough_runs(cloud: RunningCloud) -> None:
+    """The README's shell walk-through, run against the cloud as written."""
+    script = __import__("pathlib").Path(__file__).parents[2] / "docs" / "walkthrough.sh"
+    result = subprocess.run(
+        ["bash", str(script)],
+        env={"API": cloud.url, "PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "old token refused: 401" in result.stdout
+
+
+def test_http_client_errors_have_the_stable_shape(cloud: RunningCloud) -> None:
+    reply = httpx.post(f"{cloud.url}/auth/login", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert reply.status_code == 422
+    assert set(reply.json()) >= {"code", "message", "field"}
+    assert "Traceback" not in reply.text
