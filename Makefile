@@ -33,9 +33,19 @@ lint: $(STAMP)
 unit component e2e template contract: $(STAMP)
 	$(PY) -m pytest tests/$@
 
-## bench: cold-start benchmark (results go to docs/performance.md by hand)
-bench: $(STAMP)
-	$(PY) bench/cold_start.py
+RUNTIME := build/runtime-venv
+
+# What a deployed function has: the deps layer and the runtime's boto3, nothing else.
+$(RUNTIME)/.installed: layers/deps/requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(RUNTIME)
+	$(RUNTIME)/bin/pip install --quiet --disable-pip-version-check -r layers/deps/requirements.txt \
+		$$(grep '^boto3==' requirements-dev.txt)
+	touch $@
+
+## bench: cold-start benchmark, both tracing modes (record results in docs/performance.md)
+bench: $(STAMP) $(RUNTIME)/.installed
+	$(PY) bench/cold_start.py --python $(RUNTIME)/bin/python --tracing platform
+	$(PY) bench/cold_start.py --python $(RUNTIME)/bin/python --tracing sdk --samples 11
 
 ## openapi: write the combined OpenAPI document to docs/openapi.json
 openapi: $(STAMP)

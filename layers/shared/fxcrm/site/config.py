@@ -1,5 +1,6 @@
 """Branding and login-page settings: defaults until staff save their own."""
 
+from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -7,8 +8,15 @@ from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from fxcrm.dal import settings_items
 
-# Published as the field's enum so clients (and schemathesis) know the valid names.
-_TIMEZONES: list[JsonValue] = [str(name) for name in sorted(available_timezones())]
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    # Walks the time-zone database (~20 ms): done on first use, not at import.
+    return frozenset(available_timezones())
+
+
+def _publish_timezones(schema: dict[str, JsonValue]) -> None:
+    """The field's enum in the OpenAPI document, built only when it is asked for."""
+    schema["enum"] = [str(name) for name in sorted(_timezones())]
 
 
 class I18nText(BaseModel):
@@ -27,13 +35,13 @@ class Branding(BaseModel):
     email: str = Field(default="support@broker.example.com", max_length=320)
     login_page_logo_url: str = Field(default="", max_length=2000)
     support_phone: str = Field(default="", max_length=50)
-    timezone: str = Field(default="UTC", max_length=64, json_schema_extra={"enum": _TIMEZONES})
+    timezone: str = Field(default="UTC", max_length=64, json_schema_extra=_publish_timezones)
     watermark_logo_url: str = Field(default="", max_length=2000)
 
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        if value not in available_timezones():
+        if value not in _timezones():
             raise ValueError("must be an IANA time zone such as Asia/Shanghai")
         return value
 
