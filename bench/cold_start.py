@@ -43,9 +43,14 @@ print(time.perf_counter() - started)
 
 
 def sample(python: str, path: Path, tracing: str) -> float:
-    env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-           "POWERTOOLS_SERVICE_NAME": "fxcrm", "POWERTOOLS_METRICS_NAMESPACE": "fxcrm",
-           "POWERTOOLS_TRACE_DISABLED": "true" if tracing == "platform" else "false"}
+    env = {
+        **os.environ,
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "fxcrm",
+        "POWERTOOLS_METRICS_NAMESPACE": "fxcrm",
+        "POWERTOOLS_TRACE_DISABLED": "true" if tracing == "platform" else "false",
+    }
     code = PROBE.format(shared=str(ROOT / "layers" / "shared"), path=str(path))
     out = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
@@ -77,9 +82,12 @@ def main() -> None:
         "interpreter": args.python,
         "hello_world_median_ms": round(baseline * 1000, 1),
         "functions": {
-            name: {"median_ms": round(statistics.median(t) * 1000, 1),
-                   "ratio": round(statistics.median(t) / baseline, 3)}
-            for name, t in times.items() if name != "hello_world"
+            name: {
+                "median_ms": round(statistics.median(t) * 1000, 1),
+                "ratio": round(statistics.median(t) / baseline, 3),
+            }
+            for name, t in times.items()
+            if name != "hello_world"
         },
     }
     print(json.dumps(result, indent=2))

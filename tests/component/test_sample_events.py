@@ -32,9 +32,6 @@ def test_there_is_a_sample_for_every_route() -> None:
     sampled = {
         (e["requestContext"]["http"]["method"], e["rawPath"]) for e in (json.loads(p.read_text()) for p in EVENTS)
     }
-    routes = {
-        (m, p)
-        for m, p, _ in http_routes(load_template())
-        if m != "ANY" and "{" not in p and m == "GET" or (m == "POST" and "{" not in p)
-    }
+    # every GET and POST route without path parameters has one (the PUTs need a staff token)
+    routes = {(m, p) for m, p, _ in http_routes(load_template()) if m in ("GET", "POST") and "{" not in p}
     assert routes <= sampled

@@ -18,6 +18,7 @@ def _dummy_hash() -> str:
     Made on first use, not at import: a hash costs ~40 ms of cold start."""
     return _hasher.hash("fxcrm-timing-equaliser")
 
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from fxcrm.dal import settings_items
 
+
 @lru_cache(maxsize=1)
 def _timezones() -> frozenset[str]:
     # Walks the time-zone database (~20 ms): done on first use, not at import.
