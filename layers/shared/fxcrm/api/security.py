@@ -28,16 +28,6 @@ def optional_principal(
     return current_principal(credentials) if credentials is not None else None
 
 
-def require_action(action: str) -> Callable[[Principal], Principal]:
-    """A dependency that lets the call through only if the caller's role allows `action`."""
-
-    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        permissions.require(principal, action)
-        return principal
-
-    return check
-
-
 def require_staff(action: str) -> Callable[[Principal], Principal]:
     def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not principal.is_staff:

@@ -149,7 +149,3 @@ class MenuListResponse(BaseModel):
 
 class EmptyResponse(BaseModel):
     pass
-
-
-def empty() -> dict[str, Any]:
-    return {}

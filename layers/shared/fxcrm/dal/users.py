@@ -20,6 +20,10 @@ class EmailTaken(Exception):
     pass
 
 
+class ConcurrentChange(Exception):
+    """The user item changed between reading and writing it."""
+
+
 def create_user(user: Item, table: Table | None = None) -> None:
     """Write the user and its unique email item in one transaction."""
     table = table or Table()
@@ -90,10 +94,6 @@ def set_password(user_id: int, password_hash: str, expected_version: int, table:
 def set_password_hash(user_id: int, password_hash: str, table: Table | None = None) -> None:
     """Store a rehash (new argon2 parameters) without touching the token version."""
     (table or Table()).update(*user_key(user_id), "SET password_hash = :hash", {":hash": password_hash})
-
-
-class ConcurrentChange(Exception):
-    pass
 
 
 def public_fields(user: Item) -> dict[str, Any]:
