@@ -4,6 +4,7 @@ permissions, menus) and /site/* (login pages and branding)."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
+
 from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses

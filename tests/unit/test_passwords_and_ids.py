@@ -1,6 +1,7 @@
 import itertools
 
 import pytest
+
 from fxcrm import ids
 from fxcrm.auth import passwords
 from fxcrm.errors import InvalidInput
