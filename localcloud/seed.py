@@ -24,10 +24,72 @@ DEMO_USERS = [
 ]
 
 
+LEVERAGES = [50, 100, 200, 500]
+
+# (id, name, demo?, record type, MT group) per platform; ids are 1xx for MT4, 2xx for MT5.
+ACCOUNT_TYPES = [
+    (1, "Standard", True, "normal", "demo\\standard"),
+    (2, "Standard", False, "normal", "real\\standard"),
+    (3, "ECN", False, "normal", "real\\ecn"),
+    (4, "Bonus", False, "deposit_only", "real\\bonus"),
+]
+
+DOWNLOADS = {
+    "client": [("MetaTrader 4", "The classic forex terminal"), ("MetaTrader 5", "Multi-asset terminal")],
+    "ib": [("MetaTrader 5", "Multi-asset terminal"), ("MT5 Manager", "For partners who manage client accounts")],
+}
+
+
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
+def seed_catalogue(now: int) -> None:
+    """Account types and platform downloads, as staff would configure them."""
+    from datetime import UTC, datetime
+
+    from fxcrm.dal import settings_items, trading
+
+    for offset, platform in ((100, "MT4"), (200, "MT5")):
+        for number, name, is_demo, record_type, group in ACCOUNT_TYPES:
+            trading.put_account_type(
+                {
+                    "id": offset + number,
+                    "name": name,
+                    "is_demo": is_demo,
+                    "trading_platform": platform,
+                    "record_type": record_type,
+                    "group": group,
+                    "leverage_options": [{"id": i + 1, "value": v} for i, v in enumerate(LEVERAGES)],
+                }
+            )
+    stamp = datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    for portal, rows in DOWNLOADS.items():
+        listing = [
+            {
+                "id": i + 1,
+                "name": name,
+                "description": text,
+                "created_at": stamp,
+                "updated_at": stamp,
+                "icon_url": f"https://downloads.broker.example.com/{_slug(name)}/icon.png",
+                "logo_url": f"https://downloads.broker.example.com/{_slug(name)}/logo.png",
+                "windows_download_url": f"https://downloads.broker.example.com/{_slug(name)}/setup.exe",
+                "macos_download_url": f"https://downloads.broker.example.com/{_slug(name)}/setup.dmg",
+                "android_download_url": f"https://play.example.com/{_slug(name)}",
+                "ios_download_url": f"https://apps.example.com/{_slug(name)}",
+            }
+            for i, (name, text) in enumerate(rows)
+        ]
+        settings_items.put_setting(f"platform_downloads_{portal}", {"list": listing}, 0, now)
+
+
 def seed_demo_data(now: int) -> list[DemoUser]:
-    """Create the demo users that do not exist yet; returns the ones created."""
+    """Create the demo users that do not exist yet, and the catalogue; returns the users created."""
     from fxcrm.auth.accounts import new_user
     from fxcrm.dal import users
+
+    seed_catalogue(now)
 
     created = []
     for demo in DEMO_USERS:

@@ -27,8 +27,21 @@ SERVED: dict[int, tuple[str, str]] = {
     8: ("get", "/site/branding"),
     12: ("get", "/auth/permissions/{portal}"),
     29: ("post", "/auth/register"),
+    13: ("get", "/trading-accounts/balances"),
+    14: ("post", "/trading-accounts/applications"),
+    19: ("get", "/platforms/downloads"),
+    45: ("post", "/trading-accounts"),
+    46: ("get", "/trading-accounts/{account_id}"),
+    47: ("get", "/trading-accounts/types"),
+    48: ("get", "/trading-accounts"),
+    49: ("post", "/trading-accounts/password"),
+    53: ("get", "/platforms/downloads/ib"),
 }
-PENDING_GROUPS = {"kyc", "accounts", "funding", "reports", "ib"}
+PENDING_GROUPS = {"kyc", "funding", "reports", "ib"}
+# Response fields the seed shows that fxcrm deliberately leaves out (docs/api.md, "Deviations").
+OMITTED = {"password", "observe_password"}
+# Path parameters of ours that the seed does not list.
+OUR_PATH_PARAMETERS = {"portal", "account_id"}
 
 
 @pytest.fixture(scope="module")
@@ -67,15 +80,15 @@ def test_served_endpoint_keeps_the_seed_field_names(openapi: dict[str, Any], num
     seed = next(e for e in SEED if e["n"] == number)
     method, path = SERVED[number]
     operation = openapi["paths"][path][method]
-    request = _request_fields(openapi, operation) - {"portal"}  # ours: which portal, for endpoint 12
+    request = _request_fields(openapi, operation) - OUR_PATH_PARAMETERS
     assert request == set(seed["request_fields"])
     headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
     assert set(seed["request_headers"]) <= headers
     response = _response(openapi, operation)
-    assert set(response.get("properties", {})) == set(seed["response_fields"])
+    assert set(response.get("properties", {})) == set(seed["response_fields"]) - OMITTED
     if seed["list_item_fields"]:
         items = resolve(openapi, response["properties"]["list"]["items"])
-        assert set(items["properties"]) == set(seed["list_item_fields"])
+        assert set(items["properties"]) == set(seed["list_item_fields"]) - OMITTED
 
 
 def test_every_seed_endpoint_outside_the_pending_groups_is_served() -> None:

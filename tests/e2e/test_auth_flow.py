@@ -143,3 +143,32 @@ def test_http_client_errors_have_the_stable_shape(cloud: RunningCloud) -> None:
     assert reply.status_code == 422
     assert set(reply.json()) >= {"code", "message", "field"}
     assert "Traceback" not in reply.text
+
+
+def test_client_opens_a_demo_account_and_sees_it_with_its_balance(cloud: RunningCloud) -> None:
+    token = cloud.login("client1@broker.example.com", "Client-demo-2026").json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    with cloud.client() as http:
+        types = http.get(
+            "/trading-accounts/types", params={"trading_platform": "MT4", "is_demo": "true"}, headers=auth
+        ).json()["list"]
+        opened = http.post(
+            "/trading-accounts",
+            headers=auth,
+            json={
+                "currency": "USD",
+                "is_demo": True,
+                "leverage": types[0]["leverage_options"][-1]["value"],
+                "password": "Trade-Pass1",
+                "trading_account_type_id": types[0]["id"],
+                "trading_platform": "MT4",
+            },
+        )
+        assert opened.status_code == 201, opened.text
+        listed = http.get("/trading-accounts", headers=auth).json()["list"]
+        mine = next(a for a in listed if a["id"] == opened.json()["id"])
+        assert mine["balance"] == "10000.00" and mine["server_name"] == "fxcrm-MT4-Demo"
+        other = cloud.login("client2@broker.example.com", "Client-demo-2026").json()["token"]
+        assert (
+            http.get(f"/trading-accounts/{mine['id']}", headers={"Authorization": f"Bearer {other}"}).status_code == 404
+        )

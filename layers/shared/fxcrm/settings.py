@@ -45,6 +45,12 @@ class Settings(BaseSettings):
 
     broker_timezone: str = "UTC"
 
+    # Trading platform: "simulated" (state in DynamoDB) or "mt5webapi" for the MT5
+    # servers, with per-server {url, manager_login, manager_password} in this secret.
+    trading_platform: Literal["simulated", "mt5webapi"] = "simulated"
+    mt5_secret_name: str = "fxcrm/mt5"  # noqa: S105 - not a secret
+    demo_initial_balance: str = "10000.00"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -32,6 +32,8 @@ def lambda_handler(app: FastAPI, service: str) -> Callable[[dict[str, Any], Lamb
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.append_keys(service_group=service)
+        # An invocation that recorded no metric leaves its dimensions behind at flush.
+        metrics.clear_metrics()
         metrics.add_dimension(name="function", value=service)
         return dict(asgi(event, context))  # type: ignore[arg-type]  # Powertools' and Mangum's context types describe the same object
 

@@ -94,6 +94,39 @@ class Table:
             kwargs["ExpressionAttributeValues"] = values(expression_values)
         self.client.delete_item(**kwargs)
 
+    def query(
+        self, condition: str, expression_values: Item, index: str | None = None, forward: bool = True
+    ) -> list[Item]:
+        """Every item of a key condition, following pages."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values(expression_values),
+            "ScanIndexForward": forward,
+        }
+        if index:
+            kwargs["IndexName"] = index
+        items: list[Item] = []
+        while True:
+            page = self.client.query(**kwargs)
+            items.extend(from_ddb(raw) for raw in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def batch_get(self, keys: list[tuple[str, str]]) -> list[Item]:
+        """Items by key, 100 per request, retrying what DynamoDB leaves unprocessed."""
+        found: list[Item] = []
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {
+                self.name: {"Keys": [values({"pk": pk, "sk": sk}) for pk, sk in keys[start : start + 100]]}
+            }
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                found.extend(from_ddb(raw) for raw in answer.get("Responses", {}).get(self.name, []))
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
     def transact_put_new(self, *items: Item) -> None:
         """Put several items at once, each only if its key is not taken yet."""
         self.client.transact_write_items(

@@ -1,0 +1,136 @@
+"""Accounts function: /trading-accounts/* and /platforms/* (account types,
+opening, list, detail, passwords, balances, platform downloads)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from fxcrm import clock
+from fxcrm.api.app import create_app, lambda_handler
+from fxcrm.api.errors import error_responses
+from fxcrm.api.security import CurrentPrincipal
+from fxcrm.auth.schemas import EmptyResponse
+from fxcrm.errors import Forbidden
+from fxcrm.settings import get_settings
+from fxcrm.trading import accounts
+from fxcrm.trading.accounts import Application
+from fxcrm.trading.schemas import (
+    AccountBalanceList,
+    AccountTypeList,
+    ChangeTradingPasswordRequest,
+    LiveApplicationRequest,
+    LiveApplicationResponse,
+    OpenAccountRequest,
+    OpenAccountResponse,
+    Platform,
+    PlatformDownloadList,
+    RecordType,
+    TradingAccount,
+    TradingAccountList,
+)
+
+router = APIRouter(prefix="/trading-accounts", tags=["trading accounts"])
+platforms = APIRouter(prefix="/platforms", tags=["trading accounts"])
+
+Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1")]
+Size = Annotated[int, Query(ge=1, le=100, description="Rows per page, at most 100")]
+
+
+def _application(body: LiveApplicationRequest) -> Application:
+    return Application(
+        body.trading_platform,
+        body.trading_account_type_id,
+        body.leverage,
+        body.currency,
+        body.password,
+        body.observe_password,
+    )
+
+
+@router.get("/types", response_model=AccountTypeList, responses=error_responses(401))
+def account_types(
+    principal: CurrentPrincipal,
+    trading_platform: Platform,
+    is_demo: bool | None = None,
+    page: Page = 1,
+    size: Size = 20,
+) -> Any:
+    """Account types the caller can open, with their leverage options."""
+    return accounts.list_types(trading_platform, is_demo, page, size)
+
+
+# The OpenAPI link tells clients (and schemathesis' stateful phase) where the new id leads.
+OPENED = {
+    201: {
+        "description": "Opened",
+        "links": {
+            "GetAccount": {
+                "operationRef": "#/paths/~1trading-accounts~1{account_id}/get",
+                "parameters": {"account_id": "$response.body#/id"},
+            }
+        },
+    }
+}
+
+
+@router.post("", response_model=OpenAccountResponse, status_code=201, responses=OPENED | error_responses(401, 403, 503))
+def open_account(body: OpenAccountRequest, principal: CurrentPrincipal) -> Any:
+    """Open a demo account at once (with demo funds); live accounts need approved KYC."""
+    account_id = accounts.open_account(get_settings(), principal, _application(body), body.is_demo, clock.now())
+    return {"id": account_id}
+
+
+@router.post(
+    "/applications", response_model=LiveApplicationResponse, status_code=201, responses=error_responses(401, 403, 503)
+)
+def apply_for_live_account(body: LiveApplicationRequest, principal: CurrentPrincipal) -> Any:
+    """Apply for a live account (client portal)."""
+    account_id = accounts.open_account(get_settings(), principal, _application(body), False, clock.now())
+    return {"application_account_id": account_id}
+
+
+@router.get("", response_model=TradingAccountList, responses=error_responses(401, 503))
+def list_accounts(principal: CurrentPrincipal, is_demo: bool | None = None, page: Page = 1, size: Size = 20) -> Any:
+    """The caller's trading accounts with their balances, newest first."""
+    return accounts.list_accounts(get_settings(), principal, is_demo, page, size)
+
+
+@router.get("/balances", response_model=AccountBalanceList, responses=error_responses(401, 503))
+def balances(
+    principal: CurrentPrincipal,
+    type: Annotated[list[RecordType], Query(min_length=1, description="record types, e.g. deposit_only and normal")],  # noqa: A002 - the seed's name
+) -> Any:
+    """Balances of the caller's accounts whose record type is one of `type`."""
+    return accounts.balances(get_settings(), principal, set(type))
+
+
+@router.post("/password", response_model=EmptyResponse, responses=error_responses(401, 404, 503))
+def change_password(body: ChangeTradingPasswordRequest, principal: CurrentPrincipal) -> Any:
+    """Change the trade or observe (investor) password on the trading server."""
+    accounts.change_password(get_settings(), principal, body.id, body.type, body.password)
+    return {}
+
+
+# `:int` so that only numeric ids reach this route: /trading-accounts/applications stays POST-only.
+@router.get("/{account_id:int}", response_model=TradingAccount, responses=error_responses(401, 404, 503))
+def account_detail(principal: CurrentPrincipal, account_id: Annotated[int, Path(ge=1, le=2**53)]) -> Any:
+    """One of the caller's trading accounts; another user's id is 404."""
+    return accounts.detail(get_settings(), principal, account_id)
+
+
+@platforms.get("/downloads", response_model=PlatformDownloadList, responses=error_responses(401))
+def downloads(principal: CurrentPrincipal) -> Any:
+    """Trading platform downloads for the client portal."""
+    return accounts.platform_downloads("client")
+
+
+@platforms.get("/downloads/ib", response_model=PlatformDownloadList, responses=error_responses(401, 403))
+def ib_downloads(principal: CurrentPrincipal) -> Any:
+    """Trading platform downloads for the IB portal."""
+    if principal.user_type != "ib":
+        raise Forbidden("for introducing brokers only", code="ib_only")
+    return accounts.platform_downloads("ib")
+
+
+app = create_app("fxcrm accounts", [router, platforms], "Trading accounts and platform downloads")
+handler = lambda_handler(app, "accounts")

@@ -1,0 +1,159 @@
+"""Trading accounts, their types, and the simulated platform's state.
+
+ACCTYPE#<platform> / <demo|live>#<id>   an account type (listed by platform, filtered by demo/live)
+TACCT#<id> / ACCOUNT                    a trading account (owner, platform, server, login, type)
+USER#<user id> / TACCT#<id>             the owner's index entry of the account (list my accounts)
+SIMSERVER#<server> / COUNTER            the simulated server's last account number
+SIMACCT#<server>#<login> / STATE        the simulated server's account (balance, credit, password hashes)
+SIMACCT#<server>#<login> / OP#<op id>  a simulated balance operation, written once (idempotency)
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, values
+
+
+def put_account_type(account_type: Item, table: Table | None = None) -> None:
+    kind = "demo" if account_type["is_demo"] else "live"
+    (table or Table()).put(
+        {**account_type, "pk": f"ACCTYPE#{account_type['trading_platform']}", "sk": f"{kind}#{account_type['id']}"}
+    )
+
+
+def list_account_types(platform: str, is_demo: bool | None, table: Table | None = None) -> list[Item]:
+    table = table or Table()
+    condition = "pk = :pk"
+    expression_values: Item = {":pk": f"ACCTYPE#{platform}"}
+    if is_demo is not None:
+        condition += " AND begins_with(sk, :kind)"
+        expression_values[":kind"] = "demo#" if is_demo else "live#"
+    return table.query(condition, expression_values)
+
+
+def get_account_type(platform: str, type_id: int, is_demo: bool, table: Table | None = None) -> Item | None:
+    kind = "demo" if is_demo else "live"
+    return (table or Table()).get(f"ACCTYPE#{platform}", f"{kind}#{type_id}", consistent=False)
+
+
+def create_trading_account(account: Item, table: Table | None = None) -> None:
+    """The account and its owner index entry, in one transaction."""
+    (table or Table()).transact_put_new(
+        {**account, "pk": f"TACCT#{account['id']}", "sk": "ACCOUNT"},
+        {
+            "pk": f"USER#{account['user_id']}",
+            "sk": f"TACCT#{account['id']}",
+            "account_id": account["id"],
+            "is_demo": account["is_demo"],
+            "record_type": account["record_type"],
+        },
+    )
+
+
+def get_trading_account(account_id: int, table: Table | None = None) -> Item | None:
+    return (table or Table()).get(f"TACCT#{account_id}", "ACCOUNT")
+
+
+def list_user_account_ids(user_id: int, table: Table | None = None) -> list[Item]:
+    return (table or Table()).query(
+        "pk = :pk AND begins_with(sk, :prefix)", {":pk": f"USER#{user_id}", ":prefix": "TACCT#"}
+    )
+
+
+def get_trading_accounts(account_ids: list[int], table: Table | None = None) -> list[Item]:
+    return (table or Table()).batch_get([(f"TACCT#{i}", "ACCOUNT") for i in account_ids])
+
+
+# ---------------------------------------------------------------- simulated platform
+
+
+def next_login(server: str, first: int, table: Table | None = None) -> int:
+    """Allocate the server's next account number (an atomic counter: logins are
+    few and must be sequential per server, as on a real MT server)."""
+    updated = (table or Table()).update(f"SIMSERVER#{server}", "COUNTER", "ADD last_login :one", {":one": 1})
+    return first + int(updated["last_login"])
+
+
+def create_sim_account(state: Item, table: Table | None = None) -> None:
+    (table or Table()).put(
+        {**state, "pk": f"SIMACCT#{state['server']}#{state['login']}", "sk": "STATE"},
+        condition="attribute_not_exists(pk)",
+    )
+
+
+def get_sim_account(server: str, login: int, table: Table | None = None) -> Item | None:
+    return (table or Table()).get(f"SIMACCT#{server}#{login}", "STATE")
+
+
+def set_sim_password(server: str, login: int, field: str, password_hash: str, table: Table | None = None) -> None:
+    (table or Table()).update(
+        f"SIMACCT#{server}#{login}",
+        "STATE",
+        "SET #field = :hash",
+        {":hash": password_hash},
+        condition="attribute_exists(pk)",
+        names={"#field": field},
+    )
+
+
+class OperationExists(Exception):
+    pass
+
+
+class InsufficientBalance(Exception):
+    pass
+
+
+def apply_sim_balance(
+    server: str, login: int, amount: Decimal, operation_id: str, ticket: int, now: int, table: Table | None = None
+) -> None:
+    """Write the operation once and change the balance with it, atomically; a
+    debit may not take the balance below zero."""
+    table = table or Table()
+    update: dict[str, Any] = {
+        "TableName": table.name,
+        "Key": values({"pk": f"SIMACCT#{server}#{login}", "sk": "STATE"}),
+        "UpdateExpression": "ADD balance :amount",
+        "ExpressionAttributeValues": values({":amount": amount} | ({":floor": -amount} if amount < 0 else {})),
+        "ConditionExpression": "attribute_exists(pk)" + (" AND balance >= :floor" if amount < 0 else ""),
+    }
+    operation = {
+        "pk": f"SIMOP#{server}#{operation_id}",
+        "sk": "OP",
+        "ticket": ticket,
+        "login": login,
+        "amount": amount,
+        "time": now,
+    }
+    try:
+        table.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table.name,
+                        "Item": to_ddb(operation),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {"Update": update},
+            ]
+        )
+    except ClientError as error:
+        if not is_condition_failure(error):
+            raise
+        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            raise OperationExists(operation_id) from error
+        raise InsufficientBalance(operation_id) from error
+
+
+def get_sim_operation(server: str, login: int, operation_id: str, table: Table | None = None) -> Item | None:
+    return (table or Table()).get(f"SIMACCT#{server}#{login}", f"OP#{operation_id}")
+
+
+def list_sim_operations(server: str, login: int, table: Table | None = None) -> list[Item]:
+    return (table or Table()).query(
+        "pk = :pk AND begins_with(sk, :prefix)", {":pk": f"SIMACCT#{server}#{login}", ":prefix": "OP#"}
+    )

@@ -1,0 +1,215 @@
+"""Trading accounts: types, opening (demo at once, live after KYC), listing,
+detail, passwords and balances. Every account is checked against its owner."""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from fxcrm import ids
+from fxcrm.auth import permissions
+from fxcrm.auth.accounts import Principal
+from fxcrm.dal import kyc as kyc_dal
+from fxcrm.dal import settings_items
+from fxcrm.dal import trading as dal
+from fxcrm.errors import Forbidden, InvalidInput, NotFound, ProviderUnavailable
+from fxcrm.observability import logger
+from fxcrm.platform.trading.simulated import random_investor_password
+from fxcrm.settings import Settings
+from fxcrm.trading.platform import NewAccount, PlatformError, PlatformInvalidRequest, PlatformUnavailable
+from fxcrm.trading.servers import platform_for, server_for, server_name
+
+CENT = Decimal("0.01")
+
+
+def check_platform_password(password: str, field: str) -> None:
+    """MT5's rule: 8 to 16 characters with lower case, upper case, a digit and a special character."""
+    if not 8 <= len(password) <= 16:
+        raise InvalidInput("must be 8 to 16 characters", field, "password_rule")
+    for pattern, what in (
+        (r"[a-z]", "a lower-case letter"),
+        (r"[A-Z]", "an upper-case letter"),
+        (r"\d", "a digit"),
+        (r"[^A-Za-z0-9]", "a special character"),
+    ):
+        if not re.search(pattern, password):
+            raise InvalidInput(f"must contain {what}", field, "password_rule")
+
+
+def _page(rows: list[Any], page: int, size: int) -> list[Any]:
+    return rows[(page - 1) * size : page * size]
+
+
+def list_types(platform: str, is_demo: bool | None, page: int, size: int) -> dict[str, Any]:
+    rows = sorted(dal.list_account_types(platform, is_demo), key=lambda t: int(t["id"]))
+    return {
+        "list": [
+            {
+                "id": int(t["id"]),
+                "name": t["name"],
+                "leverage_options": [{"id": int(o["id"]), "value": int(o["value"])} for o in t["leverage_options"]],
+            }
+            for t in _page(rows, page, size)
+        ],
+        "total": len(rows),
+    }
+
+
+@dataclass(frozen=True)
+class Application:
+    trading_platform: str
+    trading_account_type_id: int
+    leverage: int
+    currency: str
+    password: str
+    observe_password: str | None
+
+
+@contextmanager
+def _platform_call(action: str) -> Iterator[None]:
+    """Turn platform failures into errors the caller can act on."""
+    try:
+        yield
+    except PlatformInvalidRequest as error:
+        raise InvalidInput(f"the trading server refused: {error}", "password") from error
+    except PlatformUnavailable as error:
+        raise ProviderUnavailable("the trading server is not reachable; try again shortly") from error
+    except PlatformError as error:
+        logger.error("platform error", extra={"action": action, "retcode": error.retcode})
+        raise ProviderUnavailable("the trading server could not do this; try again later") from error
+
+
+def open_account(settings: Settings, principal: Principal, application: Application, is_demo: bool, now: int) -> int:
+    """Open a demo account at once; a live one needs approved KYC. Returns the account id."""
+    permissions.require(principal, "accounts.apply")
+    account_type = dal.get_account_type(application.trading_platform, application.trading_account_type_id, is_demo)
+    if account_type is None:
+        raise InvalidInput("no such account type for this platform", "trading_account_type_id")
+    if application.leverage not in {int(o["value"]) for o in account_type["leverage_options"]}:
+        raise InvalidInput("not one of this account type's leverage options", "leverage")
+    check_platform_password(application.password, "password")
+    if application.observe_password is not None:
+        check_platform_password(application.observe_password, "observe_password")
+    if not is_demo and kyc_dal.get_kyc_status(principal.user_id) != "approved":
+        raise Forbidden(
+            "complete identity verification (KYC) before opening a live account", "is_demo", "kyc_not_approved"
+        )
+    if not is_demo:
+        # Live accounts become opening applications that staff approve; that
+        # approval workflow lands with the funding/back-office issues.
+        raise Forbidden(
+            "live accounts are opened through staff approval, which is not available yet",
+            "is_demo",
+            "live_opening_unavailable",
+        )
+    server = server_for(application.trading_platform, is_demo)
+    platform = platform_for(settings, server)
+    with _platform_call("create_account"):
+        login = platform.create_account(
+            NewAccount(
+                group=str(account_type["group"]),
+                name=principal.email,
+                email=principal.email,
+                leverage=application.leverage,
+                main_password=application.password,
+                investor_password=application.observe_password or random_investor_password(),
+            )
+        )
+    account_id = ids.new_id()
+    dal.create_trading_account(
+        {
+            "id": account_id,
+            "user_id": principal.user_id,
+            "trading_platform": application.trading_platform,
+            "server": server,
+            "login": login,
+            "currency": application.currency,
+            "leverage": application.leverage,
+            "is_demo": is_demo,
+            "type_id": int(account_type["id"]),
+            "type_name": account_type["name"],
+            "record_type": account_type.get("record_type", "normal"),
+            "created_at": now,
+        }
+    )
+    with _platform_call("demo_deposit"):
+        platform.balance(login, Decimal(settings.demo_initial_balance), f"demo-{account_id}")
+    logger.info("trading account opened", extra={"account_id": account_id, "server": server, "login": login})
+    return account_id
+
+
+def _owned(principal: Principal, account_id: int) -> dict[str, Any]:
+    permissions.require(principal, "accounts.view")
+    account = dal.get_trading_account(account_id)
+    if account is None or int(account["user_id"]) != principal.user_id:
+        raise NotFound("no such trading account", "id")  # the same answer for another user's account
+    return account
+
+
+def _view(settings: Settings, account: dict[str, Any]) -> dict[str, Any]:
+    with _platform_call("account_state"):
+        state = platform_for(settings, account["server"]).account_state(int(account["login"]))
+    return {
+        "id": int(account["id"]),
+        "account": str(account["login"]),
+        "balance": f"{state.balance.quantize(CENT)}",
+        "credit": f"{state.credit.quantize(CENT)}",
+        "equity": f"{state.equity.quantize(CENT)}",
+        "currency": account["currency"],
+        "is_demo": bool(account["is_demo"]),
+        "leverage": int(account["leverage"]),
+        "server_name": server_name(account["server"]),
+        "trading_account_type_name": account["type_name"],
+        "trading_platform": account["trading_platform"],
+    }
+
+
+def detail(settings: Settings, principal: Principal, account_id: int) -> dict[str, Any]:
+    return _view(settings, _owned(principal, account_id))
+
+
+def _my_accounts(principal: Principal) -> list[dict[str, Any]]:
+    permissions.require(principal, "accounts.view")
+    entries = dal.list_user_account_ids(principal.user_id)
+    accounts = dal.get_trading_accounts([int(e["account_id"]) for e in entries])
+    return sorted(accounts, key=lambda a: int(a["id"]), reverse=True)  # newest first
+
+
+def list_accounts(
+    settings: Settings, principal: Principal, is_demo: bool | None, page: int, size: int
+) -> dict[str, Any]:
+    rows = [a for a in _my_accounts(principal) if is_demo is None or bool(a["is_demo"]) == is_demo]
+    return {"list": [_view(settings, a) for a in _page(rows, page, size)], "total": len(rows)}
+
+
+def change_password(settings: Settings, principal: Principal, account_id: int, kind: str, password: str) -> None:
+    account = _owned(principal, account_id)
+    check_platform_password(password, "password")
+    with _platform_call("change_password"):
+        platform_for(settings, account["server"]).change_password(
+            int(account["login"]), "main" if kind == "trade" else "investor", password
+        )
+
+
+def balances(settings: Settings, principal: Principal, record_types: set[str]) -> dict[str, Any]:
+    rows = [a for a in _my_accounts(principal) if a.get("record_type", "normal") in record_types]
+    out = []
+    for account in rows:
+        view = _view(settings, account)
+        out.append(
+            {
+                "trading_account_id": view["id"],
+                "trading_account": view["account"],
+                "balance": view["balance"],
+                "server_name": view["server_name"],
+                "server_type": account["server"],
+            }
+        )
+    return {"list": out, "total": len(out)}
+
+
+def platform_downloads(portal: str) -> dict[str, Any]:
+    rows = (settings_items.get_setting(f"platform_downloads_{portal}") or {}).get("list", [])
+    return {"list": rows, "total": len(rows)}

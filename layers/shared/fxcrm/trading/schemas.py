@@ -1,0 +1,110 @@
+"""Wire models of the trading-account endpoints (field names as in the seed).
+
+`password` and `observe_password` are accepted but never returned: fxcrm does
+not keep trading passwords (docs/api.md lists the deviation)."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from fxcrm.auth.schemas import Int, Strict
+
+Platform = Literal["MT4", "MT5"]
+RecordType = Literal["deposit_only", "withdrawal_only", "normal"]
+# MT5's password rule; checked again by the domain with a message naming the rule.
+PLATFORM_PASSWORD = r"^(?=.*[a-z])(?=.*[A-Z])(?=.*\d)(?=.*[^A-Za-z0-9]).{8,16}$"  # noqa: S105 - a pattern
+PASSWORD_DESCRIPTION = "8-16 characters with a lower-case and an upper-case letter, a digit and a special character"  # noqa: S105
+
+
+class LeverageOption(BaseModel):
+    id: int
+    value: int
+
+
+class AccountType(BaseModel):
+    id: int
+    leverage_options: list[LeverageOption]
+    name: str
+
+
+class AccountTypeList(BaseModel):
+    list: list[AccountType]
+    total: int
+
+
+class LiveApplicationRequest(Strict):
+    currency: Literal["USD"]
+    leverage: Int = Field(ge=1, le=3000)
+    observe_password: str | None = Field(default=None, pattern=PLATFORM_PASSWORD, description=PASSWORD_DESCRIPTION)
+    password: str = Field(pattern=PLATFORM_PASSWORD, description=PASSWORD_DESCRIPTION)
+    trading_account_type_id: Int = Field(ge=1)
+    trading_platform: Platform
+
+
+class OpenAccountRequest(LiveApplicationRequest):
+    is_demo: bool
+
+
+class OpenAccountResponse(BaseModel):
+    id: int
+
+
+class LiveApplicationResponse(BaseModel):
+    application_account_id: int
+
+
+class TradingAccount(BaseModel):
+    account: str
+    balance: str
+    credit: str
+    currency: str
+    equity: str
+    id: int
+    is_demo: bool
+    leverage: int
+    server_name: str
+    trading_account_type_name: str
+    trading_platform: Platform
+
+
+class TradingAccountList(BaseModel):
+    list: list[TradingAccount]
+    total: int
+
+
+class ChangeTradingPasswordRequest(Strict):
+    id: Int = Field(ge=1)
+    password: str = Field(pattern=PLATFORM_PASSWORD, description=PASSWORD_DESCRIPTION)
+    type: Literal["observe", "trade"]
+
+
+class AccountBalance(BaseModel):
+    balance: str
+    server_name: str
+    server_type: str
+    trading_account: str
+    trading_account_id: int
+
+
+class AccountBalanceList(BaseModel):
+    list: list[AccountBalance]
+    total: int
+
+
+class PlatformDownload(BaseModel):
+    android_download_url: str
+    created_at: str
+    description: str
+    icon_url: str
+    id: int
+    ios_download_url: str
+    logo_url: str
+    macos_download_url: str
+    name: str
+    updated_at: str
+    windows_download_url: str
+
+
+class PlatformDownloadList(BaseModel):
+    list: list[PlatformDownload]
+    total: int

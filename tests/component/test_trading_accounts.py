@@ -1,0 +1,198 @@
+"""Trading accounts through the real handler, on the simulated platform."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from fxcrm.platform.trading.simulated import SimulatedPlatform
+from fxcrm.trading.platform import NewAccount, PlatformInsufficientFunds, PlatformNotFound
+from tests.component.conftest import login, register, unique_email
+from tests.support.api import ApiClient
+
+DEMO = {
+    "currency": "USD",
+    "is_demo": True,
+    "leverage": 100,
+    "password": "Trade-Pass1",
+    "observe_password": "Look-Pass2",
+    "trading_account_type_id": 201,
+    "trading_platform": "MT5",
+}
+
+
+@pytest.fixture
+def client_token(api: ApiClient) -> str:
+    return str(register(api, unique_email("trader"))["token"])
+
+
+def _open(api: ApiClient, token: str, **overrides: Any) -> Any:
+    return api.post("/trading-accounts", {**DEMO, **overrides}, token=token)
+
+
+def test_account_types_filter_by_platform_demo_and_page(api: ApiClient, client_token: str) -> None:
+    mt5 = api.get("/trading-accounts/types?trading_platform=MT5", token=client_token).json()
+    assert mt5["total"] == 4 and {t["id"] for t in mt5["list"]} == {201, 202, 203, 204}
+    demo = api.get("/trading-accounts/types?trading_platform=MT5&is_demo=true", token=client_token).json()
+    assert [t["id"] for t in demo["list"]] == [201]
+    assert demo["list"][0]["leverage_options"][1] == {"id": 2, "value": 100}
+    live_mt4 = api.get(
+        "/trading-accounts/types?trading_platform=MT4&is_demo=false&page=2&size=2", token=client_token
+    ).json()
+    assert live_mt4["total"] == 3 and [t["id"] for t in live_mt4["list"]] == [104]
+    bad = api.get("/trading-accounts/types?trading_platform=MT6", token=client_token)
+    assert bad.status == 422 and bad.json()["field"] == "trading_platform"
+
+
+def test_demo_account_opens_with_demo_funds_and_is_listed(api: ApiClient, client_token: str) -> None:
+    opened = _open(api, client_token)
+    assert opened.status == 201, opened.body
+    account_id = opened.json()["id"]
+    listed = api.get("/trading-accounts", token=client_token).json()
+    assert listed["total"] == 1
+    row = listed["list"][0]
+    assert row["id"] == account_id and row["balance"] == "10000.00" and row["is_demo"] is True
+    assert row["trading_platform"] == "MT5" and row["server_name"] == "fxcrm-MT5-Demo"
+    assert row["trading_account_type_name"] == "Standard" and row["leverage"] == 100
+    assert "password" not in row and "observe_password" not in row  # never returned
+    detail = api.get(f"/trading-accounts/{account_id}", token=client_token).json()
+    assert detail == row
+    assert api.get("/trading-accounts?is_demo=false", token=client_token).json() == {"list": [], "total": 0}
+
+
+def test_another_users_account_is_not_found(api: ApiClient, client_token: str) -> None:
+    account_id = _open(api, client_token).json()["id"]
+    other = register(api, unique_email("other"))["token"]
+    foreign = api.get(f"/trading-accounts/{account_id}", token=other)
+    missing = api.get("/trading-accounts/12345", token=other)
+    assert foreign.status == missing.status == 404
+    assert foreign.json() == missing.json()
+    change = api.post(
+        "/trading-accounts/password", {"id": account_id, "password": "Stolen-Pass1", "type": "trade"}, token=other
+    )
+    assert change.status == 404
+    assert api.get("/trading-accounts", token=other).json()["total"] == 0
+
+
+def test_live_account_without_approved_kyc_is_refused(api: ApiClient, client_token: str) -> None:
+    live = _open(api, client_token, is_demo=False, trading_account_type_id=202)
+    assert live.status == 403 and live.json()["code"] == "kyc_not_approved"
+    application = api.post(
+        "/trading-accounts/applications",
+        {k: v for k, v in DEMO.items() if k != "is_demo"} | {"trading_account_type_id": 202},
+        token=client_token,
+    )
+    assert application.status == 403 and application.json()["code"] == "kyc_not_approved"
+    assert api.get("/trading-accounts", token=client_token).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("password", "alllower1!"),
+        ("password", "Short1!"),
+        ("password", "Way-Too-Long-Pass1"),
+        ("observe_password", "NoSpecial12"),
+        ("leverage", 333),
+        ("trading_account_type_id", 999),
+        ("currency", "EUR"),
+    ],
+)
+def test_bad_application_names_the_field(api: ApiClient, client_token: str, field: str, value: Any) -> None:
+    reply = _open(api, client_token, **{field: value})
+    assert reply.status == 422 and reply.json()["field"] == field
+
+
+def test_change_trading_password_reaches_the_platform(api: ApiClient, client_token: str) -> None:
+    from argon2 import PasswordHasher
+
+    from fxcrm.dal.trading import get_sim_account, get_trading_account
+
+    account_id = _open(api, client_token).json()["id"]
+    reply = api.post(
+        "/trading-accounts/password",
+        {"id": account_id, "password": "Fresh-Look9", "type": "observe"},
+        token=client_token,
+    )
+    assert reply.status == 200 and reply.json() == {}
+    account = get_trading_account(account_id)
+    assert account is not None
+    state = get_sim_account(account["server"], int(account["login"]))
+    assert state is not None and PasswordHasher().verify(state["investor_password_hash"], "Fresh-Look9")
+    weak = api.post(
+        "/trading-accounts/password", {"id": account_id, "password": "weak", "type": "trade"}, token=client_token
+    )
+    assert weak.status == 422 and weak.json()["field"] == "password"
+
+
+def test_balances_by_record_type(api: ApiClient, client_token: str) -> None:
+    account_id = _open(api, client_token).json()["id"]
+    normal = api.get("/trading-accounts/balances?type=deposit_only&type=normal", token=client_token).json()
+    assert normal["total"] == 1
+    assert normal["list"][0]["trading_account_id"] == account_id
+    assert normal["list"][0]["balance"] == "10000.00" and normal["list"][0]["server_type"] == "MT5-Demo"
+    none = api.get("/trading-accounts/balances?type=withdrawal_only", token=client_token).json()
+    assert none == {"list": [], "total": 0}
+    assert api.get("/trading-accounts/balances", token=client_token).status == 422
+
+
+def test_platform_downloads_per_portal(api: ApiClient, client_token: str) -> None:
+    client = api.get("/platforms/downloads", token=client_token).json()
+    assert client["total"] == 2 and client["list"][0]["name"] == "MetaTrader 4"
+    assert api.get("/platforms/downloads/ib", token=client_token).status == 403
+    ib = login(api, "ib@broker.example.com", "Ib-demo-2026").json()["token"]
+    assert api.get("/platforms/downloads/ib", token=ib).json()["list"][1]["name"] == "MT5 Manager"
+    assert api.get("/platforms/downloads").status == 401
+
+
+# ---------------------------------------------------------------- the simulated platform itself
+
+NEW = NewAccount("demo\\standard", "T", "t@example.com", 100, "Trade-Pass1", "Look-Pass2")
+
+
+def test_simulated_logins_are_sequential_and_never_collide(stack: object) -> None:
+    platform = SimulatedPlatform("MT4-Live")
+    with ThreadPoolExecutor(8) as pool:
+        logins = list(pool.map(lambda _: platform.create_account(NEW), range(24)))
+    assert len(set(logins)) == 24
+    assert max(logins) - min(logins) == 23
+
+
+def test_simulated_balance_operations_are_idempotent_and_never_overdraw(stack: object) -> None:
+    platform = SimulatedPlatform("MT5-Live")
+    login_no = platform.create_account(NEW)
+    first = platform.balance(login_no, Decimal("100.00"), "op-1")
+    assert platform.balance(login_no, Decimal("100.00"), "op-1") == first
+    with pytest.raises(PlatformInsufficientFunds):
+        platform.balance(login_no, Decimal("-100.01"), "op-2")
+    platform.balance(login_no, Decimal("-40.00"), "op-3")
+    assert platform.account_state(login_no).balance == Decimal("60.00")
+    with pytest.raises(PlatformNotFound):
+        platform.balance(999, Decimal("1"), "op-4")
+
+
+def test_simulated_history_is_deterministic_and_complete(stack: object) -> None:
+    platform = SimulatedPlatform("MT5-Demo")
+    login_no = platform.create_account(NEW)
+    end = datetime.now(tz=UTC)
+    start = end - timedelta(days=30)
+    first, again = platform.deals(login_no, start, end), platform.deals(login_no, start, end)
+    assert first == again and len(first) > 10
+    trades = [d for d in first if d.action in (0, 1)]
+    assert {d.entry for d in trades} == {0, 1}
+    by_position: dict[int, list[Any]] = {}
+    for deal in trades:
+        by_position.setdefault(deal.position_id, []).append(deal)
+    assert all(len(pair) == 2 and pair[0].time < pair[1].time for pair in by_position.values())
+    assert all(d.volume_lots > 0 and d.price > 0 for d in trades)
+    assert {o.type for o in platform.orders(login_no)} <= {2, 3, 4, 5}
+    other = SimulatedPlatform("MT5-Demo").deals(platform.create_account(NEW), start, end)
+    assert [d.ticket for d in other] != [d.ticket for d in first]
+
+
+def test_staff_do_not_hold_trading_accounts(api: ApiClient) -> None:
+    admin = login(api, "admin@broker.example.com", "Admin-demo-2026").json()["token"]
+    assert _open(api, admin).status == 403
+    assert api.get("/trading-accounts", token=admin).status == 403
