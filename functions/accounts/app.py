@@ -60,7 +60,7 @@ def account_types(
 
 
 # The OpenAPI link tells clients (and schemathesis' stateful phase) where the new id leads.
-OPENED = {
+OPENED: dict[int | str, dict[str, Any]] = {
     201: {
         "description": "Opened",
         "links": {
