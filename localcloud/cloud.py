@@ -13,7 +13,7 @@ import boto3
 from localcloud.functions import Dispatcher, load_function, mount_layers
 from localcloud.gateway import Gateway, Route, json_endpoint, merged_openapi
 from localcloud.provision import ACCOUNT_ID, REGION, Stack, provision
-from localcloud.template import http_routes
+from localcloud.template import http_routes, rate_seconds, schedules
 
 SWAGGER_HTML = """<!doctype html><html><head><title>fxcrm API</title>
 <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
@@ -37,6 +37,8 @@ class LocalCloud:
     seeded: list[Any] = field(default_factory=list)
     _moto: Any = None
     _server: Any = None
+    _dispatcher: Any = None
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -98,16 +100,46 @@ class LocalCloud:
             "/_dev/health": json_endpoint(lambda _: {"status": "ok"}),
             "/_dev/mailbox": json_endpoint(_mailbox),
             "/_dev/captcha": json_endpoint(_captcha_ticket),
+            "/_dev/schedules/run": json_endpoint(lambda query: self.run_schedule((query.get("function") or [""])[0])),
         }
         if self.seed:
             from localcloud.seed import seed_demo_data
 
             self.seeded = seed_demo_data(int(time.time()))
+        self._dispatcher = dispatcher
         self._server = Gateway(routes, dispatcher.handlers, dev).serve(self.host, self.port)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._start_schedules()
         return self
 
+    def run_schedule(self, logical_id: str) -> Any:
+        """Invoke a scheduled function now, with the event EventBridge Scheduler sends."""
+        assert self.stack is not None
+        if logical_id not in [name for name, _ in schedules(self.stack.resolver.template)]:
+            raise ValueError(f"no scheduled function {logical_id!r}; pass ?function=<logical id>")
+        event = {"source": "localcloud.scheduler", "detail-type": "Scheduled Event", "detail": {}}
+        return self._dispatcher.invoke(self.stack.functions[logical_id], event)
+
+    def _start_schedules(self) -> None:
+        assert self.stack is not None
+        for logical_id, expression in schedules(self.stack.resolver.template):
+            every = rate_seconds(expression)
+            if every is None:
+                print(f"  schedule {logical_id} ({expression}) runs only on demand locally", flush=True)
+                continue
+            threading.Thread(target=self._every, args=(logical_id, every), daemon=True).start()
+
+    def _every(self, logical_id: str, seconds: int) -> None:
+        while not self._stopping.wait(seconds):
+            try:
+                self.run_schedule(logical_id)
+            except Exception:  # a failed run is logged and the timer goes on, as with Scheduler
+                import traceback
+
+                traceback.print_exc()
+
     def stop(self) -> None:
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -57,7 +57,7 @@ class Gateway:
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         split = urlsplit(target)
-        if split.path in self.dev and method == "GET":
+        if split.path in self.dev:
             status, content_type, payload = self.dev[split.path](parse_qs(split.query))
             return status, [("Content-Type", content_type)], payload
         route, params, _path_known = self.match(method, split.path)

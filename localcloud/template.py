@@ -144,3 +144,25 @@ def http_routes(template: dict[str, Any]) -> list[tuple[str, str, str]]:
                 props = event["Properties"]
                 routes.append((props["Method"].upper(), props["Path"], name))
     return routes
+
+
+def schedules(template: dict[str, Any]) -> list[tuple[str, str]]:
+    """(function logical id, schedule expression) for every Schedule/ScheduleV2 event."""
+    property_of = {"Schedule": "Schedule", "ScheduleV2": "ScheduleExpression"}
+    found = []
+    for name, spec in template["Resources"].items():
+        if spec["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in spec["Properties"].get("Events", {}).values():
+            if event["Type"] in property_of:
+                found.append((name, str(event["Properties"][property_of[event["Type"]]])))
+    return found
+
+
+def rate_seconds(expression: str) -> int | None:
+    """Seconds between runs of a `rate(...)` expression; None for cron expressions."""
+    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression.strip())
+    if not match:
+        return None
+    unit = {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]
+    return int(match.group(1)) * unit

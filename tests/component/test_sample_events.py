@@ -12,11 +12,17 @@ from localcloud.provision import Stack
 from localcloud.template import ROOT
 
 EVENTS = sorted((ROOT / "events").glob("*/*.json"))
+HTTP_EVENTS = [p for p in EVENTS if json.loads(p.read_text()).get("version") == "2.0"]
 
 
-@pytest.mark.parametrize("path", EVENTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def _function_of(path: Path) -> str:
+    """events/trade_sync/x.json belongs to TradeSyncFunction."""
+    return "".join(part.capitalize() for part in path.parent.name.split("_")) + "Function"
+
+
+@pytest.mark.parametrize("path", HTTP_EVENTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_sample_event_is_answered(stack: Stack, path: Path) -> None:
-    logical_id = f"{path.parent.name.capitalize()}Function"
+    logical_id = _function_of(path)
     handler, _ = load_function(logical_id, stack.resolver.template["Resources"][logical_id]["Properties"])
     response = handler(json.loads(path.read_text()), LocalContext(stack.functions[logical_id]))
     assert 200 <= response["statusCode"] < 500
@@ -30,8 +36,18 @@ def test_there_is_a_sample_for_every_route() -> None:
     from localcloud.template import http_routes, load_template
 
     sampled = {
-        (e["requestContext"]["http"]["method"], e["rawPath"]) for e in (json.loads(p.read_text()) for p in EVENTS)
+        (e["requestContext"]["http"]["method"], e["rawPath"]) for e in (json.loads(p.read_text()) for p in HTTP_EVENTS)
     }
     # every GET and POST route without path parameters has one (the PUTs need a staff token)
     routes = {(m, p) for m, p, _ in http_routes(load_template()) if m in ("GET", "POST") and "{" not in p}
     assert routes <= sampled
+
+
+def test_scheduled_sample_event_runs_its_function(stack: Stack) -> None:
+    path = ROOT / "events" / "trade_sync" / "scheduled.json"
+    handler, _ = load_function(
+        _function_of(path), stack.resolver.template["Resources"]["TradeSyncFunction"]["Properties"]
+    )
+    summary = handler(json.loads(path.read_text()), LocalContext(stack.functions["TradeSyncFunction"]))
+    assert set(summary) == {"accounts", "deals", "positions", "orders", "failed_accounts"}
+    assert summary["failed_accounts"] == 0

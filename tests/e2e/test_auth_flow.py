@@ -172,3 +172,24 @@ def test_client_opens_a_demo_account_and_sees_it_with_its_balance(cloud: Running
         assert (
             http.get(f"/trading-accounts/{mine['id']}", headers={"Authorization": f"Bearer {other}"}).status_code == 404
         )
+
+
+def test_trade_sync_runs_on_demand(cloud: RunningCloud) -> None:
+    token = cloud.login("client2@broker.example.com", "Client-demo-2026").json()["token"]
+    with cloud.client() as http:
+        opened = http.post(
+            "/trading-accounts",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "currency": "USD",
+                "is_demo": True,
+                "leverage": 100,
+                "password": "Trade-Pass1",
+                "trading_account_type_id": 201,
+                "trading_platform": "MT5",
+            },
+        )
+        assert opened.status_code == 201
+        first = http.post("/_dev/schedules/run", params={"function": "TradeSyncFunction"}).json()
+        assert first["accounts"] >= 1 and first["deals"] > 0 and first["failed_accounts"] == 0
+        assert http.post("/_dev/schedules/run", params={"function": "NoSuchFunction"}).status_code == 400

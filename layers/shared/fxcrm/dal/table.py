@@ -127,6 +127,15 @@ class Table:
                 request = answer.get("UnprocessedKeys") or {}
         return found
 
+    def batch_put(self, items: list[Item]) -> None:
+        """Put items 25 per request, retrying what DynamoDB leaves unprocessed."""
+        for start in range(0, len(items), 25):
+            request: dict[str, Any] = {
+                self.name: [{"PutRequest": {"Item": to_ddb(item)}} for item in items[start : start + 25]]
+            }
+            while request:
+                request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
     def transact_put_new(self, *items: Item) -> None:
         """Put several items at once, each only if its key is not taken yet."""
         self.client.transact_write_items(

@@ -1,7 +1,11 @@
 """Trading accounts, their types, and the simulated platform's state.
 
 ACCTYPE#<platform> / <demo|live>#<id>   an account type (listed by platform, filtered by demo/live)
-TACCT#<id> / ACCOUNT                    a trading account (owner, platform, server, login, type)
+TACCT#<id> / ACCOUNT                    a trading account (owner, platform, server, login, type);
+                                        gsi1: SERVER#<server> / TACCT#<id> (accounts of a server)
+TACCT#<id> / SYNC                       TradeSync's watermark for the account's deals
+TACCT#<id> / POSITIONS, / ORDERS        the latest snapshot of open positions and pending orders
+DEAL#<server>#<ticket> / DEAL           a deal; gsi1: ACCTDEALS#<account id> / <time>#<ticket>
 USER#<user id> / TACCT#<id>             the owner's index entry of the account (list my accounts)
 SIMSERVER#<server> / COUNTER            the simulated server's last account number
 SIMACCT#<server>#<login> / STATE        the simulated server's account (balance, credit, password hashes)
@@ -41,7 +45,13 @@ def get_account_type(platform: str, type_id: int, is_demo: bool, table: Table | 
 def create_trading_account(account: Item, table: Table | None = None) -> None:
     """The account and its owner index entry, in one transaction."""
     (table or Table()).transact_put_new(
-        {**account, "pk": f"TACCT#{account['id']}", "sk": "ACCOUNT"},
+        {
+            **account,
+            "pk": f"TACCT#{account['id']}",
+            "sk": "ACCOUNT",
+            "gsi1pk": f"SERVER#{account['server']}",
+            "gsi1sk": f"TACCT#{account['id']}",
+        },
         {
             "pk": f"USER#{account['user_id']}",
             "sk": f"TACCT#{account['id']}",
@@ -120,8 +130,9 @@ def apply_sim_balance(
         "ConditionExpression": "attribute_exists(pk)" + (" AND balance >= :floor" if amount < 0 else ""),
     }
     operation = {
-        "pk": f"SIMOP#{server}#{operation_id}",
-        "sk": "OP",
+        "pk": f"SIMACCT#{server}#{login}",
+        "sk": f"OP#{operation_id}",
+        "operation_id": operation_id,
         "ticket": ticket,
         "login": login,
         "amount": amount,
@@ -157,3 +168,49 @@ def list_sim_operations(server: str, login: int, table: Table | None = None) -> 
     return (table or Table()).query(
         "pk = :pk AND begins_with(sk, :prefix)", {":pk": f"SIMACCT#{server}#{login}", ":prefix": "OP#"}
     )
+
+
+# ---------------------------------------------------------------- synchronised trading data
+
+
+def list_server_accounts(server: str, table: Table | None = None) -> list[Item]:
+    return (table or Table()).query(
+        "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)", {":pk": f"SERVER#{server}", ":prefix": "TACCT#"}, index="gsi1"
+    )
+
+
+def get_watermark(account_id: int, table: Table | None = None) -> int | None:
+    found = (table or Table()).get(f"TACCT#{account_id}", "SYNC")
+    return int(found["deals_until"]) if found else None
+
+
+def set_watermark(account_id: int, deals_until: int, table: Table | None = None) -> None:
+    (table or Table()).put({"pk": f"TACCT#{account_id}", "sk": "SYNC", "deals_until": deals_until})
+
+
+def put_deals(deals: list[Item], table: Table | None = None) -> None:
+    """Write deals keyed by server and ticket: a deal written again is the same item."""
+    (table or Table()).batch_put(
+        [
+            {
+                **d,
+                "pk": f"DEAL#{d['server']}#{d['ticket']}",
+                "sk": "DEAL",
+                "gsi1pk": f"ACCTDEALS#{d['account_id']}",
+                "gsi1sk": f"{d['time']}#{d['ticket']}",
+            }
+            for d in deals
+        ]
+    )
+
+
+def list_account_deals(account_id: int, table: Table | None = None) -> list[Item]:
+    return (table or Table()).query("gsi1pk = :pk", {":pk": f"ACCTDEALS#{account_id}"}, index="gsi1")
+
+
+def put_snapshot(account_id: int, kind: str, rows: list[Item], synced_at: int, table: Table | None = None) -> None:
+    (table or Table()).put({"pk": f"TACCT#{account_id}", "sk": kind, "rows": rows, "synced_at": synced_at})
+
+
+def get_snapshot(account_id: int, kind: str, table: Table | None = None) -> Item | None:
+    return (table or Table()).get(f"TACCT#{account_id}", kind)

@@ -1,0 +1,81 @@
+"""TradeSync: deals stored once, resumed from a watermark, snapshots replaced."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fxcrm.dal import trading as dal
+from fxcrm.settings import get_settings
+from fxcrm.trading.servers import platform_for
+from fxcrm.trading.sync import sync_account, sync_all
+from tests.component.conftest import register, unique_email
+from tests.support.api import ApiClient
+
+DEMO = {
+    "currency": "USD",
+    "is_demo": True,
+    "leverage": 100,
+    "password": "Trade-Pass1",
+    "trading_account_type_id": 101,
+    "trading_platform": "MT4",
+}
+
+
+def _open_account(api: ApiClient) -> dict[str, Any]:
+    token = register(api, unique_email("sync"))["token"]
+    account_id = api.post("/trading-accounts", DEMO, token=token).json()["id"]
+    account = dal.get_trading_account(account_id)
+    assert account is not None
+    return account
+
+
+def test_sync_twice_stores_each_deal_once(api: ApiClient) -> None:
+    account = _open_account(api)
+    now = int(datetime.now(tz=UTC).timestamp())
+    first = sync_account(get_settings(), account, now, initial_days=30)
+    stored = dal.list_account_deals(int(account["id"]))
+    assert first.deals == len(stored) > 10
+    tickets = [d["ticket"] for d in stored]
+    assert len(set(tickets)) == len(tickets)
+    # the demo deposit is among them, as a balance deal
+    assert any(d["action"] == 2 and d["comment"] == f"fx:demo-{account['id']}" for d in stored)
+
+    sync_account(get_settings(), account, now + 60, initial_days=30)  # overlapping window
+    again = dal.list_account_deals(int(account["id"]))
+    assert sorted(d["ticket"] for d in again) == sorted(tickets)
+    assert dal.get_watermark(int(account["id"])) == now + 60
+
+
+def test_sync_resumes_from_the_watermark(api: ApiClient) -> None:
+    account = _open_account(api)
+    now = int(datetime.now(tz=UTC).timestamp())
+    dal.set_watermark(int(account["id"]), now - 3600)
+    result = sync_account(get_settings(), account, now, initial_days=30)
+    # only the last hour (plus the overlap) was asked for: the demo deposit, no month of trades
+    assert result.deals <= 2
+    platform = platform_for(get_settings(), account["server"])
+    expected = platform.deals(
+        int(account["login"]), datetime.fromtimestamp(now - 3600 - 300, tz=UTC), datetime.fromtimestamp(now, tz=UTC)
+    )
+    assert result.deals == len(expected)
+
+
+def test_positions_and_orders_snapshots_match_the_platform(api: ApiClient) -> None:
+    account = _open_account(api)
+    sync_account(get_settings(), account, int(datetime.now(tz=UTC).timestamp()), initial_days=1)
+    platform = platform_for(get_settings(), account["server"])
+    positions = dal.get_snapshot(int(account["id"]), "POSITIONS")
+    orders = dal.get_snapshot(int(account["id"]), "ORDERS")
+    assert positions is not None and orders is not None
+    assert [p["ticket"] for p in positions["rows"]] == [p.ticket for p in platform.positions(int(account["login"]))]
+    assert [o["ticket"] for o in orders["rows"]] == [o.ticket for o in platform.orders(int(account["login"]))]
+
+
+def test_sync_all_finds_accounts_by_server_without_scanning(api: ApiClient) -> None:
+    from tests.support.aws_calls import AwsCalls
+
+    _open_account(api)
+    with AwsCalls() as calls:
+        result = sync_all(get_settings(), int(datetime.now(tz=UTC).timestamp()))
+    assert result.accounts >= 1 and result.failed_accounts == 0
+    assert "dynamodb.Scan" not in calls.counts
+    assert calls.counts["dynamodb.Query"] >= 4  # one per server at least
