@@ -193,3 +193,56 @@ def test_trade_sync_runs_on_demand(cloud: RunningCloud) -> None:
         first = http.post("/_dev/schedules/run", params={"function": "TradeSyncFunction"}).json()
         assert first["accounts"] >= 1 and first["deals"] > 0 and first["failed_accounts"] == 0
         assert http.post("/_dev/schedules/run", params={"function": "NoSuchFunction"}).status_code == 400
+
+
+def test_step_functions_run_real_asl_that_invokes_our_handler(cloud: RunningCloud) -> None:
+    """moto's interpreter executes the ASL and its lambda:invoke reaches the handler in process."""
+    from pathlib import Path
+
+    moto_url = next(line.split()[2] for line in cloud.log.read_text().splitlines() if "AWS (moto)" in line)
+    sfn = boto3.client("stepfunctions", endpoint_url=moto_url, region_name="us-east-1")
+    lam = boto3.client("lambda", endpoint_url=moto_url, region_name="us-east-1")
+    auth_arn = lam.get_function(FunctionName="fxcrm-local-AuthFunction")["Configuration"]["FunctionArn"]
+    asl = (Path(__file__).parents[1] / "support" / "asl" / "invoke_auth.asl.json").read_text()
+    machine = sfn.create_state_machine(
+        name=f"invoke-auth-{secrets.token_hex(3)}",
+        definition=asl.replace("${AuthFunctionArn}", auth_arn),
+        roleArn="arn:aws:iam::123456789012:role/test",
+    )["stateMachineArn"]
+    event = {
+        "version": "2.0",
+        "routeKey": "GET /site/branding",
+        "rawPath": "/site/branding",
+        "rawQueryString": "",
+        "headers": {},
+        "isBase64Encoded": False,
+        "requestContext": {
+            "http": {
+                "method": "GET",
+                "path": "/site/branding",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "sfn",
+            },
+            "requestId": "sfn-1",
+            "routeKey": "GET /site/branding",
+            "stage": "$default",
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "timeEpoch": 0,
+        },
+    }
+    execution = sfn.start_execution(stateMachineArn=machine, name="order-1001", input=json.dumps({"event": event}))[
+        "executionArn"
+    ]
+    deadline = time.monotonic() + 30
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution did not finish"
+        time.sleep(0.2)
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    assert output["statusCode"] == 200 and "broker_name_i18n" in json.loads(output["body"])
+    # an execution name is unique: a retried start cannot start a second flow
+    with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):
+        sfn.start_execution(stateMachineArn=machine, name="order-1001", input=json.dumps({"event": {}}))
