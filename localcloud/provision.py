@@ -127,23 +127,25 @@ def _secret(session: boto3.Session, resolver: Resolver, logical_id: str, props: 
     resolver.refs[logical_id] = arn
 
 
+def _service_role(session: boto3.Session, logical_id: str, service: str) -> str:
+    """A role the service may assume; moto wants one, it grants nothing locally."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+    role = session.client("iam").create_role(
+        RoleName=f"{logical_id}Role", AssumeRolePolicyDocument=json.dumps(document)
+    )
+    return str(role["Role"]["Arn"])
+
+
 def _function(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
     """Register the function with moto's Lambda so that Step Functions and
     `lambda:Invoke` reach it; `localcloud.functions` answers the invoke."""
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("README.txt", "answered in process by localcloud.functions")
-    role = session.client("iam").create_role(
-        RoleName=f"{logical_id}Role",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
+    role = _service_role(session, logical_id, "lambda.amazonaws.com")
     name = _name(logical_id)
     created = session.client("lambda").create_function(
         FunctionName=name,
@@ -165,17 +167,7 @@ def _state_machine(session: boto3.Session, resolver: Resolver, logical_id: str, 
     text = (ROOT / str(props["DefinitionUri"])).read_text()
     for key, value in resolver.resolve(props.get("DefinitionSubstitutions", {})).items():
         text = text.replace("${" + key + "}", str(value))
-    role = session.client("iam").create_role(
-        RoleName=f"{logical_id}Role",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
+    role = _service_role(session, logical_id, "states.amazonaws.com")
     name = _name(logical_id)
     arn = session.client("stepfunctions").create_state_machine(
         name=name, definition=text, roleArn=role, type=str(props.get("Type", "STANDARD"))

@@ -10,6 +10,7 @@ import boto3
 import httpx
 import pytest
 
+from localcloud.events import http_event
 from tests.e2e.conftest import RunningCloud, start_cloud, stop_cloud
 
 pytestmark = pytest.mark.e2e
@@ -92,30 +93,7 @@ def test_lambda_invokes_are_answered_by_the_templates_handler(cloud: RunningClou
     lam = boto3.client("lambda", endpoint_url=moto_url, region_name="us-east-1")
     functions = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
     assert "fxcrm-local-AuthFunction" in functions
-    event = {
-        "version": "2.0",
-        "routeKey": "GET /site/branding",
-        "rawPath": "/site/branding",
-        "rawQueryString": "",
-        "headers": {},
-        "isBase64Encoded": False,
-        "requestContext": {
-            "http": {
-                "method": "GET",
-                "path": "/site/branding",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "test",
-            },
-            "requestId": "r1",
-            "routeKey": "GET /site/branding",
-            "stage": "$default",
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": "localhost",
-            "timeEpoch": 0,
-        },
-    }
+    event = http_event("GET", "/site/branding", "GET /site/branding", {"User-Agent": "test"})
     answer = json.loads(
         lam.invoke(FunctionName="fxcrm-local-AuthFunction", Payload=json.dumps(event))["Payload"].read()
     )
@@ -209,30 +187,7 @@ def test_step_functions_run_real_asl_that_invokes_our_handler(cloud: RunningClou
         definition=asl.replace("${AuthFunctionArn}", auth_arn),
         roleArn="arn:aws:iam::123456789012:role/test",
     )["stateMachineArn"]
-    event = {
-        "version": "2.0",
-        "routeKey": "GET /site/branding",
-        "rawPath": "/site/branding",
-        "rawQueryString": "",
-        "headers": {},
-        "isBase64Encoded": False,
-        "requestContext": {
-            "http": {
-                "method": "GET",
-                "path": "/site/branding",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "sfn",
-            },
-            "requestId": "sfn-1",
-            "routeKey": "GET /site/branding",
-            "stage": "$default",
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": "localhost",
-            "timeEpoch": 0,
-        },
-    }
+    event = http_event("GET", "/site/branding", "GET /site/branding", {"User-Agent": "test"})
     execution = sfn.start_execution(stateMachineArn=machine, name="order-1001", input=json.dumps({"event": event}))[
         "executionArn"
     ]
