@@ -25,7 +25,6 @@ from fxcrm.auth.schemas import (
     SendEmailCodeResponse,
     SessionResponse,
 )
-from fxcrm.errors import Forbidden
 from fxcrm.platform.captcha import CaptchaAnswer, verifier_from_settings
 from fxcrm.settings import get_settings
 from fxcrm.site import config as site
@@ -33,22 +32,6 @@ from fxcrm.site.config import Branding, LoginPages
 
 auth = APIRouter(prefix="/auth", tags=["auth"])
 site_router = APIRouter(prefix="/site", tags=["site"])
-
-
-def _check_login_captcha(request: Request, token: str | None, randstr: str | None, action: str | None) -> None:
-    settings = get_settings()
-    if not settings.captcha_required:
-        return
-    # Without a solved captcha the caller may not try a password: 403, naming the header.
-    if not token:
-        raise Forbidden("solve the captcha and send its ticket", "Captcha-Token", "captcha_required")
-    if not randstr:
-        raise Forbidden("send the captcha's random string", "Captcha-Randstr", "captcha_required")
-    if action not in (None, "", "login"):
-        raise Forbidden("the captcha was solved for another action", "Captcha-Action", "captcha_action")
-    answer = CaptchaAnswer(settings.captcha_app_id, token, randstr, client_ip(request))
-    if not verifier_from_settings(settings).verify(answer):
-        raise Forbidden("the captcha was not solved", "Captcha-Token", "captcha_failed")
 
 
 @auth.post("/login", response_model=SessionResponse, responses=error_responses(401, 403, 429, 503))
@@ -62,7 +45,7 @@ def login(
     ] = None,
 ) -> Any:
     """One login for clients, IBs and staff; `user_info.user_type` says which."""
-    _check_login_captcha(request, captcha_token, captcha_randstr, captcha_action)
+    accounts.check_login_captcha(get_settings(), captcha_token, captcha_randstr, captcha_action, client_ip(request))
     session = accounts.login(get_settings(), body.email, body.password, clock.now())
     return {"token": session.token, "user_info": session.user_info}
 

@@ -9,6 +9,7 @@ from fxcrm.auth.email_codes import Scene, SentCode, check_code, send_code
 from fxcrm.dal import users as users_dal
 from fxcrm.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
 from fxcrm.observability import logger, metrics
+from fxcrm.platform.captcha import CaptchaAnswer, verifier_from_settings
 from fxcrm.settings import Settings
 
 CLIENT = "client"
@@ -86,6 +87,23 @@ def register_client(
     metrics.add_metric(name="ClientRegistered", unit="Count", value=1)
     logger.info("client registered", extra={"user_id": user["id"], "ib_id": ib_id})
     return _session(settings, user, now)
+
+
+def check_login_captcha(
+    settings: Settings, token: str | None, randstr: str | None, action: str | None, source_ip: str
+) -> None:
+    """Without a solved captcha the caller may not try a password: 403, naming the header."""
+    if not settings.captcha_required:
+        return
+    if not token:
+        raise Forbidden("solve the captcha and send its ticket", "Captcha-Token", "captcha_required")
+    if not randstr:
+        raise Forbidden("send the captcha's random string", "Captcha-Randstr", "captcha_required")
+    if action not in (None, "", "login"):
+        raise Forbidden("the captcha was solved for another action", "Captcha-Action", "captcha_action")
+    answer = CaptchaAnswer(settings.captcha_app_id, token, randstr, source_ip)
+    if not verifier_from_settings(settings).verify(answer):
+        raise Forbidden("the captcha was not solved", "Captcha-Token", "captcha_failed")
 
 
 def login(settings: Settings, email: str, password: str, now: int) -> Session:
