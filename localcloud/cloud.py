@@ -12,6 +12,7 @@ import boto3
 
 from localcloud.functions import Dispatcher, load_function, mount_layers
 from localcloud.gateway import Gateway, Route, json_endpoint, merged_openapi
+from localcloud.moto_patches import make_dynamodb_atomic
 from localcloud.provision import ACCOUNT_ID, REGION, Stack, provision
 from localcloud.template import http_routes, rate_seconds, schedules
 
@@ -70,6 +71,7 @@ class LocalCloud:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log lines
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self._moto.start()
+        make_dynamodb_atomic()
         default_user_config["lambda"] = {"use_docker": False}
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
 

@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from localcloud.functions import load_function
+from localcloud.moto_patches import make_dynamodb_atomic
 from localcloud.provision import ACCOUNT_ID, REGION, Stack, provision
 from tests.support.api import ApiClient
 
@@ -20,6 +21,7 @@ from tests.support.api import ApiClient
 def stack() -> Iterator[Stack]:
     import os
 
+    make_dynamodb_atomic()  # DynamoDB's write atomicity, which moto lacks under threads
     with mock_aws():
         made = provision(boto3.Session())
         os.environ.update(made.environment())
