@@ -196,3 +196,17 @@ def test_staff_do_not_hold_trading_accounts(api: ApiClient) -> None:
     admin = login(api, "admin@broker.example.com", "Admin-demo-2026").json()["token"]
     assert _open(api, admin).status == 403
     assert api.get("/trading-accounts", token=admin).status == 403
+
+
+def test_account_endpoints_aws_call_budget(api: ApiClient, client_token: str) -> None:
+    from tests.support.aws_calls import AwsCalls
+
+    account_id = _open(api, client_token).json()["id"]
+    api.get("/trading-accounts", token=client_token)  # warm caches
+    with AwsCalls() as calls:
+        assert api.get("/trading-accounts", token=client_token).status == 200
+    # the caller, their account index, the accounts, each account's state on the simulated server
+    assert calls.counts == {"dynamodb.GetItem": 2, "dynamodb.Query": 1, "dynamodb.BatchGetItem": 1}
+    with AwsCalls() as calls:
+        assert api.get(f"/trading-accounts/{account_id}", token=client_token).status == 200
+    assert calls.counts == {"dynamodb.GetItem": 3}  # the caller, the account, its state
