@@ -92,11 +92,11 @@ def open_account(settings: Settings, principal: Principal, application: Applicat
     check_platform_password(application.password, "password")
     if application.observe_password is not None:
         check_platform_password(application.observe_password, "observe_password")
-    if not is_demo and kyc_dal.get_kyc_status(principal.user_id) != "approved":
-        raise Forbidden(
-            "complete identity verification (KYC) before opening a live account", "is_demo", "kyc_not_approved"
-        )
     if not is_demo:
+        if kyc_dal.get_kyc_status(principal.user_id) != "approved":
+            raise Forbidden(
+                "complete identity verification (KYC) before opening a live account", "is_demo", "kyc_not_approved"
+            )
         # Live accounts become opening applications that staff approve; that
         # approval workflow lands with the funding/back-office issues.
         raise Forbidden(
