@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 
-from localcloud.functions import Dispatcher, load_function, mount_layers
+from localcloud.functions import load_stack, mount_layers
 from localcloud.gateway import Gateway, Route, json_endpoint, merged_openapi
 from localcloud.moto_patches import make_dynamodb_atomic
 from localcloud.provision import ACCOUNT_ID, REGION, Stack, provision
@@ -80,15 +80,8 @@ class LocalCloud:
         mount_layers()
         self._reset_process_caches()
 
-        dispatcher = Dispatcher()
-        apps = []
-        for logical_id, physical in self.stack.functions.items():
-            properties = self.stack.resolver.template["Resources"][logical_id]["Properties"]
-            handler, module = load_function(logical_id, properties)
-            dispatcher.add(physical, handler)
-            app = getattr(module, "app", None)
-            if app is not None:
-                apps.append(app)
+        dispatcher, modules = load_stack(self.stack)
+        apps = [module.app for module in modules if getattr(module, "app", None) is not None]
         dispatcher.install_into_moto()
 
         routes = [

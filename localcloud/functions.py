@@ -75,6 +75,25 @@ class Dispatcher:
             backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
         ) -> bytes:
             payload = json.loads(body) if body else {}
-            return json.dumps(dispatcher.invoke(function_name, payload)).encode()
+            try:
+                return json.dumps(dispatcher.invoke(function_name, payload)).encode()
+            except Exception as error:
+                # As Lambda reports an unhandled exception: Step Functions reads
+                # the error name from errorType (Retry/Catch match on it).
+                response_headers["x-amz-function-error"] = "Unhandled"
+                return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}).encode()
 
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
+
+
+def load_stack(stack: Any) -> tuple[Dispatcher, list[Any]]:
+    """Every function of a provisioned stack: a dispatcher holding their
+    handlers, and their modules (for the FastAPI apps among them)."""
+    dispatcher = Dispatcher()
+    modules = []
+    for logical_id, physical in stack.functions.items():
+        properties = stack.resolver.template["Resources"][logical_id]["Properties"]
+        handler, module = load_function(logical_id, properties)
+        dispatcher.add(physical, handler)
+        modules.append(module)
+    return dispatcher, modules

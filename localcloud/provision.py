@@ -168,13 +168,20 @@ def _state_machine(session: boto3.Session, resolver: Resolver, logical_id: str, 
     for key, value in resolver.resolve(props.get("DefinitionSubstitutions", {})).items():
         text = text.replace("${" + key + "}", str(value))
     role = _service_role(session, logical_id, "states.amazonaws.com")
-    name = _name(logical_id)
+    name = str(resolver.resolve(props["Name"])) if "Name" in props else _name(logical_id)
     arn = session.client("stepfunctions").create_state_machine(
         name=name, definition=text, roleArn=role, type=str(props.get("Type", "STANDARD"))
     )["stateMachineArn"]
     resolver.refs[logical_id] = arn
     resolver.attrs[(logical_id, "Name")] = name
     resolver.attrs[(logical_id, "Arn")] = arn
+
+
+def _kms_key(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    metadata = session.client("kms").create_key(Description=str(props.get("Description", logical_id)))["KeyMetadata"]
+    resolver.refs[logical_id] = metadata["KeyId"]
+    resolver.attrs[(logical_id, "Arn")] = metadata["Arn"]
+    resolver.attrs[(logical_id, "KeyId")] = metadata["KeyId"]
 
 
 def _ses_identity(session: boto3.Session, resolver: Resolver) -> None:
@@ -198,6 +205,7 @@ PROVISIONERS: list[tuple[str, Callable[[boto3.Session, Resolver, str, dict[str, 
     ("AWS::DynamoDB::Table", _table),
     ("AWS::S3::Bucket", _bucket),
     ("AWS::SecretsManager::Secret", _secret),
+    ("AWS::KMS::Key", _kms_key),
     ("AWS::Logs::LogGroup", _placeholder("loggroup")),
     ("AWS::Serverless::LayerVersion", _placeholder("layer")),
     ("AWS::Serverless::HttpApi", _placeholder("httpapi")),

@@ -1,4 +1,5 @@
-"""Demo data for the local cloud: a staff admin, a support agent, an IB and two clients."""
+"""Demo data for the local cloud: a staff admin, a support agent, an IB and two clients
+(client1 has approved KYC, so it can apply for live accounts)."""
 
 from dataclasses import dataclass
 
@@ -13,13 +14,23 @@ class DemoUser:
     last_name: str
     referral_code: str | None = None
     invited_by: str | None = None  # the referral code the user registered with
+    kyc_approved: bool = False  # until the KYC module seeds real reviews
 
 
 DEMO_USERS = [
     DemoUser("admin@broker.example.com", "Admin-demo-2026", "staff", "admin", "Ada", "Admin"),
     DemoUser("support@broker.example.com", "Support-demo-2026", "staff", "support", "Sam", "Support"),
     DemoUser("ib@broker.example.com", "Ib-demo-2026", "ib", "ib", "Ivan", "Broker", referral_code="DEMOIB"),
-    DemoUser("client1@broker.example.com", "Client-demo-2026", "client", "client", "Chen", "Li", invited_by="DEMOIB"),
+    DemoUser(
+        "client1@broker.example.com",
+        "Client-demo-2026",
+        "client",
+        "client",
+        "Chen",
+        "Li",
+        invited_by="DEMOIB",
+        kyc_approved=True,
+    ),
     DemoUser("client2@broker.example.com", "Client-demo-2026", "client", "client", "Maria", "Garcia"),
 ]
 
@@ -87,7 +98,7 @@ def seed_catalogue(now: int) -> None:
 def seed_demo_data(now: int) -> list[DemoUser]:
     """Create the demo users that do not exist yet, and the catalogue; returns the users created."""
     from fxcrm.auth.accounts import new_user
-    from fxcrm.dal import users
+    from fxcrm.dal import kyc, users
 
     seed_catalogue(now)
 
@@ -109,5 +120,7 @@ def seed_demo_data(now: int) -> list[DemoUser]:
             ib_id=ib_id,
         )
         users.create_user(user)
+        if demo.kyc_approved:
+            kyc.set_kyc_status(int(user["id"]), "approved", now)
         created.append(demo)
     return created

@@ -12,12 +12,13 @@ from fxcrm.api.security import CurrentPrincipal
 from fxcrm.auth.schemas import EmptyResponse
 from fxcrm.errors import Forbidden
 from fxcrm.settings import get_settings
-from fxcrm.trading import accounts
+from fxcrm.trading import accounts, applications
 from fxcrm.trading.accounts import Application
 from fxcrm.trading.schemas import (
     AccountBalanceList,
     AccountTypeList,
     ChangeTradingPasswordRequest,
+    LiveApplicationList,
     LiveApplicationRequest,
     LiveApplicationResponse,
     OpenAccountRequest,
@@ -75,18 +76,26 @@ OPENED: dict[int | str, dict[str, Any]] = {
 
 @router.post("", response_model=OpenAccountResponse, status_code=201, responses=OPENED | error_responses(401, 403, 503))
 def open_account(body: OpenAccountRequest, principal: CurrentPrincipal) -> Any:
-    """Open a demo account at once (with demo funds); live accounts need approved KYC."""
-    account_id = accounts.open_account(get_settings(), principal, _application(body), body.is_demo, clock.now())
-    return {"id": account_id}
+    """Open a demo account at once (with demo funds). A live one needs approved KYC
+    and becomes an application for staff to approve; `id` is then the application's,
+    which the account keeps once opened (until then its detail is 404)."""
+    if body.is_demo:
+        return {"id": accounts.open_demo_account(get_settings(), principal, _application(body), clock.now())}
+    return {"id": applications.apply(get_settings(), principal, _application(body), clock.now())}
 
 
 @router.post(
     "/applications", response_model=LiveApplicationResponse, status_code=201, responses=error_responses(401, 403, 503)
 )
 def apply_for_live_account(body: LiveApplicationRequest, principal: CurrentPrincipal) -> Any:
-    """Apply for a live account (client portal)."""
-    account_id = accounts.open_account(get_settings(), principal, _application(body), False, clock.now())
-    return {"application_account_id": account_id}
+    """Apply for a live account (client portal); staff approve it, then it opens."""
+    return {"application_account_id": applications.apply(get_settings(), principal, _application(body), clock.now())}
+
+
+@router.get("/applications", response_model=LiveApplicationList, responses=error_responses(401))
+def my_applications(principal: CurrentPrincipal, page: Page = 1, size: Size = 20) -> Any:
+    """The caller's live-account applications with their status (and the reason of a rejection)."""
+    return applications.list_mine(principal, page, size)
 
 
 @router.get("", response_model=TradingAccountList, responses=error_responses(401, 503))
@@ -111,7 +120,7 @@ def change_password(body: ChangeTradingPasswordRequest, principal: CurrentPrinci
     return {}
 
 
-# `:int` so that only numeric ids reach this route: /trading-accounts/applications stays POST-only.
+# `:int` so that only numeric ids reach this route (not /trading-accounts/applications).
 @router.get("/{account_id:int}", response_model=TradingAccount, responses=error_responses(401, 404, 503))
 def account_detail(principal: CurrentPrincipal, account_id: Annotated[int, Path(ge=1, le=2**53)]) -> Any:
     """One of the caller's trading accounts; another user's id is 404."""

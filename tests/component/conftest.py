@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from localcloud.functions import load_function
+from localcloud.functions import load_stack
 from localcloud.moto_patches import make_dynamodb_atomic
 from localcloud.provision import ACCOUNT_ID, REGION, Stack, provision
 from tests.support.api import ApiClient
@@ -22,7 +22,9 @@ def stack() -> Iterator[Stack]:
     import os
 
     make_dynamodb_atomic()  # DynamoDB's write atomicity, which moto lacks under threads
-    with mock_aws():
+    # State machines run on moto's interpreter; their Lambda invokes reach our handlers.
+    config: Any = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
+    with mock_aws(config=config):
         made = provision(boto3.Session())
         os.environ.update(made.environment())
         from fxcrm.platform import aws
@@ -40,11 +42,9 @@ def stack() -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def api(stack: Stack) -> ApiClient:
-    handlers = {}
-    for logical_id, physical in stack.functions.items():
-        properties = stack.resolver.template["Resources"][logical_id]["Properties"]
-        handlers[physical], _ = load_function(logical_id, properties)
-    return ApiClient(stack.resolver.template, stack.functions, handlers)
+    dispatcher, _ = load_stack(stack)
+    dispatcher.install_into_moto()
+    return ApiClient(stack.resolver.template, stack.functions, dispatcher.handlers)
 
 
 def unique_email(prefix: str = "user") -> str:

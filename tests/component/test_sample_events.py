@@ -51,3 +51,22 @@ def test_scheduled_sample_event_runs_its_function(stack: Stack) -> None:
     summary = handler(json.loads(path.read_text()), LocalContext(stack.functions["TradeSyncFunction"]))
     assert set(summary) == {"accounts", "deals", "positions", "orders", "failed_accounts"}
     assert summary["failed_accounts"] == 0
+
+
+TASK_EVENTS = sorted((ROOT / "events" / "approval_tasks").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", TASK_EVENTS, ids=lambda p: p.stem)
+def test_approval_task_samples_reach_their_task(stack: Stack, path: Path) -> None:
+    """Each sample names a task the handler knows; for an approval id that does
+    not exist the task reports NotFound (the error name Step Functions sees)."""
+    from fxcrm.errors import NotFound
+
+    properties = stack.resolver.template["Resources"]["ApprovalTasksFunction"]["Properties"]
+    handler, module = load_function("ApprovalTasksFunction", properties)
+    event = json.loads(path.read_text())
+    assert event["task"] in module.TASKS
+    with pytest.raises(NotFound):
+        handler(event, LocalContext(stack.functions["ApprovalTasksFunction"]))
+    with pytest.raises(ValueError, match="unknown task"):
+        handler(event | {"task": "no_such_task"}, LocalContext(stack.functions["ApprovalTasksFunction"]))

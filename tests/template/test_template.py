@@ -2,6 +2,7 @@
 functions, routes, tables and policies the application needs."""
 
 import copy
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,39 @@ def test_auth_role_is_scoped_to_its_resources(cloudformation: dict[str, Any]) ->
 def test_outputs_give_clients_and_tests_what_they_need() -> None:
     outputs = load_template()["Outputs"]
     assert {"ApiUrl", "DomainTableName", "IdempotencyTableName", "FilesBucketName", "JwtSecretArn"} <= set(outputs)
+
+
+def _statements(cfn: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    properties = cfn["Resources"][role]["Properties"]
+    return [s for policy in properties.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    return {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+
+
+def test_approval_flows_are_standard_named_for_their_arn_prefix_and_scoped(cloudformation: dict[str, Any]) -> None:
+
+    machine = cloudformation["Resources"]["AccountOpeningFlow"]["Properties"]
+    assert machine["StateMachineType"] == "STANDARD"
+    assert machine["StateMachineName"] == {"Fn::Sub": "${AWS::StackName}-account-opening"}
+    assert machine["DefinitionSubstitutions"]["ApprovalTasksFunctionArn"] == {
+        "Fn::GetAtt": ["ApprovalTasksFunction", "Arn"]
+    }
+    # the machine may invoke its task function only
+    assert _actions(_statements(cloudformation, "AccountOpeningFlowRole")) == {"lambda:InvokeFunction"}
+    # staff answer task tokens; the Accounts function starts flows and seals secrets
+    assert "states:SendTaskSuccess" in _actions(_statements(cloudformation, "AdminFunctionRole"))
+    accounts = _actions(_statements(cloudformation, "AccountsFunctionRole"))
+    assert {"states:StartExecution", "kms:Encrypt"} <= accounts and "kms:Decrypt" not in accounts
+    assert "kms:Decrypt" in _actions(_statements(cloudformation, "ApprovalTasksFunctionRole"))
+    prefix = cloudformation["Resources"]["AuthFunction"]["Properties"]["Environment"]["Variables"]
+    assert prefix["WORKFLOW_ARN_PREFIX"]["Fn::Sub"].endswith(":stateMachine:${AWS::StackName}-")
+
+    definition = json.loads((ROOT / "statemachines" / "account_opening.asl.json").read_text())
+    waits = [s for s in definition["States"].values() if str(s.get("Resource", "")).endswith(".waitForTaskToken")]
+    assert waits, "the flow waits for a decision"
+    for wait in waits:
+        assert "TimeoutSeconds" in wait or "TimeoutSecondsPath" in wait  # every wait ends
+        assert {c["ErrorEquals"][0] for c in wait["Catch"]} >= {"Rejected", "States.Timeout"}
+        assert wait["Parameters"]["Payload"]["task_token.$"] == "$$.Task.Token"  # in the payload, never a URL

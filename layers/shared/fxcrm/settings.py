@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     mt5_secret_name: str = "fxcrm/mt5"  # noqa: S105 - not a secret
     demo_initial_balance: str = "10000.00"
 
+    # Approval workflows (Step Functions): machine ARNs are this prefix + the flow's name.
+    workflow_arn_prefix: str = "arn:aws:states:us-east-1:123456789012:stateMachine:fxcrm-"
+    approval_timeout_seconds: int = 7 * 24 * 3600
+    # KMS key that seals what an application must carry until it is decided (trading passwords).
+    sealing_key_id: str = "alias/fxcrm-sealing"
+
+    def workflow_arn(self, flow: str) -> str:
+        return self.workflow_arn_prefix + flow
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -1,5 +1,6 @@
 """A small typed wrapper over the low-level DynamoDB client for the domain table."""
 
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -20,6 +21,18 @@ def to_ddb(item: Item) -> dict[str, Any]:
 
 def from_ddb(raw: dict[str, Any]) -> Item:
     return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+
+
+def plain(value: Any) -> Any:
+    """A stored value with DynamoDB's Decimals turned back into ints (or, for
+    fractions, exact strings), ready for JSON."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [plain(v) for v in value]
+    return value
 
 
 def values(mapping: Item) -> dict[str, Any]:

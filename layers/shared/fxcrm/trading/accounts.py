@@ -68,7 +68,7 @@ class Application:
 
 
 @contextmanager
-def _platform_call(action: str) -> Iterator[None]:
+def platform_call(action: str) -> Iterator[None]:
     """Turn platform failures into errors the caller can act on."""
     try:
         yield
@@ -81,8 +81,9 @@ def _platform_call(action: str) -> Iterator[None]:
         raise ProviderUnavailable("the trading server could not do this; try again later") from error
 
 
-def open_account(settings: Settings, principal: Principal, application: Application, is_demo: bool, now: int) -> int:
-    """Open a demo account at once; a live one needs approved KYC. Returns the account id."""
+def validate_application(principal: Principal, application: Application, is_demo: bool) -> dict[str, Any]:
+    """Check an application against its account type and the password rule;
+    a live one needs approved KYC. Returns the account type."""
     permissions.require(principal, "accounts.apply")
     account_type = dal.get_account_type(application.trading_platform, application.trading_account_type_id, is_demo)
     if account_type is None:
@@ -92,36 +93,44 @@ def open_account(settings: Settings, principal: Principal, application: Applicat
     check_platform_password(application.password, "password")
     if application.observe_password is not None:
         check_platform_password(application.observe_password, "observe_password")
-    if not is_demo:
-        if kyc_dal.get_kyc_status(principal.user_id) != "approved":
-            raise Forbidden(
-                "complete identity verification (KYC) before opening a live account", "is_demo", "kyc_not_approved"
-            )
-        # Live accounts become opening applications that staff approve; that
-        # approval workflow lands with the funding/back-office issues.
+    if not is_demo and kyc_dal.get_kyc_status(principal.user_id) != "approved":
         raise Forbidden(
-            "live accounts are opened through staff approval, which is not available yet",
-            "is_demo",
-            "live_opening_unavailable",
+            "complete identity verification (KYC) before opening a live account", "is_demo", "kyc_not_approved"
         )
-    server = server_for(application.trading_platform, is_demo)
-    platform = platform_for(settings, server)
-    with _platform_call("create_account"):
-        login = platform.create_account(
+    return account_type
+
+
+def create_on_platform(
+    settings: Settings, server: str, account_type: dict[str, Any], email: str, application: Application
+) -> int:
+    """Create the account on the trading server; returns its login."""
+    with platform_call("create_account"):
+        return platform_for(settings, server).create_account(
             NewAccount(
                 group=str(account_type["group"]),
-                name=principal.email,
-                email=principal.email,
+                name=email,
+                email=email,
                 leverage=application.leverage,
                 main_password=application.password,
                 investor_password=application.observe_password or random_investor_password(),
             )
         )
-    account_id = ids.new_id()
+
+
+def record_account(
+    account_id: int,
+    user_id: int,
+    application: Application,
+    account_type: dict[str, Any],
+    server: str,
+    login: int,
+    is_demo: bool,
+    now: int,
+) -> None:
     dal.create_trading_account(
         {
             "id": account_id,
-            "user_id": principal.user_id,
+            "user_id": user_id,
             "trading_platform": application.trading_platform,
             "server": server,
             "login": login,
@@ -134,14 +143,27 @@ def open_account(settings: Settings, principal: Principal, application: Applicat
             "created_at": now,
         }
     )
-    with _platform_call("demo_deposit"):
-        platform.balance(login, Decimal(settings.demo_initial_balance), f"demo-{account_id}")
+
+
+def open_demo_account(settings: Settings, principal: Principal, application: Application, now: int) -> int:
+    """Open a demo account at once, with demo funds. Returns the account id."""
+    account_type = validate_application(principal, application, True)
+    server = server_for(application.trading_platform, True)
+    login = create_on_platform(settings, server, account_type, principal.email, application)
+    account_id = ids.new_id()
+    record_account(account_id, principal.user_id, application, account_type, server, login, True, now)
+    with platform_call("demo_deposit"):
+        platform_for(settings, server).balance(login, Decimal(settings.demo_initial_balance), f"demo-{account_id}")
     logger.info("trading account opened", extra={"account_id": account_id, "server": server, "login": login})
     return account_id
 
 
-def _owned(principal: Principal, account_id: int) -> dict[str, Any]:
+def require_view(principal: Principal) -> None:
     permissions.require(principal, "accounts.view")
+
+
+def _owned(principal: Principal, account_id: int) -> dict[str, Any]:
+    require_view(principal)
     account = dal.get_trading_account(account_id)
     if account is None or int(account["user_id"]) != principal.user_id:
         raise NotFound("no such trading account", "id")  # the same answer for another user's account
@@ -149,7 +171,7 @@ def _owned(principal: Principal, account_id: int) -> dict[str, Any]:
 
 
 def _view(settings: Settings, account: dict[str, Any]) -> dict[str, Any]:
-    with _platform_call("account_state"):
+    with platform_call("account_state"):
         state = platform_for(settings, account["server"]).account_state(int(account["login"]))
     return {
         "id": int(account["id"]),
@@ -171,7 +193,7 @@ def detail(settings: Settings, principal: Principal, account_id: int) -> dict[st
 
 
 def _my_accounts(principal: Principal) -> list[dict[str, Any]]:
-    permissions.require(principal, "accounts.view")
+    require_view(principal)
     entries = dal.list_user_account_ids(principal.user_id)
     accounts = dal.get_trading_accounts([int(e["account_id"]) for e in entries])
     return sorted(accounts, key=lambda a: int(a["id"]), reverse=True)  # newest first
@@ -187,7 +209,7 @@ def list_accounts(
 def change_password(settings: Settings, principal: Principal, account_id: int, kind: str, password: str) -> None:
     account = _owned(principal, account_id)
     check_platform_password(password, "password")
-    with _platform_call("change_password"):
+    with platform_call("change_password"):
         platform_for(settings, account["server"]).change_password(
             int(account["login"]), "main" if kind == "trade" else "investor", password
         )

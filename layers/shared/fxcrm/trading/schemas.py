@@ -53,6 +53,23 @@ class LiveApplicationResponse(BaseModel):
     application_account_id: int
 
 
+class LiveApplication(BaseModel):
+    application_account_id: int
+    status: Literal["pending", "waiting", "approved", "completed", "rejected", "expired", "failed"]
+    reason: str = Field(description="Why staff declined it (rejected applications only)")
+    trading_platform: Platform
+    trading_account_type_name: str
+    leverage: int
+    currency: str
+    account: str = Field(description="The trading account number once opened")
+    created_at: int
+
+
+class LiveApplicationList(BaseModel):
+    list: list[LiveApplication]
+    total: int
+
+
 class TradingAccount(BaseModel):
     account: str
     balance: str

@@ -1,0 +1,38 @@
+"""Wire models of the approval queue."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from fxcrm.auth.schemas import Strict
+
+ApprovalKind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
+ApprovalStatus = Literal["pending", "waiting", "approved", "completed", "rejected", "expired", "failed"]
+
+
+class DecisionRequest(Strict):
+    decision: Literal["approve", "reject"]
+    reason: str | None = Field(default=None, max_length=500, description="Required to reject; the client sees it")
+
+
+class ApprovalItem(BaseModel):
+    id: int
+    kind: ApprovalKind
+    status: ApprovalStatus
+    user_id: int
+    email: str
+    summary: dict[str, Any]
+    created_at: int
+    updated_at: int
+    decided_by: int | None = None
+    decided_by_email: str | None = None
+    decided_at: int | None = None
+    reason: str | None = None
+    closed_at: int | None = None
+    login: int | None = None
+    age_seconds: int | None = None
+
+
+class ApprovalList(BaseModel):
+    list: list[ApprovalItem]
+    total: int

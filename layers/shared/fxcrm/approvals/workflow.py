@@ -1,0 +1,188 @@
+"""The approval machinery shared by live-account applications, deposits,
+withdrawals, transfers and KYC reviews.
+
+An item is submitted (status `pending`) and its flow started, named after the
+item; the flow's wait step stores its task token on the item (`waiting`);
+staff decide (`approved` or `rejected`), which answers the token; the flow ends
+the item as `completed`, `rejected`, `expired` or `failed` and stamps
+`closed_at`. Each move is one conditional write, so a second decision, or a
+decision racing the timeout, cannot take effect twice. Task tokens never leave
+the table."""
+
+from contextlib import suppress
+from typing import Any, Literal
+
+from fxcrm import audit
+from fxcrm.auth import permissions
+from fxcrm.auth.accounts import Principal
+from fxcrm.dal import approvals as dal
+from fxcrm.dal.approvals import WAITING_FOR_DECISION, StatusChanged
+from fxcrm.dal.table import plain
+from fxcrm.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
+from fxcrm.observability import logger
+from fxcrm.platform import workflows
+from fxcrm.settings import Settings
+
+Kind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
+# The state machine of each kind, named <stack>-<flow> in template.yaml.
+FLOWS: dict[str, str] = {"account_opening": "account-opening"}
+# Attributes that stay in the table: never shown to staff or clients.
+PRIVATE = ("task_token", "sealed", "pk", "sk", "gsi1pk", "gsi1sk")
+
+
+def submit(
+    settings: Settings,
+    kind: Kind,
+    approval_id: int,
+    owner: Principal,
+    summary: dict[str, Any],
+    now: int,
+    private: dict[str, Any] | None = None,
+    timeout_seconds: int | None = None,
+) -> None:
+    """Record the item and start its flow, named after the item (a retried
+    start cannot start a second flow)."""
+    approval = {
+        "id": approval_id,
+        "kind": kind,
+        "status": "pending",
+        "user_id": owner.user_id,
+        "email": owner.email,
+        "summary": summary,
+        "created_at": now,
+        "updated_at": now,
+        **(private or {}),
+    }
+    dal.create_approval(approval)
+    try:
+        workflows.start(
+            settings.workflow_arn(FLOWS[kind]),
+            f"{kind}-{approval_id}",
+            {"approval_id": approval_id, "timeout_seconds": timeout_seconds or settings.approval_timeout_seconds},
+        )
+    except workflows.ExecutionExists:
+        pass  # started by an earlier attempt: that flow owns the item
+    except Exception as error:
+        logger.exception("could not start the approval flow", extra={"approval_id": approval_id})
+        dal.change_status(approval, "failed", ("pending",), now, remove=("sealed",))
+        raise ProviderUnavailable("could not submit this for approval; try again shortly") from error
+
+
+def await_decision(approval_id: int, task_token: str, now: int) -> None:
+    """The flow's wait step: keep the token on the item for the decision."""
+    approval = _get(approval_id)
+    try:
+        dal.change_status(approval, "waiting", WAITING_FOR_DECISION, now, {"task_token": task_token})
+    except StatusChanged:
+        # Closed before the flow got here (e.g. the start failed and was marked
+        # failed): end the wait at once rather than leave it hanging.
+        workflows.fail(task_token, "Closed", f"the item is {_get(approval_id)['status']}")
+
+
+def decide(
+    settings: Settings,
+    staff: Principal,
+    approval_id: int,
+    approve: bool,
+    reason: str | None,
+    source_ip: str,
+    now: int,
+) -> dict[str, Any]:
+    permissions.require(staff, "admin.approvals.decide")
+    approval = _get(approval_id)
+    permissions.require(staff, f"admin.approvals.{approval['kind']}")
+    if not approve and not (reason and reason.strip()):
+        raise InvalidInput("say why the item is rejected; the client sees this", "reason")
+    if approval["status"] != "waiting":
+        raise Conflict(f"this item is {approval['status']}, not waiting for a decision", "approval_id", "not_waiting")
+    status = "approved" if approve else "rejected"
+    try:
+        decided = dal.change_status(
+            approval,
+            status,
+            ("waiting",),
+            now,
+            {"decided_by": staff.user_id, "decided_by_email": staff.email, "decided_at": now, "reason": reason or ""},
+        )
+    except StatusChanged as error:
+        raise Conflict("someone decided this item a moment ago", "approval_id", "not_waiting") from error
+    try:
+        if approve:
+            workflows.succeed(approval["task_token"], {"decision": "approved", "decided_by": staff.user_id})
+        else:
+            workflows.fail(approval["task_token"], "Rejected", reason or "")
+    except workflows.TaskGone as error:
+        # The wait timed out as staff decided. A rejection stands (the flow's
+        # expiry step keeps it); an approval cannot go through any more.
+        if approve:
+            with suppress(StatusChanged):
+                dal.change_status(decided, "expired", ("approved",), now, only_open=True)
+            raise Conflict("this item expired before the decision reached it", "approval_id", "expired") from error
+    audit.record(
+        staff,
+        "approval.approve" if approve else "approval.reject",
+        f"approval:{approval_id}",
+        source_ip,
+        now,
+        before={"status": "waiting"},
+        after={"status": "approved" if approve else "rejected", "reason": reason or ""},
+    )
+    logger.info("approval decided", extra={"approval_id": approval_id, "approve": approve, "staff": staff.user_id})
+    return view(_get(approval_id))
+
+
+# The statuses each outcome may close from. A staff rejection stays a rejection
+# even if its answer reached the flow too late and the wait timed out.
+CLOSE_FROM = {
+    "completed": ("approved",),
+    "rejected": ("pending", "waiting", "rejected"),
+    "expired": ("pending", "waiting", "approved"),
+    "failed": ("pending", "waiting", "approved"),
+}
+
+
+def close(approval_id: int, outcome: str, now: int, fields: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The flow's last step: end the item with its outcome and drop its token
+    and sealed secrets. Idempotent: an item already closed is left as it is and
+    None is returned."""
+    approval = _get(approval_id)
+    if outcome == "expired" and approval["status"] == "rejected":
+        outcome = "rejected"
+    try:
+        return dal.change_status(
+            approval,
+            outcome,
+            CLOSE_FROM[outcome],
+            now,
+            {**(fields or {}), "closed_at": now},
+            remove=("task_token", "sealed"),
+            only_open=True,
+        )
+    except StatusChanged:
+        return None
+
+
+def _get(approval_id: int) -> dict[str, Any]:
+    approval = dal.get_approval(approval_id)
+    if approval is None:
+        raise NotFound("no such approval item", "approval_id")
+    return approval
+
+
+def view(approval: dict[str, Any]) -> dict[str, Any]:
+    """What staff see of an item (never the task token or sealed secrets)."""
+    return {k: plain(v) for k, v in approval.items() if k not in PRIVATE}
+
+
+def get(staff: Principal, approval_id: int) -> dict[str, Any]:
+    permissions.require(staff, "admin.approvals.view")
+    return view(_get(approval_id))
+
+
+def queue(staff: Principal, status: str, kind: str | None, page: int, size: int, now: int) -> dict[str, Any]:
+    """One page of the queue, oldest first, each with its age in seconds."""
+    permissions.require(staff, "admin.approvals.view")
+    rows = dal.list_queue(status, kind)
+    page_rows = rows[(page - 1) * size : page * size]
+    shown = [view(r) | {"age_seconds": max(0, now - int(r["created_at"]))} for r in page_rows]
+    return {"list": shown, "total": len(rows)}

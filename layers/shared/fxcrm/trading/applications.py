@@ -1,0 +1,140 @@
+"""Live-account applications: a client applies, staff approve through the
+approval workflow, and the account is then opened on the trading server.
+
+The application's id becomes the account's id (`application_account_id`).
+Its trading passwords wait sealed with KMS on the approval item and are
+dropped once the flow closes it; they are never stored in plain text."""
+
+from typing import Any
+
+from fxcrm import ids
+from fxcrm.approvals import workflow
+from fxcrm.approvals.workflow import Kind
+from fxcrm.auth.accounts import Principal
+from fxcrm.dal import approvals as approvals_dal
+from fxcrm.dal import trading as dal
+from fxcrm.errors import Conflict, NotFound
+from fxcrm.observability import logger
+from fxcrm.platform import sealing
+from fxcrm.platform.mail import send_email
+from fxcrm.settings import Settings
+from fxcrm.trading import accounts
+from fxcrm.trading.accounts import Application
+from fxcrm.trading.servers import server_for, server_name
+
+KIND: Kind = "account_opening"
+
+
+def _context(approval_id: int) -> dict[str, str]:
+    return {"approval_id": str(approval_id), "purpose": KIND}
+
+
+def apply(
+    settings: Settings, principal: Principal, application: Application, now: int, timeout_seconds: int | None = None
+) -> int:
+    """Validate, seal the passwords and submit for staff approval. Returns the
+    application id, which the account will carry once opened."""
+    account_type = accounts.validate_application(principal, application, False)
+    application_id = ids.new_id()
+    sealed = sealing.seal(
+        settings.sealing_key_id,
+        {"password": application.password, "observe_password": application.observe_password},
+        _context(application_id),
+    )
+    summary = {
+        "trading_platform": application.trading_platform,
+        "trading_account_type_id": application.trading_account_type_id,
+        "trading_account_type_name": account_type["name"],
+        "leverage": application.leverage,
+        "currency": application.currency,
+        "server_type": server_for(application.trading_platform, False),
+    }
+    workflow.submit(settings, KIND, application_id, principal, summary, now, {"sealed": sealed}, timeout_seconds)
+    logger.info("live account application submitted", extra={"application_id": application_id})
+    return application_id
+
+
+def open_approved(settings: Settings, approval_id: int, now: int) -> dict[str, Any]:
+    """The flow's step after approval: open the account, record it, close the
+    application. Safe to retry: a login already created is reused."""
+    approval = approvals_dal.get_approval(approval_id)
+    if approval is None or approval["kind"] != KIND:
+        raise NotFound("no such application", "approval_id")
+    if approval["status"] == "completed":
+        return {"login": int(approval["login"])}
+    if approval["status"] != "approved":
+        raise Conflict(f"the application is {approval['status']}", "approval_id")
+    summary = approval["summary"]
+    account_type = dal.get_account_type(summary["trading_platform"], int(summary["trading_account_type_id"]), False)
+    if account_type is None:
+        raise NotFound("the account type was removed after the application", "trading_account_type_id")
+    secret = sealing.unseal(settings.sealing_key_id, bytes(approval["sealed"]), _context(approval_id))
+    application = Application(
+        summary["trading_platform"],
+        int(summary["trading_account_type_id"]),
+        int(summary["leverage"]),
+        summary["currency"],
+        secret["password"],
+        secret.get("observe_password"),
+    )
+    server = server_for(application.trading_platform, False)
+    existing = dal.get_trading_account(approval_id)
+    if existing is not None:
+        login = int(existing["login"])
+    elif "login" in approval:
+        login = int(approval["login"])  # created by an earlier attempt that stopped before recording it
+    else:
+        login = accounts.create_on_platform(settings, server, account_type, approval["email"], application)
+        approvals_dal.set_fields(approval_id, {"login": login})
+    if existing is None:
+        accounts.record_account(
+            approval_id, int(approval["user_id"]), application, account_type, server, login, False, now
+        )
+    workflow.close(approval_id, "completed", now, {"login": login})
+    send_email(
+        settings.ses_sender,
+        approval["email"],
+        "Your live trading account is open",
+        f"Your application {approval_id} was approved. Your {application.trading_platform} account "
+        f"{login} on {server_name(server)} is ready; log in with the password you chose.",
+    )
+    logger.info("live account opened", extra={"application_id": approval_id, "login": login})
+    return {"login": login}
+
+
+def notify_closed(settings: Settings, approval: dict[str, Any]) -> None:
+    """Tell the client an application ended without an account."""
+    outcome = approval["status"]
+    reasons = {
+        "rejected": f"It was declined: {approval.get('reason') or 'no reason given'}.",
+        "expired": "It was not reviewed in time; please apply again.",
+        "failed": "The trading server could not open the account; our support team will contact you.",
+    }
+    if outcome in reasons:
+        send_email(
+            settings.ses_sender,
+            approval["email"],
+            "Your live trading account application",
+            f"Your application {approval['id']} did not result in an account. {reasons[outcome]}",
+        )
+
+
+def list_mine(principal: Principal, page: int, size: int) -> dict[str, Any]:
+    """The caller's applications, newest first, with their status and any reason."""
+    accounts.require_view(principal)
+    rows = sorted(approvals_dal.list_user_approvals(principal.user_id, KIND), key=lambda a: -int(a["id"]))
+    shown = [
+        {
+            "application_account_id": int(a["id"]),
+            "status": a["status"],
+            "reason": a.get("reason", "") if a["status"] == "rejected" else "",
+            "trading_platform": a["summary"]["trading_platform"],
+            "trading_account_type_name": a["summary"]["trading_account_type_name"],
+            "leverage": int(a["summary"]["leverage"]),
+            "currency": a["summary"]["currency"],
+            "account": str(a["login"]) if a["status"] == "completed" else "",
+            "created_at": int(a["created_at"]),
+        }
+        for a in rows[(page - 1) * size : page * size]
+    ]
+    return {"list": shown, "total": len(rows)}
