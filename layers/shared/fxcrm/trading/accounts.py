@@ -15,6 +15,7 @@ from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import settings_items
 from fxcrm.dal import trading as dal
 from fxcrm.errors import Forbidden, InvalidInput, NotFound, ProviderUnavailable
+from fxcrm.funding import ledger
 from fxcrm.observability import logger
 from fxcrm.platform.trading.simulated import random_investor_password
 from fxcrm.settings import Settings
@@ -127,6 +128,9 @@ def record_account(
     is_demo: bool,
     now: int,
 ) -> None:
+    if not is_demo:
+        # the ledger balance exists before the account does: no first-deposit race
+        ledger.open_trading_account(account_id, application.currency)
     dal.create_trading_account(
         {
             "id": account_id,

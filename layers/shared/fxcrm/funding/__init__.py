@@ -1,0 +1,1 @@
+"""Funding: the ledger, deposits, withdrawals, transfers, channels and payment accounts."""

@@ -1,0 +1,80 @@
+"""Double-entry bookkeeping of every money movement fxcrm makes.
+
+Accounts: `TA:<trading account id>` (the client's money in a live trading
+account: guarded, it never goes below zero available), `EXT:<flow>:<method>:<currency>`
+(money arriving from or leaving for the outside world), `FEES:<currency>`.
+Each transaction's legs sum to zero. A withdrawal (or a transfer waiting for
+approval) is posted `pending`: its debit is reserved at once and later either
+settled (`posted`) or released (`voided`)."""
+
+from decimal import Decimal
+
+from fxcrm.dal import ledger as dal
+from fxcrm.dal.ledger import AlreadyApplied, InsufficientFunds
+from fxcrm.errors import Conflict
+from fxcrm.funding.money import quantise
+
+__all__ = ["AlreadyApplied", "InsufficientFunds", "Leg", "post", "release", "settle"]
+
+Leg = tuple[str, Decimal]
+
+
+def trading_account(account_id: int) -> str:
+    return f"TA:{account_id}"
+
+
+def external(flow: str, method: str, currency: str) -> str:
+    return f"EXT:{flow}:{method}:{currency}"
+
+
+def fees(currency: str) -> str:
+    return f"FEES:{currency}"
+
+
+def open_trading_account(account_id: int, currency: str) -> None:
+    dal.open_account(trading_account(account_id), currency, guarded=True)
+
+
+def _guarded(account: str) -> bool:
+    return account.startswith("TA:")
+
+
+def post(txn_id: str, kind: str, ref: str, currency: str, legs: list[Leg], now: int, pending: bool = False) -> bool:
+    """Write the transaction once. Returns False if this id was written before
+    (a retried step); raises InsufficientFunds if a guarded debit would take
+    an account below zero."""
+    legs = [(account, quantise(amount, currency)) for account, amount in legs if amount != 0]
+    if sum(amount for _, amount in legs) != 0 or len({a for a, _ in legs}) != len(legs):
+        raise ValueError(f"unbalanced or repeated legs in {txn_id}: {legs}")
+    txn = {"id": txn_id, "kind": kind, "ref": ref, "currency": currency}
+    try:
+        dal.post(txn, [(a, amount, _guarded(a)) for a, amount in legs], pending, now)
+    except AlreadyApplied:
+        return False
+    return True
+
+
+def _finish(txn_id: str, outcome: str, now: int) -> bool:
+    try:
+        dal.finish(txn_id, outcome, now)
+    except AlreadyApplied:
+        txn = dal.get_transaction(txn_id)
+        if txn is not None and txn["status"] == outcome:
+            return False  # done by an earlier attempt
+        raise Conflict(f"ledger transaction {txn_id} is {txn['status'] if txn else 'missing'}") from None
+    return True
+
+
+def settle(txn_id: str, now: int) -> bool:
+    """Post a pending transaction (idempotent: False if it was already posted)."""
+    return _finish(txn_id, "posted", now)
+
+
+def release(txn_id: str, now: int) -> bool:
+    """Void a pending transaction and free its reservation (idempotent)."""
+    return _finish(txn_id, "voided", now)
+
+
+def available(account_id: int) -> Decimal:
+    balance = dal.get_balance(trading_account(account_id))
+    return Decimal(balance["available"]) if balance else Decimal(0)

@@ -1,0 +1,40 @@
+"""Amounts as Decimal, quantised per currency; parsed from the seed's strings."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from fxcrm.errors import InvalidInput
+
+# Minor units per currency; anything else uses two places.
+PLACES = {"JPY": 0, "BTC": 8, "ETH": 8, "USDT": 2, "USDC": 2}
+MAX_AMOUNT = Decimal("1000000000")
+
+
+def places(currency: str) -> int:
+    return PLACES.get(currency, 2)
+
+
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-places(currency))
+
+
+def quantise(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def parse_amount(text: str, currency: str, field: str) -> Decimal:
+    """A positive amount with at most the currency's places, e.g. "100.50" for USD."""
+    try:
+        amount = Decimal(text.strip())
+    except (InvalidOperation, AttributeError) as error:
+        raise InvalidInput("must be a decimal number such as 100.00", field, "invalid_amount") from error
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidInput("must be greater than zero", field, "invalid_amount")
+    if amount >= MAX_AMOUNT:
+        raise InvalidInput("is too large", field, "invalid_amount")
+    if amount != quantise(amount, currency):
+        raise InvalidInput(f"has more than {places(currency)} decimal places for {currency}", field, "invalid_amount")
+    return quantise(amount, currency)
+
+
+def show(amount: Decimal, currency: str) -> str:
+    return f"{quantise(amount, currency)}"

@@ -1,0 +1,50 @@
+"""Recompute every ledger balance from its postings and report differences.
+
+Run it with `make verify-ledger` (the local cloud) or, against a deployed
+stack, `TABLE_NAME=<table> python -m fxcrm.funding.verify` with AWS credentials."""
+
+import json
+import sys
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from fxcrm.dal import ledger as dal
+
+
+def verify() -> dict[str, Any]:
+    differences: list[dict[str, Any]] = []
+    per_txn: dict[str, Decimal] = defaultdict(Decimal)
+    accounts = dal.list_accounts()
+    for balance in accounts:
+        account = str(balance["account"])
+        posted, pending_out = Decimal(0), Decimal(0)
+        for posting in dal.list_postings(account):
+            amount = Decimal(posting["amount"])
+            if posting["status"] != "voided":
+                per_txn[str(posting["txn_id"])] += amount
+            if posting["status"] == "posted":
+                posted += amount
+            elif posting["status"] == "pending" and amount < 0:
+                pending_out -= amount
+        expected = {"posted": posted, "pending_out": pending_out, "available": posted - pending_out}
+        for field, value in expected.items():
+            stored = Decimal(balance.get(field, 0))
+            if stored != value:
+                differences.append({"account": account, "field": field, "stored": str(stored), "computed": str(value)})
+        if balance.get("guarded") and posted - pending_out < 0:
+            differences.append({"account": account, "field": "available", "problem": "negative"})
+    for txn_id, total in sorted(per_txn.items()):
+        if total != 0:
+            differences.append({"transaction": txn_id, "problem": "legs do not sum to zero", "sum": str(total)})
+    return {"accounts": len(accounts), "transactions": len(per_txn), "differences": differences}
+
+
+def main() -> int:
+    report = verify()
+    print(json.dumps(report, indent=2))
+    return 1 if report["differences"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
