@@ -51,12 +51,87 @@ DOWNLOADS = {
 }
 
 
+CURRENCIES = [
+    ("USD", "US Dollar", "美元", ["bank_transfer", "international_wire_transfer"]),
+    ("EUR", "Euro", "欧元", ["bank_transfer", "international_wire_transfer"]),
+    ("GBP", "Pound Sterling", "英镑", ["international_wire_transfer"]),
+    ("USDT", "Tether", "泰达币", ["cryptocurrency"]),
+    ("BTC", "Bitcoin", "比特币", ["cryptocurrency"]),
+]
+EXCHANGE_RATES = {"USD": "1", "EUR": "0.92", "GBP": "0.79", "USDT": "1", "BTC": "0.0000105"}
+BANK_INFO = "Beneficiary: Broker Ltd · IBAN GB33BUKB20201555555555 · SWIFT BUKBGB22 · quote the order number"
+# (id, name, method, min, max, fixed fee, percent fee, currencies, account info)
+DEPOSIT_CHANNELS = [
+    (1, "Bank transfer", "bank_transfer", "50", "50000", "0", "0", ["USD", "EUR"], BANK_INFO),
+    (
+        2,
+        "International wire",
+        "international_wire_transfer",
+        "500",
+        "100000",
+        "0",
+        "0",
+        ["USD", "EUR", "GBP"],
+        BANK_INFO,
+    ),
+    (
+        3,
+        "USDT (TRC20)",
+        "cryptocurrency",
+        "10",
+        "100000",
+        "0",
+        "0",
+        ["USD", "USDT"],
+        "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
+    ),
+]
+WITHDRAWAL_CHANNELS = [
+    (11, "Bank transfer", "bank_transfer", "50", "20000", "0", "1", ["USD", "EUR"], ""),
+    (12, "International wire", "international_wire_transfer", "200", "50000", "25", "0", ["USD", "EUR", "GBP"], ""),
+    (13, "Crypto", "cryptocurrency", "10", "50000", "1", "0", ["USDT", "BTC"], ""),
+]
+
+
+def seed_funding() -> None:
+    """Currencies, exchange rates, channels and the transfer threshold."""
+    from fxcrm.dal import funding, settings_items
+
+    settings_items.put_setting(
+        "currencies",
+        {"list": [{"code": c, "name": {"en": en, "zh": zh}, "methods": m} for c, en, zh, m in CURRENCIES]},
+        0,
+        0,
+    )
+    settings_items.put_setting("exchange_rates", {"rates": EXCHANGE_RATES}, 0, 0)
+    settings_items.put_setting("funding", {"transfer_approval_threshold": "1000.00"}, 0, 0)
+    for direction, rows in (("deposit", DEPOSIT_CHANNELS), ("withdrawal", WITHDRAWAL_CHANNELS)):
+        for channel_id, name, method, low, high, fixed, percent, currencies, info in rows:
+            funding.put_channel(
+                direction,
+                {
+                    "id": channel_id,
+                    "name": name,
+                    "method": method,
+                    "min_amount": low,
+                    "max_amount": high,
+                    "fee_fixed": fixed,
+                    "fee_percent": percent,
+                    "allowed_currencies": currencies,
+                    "allowed_countries": [] if direction == "withdrawal" else ["GB", "DE", "FR", "SG", "AE", "TH"],
+                    "account_info": info,
+                    "icon_url": f"https://static.broker.example.com/channels/{method}.svg",
+                    "enabled": True,
+                },
+            )
+
+
 def _slug(name: str) -> str:
     return name.lower().replace(" ", "-")
 
 
 def seed_catalogue(now: int) -> None:
-    """Account types and platform downloads, as staff would configure them."""
+    """Account types, platform downloads and funding reference data, as staff would configure them."""
     from datetime import UTC, datetime
 
     from fxcrm.dal import settings_items, trading
@@ -93,6 +168,7 @@ def seed_catalogue(now: int) -> None:
             for i, (name, text) in enumerate(rows)
         ]
         settings_items.put_setting(f"platform_downloads_{portal}", {"list": listing}, 0, now)
+    seed_funding()
 
 
 def seed_demo_data(now: int) -> list[DemoUser]:

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fxcrm import clock
 from fxcrm.approvals import workflow
+from fxcrm.funding import deposits, transfers, withdrawals
 from fxcrm.observability import logger, metrics, tracer
 from fxcrm.settings import get_settings
 from fxcrm.trading import applications
@@ -39,10 +40,45 @@ def open_account(event: dict[str, Any]) -> dict[str, Any]:
     return applications.open_approved(get_settings(), int(event["approval_id"]), clock.now())
 
 
+def step(run: Callable[[Any, int, int], dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A money flow's forward step: (settings, order id, now)."""
+    return lambda event: run(get_settings(), int(event["approval_id"]), clock.now())
+
+
+def compensation(run: Callable[..., dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A money flow's compensation: undo what happened, with the outcome and the error that led here."""
+
+    def task(event: dict[str, Any]) -> dict[str, Any]:
+        error = event.get("error") or {}
+        if error and event.get("outcome") == "failed":
+            logger.warning("money flow failed", extra={"approval_id": event["approval_id"], "error": error})
+        detail = _failure_detail(error) if event.get("outcome") == "failed" else ""
+        return run(get_settings(), int(event["approval_id"]), str(event["outcome"]), detail, clock.now())
+
+    return task
+
+
+def _failure_detail(error: dict[str, Any]) -> str:
+    """What the client is told when a step failed: a refusal of the trading
+    server says so; anything else stays generic (details are in the logs)."""
+    if error.get("Error") == "PlatformRefused":
+        return "the trading server refused it (for example, not enough free balance)"
+    return ""
+
+
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "await_decision": await_decision,
     "close": close,
     "account_opening.open": open_account,
+    "deposit.credit": step(deposits.credit),
+    "deposit.compensate": compensation(lambda s, i, o, d, n: deposits.compensate(s, i, o, n)),
+    "withdrawal.hold": step(withdrawals.hold),
+    "withdrawal.pay_out": step(withdrawals.pay_out),
+    "withdrawal.post": step(withdrawals.post),
+    "withdrawal.compensate": compensation(withdrawals.compensate),
+    "transfer.hold": step(transfers.hold),
+    "transfer.post": step(transfers.post),
+    "transfer.compensate": compensation(transfers.compensate),
 }
 
 

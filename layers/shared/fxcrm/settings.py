@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     # KMS key that seals what an application must carry until it is decided (trading passwords).
     sealing_key_id: str = "alias/fxcrm-sealing"
 
+    # Funding: receipts upload straight to S3 (presigned POST) within these limits;
+    # payouts go through this provider ("local": instructions recorded for finance).
+    receipt_max_bytes: int = 5 * 1024 * 1024
+    upload_expires_seconds: int = 300
+    payout_provider: Literal["local"] = "local"
+
     def workflow_arn(self, flow: str) -> str:
         return self.workflow_arn_prefix + flow
 

@@ -31,6 +31,7 @@ class ApprovalItem(BaseModel):
     closed_at: int | None = None
     login: int | None = None
     age_seconds: int | None = None
+    receipt_link: str | None = Field(default=None, description="A 5-minute link to the uploaded receipt")
 
 
 class ApprovalList(BaseModel):

@@ -20,12 +20,17 @@ from fxcrm.dal.approvals import WAITING_FOR_DECISION, StatusChanged
 from fxcrm.dal.table import plain
 from fxcrm.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
 from fxcrm.observability import logger
-from fxcrm.platform import workflows
+from fxcrm.platform import files, workflows
 from fxcrm.settings import Settings
 
 Kind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
 # The state machine of each kind, named <stack>-<flow> in template.yaml.
-FLOWS: dict[str, str] = {"account_opening": "account-opening"}
+FLOWS: dict[str, str] = {
+    "account_opening": "account-opening",
+    "deposit": "deposit",
+    "withdrawal": "withdrawal",
+    "transfer": "transfer",
+}
 # Attributes that stay in the table: never shown to staff or clients.
 PRIVATE = ("task_token", "sealed", "pk", "sk", "gsi1pk", "gsi1sk")
 
@@ -174,9 +179,17 @@ def view(approval: dict[str, Any]) -> dict[str, Any]:
     return {k: plain(v) for k, v in approval.items() if k not in PRIVATE}
 
 
-def get(staff: Principal, approval_id: int) -> dict[str, Any]:
+RECEIPT_LINK_SECONDS = 300
+
+
+def get(settings: Settings, staff: Principal, approval_id: int) -> dict[str, Any]:
+    """One item; an uploaded receipt comes with a short-lived link to look at it."""
     permissions.require(staff, "admin.approvals.view")
-    return view(_get(approval_id))
+    shown = view(_get(approval_id))
+    receipt = shown["summary"].get("receipt_key")
+    if receipt:
+        shown["receipt_link"] = files.presigned_get(settings.bucket_name, receipt, RECEIPT_LINK_SECONDS)
+    return shown
 
 
 def queue(staff: Principal, status: str, kind: str | None, page: int, size: int, now: int) -> dict[str, Any]:

@@ -108,8 +108,16 @@ def _run(table: Table, items: list[dict[str, Any]]) -> None:
         raise
 
 
-def post(txn: Item, legs: list[tuple[str, Decimal, bool]], pending: bool, now: int, table: Table | None = None) -> None:
-    """Write a transaction with its legs (account, signed amount, guarded).
+def post(
+    txn: Item,
+    legs: list[tuple[str, Decimal, bool]],
+    pending: bool,
+    now: int,
+    with_items: list[dict[str, Any]] | None = None,
+    table: Table | None = None,
+) -> None:
+    """Write a transaction with its legs (account, signed amount, guarded), and
+    `with_items` (e.g. the order it pays for) in the same TransactWriteItems.
     Pending: debits are reserved (available falls, pending_out rises) and
     credits wait; posted: every balance moves now."""
     table = table or Table()
@@ -148,7 +156,7 @@ def post(txn: Item, legs: list[tuple[str, Decimal, bool]], pending: bool, now: i
         else:
             add = {"posted": amount, "available": amount}
             items.append(_balance_update(table, account, txn["currency"], guarded, add, floor))
-    _run(table, items)
+    _run(table, items + (with_items or []))
 
 
 def finish(txn_id: str, outcome: str, now: int, table: Table | None = None) -> Item:

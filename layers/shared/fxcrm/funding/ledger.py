@@ -8,6 +8,7 @@ approval) is posted `pending`: its debit is reserved at once and later either
 settled (`posted`) or released (`voided`)."""
 
 from decimal import Decimal
+from typing import Any
 
 from fxcrm.dal import ledger as dal
 from fxcrm.dal.ledger import AlreadyApplied, InsufficientFunds
@@ -39,16 +40,25 @@ def _guarded(account: str) -> bool:
     return account.startswith("TA:")
 
 
-def post(txn_id: str, kind: str, ref: str, currency: str, legs: list[Leg], now: int, pending: bool = False) -> bool:
-    """Write the transaction once. Returns False if this id was written before
-    (a retried step); raises InsufficientFunds if a guarded debit would take
-    an account below zero."""
+def post(
+    txn_id: str,
+    kind: str,
+    ref: str,
+    currency: str,
+    legs: list[Leg],
+    now: int,
+    pending: bool = False,
+    with_items: list[dict[str, Any]] | None = None,
+) -> bool:
+    """Write the transaction once (with `with_items`, all or nothing). Returns
+    False if this id was written before (a retried step); raises
+    InsufficientFunds if a guarded debit would take an account below zero."""
     legs = [(account, quantise(amount, currency)) for account, amount in legs if amount != 0]
     if sum(amount for _, amount in legs) != 0 or len({a for a, _ in legs}) != len(legs):
         raise ValueError(f"unbalanced or repeated legs in {txn_id}: {legs}")
     txn = {"id": txn_id, "kind": kind, "ref": ref, "currency": currency}
     try:
-        dal.post(txn, [(a, amount, _guarded(a)) for a, amount in legs], pending, now)
+        dal.post(txn, [(a, amount, _guarded(a)) for a, amount in legs], pending, now, with_items)
     except AlreadyApplied:
         return False
     return True
@@ -78,3 +88,8 @@ def release(txn_id: str, now: int) -> bool:
 def available(account_id: int) -> Decimal:
     balance = dal.get_balance(trading_account(account_id))
     return Decimal(balance["available"]) if balance else Decimal(0)
+
+
+def is_posted(txn_id: str) -> bool:
+    txn = dal.get_transaction(txn_id)
+    return txn is not None and txn["status"] == "posted"

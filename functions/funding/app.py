@@ -1,0 +1,228 @@
+"""Funding function: /funding/* (currencies, channels, payment accounts,
+deposits with receipts, withdrawals, transfers and their histories)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from fxcrm import clock
+from fxcrm.api.app import create_app, lambda_handler
+from fxcrm.api.errors import error_responses
+from fxcrm.api.idempotency import IdempotencyKey, run_once
+from fxcrm.api.security import CurrentPrincipal
+from fxcrm.auth.schemas import EmptyResponse
+from fxcrm.funding import deposits, payment_accounts, reference, transfers, withdrawals
+from fxcrm.funding.schemas import (
+    TIME_DESCRIPTION,
+    CurrencyList,
+    DepositChannelList,
+    DepositDraftRequest,
+    DepositDraftResponse,
+    DepositList,
+    DepositSubmitRequest,
+    IdResponse,
+    Method,
+    MethodFilter,
+    OrderNumberResponse,
+    OrderStatusResponse,
+    PaymentAccountDetail,
+    PaymentAccountList,
+    PaymentAccountRequest,
+    PaymentAccountUpdate,
+    ReceiptUpload,
+    ReceiptUploadRequest,
+    TransferList,
+    TransferRequest,
+    TransferResponse,
+    WithdrawalChannelList,
+    WithdrawalList,
+    WithdrawalQuote,
+    WithdrawalRequest,
+)
+from fxcrm.settings import get_settings
+
+router = APIRouter(prefix="/funding", tags=["funding"])
+
+Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1")]
+Size = Annotated[int, Query(ge=1, le=100, description="Rows per page, at most 100")]
+Time = Annotated[str | None, Query(max_length=19, description=TIME_DESCRIPTION)]
+MONEY = error_responses(401, 403, 404, 409, 503)
+
+
+# ---------------------------------------------------------------- reference data
+
+
+@router.get("/currencies", response_model=CurrencyList, responses=error_responses(401))
+def currencies(principal: CurrentPrincipal, method: MethodFilter = "all") -> Any:
+    """Currencies available for a funding method (`all` for every one)."""
+    return reference.currencies(method)
+
+
+@router.get("/deposit-channels", response_model=DepositChannelList, responses=error_responses(401))
+def deposit_channels(principal: CurrentPrincipal, page: Page = 1, size: Size = 20) -> Any:
+    """Ways to deposit, with their limits, fee and where to pay."""
+    return reference.channels("deposit", page, size)
+
+
+@router.get("/withdrawal-channels", response_model=WithdrawalChannelList, responses=error_responses(401))
+def withdrawal_channels(principal: CurrentPrincipal, page: Page = 1, size: Size = 20) -> Any:
+    """Ways to withdraw, with their limits and fee."""
+    return reference.channels("withdrawal", page, size)
+
+
+# ---------------------------------------------------------------- payment accounts
+
+
+@router.post("/payment-accounts", response_model=IdResponse, status_code=201, responses=error_responses(401, 403))
+def create_payment_account(body: PaymentAccountRequest, principal: CurrentPrincipal) -> Any:
+    """Save a receiving account (bank, wire or crypto) for withdrawals."""
+    infos = body.model_dump(include={"bank_transfer_info", "cryptocurrency_info", "international_wire_info"})
+    return {"id": payment_accounts.create(principal, body.payment_method, infos, body.remark, clock.now())}
+
+
+@router.get("/payment-accounts", response_model=PaymentAccountList, responses=error_responses(401, 403))
+def list_payment_accounts(
+    principal: CurrentPrincipal, payment_method: Method | None = None, start_time: Time = None, end_time: Time = None
+) -> Any:
+    """The caller's receiving accounts grouped by method, newest first."""
+    return payment_accounts.list_grouped(get_settings(), principal, payment_method, start_time, end_time)
+
+
+@router.put("/payment-accounts", response_model=EmptyResponse, responses=error_responses(401, 403, 404))
+def update_payment_account(body: PaymentAccountUpdate, principal: CurrentPrincipal) -> Any:
+    """Change details or remark, or make it (or stop it being) the method's default."""
+    infos = body.model_dump(include={"bank_transfer_info", "cryptocurrency_info", "international_wire_info"})
+    payment_accounts.update(principal, body.id, infos, body.is_default, body.remark, clock.now())
+    return {}
+
+
+@router.get("/payment-accounts/{account_id}", response_model=PaymentAccountDetail, responses=error_responses(401, 404))
+def payment_account(principal: CurrentPrincipal, account_id: Annotated[int, Path(ge=1, le=2**53)]) -> Any:
+    """One of the caller's receiving accounts; another user's id is 404."""
+    return payment_accounts.detail(get_settings(), principal, account_id)
+
+
+# ---------------------------------------------------------------- deposits
+
+
+@router.post("/deposits", response_model=DepositDraftResponse, status_code=201, responses=MONEY)
+def create_deposit(body: DepositDraftRequest, principal: CurrentPrincipal, key: IdempotencyKey) -> Any:
+    """Start a deposit: an order with where to pay; upload the receipt, then submit."""
+    return run_once(
+        principal,
+        key,
+        "deposit-draft",
+        body.model_dump(),
+        lambda: deposits.draft(
+            get_settings(),
+            principal,
+            body.deposit_amount,
+            body.remark,
+            body.remittance_id,
+            body.trading_account_id,
+            clock.now(),
+        ),
+    )
+
+
+@router.post(
+    "/deposits/{order_number}/receipt-upload", response_model=ReceiptUpload, responses=error_responses(401, 404, 409)
+)
+def receipt_upload(
+    body: ReceiptUploadRequest,
+    principal: CurrentPrincipal,
+    order_number: Annotated[str, Path(pattern=r"^D\d{1,16}$")],
+) -> Any:
+    """A presigned POST for the receipt (JPEG, PNG or PDF, size-capped, short-lived)."""
+    return deposits.receipt_upload(get_settings(), principal, order_number, body.content_type)
+
+
+@router.post("/deposits/submit", response_model=OrderStatusResponse, responses=MONEY)
+def submit_deposit(body: DepositSubmitRequest, principal: CurrentPrincipal, key: IdempotencyKey) -> Any:
+    """Submit the deposit with its uploaded receipt for staff approval."""
+    return run_once(
+        principal,
+        key,
+        "deposit-submit",
+        body.model_dump(),
+        lambda: deposits.submit(get_settings(), principal, body.order_number, body.receipt_url, clock.now()),
+    )
+
+
+@router.get("/deposits", response_model=DepositList, responses=error_responses(401, 403))
+def deposit_history(
+    principal: CurrentPrincipal, start_time: Time = None, end_time: Time = None, page: Page = 1, size: Size = 20
+) -> Any:
+    """The caller's deposits, newest first."""
+    return deposits.history(get_settings(), principal, start_time, end_time, page, size)
+
+
+# ---------------------------------------------------------------- withdrawals
+
+
+@router.get("/withdrawals/quote", response_model=WithdrawalQuote, responses=error_responses(401, 403))
+def withdrawal_quote(
+    principal: CurrentPrincipal,
+    remittance_id: Annotated[int, Query(ge=1, le=2**53)],
+    withdrawal_amount: Annotated[str, Query(pattern=r"^\d{1,12}(\.\d{1,8})?$")],
+    currency: Annotated[str, Query(pattern=r"^[A-Z]{2,6}$")],
+) -> Any:
+    """The fee, rate and amount paid out that a withdrawal request must carry."""
+    return withdrawals.quote(principal, remittance_id, withdrawal_amount, currency)
+
+
+@router.post("/withdrawals", response_model=OrderNumberResponse, status_code=201, responses=MONEY)
+def create_withdrawal(body: WithdrawalRequest, principal: CurrentPrincipal, key: IdempotencyKey) -> Any:
+    """Request a withdrawal: the amount is reserved at once, then staff approve it."""
+    payload = body.model_dump()
+    return run_once(
+        principal,
+        key,
+        "withdrawal",
+        payload,
+        lambda: {"order_number": withdrawals.request(get_settings(), principal, payload, clock.now())},
+    )
+
+
+@router.get("/withdrawals", response_model=WithdrawalList, responses=error_responses(401, 403))
+def withdrawal_history(
+    principal: CurrentPrincipal, start_time: Time = None, end_time: Time = None, page: Page = 1, size: Size = 20
+) -> Any:
+    """The caller's withdrawals, newest first."""
+    return withdrawals.history(get_settings(), principal, start_time, end_time, page, size)
+
+
+# ---------------------------------------------------------------- transfers
+
+
+@router.post("/transfers", response_model=TransferResponse, status_code=201, responses=MONEY)
+def create_transfer(body: TransferRequest, principal: CurrentPrincipal, key: IdempotencyKey) -> Any:
+    """Move money between two of the caller's live accounts (large amounts wait for staff)."""
+    return run_once(
+        principal,
+        key,
+        "transfer",
+        body.model_dump(),
+        lambda: transfers.create(
+            get_settings(),
+            principal,
+            body.amount,
+            body.email_code,
+            body.remark,
+            body.source_trading_account_id,
+            body.target_trading_account_id,
+            clock.now(),
+        ),
+    )
+
+
+@router.get("/transfers", response_model=TransferList, responses=error_responses(401, 403))
+def transfer_history(
+    principal: CurrentPrincipal, start_time: Time = None, end_time: Time = None, page: Page = 1, size: Size = 20
+) -> Any:
+    """The caller's transfers, newest first."""
+    return transfers.history(get_settings(), principal, start_time, end_time, page, size)
+
+
+app = create_app("fxcrm funding", [router], "Deposits, withdrawals, transfers and payment accounts")
+handler = lambda_handler(app, "funding")

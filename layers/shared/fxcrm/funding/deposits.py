@@ -1,0 +1,226 @@
+"""Deposits: a draft order → the receipt uploaded straight to S3 → submitted
+for staff approval → on approval the trading account is credited through
+the platform and the ledger (each once, by the order number) → approved;
+rejected, expired or failed → disapproved with the reason."""
+
+import json
+import uuid
+from contextlib import suppress
+from typing import Any
+
+from fxcrm import ids
+from fxcrm.approvals import workflow
+from fxcrm.approvals.workflow import Kind
+from fxcrm.auth import permissions
+from fxcrm.auth.accounts import Principal
+from fxcrm.dal import approvals as approvals_dal
+from fxcrm.dal import funding as dal
+from fxcrm.dal import trading as trading_dal
+from fxcrm.dal.funding import StatusChanged
+from fxcrm.errors import Conflict, InvalidInput, ProviderUnavailable
+from fxcrm.funding import ledger, orders, reference, times
+from fxcrm.funding.money import parse_amount, show
+from fxcrm.platform import files
+from fxcrm.settings import Settings
+
+KIND: Kind = "deposit"
+CURRENCY = reference.ACCOUNT_CURRENCY
+RECEIPT_TYPES = tuple(files.MAGIC)
+
+
+def draft(
+    settings: Settings, principal: Principal, amount_text: str, remark: str, channel_id: int, account_id: int, now: int
+) -> dict[str, Any]:
+    permissions.require(principal, "funding.deposit")
+    channel = reference.channel(KIND, channel_id)
+    if CURRENCY not in channel.get("allowed_currencies", []):
+        raise InvalidInput(f"does not take {CURRENCY}", "remittance_id", "currency_not_supported")
+    amount = parse_amount(amount_text, CURRENCY, "deposit_amount")
+    reference.check_limits(channel, amount, "deposit_amount")
+    account = orders.owned_live_account(principal, account_id, "trading_account_id")
+    order_id = ids.new_id()
+    number = orders.order_number(KIND, order_id)
+    dal.create_order(
+        {
+            "id": order_id,
+            "order_number": number,
+            "kind": KIND,
+            "user_id": principal.user_id,
+            "email": principal.email,
+            "status": "pending",
+            "amount": amount,
+            "currency": CURRENCY,
+            "account_id": account_id,
+            "account": orders.account_ref(account),
+            "channel_id": channel_id,
+            "channel_name": channel["name"],
+            "method": channel["method"],
+            "icon": channel.get("icon_url", ""),
+            "client_remark": remark,
+            "created_at": now,
+        }
+    )
+    pay_data = {"account_info": channel.get("account_info", ""), "reference": number, "amount": show(amount, CURRENCY)}
+    return {
+        "order_number": number,
+        "pay_type": "offline",
+        "pay_url": "",
+        "pay_data": json.dumps(pay_data),
+        "status": "pending",
+    }
+
+
+def _receipt_prefix(principal: Principal, number: str) -> str:
+    return f"receipts/{principal.user_id}/{number}/"
+
+
+def receipt_upload(settings: Settings, principal: Principal, number: str, content_type: str) -> dict[str, Any]:
+    """Where to POST the receipt: a key under the caller's own prefix, a short expiry."""
+    order = orders.owned_order(principal, number, KIND)
+    if order["status"] != "pending":
+        raise Conflict("this deposit was submitted already", "order_number", "already_submitted")
+    key = _receipt_prefix(principal, number) + uuid.uuid4().hex
+    post = files.presigned_post(
+        settings.bucket_name, key, content_type, settings.receipt_max_bytes, settings.upload_expires_seconds
+    )
+    return post | {
+        "key": key,
+        "expires_in": settings.upload_expires_seconds,
+        "max_bytes": settings.receipt_max_bytes,
+        "content_types": list(RECEIPT_TYPES),
+    }
+
+
+def _check_receipt(settings: Settings, principal: Principal, number: str, key: str) -> None:
+    if not key.startswith(_receipt_prefix(principal, number)) or ".." in key:
+        raise InvalidInput("is not an upload of this deposit", "receipt_url", "foreign_receipt")
+    stored = files.inspect(settings.bucket_name, key)
+    if stored is None:
+        raise InvalidInput("nothing was uploaded there", "receipt_url", "receipt_missing")
+    if stored.size > settings.receipt_max_bytes:
+        raise InvalidInput(f"is larger than {settings.receipt_max_bytes} bytes", "receipt_url", "receipt_too_large")
+    if stored.content_type not in RECEIPT_TYPES or not files.looks_like(stored.content_type, stored.head):
+        raise InvalidInput("must be a JPEG, PNG or PDF file", "receipt_url", "receipt_wrong_type")
+
+
+def submit(settings: Settings, principal: Principal, number: str, receipt_key: str, now: int) -> dict[str, Any]:
+    permissions.require(principal, "funding.deposit")
+    order = orders.owned_order(principal, number, KIND)
+    if order["status"] != "pending":
+        raise Conflict("this deposit was submitted already", "order_number", "already_submitted")
+    _check_receipt(settings, principal, number, receipt_key)
+    try:
+        dal.update_order(number, {"status": "auditing", "receipt_key": receipt_key, "submit_time": now}, ("pending",))
+    except StatusChanged as error:
+        raise Conflict("this deposit was submitted already", "order_number", "already_submitted") from error
+    summary = {
+        "order_number": number,
+        "amount": show(orders.amount_of(order), CURRENCY),
+        "currency": CURRENCY,
+        "account": order["account"],
+        "channel": order["channel_name"],
+        "method": order["method"],
+        "receipt_key": receipt_key,
+    }
+    try:
+        workflow.submit(settings, KIND, int(order["id"]), principal, summary, now)
+    except ProviderUnavailable:
+        dal.update_order(
+            number, {"status": "disapproved", "reason": "could not be submitted; try again"}, ("auditing",)
+        )
+        raise
+    return {"order_number": number, "status": "auditing"}
+
+
+# ---------------------------------------------------------------- flow tasks
+
+
+def credit(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
+    """After approval: credit the platform and the ledger (each once), then close."""
+    order = orders.get_order(KIND, order_id)
+    number = order["order_number"]
+    if order["status"] != "approved":
+        account = trading_dal.get_trading_account(int(order["account_id"]))
+        if account is None:
+            raise orders.PlatformRefused("the trading account no longer exists")
+        amount = orders.amount_of(order)
+        dal.update_order(number, {"credit_started": True}, ("auditing",))  # before: see compensate
+        orders.move_on_platform(settings, account, amount, f"dep-{number}")
+        dal.update_order(number, {"credited_on_platform": True}, ("auditing",))
+        legs = [
+            (ledger.external(KIND, order["method"], CURRENCY), -amount),
+            (ledger.trading_account(int(account["id"])), amount),
+        ]
+        ledger.post(f"dep-{number}", KIND, number, CURRENCY, legs, now)
+        approval = approvals_dal.get_approval(order_id) or {}
+        dal.update_order(
+            number,
+            {"status": "approved", "decided_at": now, "auditor_name": approval.get("decided_by_email", "")},
+            ("auditing",),
+        )
+        orders.notify(
+            settings,
+            order,
+            "Your deposit is credited",
+            f"Deposit {number}: {show(amount, CURRENCY)} {CURRENCY} is in account {order['account']['account']}.",
+        )
+    workflow.close(order_id, "completed", now)
+    return {"status": "approved"}
+
+
+def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dict[str, Any]:
+    """Rejected, expired or failed: undo whatever part of the credit happened,
+    mark the order disapproved with the reason, close the approval."""
+    order = orders.get_order(KIND, order_id)
+    number = order["order_number"]
+    if order["status"] == "disapproved":
+        workflow.close(order_id, outcome, now)
+        return {"status": "disapproved"}
+    if order["status"] == "approved":  # credited in full before the failure: keep it
+        workflow.close(order_id, "completed", now)
+        return {"status": "approved"}
+    amount = orders.amount_of(order)
+    if order.get("credit_started"):
+        orders.undo_platform_op(
+            settings, int(order["account_id"]), amount, f"dep-{number}", done=bool(order.get("credited_on_platform"))
+        )
+    if ledger.is_posted(f"dep-{number}"):
+        legs = [
+            (ledger.trading_account(int(order["account_id"])), -amount),
+            (ledger.external(KIND, order["method"], CURRENCY), amount),
+        ]
+        ledger.post(f"dep-{number}-reversal", KIND, number, CURRENCY, legs, now)
+    reason = orders.disapproval_reason(outcome, approvals_dal.get_approval(order_id))
+    with suppress(StatusChanged):  # an earlier attempt got here
+        dal.update_order(
+            number, {"status": "disapproved", "reason": reason, "decided_at": now}, ("pending", "auditing")
+        )
+    workflow.close(order_id, outcome, now)
+    orders.notify(settings, order, "Your deposit was not credited", f"Deposit {number} was not credited: {reason}.")
+    return {"status": "disapproved"}
+
+
+def history(
+    settings: Settings, principal: Principal, start: str | None, end: str | None, page: int, size: int
+) -> dict[str, Any]:
+    permissions.require(principal, "funding.deposit")
+
+    def row(order: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": int(order["id"]),
+            "order_number": order["order_number"],
+            "amount": show(orders.amount_of(order), order["currency"]),
+            "currency": order["currency"],
+            "client_remark": order.get("client_remark", ""),
+            "remark": order.get("reason", ""),
+            "icon": order.get("icon", ""),
+            "pay_url": "",
+            "remittance_name": order["channel_name"],
+            "server_name": order["account"]["server_name"],
+            "server_type": order["account"]["server_type"],
+            "status": order["status"],
+            "submit_time": times.show(int(order.get("submit_time") or order["created_at"]), settings.broker_timezone),
+            "target_trading_account": order["account"],
+        }
+
+    return orders.history(settings, principal, KIND, start, end, page, size, row)

@@ -1,0 +1,130 @@
+"""What deposits, withdrawals and transfers share: order numbers, the
+caller's own live accounts, the platform calls of a flow, history pages."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from fxcrm.auth.accounts import Principal
+from fxcrm.dal import funding as dal
+from fxcrm.dal import trading as trading_dal
+from fxcrm.dal.table import plain
+from fxcrm.errors import InvalidInput, NotFound, ProviderUnavailable
+from fxcrm.funding import times
+from fxcrm.platform.mail import send_email
+from fxcrm.settings import Settings
+from fxcrm.trading.platform import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
+from fxcrm.trading.servers import platform_for, server_name
+
+PREFIX = {"deposit": "D", "withdrawal": "W", "transfer": "T"}
+
+
+class PlatformRefused(Exception):
+    """The trading server refused a balance operation for good (e.g. not enough
+    money): the flow compensates instead of retrying."""
+
+
+def order_number(kind: str, order_id: int) -> str:
+    return f"{PREFIX[kind]}{order_id}"
+
+
+def owned_live_account(principal: Principal, account_id: int, field: str) -> dict[str, Any]:
+    account = trading_dal.get_trading_account(account_id)
+    if account is None or int(account["user_id"]) != principal.user_id:
+        raise NotFound("no such trading account", field)
+    if account["is_demo"]:
+        raise InvalidInput("demo accounts hold demo funds only", field, "demo_account")
+    return dict(plain(account))
+
+
+def account_ref(account: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "account": str(account["login"]),
+        "id": int(account["id"]),
+        "server_name": server_name(account["server"]),
+        "server_type": account["server"],
+    }
+
+
+def owned_order(principal: Principal, number: str, kind: str, field: str = "order_number") -> dict[str, Any]:
+    order = dal.get_order(number)
+    if order is None or order["kind"] != kind or int(order["user_id"]) != principal.user_id:
+        raise NotFound(f"no such {kind}", field)
+    return dict(plain(order))
+
+
+def get_order(kind: str, order_id: int) -> dict[str, Any]:
+    order = dal.get_order(order_number(kind, order_id))
+    if order is None:
+        raise NotFound(f"no such {kind}", "approval_id")
+    return dict(plain(order))
+
+
+def amount_of(order: dict[str, Any]) -> Decimal:
+    return Decimal(str(order["amount"]))
+
+
+@contextmanager
+def platform_step() -> Iterator[None]:
+    """Inside a flow's task: a passing outage is retried by the state machine
+    (ProviderUnavailable); a refusal is final (PlatformRefused)."""
+    try:
+        yield
+    except PlatformUnavailable as error:
+        raise ProviderUnavailable(str(error)) from error
+    except (PlatformInsufficientFunds, PlatformError) as error:
+        raise PlatformRefused(str(error)) from error
+
+
+def move_on_platform(settings: Settings, account: dict[str, Any], amount: Decimal, operation_id: str) -> None:
+    """One balance operation on the account's trading server, once per operation id."""
+    with platform_step():
+        platform_for(settings, account["server"]).balance(int(account["login"]), amount, operation_id)
+
+
+def undo_platform_op(settings: Settings, account_id: int, amount: Decimal, operation_id: str, done: bool) -> None:
+    """Reverse a balance operation that may or may not have happened (its step
+    died between the call and the record): repeat it first, which is a no-op if
+    it did happen, then reverse it, so the account ends as it started."""
+    account = trading_dal.get_trading_account(account_id)
+    if account is None:
+        return
+    if not done:
+        try:
+            move_on_platform(settings, dict(account), amount, operation_id)
+        except PlatformRefused:
+            return  # refused now, so it was never applied (a repeat of an applied one is a no-op)
+    move_on_platform(settings, dict(account), -amount, f"{operation_id}-reversal")
+
+
+def history(
+    settings: Settings,
+    principal: Principal,
+    kind: str,
+    start: str | None,
+    end: str | None,
+    page: int,
+    size: int,
+    row: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    first, last = times.window(start, end, settings.broker_timezone)
+    rows = dal.list_user_orders(principal.user_id, kind, first, last)
+    return {"list": [row(plain(o)) for o in rows[(page - 1) * size : page * size]], "total": len(rows)}
+
+
+def notify(settings: Settings, order: dict[str, Any], subject: str, text: str) -> None:
+    send_email(settings.ses_sender, order["email"], subject, text)
+
+
+# Why an order ended without money moving, as the client reads it.
+ENDINGS = {
+    "expired": "it was not reviewed in time",
+    "failed": "it could not be processed; nothing was taken from your account",
+}
+
+
+def disapproval_reason(outcome: str, approval: dict[str, Any] | None, detail: str = "") -> str:
+    if outcome == "rejected" and approval is not None:
+        return str(approval.get("reason") or "declined")
+    return detail or ENDINGS.get(outcome, outcome)

@@ -1,0 +1,351 @@
+"""Wire models of the funding endpoints (field names and enums as in the seed).
+
+Amounts are decimal strings ("100.00"); the domain parses them with the
+currency's places and names the field of any bad value."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from fxcrm.auth.schemas import Int, Strict
+
+Method = Literal["bank_transfer", "international_wire_transfer", "cryptocurrency"]
+MethodFilter = Literal["all", "bank_transfer", "international_wire_transfer", "cryptocurrency"]
+OrderStatus = Literal["pending", "auditing", "approved", "disapproved"]
+AMOUNT = r"^\d{1,12}(\.\d{1,8})?$"
+AmountText = Field(pattern=AMOUNT, description="A decimal amount such as 100.00")
+TIME_DESCRIPTION = "YYYY-MM-DD HH:MM:SS in the broker's time zone"
+COUNTRY = r"^[A-Z]{2}$"
+BANK_NO = r"^[A-Za-z0-9 -]{4,34}$"
+SWIFT = r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$"
+TEXT = r"^[^\x00-\x1f]*$"  # printable: no control characters
+
+
+def text(max_length: int = 100, min_length: int = 1) -> Any:
+    return Field(min_length=min_length, max_length=max_length, pattern=TEXT)
+
+
+class BankTransferInfo(Strict):
+    bank_country: str = Field(pattern=COUNTRY, description="ISO 3166 alpha-2 code")
+    bank_name: str = text()
+    bank_no: str = Field(pattern=BANK_NO)
+    branch_name: str = text(min_length=0)
+    bsc_code: str = Field(default="", max_length=20, pattern=r"^[A-Za-z0-9-]*$", description="Bank/branch sort code")
+
+
+class CryptocurrencyInfo(Strict):
+    network: Literal["TRC20", "ERC20", "BTC"]
+    wallet_address: str = Field(min_length=26, max_length=90, pattern=r"^[A-Za-z0-9]+$")
+
+
+class InternationalWireInfo(Strict):
+    bank_country: str = Field(pattern=COUNTRY, description="ISO 3166 alpha-2 code")
+    bank_name: str = text()
+    bank_no: str = Field(pattern=BANK_NO, description="Account number or IBAN")
+    beneficiary_address: str = text(200)
+    swift_code: str = Field(pattern=SWIFT)
+
+
+class WithdrawalBankInfo(BankTransferInfo):
+    account_holder_name: str = text()
+
+
+class WithdrawalCryptoInfo(CryptocurrencyInfo):
+    currency: str = Field(pattern=r"^[A-Z]{2,6}$")
+
+
+class WithdrawalWireInfo(InternationalWireInfo):
+    account_holder_name: str = text()
+
+
+# ---------------------------------------------------------------- reference data
+
+
+class CurrencyName(BaseModel):
+    en: str
+    zh: str
+
+
+class CurrencyItem(BaseModel):
+    code: str
+    name: CurrencyName
+
+
+class CurrencyList(BaseModel):
+    list: list[CurrencyItem]
+    total: int
+
+
+class DepositChannel(BaseModel):
+    account_info: str
+    allowed_countries: list[str]
+    allowed_currencies: list[str]
+    fee: str
+    icon_url: str
+    id: int
+    max_amount: str
+    method: Method
+    min_amount: str
+    name: str
+
+
+class DepositChannelList(BaseModel):
+    list: list[DepositChannel]
+    total: int
+
+
+class WithdrawalChannel(BaseModel):
+    account_info: str
+    allowed_currencies: list[str]
+    fee: str
+    icon_url: str
+    id: int
+    max_amount: str
+    method: Method
+    min_amount: str
+    name: str
+
+
+class WithdrawalChannelList(BaseModel):
+    list: list[WithdrawalChannel]
+    total: int
+
+
+# ---------------------------------------------------------------- payment accounts
+
+
+class PaymentAccountRequest(Strict):
+    bank_transfer_info: BankTransferInfo | None = None
+    cryptocurrency_info: CryptocurrencyInfo | None = None
+    international_wire_info: InternationalWireInfo | None = None
+    payment_method: Method
+    remark: str = Field(default="", max_length=200, pattern=TEXT)
+
+
+class PaymentAccountUpdate(Strict):
+    bank_transfer_info: BankTransferInfo | None = None
+    cryptocurrency_info: CryptocurrencyInfo | None = None
+    id: Int = Field(ge=1)
+    international_wire_info: InternationalWireInfo | None = None
+    is_default: bool | None = None
+    remark: str | None = Field(default=None, max_length=200, pattern=TEXT)
+
+
+class IdResponse(BaseModel):
+    id: int
+
+
+class PaymentAccountDetail(BaseModel):
+    account_holder_name: str
+    bank_transfer_info: BankTransferInfo | None
+    created_at: str
+    cryptocurrency_info: CryptocurrencyInfo | None
+    id: int
+    international_wire_info: InternationalWireInfo | None
+    payment_method: Method
+    remark: str
+    updated_at: str
+    is_default: bool
+
+
+class BankTransferRow(BankTransferInfo):
+    created_at: str
+    id: int
+    is_default: bool
+    remark: str
+
+
+class CryptocurrencyRow(CryptocurrencyInfo):
+    created_at: str
+    id: int
+    is_default: bool
+    remark: str
+
+
+class InternationalWireRow(InternationalWireInfo):
+    created_at: str
+    id: int
+    is_default: bool
+    remark: str
+
+
+class PaymentAccountList(BaseModel):
+    bank_transfer: list[BankTransferRow]
+    cryptocurrency: list[CryptocurrencyRow]
+    international_wire_transfer: list[InternationalWireRow]
+    total: int
+
+
+# ---------------------------------------------------------------- orders
+
+
+class TradingAccountRef(BaseModel):
+    account: str
+    id: int
+    server_name: str
+    server_type: str
+
+
+class DepositDraftRequest(Strict):
+    deposit_amount: str = AmountText
+    remark: str = Field(default="", max_length=200, pattern=TEXT)
+    remittance_id: Int = Field(ge=1, description="The deposit channel's id")
+    trading_account_id: Int = Field(ge=1)
+
+
+class DepositDraftResponse(BaseModel):
+    order_number: str
+    pay_data: str = Field(description="JSON: where to pay and the reference to quote")
+    pay_type: Literal["offline"]
+    pay_url: str
+    status: OrderStatus
+
+
+class ReceiptUpload(BaseModel):
+    url: str
+    fields: dict[str, str]
+    key: str = Field(description="Send this as `receipt_url` when submitting")
+    expires_in: int
+    max_bytes: int
+    content_types: list[str]
+
+
+class ReceiptUploadRequest(Strict):
+    content_type: Literal["image/jpeg", "image/png", "application/pdf"]
+
+
+class DepositSubmitRequest(Strict):
+    order_number: str = Field(pattern=r"^D\d{1,16}$")
+    receipt_url: str = Field(max_length=300, description="The `key` the upload step returned")
+
+
+class OrderStatusResponse(BaseModel):
+    order_number: str
+    status: OrderStatus
+
+
+class DepositRow(BaseModel):
+    amount: str
+    client_remark: str
+    currency: str
+    icon: str
+    id: int
+    order_number: str
+    pay_url: str
+    remark: str
+    remittance_name: str
+    server_name: str
+    server_type: str
+    status: OrderStatus
+    submit_time: str
+    target_trading_account: TradingAccountRef
+
+
+class DepositList(BaseModel):
+    list: list[DepositRow]
+    total: int
+
+
+class WithdrawalRequest(Strict):
+    bank_transfer_info: WithdrawalBankInfo | None = None
+    cryptocurrency_info: WithdrawalCryptoInfo | None = None
+    currency: str = Field(pattern=r"^[A-Z]{2,6}$", description="The currency paid out")
+    email_code: str = Field(pattern=r"^\d{6}$", description="The code sent for scene `withdrawal`")
+    exchange_rate: str = Field(pattern=AMOUNT, description="Units of `currency` per USD, as quoted")
+    fee: str = Field(pattern=AMOUNT, description="In USD, as quoted")
+    international_wire_info: WithdrawalWireInfo | None = None
+    method: Method
+    payment_account_id: Int | None = Field(
+        default=None, ge=1, description="A saved payment account instead of the details"
+    )
+    remark: str = Field(default="", max_length=200, pattern=TEXT)
+    remittance_amount: str = Field(pattern=AMOUNT, description="(withdrawal_amount - fee) x exchange_rate")
+    remittance_id: Int = Field(ge=1, description="The withdrawal channel's id")
+    trading_account_id: Int = Field(ge=1)
+    withdrawal_amount: str = AmountText
+
+
+class WithdrawalQuote(BaseModel):
+    currency: str
+    exchange_rate: str
+    fee: str
+    remittance_amount: str
+    withdrawal_amount: str
+
+
+class OrderNumberResponse(BaseModel):
+    order_number: str
+
+
+class WithdrawalRow(BaseModel):
+    amount: str
+    client_remark: str
+    currency: str
+    icon: str
+    id: int
+    order_number: str
+    remark: str
+    remittance_name: str
+    source_trading_account: TradingAccountRef
+    status: OrderStatus
+    submit_time: str
+
+
+class WithdrawalList(BaseModel):
+    list: list[WithdrawalRow]
+    total: int
+
+
+class TransferRequest(Strict):
+    amount: str = AmountText
+    email_code: str = Field(pattern=r"^\d{6}$", description="The code sent for scene `transfer`")
+    remark: str = Field(max_length=200, pattern=TEXT)
+    source_trading_account_id: Int = Field(ge=1)
+    target_trading_account_id: Int = Field(ge=1)
+
+
+class TransferResponse(BaseModel):
+    audit_id: int
+    audit_status: OrderStatus
+
+
+class TransferRow(BaseModel):
+    amount: str
+    currency: str
+    id: int
+    order_number: str
+    remark: str
+    source_trading_account: TradingAccountRef
+    status: OrderStatus
+    submit_time: str
+    target_trading_account: TradingAccountRef
+
+
+class TransferList(BaseModel):
+    list: list[TransferRow]
+    total: int
+
+
+# ---------------------------------------------------------------- staff settings
+
+
+class ChannelConfig(Strict):
+    name: str = text()
+    method: Method
+    min_amount: str = AmountText
+    max_amount: str = AmountText
+    fee_fixed: str = Field(default="0", pattern=AMOUNT)
+    fee_percent: str = Field(default="0", pattern=r"^\d{1,2}(\.\d{1,4})?$")
+    allowed_countries: list[str] = Field(default_factory=list, max_length=250)
+    allowed_currencies: list[str] = Field(min_length=1, max_length=50)
+    account_info: str = Field(default="", max_length=2000)
+    icon_url: str = Field(default="", max_length=300)
+    enabled: bool = True
+
+
+class ExchangeRates(Strict):
+    rates: dict[str, str] = Field(description='Units of each currency per USD, e.g. {"EUR": "0.92"}')
+
+
+class FundingSettings(Strict):
+    transfer_approval_threshold: str = AmountText

@@ -1,0 +1,200 @@
+"""Transfers between two of the caller's own live accounts. The amount is
+reserved in the ledger with the order (one transaction); at or under the
+staff-set threshold it moves at once, above it the transfer flow holds it
+on the source account, waits for staff, then credits the target."""
+
+import contextlib
+from decimal import Decimal
+from typing import Any
+
+from fxcrm import ids
+from fxcrm.approvals import workflow
+from fxcrm.approvals.workflow import Kind
+from fxcrm.auth import permissions
+from fxcrm.auth.accounts import Principal
+from fxcrm.auth.email_codes import Scene, check_code
+from fxcrm.dal import approvals as approvals_dal
+from fxcrm.dal import funding as dal
+from fxcrm.dal import trading as trading_dal
+from fxcrm.dal.funding import StatusChanged
+from fxcrm.errors import InvalidInput, ProviderUnavailable
+from fxcrm.funding import ledger, orders, reference, times
+from fxcrm.funding.money import parse_amount, show
+from fxcrm.settings import Settings
+
+KIND: Kind = "transfer"
+CURRENCY = reference.ACCOUNT_CURRENCY
+
+
+def create(
+    settings: Settings,
+    principal: Principal,
+    amount_text: str,
+    email_code: str,
+    remark: str,
+    source_id: int,
+    target_id: int,
+    now: int,
+) -> dict[str, Any]:
+    permissions.require(principal, "funding.transfer")
+    if source_id == target_id:
+        raise InvalidInput("must differ from the source account", "target_trading_account_id", "same_account")
+    amount = parse_amount(amount_text, CURRENCY, "amount")
+    source = orders.owned_live_account(principal, source_id, "source_trading_account_id")
+    target = orders.owned_live_account(principal, target_id, "target_trading_account_id")
+    if source["currency"] != target["currency"]:
+        raise InvalidInput("is in another currency than the source", "target_trading_account_id", "currency_mismatch")
+    check_code(settings, principal.email, Scene.transfer, email_code, now)
+
+    order_id = ids.new_id()
+    number = orders.order_number(KIND, order_id)
+    order = {
+        "id": order_id,
+        "order_number": number,
+        "kind": KIND,
+        "user_id": principal.user_id,
+        "email": principal.email,
+        "status": "pending",
+        "amount": amount,
+        "currency": CURRENCY,
+        "account_id": source_id,
+        "account": orders.account_ref(source),
+        "target_account_id": target_id,
+        "target_account": orders.account_ref(target),
+        "client_remark": remark,
+        "created_at": now,
+        "submit_time": now,
+    }
+    legs = [(ledger.trading_account(source_id), -amount), (ledger.trading_account(target_id), amount)]
+    try:
+        ledger.post(
+            f"tr-{number}",
+            KIND,
+            number,
+            CURRENCY,
+            legs,
+            now,
+            pending=True,
+            with_items=[dal.put_new_order_request(order)],
+        )
+    except ledger.InsufficientFunds as error:
+        raise InvalidInput(
+            "is more than the source account's available balance", "amount", "insufficient_funds"
+        ) from error
+
+    if amount <= reference.transfer_threshold():
+        return _move_now(settings, order, now)
+    summary = {
+        "order_number": number,
+        "amount": show(amount, CURRENCY),
+        "from": order["account"],
+        "to": order["target_account"],
+    }
+    try:
+        workflow.submit(settings, KIND, order_id, principal, summary, now)
+    except ProviderUnavailable:
+        ledger.release(f"tr-{number}", now)
+        dal.update_order(number, {"status": "disapproved", "reason": "could not be submitted; try again"}, ("pending",))
+        raise
+    return {"audit_id": order_id, "audit_status": "pending"}
+
+
+def _move_now(settings: Settings, order: dict[str, Any], now: int) -> dict[str, Any]:
+    """Under the threshold: the same steps as the flow, run in the request."""
+    try:
+        hold(settings, order["id"], now)
+    except orders.PlatformRefused as error:
+        compensate(
+            settings, order["id"], "failed", "the source account does not have enough free balance", now, close=False
+        )
+        raise InvalidInput(
+            "is more than the source account's balance on the trading server", "amount", "insufficient_funds"
+        ) from error
+    except ProviderUnavailable:
+        compensate(settings, order["id"], "failed", "", now, close=False)
+        raise
+    try:
+        post(settings, order["id"], now, close=False)
+    except (orders.PlatformRefused, ProviderUnavailable) as error:
+        compensate(settings, order["id"], "failed", "", now, close=False)
+        raise ProviderUnavailable("the trading server could not take the transfer; nothing moved") from error
+    return {"audit_id": int(order["id"]), "audit_status": "approved"}
+
+
+# ---------------------------------------------------------------- steps (the flow's tasks too)
+
+
+def hold(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
+    order = orders.get_order(KIND, order_id)
+    if not order.get("held"):
+        account = trading_dal.get_trading_account(int(order["account_id"]))
+        if account is None:
+            raise orders.PlatformRefused("the source account no longer exists")
+        dal.update_order(order["order_number"], {"hold_started": True}, ("pending", "auditing"))
+        orders.move_on_platform(settings, dict(account), -orders.amount_of(order), f"tr-{order['order_number']}-out")
+        dal.update_order(order["order_number"], {"held": True, "status": "auditing"}, ("pending", "auditing"))
+    return {"held": True}
+
+
+def post(settings: Settings, order_id: int, now: int, close: bool = True) -> dict[str, Any]:
+    order = orders.get_order(KIND, order_id)
+    number = order["order_number"]
+    if order["status"] != "approved":
+        target = trading_dal.get_trading_account(int(order["target_account_id"]))
+        if target is None:
+            raise orders.PlatformRefused("the target account no longer exists")
+        dal.update_order(number, {"credit_started": True}, ("pending", "auditing"))  # before: see compensate
+        orders.move_on_platform(settings, dict(target), orders.amount_of(order), f"tr-{number}-in")
+        ledger.settle(f"tr-{number}", now)
+        auditor = (approvals_dal.get_approval(order_id) or {}).get("decided_by_email", "") if close else ""
+        dal.update_order(number, {"status": "approved", "decided_at": now, "auditor_name": auditor}, ("auditing",))
+    if close:
+        workflow.close(order_id, "completed", now)
+    return {"status": "approved"}
+
+
+def compensate(
+    settings: Settings, order_id: int, outcome: str, detail: str, now: int, close: bool = True
+) -> dict[str, Any]:
+    order = orders.get_order(KIND, order_id)
+    number = order["order_number"]
+    if order["status"] == "approved":
+        raise orders.PlatformRefused(f"{number} was completed; it cannot be reversed automatically")
+    amount = orders.amount_of(order)
+    if order.get("credit_started"):
+        orders.undo_platform_op(settings, int(order["target_account_id"]), amount, f"tr-{number}-in", done=False)
+    if order.get("hold_started"):
+        orders.undo_platform_op(
+            settings, int(order["account_id"]), -amount, f"tr-{number}-out", done=bool(order.get("held"))
+        )
+    ledger.release(f"tr-{number}", now)
+    reason = orders.disapproval_reason(outcome, approvals_dal.get_approval(order_id) if close else None, detail)
+    with contextlib.suppress(StatusChanged):
+        dal.update_order(
+            number, {"status": "disapproved", "reason": reason, "decided_at": now}, ("pending", "auditing")
+        )
+    if close:
+        workflow.close(order_id, outcome, now)
+        orders.notify(settings, order, "Your transfer was not made", f"Transfer {number} was not made: {reason}.")
+    return {"status": "disapproved"}
+
+
+def history(
+    settings: Settings, principal: Principal, start: str | None, end: str | None, page: int, size: int
+) -> dict[str, Any]:
+    permissions.require(principal, "funding.transfer")
+
+    def row(order: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": int(order["id"]),
+            "order_number": order["order_number"],
+            "amount": show(Decimal(str(order["amount"])), order["currency"]),
+            "currency": order["currency"],
+            "remark": order.get("client_remark", ""),
+            "source_trading_account": order["account"],
+            "target_trading_account": order["target_account"],
+            "status": order["status"],
+            "submit_time": times.show(int(order["submit_time"]), settings.broker_timezone),
+        }
+
+    return orders.history(settings, principal, KIND, start, end, page, size, row)

@@ -1,0 +1,266 @@
+"""Withdrawals: the amount is reserved in the ledger at request time (with the
+order, in one transaction, so 200 concurrent requests can never take more
+than the balance), then the flow holds it on the trading server, waits for
+staff, pays out and posts. Rejected, expired or failed: the hold is refunded
+and the reservation voided (each step once, so compensation is idempotent)."""
+
+from decimal import Decimal
+from typing import Any
+
+from fxcrm import ids
+from fxcrm.approvals import workflow
+from fxcrm.approvals.workflow import Kind
+from fxcrm.auth import permissions
+from fxcrm.auth.accounts import Principal
+from fxcrm.auth.email_codes import Scene, check_code
+from fxcrm.dal import approvals as approvals_dal
+from fxcrm.dal import funding as dal
+from fxcrm.dal import kyc as kyc_dal
+from fxcrm.dal import trading as trading_dal
+from fxcrm.dal import users
+from fxcrm.dal.funding import StatusChanged
+from fxcrm.errors import Forbidden, InvalidInput, ProviderUnavailable
+from fxcrm.funding import ledger, orders, payment_accounts, reference, times
+from fxcrm.funding.money import parse_amount, quantise, show
+from fxcrm.platform.payouts import payouts_for
+from fxcrm.settings import Settings
+
+KIND: Kind = "withdrawal"
+CURRENCY = reference.ACCOUNT_CURRENCY
+
+
+def _quote(channel: dict[str, Any], amount: Decimal, currency: str) -> dict[str, Decimal]:
+    if currency not in channel.get("allowed_currencies", []):
+        raise InvalidInput(f"{channel['name']} does not pay out {currency}", "currency", "currency_not_supported")
+    fee = reference.fee_for(channel, amount)
+    if fee >= amount:
+        raise InvalidInput(f"must be more than the fee of {fee} {CURRENCY}", "withdrawal_amount", "amount_below_fee")
+    rate = reference.exchange_rate(currency)
+    return {"fee": fee, "exchange_rate": rate, "remittance_amount": quantise((amount - fee) * rate, currency)}
+
+
+def quote(principal: Principal, channel_id: int, amount_text: str, currency: str) -> dict[str, Any]:
+    """What the server will charge and pay for a withdrawal: the client echoes these."""
+    permissions.require(principal, "funding.withdraw")
+    channel = reference.channel(KIND, channel_id)
+    amount = parse_amount(amount_text, CURRENCY, "withdrawal_amount")
+    reference.check_limits(channel, amount, "withdrawal_amount")
+    quoted = _quote(channel, amount, currency)
+    return {
+        "withdrawal_amount": show(amount, CURRENCY),
+        "fee": show(quoted["fee"], CURRENCY),
+        "exchange_rate": f"{quoted['exchange_rate']}",
+        "remittance_amount": show(quoted["remittance_amount"], currency),
+        "currency": currency,
+    }
+
+
+def _same(text: str, value: Decimal, field: str, shown: str) -> None:
+    try:
+        sent = Decimal(text)
+    except ArithmeticError as error:
+        raise InvalidInput("must be a decimal number", field) from error
+    if sent != value:
+        raise InvalidInput(f"differs from the server's {shown}; quote again", field, "quote_mismatch")
+
+
+def _details(principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
+    method = request["method"]
+    infos = {field: request.get(field) for field in payment_accounts.INFO_FIELD.values()}
+    if request.get("payment_account_id"):
+        if any(infos.values()):
+            raise InvalidInput("send either a saved payment account or the details, not both", "payment_account_id")
+        details = payment_accounts.details_for_withdrawal(principal, int(request["payment_account_id"]), method)
+        user = users.get_user(principal.user_id) or {}
+        holder = f"{user.get('first_name', '')} {user.get('last_name', '')}".strip()
+        extra = {"currency": request["currency"]} if method == "cryptocurrency" else {"account_holder_name": holder}
+        return details | extra
+    return payment_accounts.check_details(method, infos)
+
+
+def request(settings: Settings, principal: Principal, body: dict[str, Any], now: int) -> str:
+    """Validate, check the email code, reserve the amount with the order; start the flow."""
+    permissions.require(principal, "funding.withdraw")
+    channel = reference.channel(KIND, int(body["remittance_id"]))
+    if body["method"] != channel["method"]:
+        raise InvalidInput(f"{channel['name']} pays by {channel['method']}", "method", "wrong_method")
+    amount = parse_amount(body["withdrawal_amount"], CURRENCY, "withdrawal_amount")
+    reference.check_limits(channel, amount, "withdrawal_amount")
+    quoted = _quote(channel, amount, body["currency"])
+    _same(body["fee"], quoted["fee"], "fee", f"fee ({show(quoted['fee'], CURRENCY)})")
+    _same(body["exchange_rate"], quoted["exchange_rate"], "exchange_rate", f"rate ({quoted['exchange_rate']})")
+    _same(
+        body["remittance_amount"],
+        quoted["remittance_amount"],
+        "remittance_amount",
+        f"amount ({quoted['remittance_amount']})",
+    )
+    details = _details(principal, body)
+    if kyc_dal.get_kyc_status(principal.user_id) != "approved":
+        raise Forbidden("complete identity verification (KYC) before withdrawing", code="kyc_not_approved")
+    account = orders.owned_live_account(principal, int(body["trading_account_id"]), "trading_account_id")
+    check_code(settings, principal.email, Scene.withdrawal, body["email_code"], now)
+
+    order_id = ids.new_id()
+    number = orders.order_number(KIND, order_id)
+    order = {
+        "id": order_id,
+        "order_number": number,
+        "kind": KIND,
+        "user_id": principal.user_id,
+        "email": principal.email,
+        "status": "pending",
+        "amount": amount,
+        "currency": CURRENCY,
+        "fee": quoted["fee"],
+        "exchange_rate": quoted["exchange_rate"],
+        "remittance_amount": quoted["remittance_amount"],
+        "remittance_currency": body["currency"],
+        "method": channel["method"],
+        "channel_id": int(channel["id"]),
+        "channel_name": channel["name"],
+        "icon": channel.get("icon_url", ""),
+        "details": details,
+        "account_id": int(account["id"]),
+        "account": orders.account_ref(account),
+        "client_remark": body.get("remark", ""),
+        "created_at": now,
+        "submit_time": now,
+    }
+    legs = [
+        (ledger.trading_account(int(account["id"])), -amount),
+        (ledger.external("payout", channel["method"], CURRENCY), amount - quoted["fee"]),
+        (ledger.fees(CURRENCY), quoted["fee"]),
+    ]
+    try:
+        ledger.post(
+            f"wd-{number}",
+            KIND,
+            number,
+            CURRENCY,
+            legs,
+            now,
+            pending=True,
+            with_items=[dal.put_new_order_request(order)],
+        )
+    except ledger.InsufficientFunds as error:
+        raise InvalidInput(
+            "is more than the account's available balance", "withdrawal_amount", "insufficient_funds"
+        ) from error
+    summary = {
+        "order_number": number,
+        "amount": show(amount, CURRENCY),
+        "fee": show(quoted["fee"], CURRENCY),
+        "remittance": f"{show(quoted['remittance_amount'], body['currency'])} {body['currency']}",
+        "method": channel["method"],
+        "account": order["account"],
+        "details": details,
+    }
+    try:
+        workflow.submit(settings, KIND, order_id, principal, summary, now)
+    except ProviderUnavailable:
+        ledger.release(f"wd-{number}", now)
+        dal.update_order(number, {"status": "disapproved", "reason": "could not be submitted; try again"}, ("pending",))
+        raise
+    return number
+
+
+# ---------------------------------------------------------------- flow tasks
+
+
+def hold(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
+    """Take the amount off the trading account, so it cannot be traded away while staff decide."""
+    order = orders.get_order(KIND, order_id)
+    if not order.get("held"):
+        account = trading_dal.get_trading_account(int(order["account_id"]))
+        if account is None:
+            raise orders.PlatformRefused("the trading account no longer exists")
+        # Marked before the call: if this step dies mid-way, compensation knows the
+        # hold may have happened.
+        dal.update_order(order["order_number"], {"hold_started": True}, ("pending", "auditing"))
+        orders.move_on_platform(settings, dict(account), -orders.amount_of(order), f"wd-{order['order_number']}")
+        dal.update_order(order["order_number"], {"held": True, "status": "auditing"}, ("pending", "auditing"))
+    return {"held": True}
+
+
+def pay_out(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
+    order = orders.get_order(KIND, order_id)
+    reference_id = payouts_for(settings.payout_provider).pay(
+        order["order_number"],
+        order["method"],
+        order["details"],
+        Decimal(str(order["remittance_amount"])),
+        order["remittance_currency"],
+    )
+    dal.update_order(order["order_number"], {"payout_reference": reference_id}, ("auditing",))
+    return {"payout_reference": reference_id}
+
+
+def post(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
+    order = orders.get_order(KIND, order_id)
+    number = order["order_number"]
+    ledger.settle(f"wd-{number}", now)
+    if order["status"] != "approved":
+        approval = approvals_dal.get_approval(order_id) or {}
+        auditor = approval.get("decided_by_email", "")
+        dal.update_order(number, {"status": "approved", "decided_at": now, "auditor_name": auditor}, ("auditing",))
+        orders.notify(
+            settings,
+            order,
+            "Your withdrawal is on its way",
+            f"Withdrawal {number}: {show(Decimal(str(order['remittance_amount'])), order['remittance_currency'])} "
+            f"{order['remittance_currency']} was sent by {order['channel_name']}.",
+        )
+    workflow.close(order_id, "completed", now)
+    return {"status": "approved"}
+
+
+def compensate(settings: Settings, order_id: int, outcome: str, detail: str, now: int) -> dict[str, Any]:
+    """Refund the hold, void the reservation, disapprove the order: each once."""
+    order = orders.get_order(KIND, order_id)
+    number = order["order_number"]
+    if order.get("payout_reference"):
+        raise orders.PlatformRefused(f"{number} was paid out already; it cannot be reversed automatically")
+    if order.get("hold_started"):
+        orders.undo_platform_op(
+            settings, int(order["account_id"]), -orders.amount_of(order), f"wd-{number}", done=bool(order.get("held"))
+        )
+    ledger.release(f"wd-{number}", now)
+    reason = orders.disapproval_reason(outcome, approvals_dal.get_approval(order_id), detail)
+    try:
+        dal.update_order(
+            number, {"status": "disapproved", "reason": reason, "decided_at": now}, ("pending", "auditing")
+        )
+        orders.notify(
+            settings,
+            order,
+            "Your withdrawal was not made",
+            f"Withdrawal {number} was not made: {reason}. The amount is back in your account.",
+        )
+    except StatusChanged:
+        pass  # an earlier attempt finished this
+    workflow.close(order_id, outcome, now)
+    return {"status": "disapproved"}
+
+
+def history(
+    settings: Settings, principal: Principal, start: str | None, end: str | None, page: int, size: int
+) -> dict[str, Any]:
+    permissions.require(principal, "funding.withdraw")
+
+    def row(order: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": int(order["id"]),
+            "order_number": order["order_number"],
+            "amount": show(orders.amount_of(order), order["currency"]),
+            "currency": order["currency"],
+            "client_remark": order.get("client_remark", ""),
+            "remark": order.get("reason", ""),
+            "icon": order.get("icon", ""),
+            "remittance_name": order["channel_name"],
+            "source_trading_account": order["account"],
+            "status": order["status"],
+            "submit_time": times.show(int(order["submit_time"]), settings.broker_timezone),
+        }
+
+    return orders.history(settings, principal, KIND, start, end, page, size, row)

@@ -1,0 +1,60 @@
+"""Uploads straight to S3 through presigned POSTs, and checks of what arrived.
+
+A presigned POST's conditions (size range, content type) are enforced by S3,
+but the server checks the object again before using it: size, declared type
+and the first bytes (magic numbers), so a renamed file is caught."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from fxcrm.platform import aws
+
+MAGIC: dict[str, tuple[bytes, ...]] = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "application/pdf": (b"%PDF-",),
+}
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    content_type: str
+    head: bytes
+
+
+def presigned_post(bucket: str, key: str, content_type: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
+    post = aws.client("s3").generate_presigned_post(
+        Bucket=bucket,
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+        ExpiresIn=expires_in,
+    )
+    return {"url": post["url"], "fields": dict(post["fields"])}
+
+
+def inspect(bucket: str, key: str) -> StoredObject | None:
+    s3 = aws.client("s3")
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    first = s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-15")["Body"].read()
+    return StoredObject(int(head["ContentLength"]), str(head.get("ContentType", "")), bytes(first))
+
+
+def looks_like(content_type: str, head: bytes) -> bool:
+    return any(head.startswith(magic) for magic in MAGIC.get(content_type, ()))
+
+
+def presigned_get(bucket: str, key: str, expires_in: int) -> str:
+    return str(
+        aws.client("s3").generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
+        )
+    )

@@ -1,0 +1,591 @@
+"""Funding through the real handlers and the real state machines on moto:
+payment accounts, deposits with receipts, withdrawals, transfers, the ledger
+behind them and the Idempotency-Key on every money-moving POST."""
+
+import secrets
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+
+from fxcrm.dal import kyc
+from fxcrm.funding import ledger
+from fxcrm.funding.verify import verify
+from tests.component.conftest import last_code, login, register, sent_mail, unique_email
+from tests.support.api import ApiClient
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+BANK = {"bank_country": "GB", "bank_name": "Example Bank", "bank_no": "GB33BUKB20201555555555", "branch_name": "City"}
+
+
+@dataclass
+class Client:
+    email: str
+    token: str
+    id: int
+    accounts: list[int]
+
+
+@pytest.fixture(scope="module")
+def admin(api: ApiClient) -> str:
+    return str(login(api, "admin@broker.example.com", "Admin-demo-2026").json()["token"])
+
+
+def _live_account(client_id: int, email: str) -> int:
+    """A live MT5 account opened directly (the approval flow has its own tests)."""
+    from fxcrm import ids
+    from fxcrm.dal import trading
+    from fxcrm.settings import get_settings
+    from fxcrm.trading import accounts
+    from fxcrm.trading.accounts import Application
+
+    account_type = trading.get_account_type("MT5", 202, False)
+    assert account_type is not None
+    application = Application("MT5", 202, 100, "USD", "Live-Pass1", None)
+    login_number = accounts.create_on_platform(get_settings(), "MT5-Live", account_type, email, application)
+    account_id = ids.new_id()
+    accounts.record_account(account_id, client_id, application, account_type, "MT5-Live", login_number, False, 1)
+    return account_id
+
+
+@pytest.fixture
+def client(api: ApiClient) -> Client:
+    email = unique_email("fund")
+    registered = register(api, email)
+    user_id = int(registered["user_info"]["id"])
+    kyc.set_kyc_status(user_id, "approved", int(time.time()))
+    return Client(email, registered["token"], user_id, [_live_account(user_id, email), _live_account(user_id, email)])
+
+
+def _key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+def _platform_balance(api: ApiClient, client: Client, account_id: int) -> Decimal:
+    return Decimal(api.get(f"/trading-accounts/{account_id}", token=client.token).json()["balance"])
+
+
+def _wait(probe: Any, expected: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while (row := probe())["status"] != expected:
+        assert time.monotonic() < deadline, f"still {row['status']}, expected {expected}"
+        time.sleep(0.1)
+    return dict(row)
+
+
+def _order(api: ApiClient, client: Client, kind: str, number: str) -> Any:
+    return lambda: next(
+        r for r in api.get(f"/funding/{kind}", token=client.token).json()["list"] if r["order_number"] == number
+    )
+
+
+def _approval_waiting(api: ApiClient, admin: str, order_id: int) -> None:
+    _wait(lambda: api.get(f"/admin/approvals/{order_id}", token=admin).json(), "waiting")
+
+
+def _upload(api: ApiClient, client: Client, number: str, content: bytes = PDF, kind: str = "application/pdf") -> str:
+    form = api.post(
+        f"/funding/deposits/{number}/receipt-upload", {"content_type": "application/pdf"}, token=client.token
+    ).json()
+    reply = requests.post(form["url"], data=form["fields"], files={"file": ("receipt.pdf", content, kind)}, timeout=10)
+    assert reply.status_code in (200, 201, 204), reply.text
+    return str(form["key"])
+
+
+def _deposit(api: ApiClient, admin: str, client: Client, account_id: int, amount: str) -> str:
+    draft = api.post(
+        "/funding/deposits",
+        {"deposit_amount": amount, "remittance_id": 1, "trading_account_id": account_id},
+        token=client.token,
+        headers=_key(),
+    )
+    assert draft.status == 201, draft.body
+    number = draft.json()["order_number"]
+    key = _upload(api, client, number)
+    submitted = api.post(
+        "/funding/deposits/submit", {"order_number": number, "receipt_url": key}, token=client.token, headers=_key()
+    )
+    assert submitted.status == 200 and submitted.json()["status"] == "auditing", submitted.body
+    order_id = int(number[1:])
+    _approval_waiting(api, admin, order_id)
+    assert api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=admin).status == 200
+    _wait(_order(api, client, "deposits", number), "approved")
+    return str(number)
+
+
+def _code(api: ApiClient, client: Client, scene: str) -> str:
+    sent = api.post(
+        "/auth/email-codes",
+        {"email": client.email, "received_at": int(time.time()), "scene": scene},
+        token=client.token,
+    )
+    assert sent.status == 200, sent.body
+    return last_code(client.email)
+
+
+def _quote(api: ApiClient, client: Client, amount: str, channel: int = 11, currency: str = "USD") -> dict[str, Any]:
+    reply = api.get(
+        f"/funding/withdrawals/quote?remittance_id={channel}&withdrawal_amount={amount}&currency={currency}",
+        token=client.token,
+    )
+    assert reply.status == 200, reply.body
+    return dict(reply.json())
+
+
+def _withdrawal_body(api: ApiClient, client: Client, account_id: int, amount: str, **overrides: Any) -> dict[str, Any]:
+    quote = _quote(api, client, amount)
+    body = {
+        "bank_transfer_info": BANK | {"account_holder_name": "Chen Li"},
+        "currency": "USD",
+        "email_code": _code(api, client, "withdrawal"),
+        "exchange_rate": quote["exchange_rate"],
+        "fee": quote["fee"],
+        "method": "bank_transfer",
+        "remittance_amount": quote["remittance_amount"],
+        "remittance_id": 11,
+        "trading_account_id": account_id,
+        "withdrawal_amount": amount,
+    }
+    return body | overrides
+
+
+# ---------------------------------------------------------------- reference data and payment accounts
+
+
+def test_currencies_and_channels(api: ApiClient, client: Client) -> None:
+    crypto = api.get("/funding/currencies?method=cryptocurrency", token=client.token).json()
+    assert {c["code"] for c in crypto["list"]} == {"USDT", "BTC"}
+    assert crypto["list"][0]["name"]["zh"]
+    assert api.get("/funding/currencies", token=client.token).json()["total"] == 5
+    deposits = api.get("/funding/deposit-channels", token=client.token).json()
+    assert deposits["total"] == 3 and deposits["list"][0]["allowed_countries"]
+    withdrawals = api.get("/funding/withdrawal-channels?size=2", token=client.token).json()
+    assert withdrawals["total"] == 3 and len(withdrawals["list"]) == 2
+    assert withdrawals["list"][0]["fee"] == "1%" and withdrawals["list"][1]["fee"] == "25.00 USD"
+
+
+def test_payment_accounts_one_default_per_method_and_private(api: ApiClient, client: Client) -> None:
+    first = api.post(
+        "/funding/payment-accounts", {"payment_method": "bank_transfer", "bank_transfer_info": BANK}, token=client.token
+    )
+    assert first.status == 201
+    second = api.post(
+        "/funding/payment-accounts",
+        {"payment_method": "bank_transfer", "bank_transfer_info": BANK | {"bank_no": "12345678"}, "remark": "salary"},
+        token=client.token,
+    )
+    wallet = api.post(
+        "/funding/payment-accounts",
+        {
+            "payment_method": "cryptocurrency",
+            "cryptocurrency_info": {"network": "TRC20", "wallet_address": "T" + "a" * 33},
+        },
+        token=client.token,
+    )
+    assert second.status == 201 and wallet.status == 201
+    ids = [first.json()["id"], second.json()["id"]]
+    for account_id in ids:  # the second default replaces the first
+        assert (
+            api.put("/funding/payment-accounts", {"id": account_id, "is_default": True}, token=client.token).status
+            == 200
+        )
+    listed = api.get("/funding/payment-accounts", token=client.token).json()
+    assert listed["total"] == 3 and len(listed["cryptocurrency"]) == 1
+    assert {r["id"]: r["is_default"] for r in listed["bank_transfer"]} == {ids[0]: False, ids[1]: True}
+    only_crypto = api.get("/funding/payment-accounts?payment_method=cryptocurrency", token=client.token).json()
+    assert only_crypto["total"] == 1 and only_crypto["bank_transfer"] == []
+
+    detail = api.get(f"/funding/payment-accounts/{ids[1]}", token=client.token).json()
+    assert detail["remark"] == "salary" and detail["bank_transfer_info"]["bank_no"] == "12345678"
+    assert detail["is_default"] is True and detail["cryptocurrency_info"] is None
+
+    other = register(api, unique_email("other"))["token"]
+    assert api.get(f"/funding/payment-accounts/{ids[1]}", token=other).status == 404
+    assert api.put("/funding/payment-accounts", {"id": ids[1], "remark": "mine"}, token=other).status == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"payment_method": "bank_transfer"}, "bank_transfer_info"),
+        (
+            {
+                "payment_method": "bank_transfer",
+                "bank_transfer_info": BANK,
+                "cryptocurrency_info": {"network": "BTC", "wallet_address": "1" * 30},
+            },
+            "cryptocurrency_info",
+        ),
+        (
+            {
+                "payment_method": "cryptocurrency",
+                "cryptocurrency_info": {"network": "ERC20", "wallet_address": "T" + "a" * 33},
+            },
+            "cryptocurrency_info.wallet_address",
+        ),
+    ],
+)
+def test_payment_account_details_must_match_the_method(
+    api: ApiClient, client: Client, body: dict[str, Any], field: str
+) -> None:
+    reply = api.post("/funding/payment-accounts", body, token=client.token)
+    assert reply.status == 422 and reply.json()["field"] == field
+
+
+# ---------------------------------------------------------------- deposits
+
+
+def test_deposit_with_receipt_is_credited_once_after_approval(api: ApiClient, admin: str, client: Client) -> None:
+    account = client.accounts[0]
+    number = _deposit(api, admin, client, account, "250.00")
+    assert _platform_balance(api, client, account) == Decimal("250.00")
+    assert ledger.available(account) == Decimal("250.00")
+    row = _order(api, client, "deposits", number)()
+    assert row["amount"] == "250.00" and row["remittance_name"] == "Bank transfer"
+    assert row["target_trading_account"]["id"] == account and row["server_type"] == "MT5-Live"
+    assert any("is credited" in m.subject for m in sent_mail(client.email))
+    detail = api.get(f"/admin/approvals/{number[1:]}", token=admin).json()
+    assert detail["status"] == "completed"
+    receipt = requests.get(detail["receipt_link"], timeout=10)  # the reviewer's short-lived link works
+    assert receipt.status_code == 200 and receipt.content == PDF
+
+
+def test_deposit_refusals_name_the_field(api: ApiClient, client: Client) -> None:
+    body = {"deposit_amount": "10.00", "remittance_id": 1, "trading_account_id": client.accounts[0]}
+    low = api.post("/funding/deposits", body, token=client.token, headers=_key())
+    assert low.status == 422 and low.json()["field"] == "deposit_amount"
+    places = api.post("/funding/deposits", body | {"deposit_amount": "100.001"}, token=client.token, headers=_key())
+    assert places.status == 422 and places.json()["field"] == "deposit_amount"
+    foreign = api.post(
+        "/funding/deposits",
+        body | {"deposit_amount": "100", "trading_account_id": 12345},
+        token=client.token,
+        headers=_key(),
+    )
+    assert foreign.status == 404 and foreign.json()["field"] == "trading_account_id"
+    no_key = api.post("/funding/deposits", body | {"deposit_amount": "100"}, token=client.token)
+    assert no_key.status == 422 and no_key.json()["field"] == "Idempotency-Key"
+
+
+def test_a_receipt_must_be_this_orders_own_real_file(api: ApiClient, client: Client) -> None:
+    draft = api.post(
+        "/funding/deposits",
+        {"deposit_amount": "100", "remittance_id": 1, "trading_account_id": client.accounts[0]},
+        token=client.token,
+        headers=_key(),
+    ).json()
+    number = draft["order_number"]
+
+    def submit(key: str) -> Any:
+        return api.post(
+            "/funding/deposits/submit", {"order_number": number, "receipt_url": key}, token=client.token, headers=_key()
+        )
+
+    assert submit(f"receipts/{client.id}/{number}/nothing-here").json()["code"] == "receipt_missing"
+    assert submit(f"receipts/1/{number}/x").json()["code"] == "foreign_receipt"
+    fake = _upload(api, client, number, b"MZ\x90\x00 not a pdf at all", "application/pdf")
+    wrong = submit(fake)
+    assert (
+        wrong.status == 422 and wrong.json()["code"] == "receipt_wrong_type" and wrong.json()["field"] == "receipt_url"
+    )
+    other = register(api, unique_email("other"))["token"]
+    assert (
+        api.post(f"/funding/deposits/{number}/receipt-upload", {"content_type": "image/png"}, token=other).status == 404
+    )
+    assert _order(api, client, "deposits", number)()["status"] == "pending"
+
+
+def test_a_rejected_deposit_shows_the_reason_and_credits_nothing(api: ApiClient, admin: str, client: Client) -> None:
+    account = client.accounts[0]
+    draft = api.post(
+        "/funding/deposits",
+        {"deposit_amount": "300", "remittance_id": 1, "trading_account_id": account},
+        token=client.token,
+        headers=_key(),
+    ).json()
+    number = draft["order_number"]
+    api.post(
+        "/funding/deposits/submit",
+        {"order_number": number, "receipt_url": _upload(api, client, number)},
+        token=client.token,
+        headers=_key(),
+    )
+    _approval_waiting(api, admin, int(number[1:]))
+    api.post(
+        f"/admin/approvals/{number[1:]}/decision",
+        {"decision": "reject", "reason": "Receipt is unreadable"},
+        token=admin,
+    )
+    row = _wait(_order(api, client, "deposits", number), "disapproved")
+    assert row["remark"] == "Receipt is unreadable"
+    assert _platform_balance(api, client, account) == 0 and ledger.available(account) == 0
+
+
+# ---------------------------------------------------------------- withdrawals
+
+
+def test_withdrawal_reserves_at_once_then_pays_out_after_approval(api: ApiClient, admin: str, client: Client) -> None:
+    account = client.accounts[0]
+    _deposit(api, admin, client, account, "500.00")
+    reply = api.post(
+        "/funding/withdrawals", _withdrawal_body(api, client, account, "200.00"), token=client.token, headers=_key()
+    )
+    assert reply.status == 201, reply.body
+    number = reply.json()["order_number"]
+    assert ledger.available(account) == Decimal("300.00")  # reserved with the request
+    _approval_waiting(api, admin, int(number[1:]))
+    assert _platform_balance(api, client, account) == Decimal("300.00")  # held on the trading server
+    assert api.post(f"/admin/approvals/{number[1:]}/decision", {"decision": "approve"}, token=admin).status == 200
+    row = _wait(_order(api, client, "withdrawals", number), "approved")
+    assert row["amount"] == "200.00" and row["source_trading_account"]["id"] == account
+    assert _platform_balance(api, client, account) == Decimal("300.00")
+    fees = ledger.fees("USD")
+    from fxcrm.dal import ledger as ledger_dal
+
+    assert Decimal(ledger_dal.get_transaction(f"wd-{number}")["legs"][2]["amount"]) == Decimal("2.00")  # 1% fee
+    assert ledger_dal.get_balance(fees) is not None
+    assert verify()["differences"] == []
+
+
+def test_a_rejected_withdrawal_gives_everything_back(api: ApiClient, admin: str, client: Client) -> None:
+    account = client.accounts[0]
+    _deposit(api, admin, client, account, "500.00")
+    number = api.post(
+        "/funding/withdrawals", _withdrawal_body(api, client, account, "100.00"), token=client.token, headers=_key()
+    ).json()["order_number"]
+    _approval_waiting(api, admin, int(number[1:]))
+    api.post(
+        f"/admin/approvals/{number[1:]}/decision", {"decision": "reject", "reason": "Name does not match"}, token=admin
+    )
+    row = _wait(_order(api, client, "withdrawals", number), "disapproved")
+    assert row["remark"] == "Name does not match"
+    assert _platform_balance(api, client, account) == Decimal("500.00") and ledger.available(account) == Decimal(
+        "500.00"
+    )
+    assert verify()["differences"] == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "status"),
+    [
+        ({"fee": "0.00"}, "fee", 422),
+        ({"exchange_rate": "0.9"}, "exchange_rate", 422),
+        ({"remittance_amount": "1000.00"}, "remittance_amount", 422),
+        ({"withdrawal_amount": "20000.00", "fee": "200.00", "remittance_amount": "19800.00"}, "withdrawal_amount", 422),
+        ({"method": "cryptocurrency"}, "method", 422),
+        ({"trading_account_id": 424242}, "trading_account_id", 404),
+    ],
+)
+def test_withdrawal_refusals_name_the_field(
+    api: ApiClient, admin: str, client: Client, overrides: dict[str, Any], field: str, status: int
+) -> None:
+    account = client.accounts[0]
+    _deposit(api, admin, client, account, "500.00")
+    reply = api.post(
+        "/funding/withdrawals",
+        _withdrawal_body(api, client, account, "100.00", **overrides),
+        token=client.token,
+        headers=_key(),
+    )
+    assert reply.status == status and reply.json()["field"] == field, reply.body
+    assert ledger.available(account) == Decimal("500.00")
+
+
+def test_withdrawal_needs_approved_kyc_and_a_fresh_code(api: ApiClient, admin: str, client: Client) -> None:
+    account = client.accounts[0]
+    _deposit(api, admin, client, account, "500.00")
+    body = _withdrawal_body(api, client, account, "100.00")
+    wrong = api.post("/funding/withdrawals", body | {"email_code": "000000"}, token=client.token, headers=_key())
+    assert wrong.status == 422 and wrong.json()["field"] == "email_code"
+    kyc.set_kyc_status(client.id, "auditing", 1)
+    refused = api.post("/funding/withdrawals", body, token=client.token, headers=_key())
+    assert refused.status == 403 and refused.json()["code"] == "kyc_not_approved"
+
+
+# ---------------------------------------------------------------- transfers
+
+
+def test_small_transfer_moves_at_once_and_large_one_waits_for_staff(api: ApiClient, admin: str, client: Client) -> None:
+    source, target = client.accounts
+    _deposit(api, admin, client, source, "2000.00")
+
+    def transfer(amount: str) -> Any:
+        body = {
+            "amount": amount,
+            "email_code": _code(api, client, "transfer"),
+            "remark": "rebalance",
+            "source_trading_account_id": source,
+            "target_trading_account_id": target,
+        }
+        return api.post("/funding/transfers", body, token=client.token, headers=_key())
+
+    small = transfer("100.00")
+    assert small.status == 201 and small.json()["audit_status"] == "approved"
+    assert _platform_balance(api, client, target) == Decimal("100.00") and ledger.available(target) == Decimal("100.00")
+
+    large = transfer("1500.00")
+    assert large.status == 201 and large.json()["audit_status"] == "pending"
+    audit_id = large.json()["audit_id"]
+    _approval_waiting(api, admin, audit_id)
+    assert _platform_balance(api, client, source) == Decimal("400.00")  # held
+    api.post(f"/admin/approvals/{audit_id}/decision", {"decision": "approve"}, token=admin)
+    row = _wait(_order(api, client, "transfers", f"T{audit_id}"), "approved")
+    assert row["target_trading_account"]["id"] == target and row["remark"] == "rebalance"
+    assert _platform_balance(api, client, target) == Decimal("1600.00")
+    assert ledger.available(source) == Decimal("400.00")
+    too_much = transfer("400.01")
+    assert too_much.status == 422 and too_much.json()["field"] == "amount"
+    assert verify()["differences"] == []
+
+
+def test_transfer_refusals(api: ApiClient, client: Client) -> None:
+    base = {"amount": "1", "email_code": "123456", "remark": "", "source_trading_account_id": client.accounts[0]}
+    same = api.post(
+        "/funding/transfers",
+        base | {"target_trading_account_id": client.accounts[0]},
+        token=client.token,
+        headers=_key(),
+    )
+    assert same.status == 422 and same.json()["field"] == "target_trading_account_id"
+    foreign = api.post(
+        "/funding/transfers", base | {"target_trading_account_id": 99}, token=client.token, headers=_key()
+    )
+    assert foreign.status == 404 and foreign.json()["field"] == "target_trading_account_id"
+
+
+# ---------------------------------------------------------------- idempotency and concurrency
+
+
+def test_an_idempotency_key_replays_and_refuses_another_body(api: ApiClient, client: Client) -> None:
+    body = {"deposit_amount": "100", "remittance_id": 1, "trading_account_id": client.accounts[0]}
+    key = _key()
+    first = api.post("/funding/deposits", body, token=client.token, headers=key)
+    again = api.post("/funding/deposits", body, token=client.token, headers=key)
+    assert first.status == 201 and again.json() == first.json()
+    changed = api.post("/funding/deposits", body | {"deposit_amount": "101"}, token=client.token, headers=key)
+    assert changed.status == 422 and changed.json()["code"] == "idempotency_key_reused"
+    assert api.get("/funding/deposits", token=client.token).json()["total"] == 1
+
+
+def test_one_key_sent_20_times_at_once_makes_one_order(api: ApiClient, client: Client) -> None:
+    body = {"deposit_amount": "100", "remittance_id": 1, "trading_account_id": client.accounts[0]}
+    key = _key()
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        replies = list(
+            pool.map(lambda _: api.post("/funding/deposits", body, token=client.token, headers=key), range(20))
+        )
+    assert {r.status for r in replies} <= {201, 409}
+    numbers = {r.json()["order_number"] for r in replies if r.status == 201}
+    assert len(numbers) == 1
+    assert api.get("/funding/deposits", token=client.token).json()["total"] == 1
+
+
+def test_200_concurrent_withdrawals_of_10_against_500_accept_exactly_50(
+    api: ApiClient, admin: str, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the domain level, so each request need not fetch its own email code
+    (the code check is replaced; everything else runs as in production)."""
+    from fxcrm.auth.accounts import Principal
+    from fxcrm.errors import InvalidInput
+    from fxcrm.funding import withdrawals
+    from fxcrm.settings import get_settings
+
+    account = client.accounts[0]
+    _deposit(api, admin, client, account, "500.00")
+    monkeypatch.setattr(withdrawals, "check_code", lambda *args, **kwargs: None)
+    quote = _quote(api, client, "10.00", channel=13, currency="USDT")
+    body = {
+        "cryptocurrency_info": {"network": "TRC20", "wallet_address": "T" + "b" * 33, "currency": "USDT"},
+        "currency": "USDT",
+        "email_code": "000000",
+        "method": "cryptocurrency",
+        "remittance_id": 13,
+        "trading_account_id": account,
+        "withdrawal_amount": "10.00",
+    } | {k: quote[k] for k in ("fee", "exchange_rate", "remittance_amount")}
+    principal = Principal(client.id, "client", "client", client.email)
+
+    def attempt(_: int) -> str:
+        try:
+            withdrawals.request(get_settings(), principal, body, int(time.time()))
+        except InvalidInput as error:
+            assert error.field == "withdrawal_amount"
+            return "refused"
+        return "accepted"
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(attempt, range(200)))
+    assert outcomes.count("accepted") == 50 and outcomes.count("refused") == 150
+    assert ledger.available(account) == 0
+    deadline = time.monotonic() + 60  # every accepted one holds its amount on the trading server
+    while _platform_balance(api, client, account) != 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert verify()["differences"] == []
+
+
+def test_double_approval_posts_once(api: ApiClient, admin: str, client: Client) -> None:
+    account = client.accounts[0]
+    draft = api.post(
+        "/funding/deposits",
+        {"deposit_amount": "100", "remittance_id": 1, "trading_account_id": account},
+        token=client.token,
+        headers=_key(),
+    ).json()
+    number = draft["order_number"]
+    api.post(
+        "/funding/deposits/submit",
+        {"order_number": number, "receipt_url": _upload(api, client, number)},
+        token=client.token,
+        headers=_key(),
+    )
+    _approval_waiting(api, admin, int(number[1:]))
+    second_admin = login(api, "admin@broker.example.com", "Admin-demo-2026").json()["token"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        replies = list(
+            pool.map(
+                lambda t: api.post(f"/admin/approvals/{number[1:]}/decision", {"decision": "approve"}, token=t),
+                [admin, second_admin],
+            )
+        )
+    assert sorted(r.status for r in replies) == [200, 409]
+    _wait(_order(api, client, "deposits", number), "approved")
+    assert _platform_balance(api, client, account) == Decimal("100.00") and ledger.available(account) == Decimal(
+        "100.00"
+    )
+
+
+def test_an_approval_timeout_voids_the_reservation(
+    api: ApiClient, admin: str, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fxcrm.settings import Settings, get_settings
+
+    account = client.accounts[0]
+    _deposit(api, admin, client, account, "500.00")
+    quick = Settings(**(get_settings().model_dump() | {"approval_timeout_seconds": 2}))
+    monkeypatch.setattr("fxcrm.funding.withdrawals.workflow.submit", _with_settings(quick))
+    number = api.post(
+        "/funding/withdrawals", _withdrawal_body(api, client, account, "100.00"), token=client.token, headers=_key()
+    ).json()["order_number"]
+    row = _wait(_order(api, client, "withdrawals", number), "disapproved")
+    assert "not reviewed in time" in row["remark"]
+    assert ledger.available(account) == Decimal("500.00") and _platform_balance(api, client, account) == Decimal(
+        "500.00"
+    )
+    assert verify()["differences"] == []
+
+
+def _with_settings(settings: Any) -> Any:
+    from fxcrm.approvals import workflow
+
+    original = workflow.submit
+
+    def submit(_: Any, *args: Any, **kwargs: Any) -> None:
+        original(settings, *args, **kwargs)
+
+    return submit
