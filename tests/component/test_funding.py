@@ -2,7 +2,6 @@
 payment accounts, deposits with receipts, withdrawals, transfers, the ledger
 behind them and the Idempotency-Key on every money-moving POST."""
 
-import secrets
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor

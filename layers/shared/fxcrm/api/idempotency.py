@@ -4,6 +4,7 @@ the same key with another body is a 422; the same key while the first is
 still running is a 409 (retry shortly). Keys are scoped by caller and route."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -15,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
-from fastapi import Header
+from fastapi import Depends, Header, Request
 
 from fxcrm.auth.accounts import Principal
 from fxcrm.errors import Conflict, InvalidInput
@@ -23,18 +24,37 @@ from fxcrm.platform import aws
 from fxcrm.settings import get_settings
 
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        pattern=KEY_PATTERN,
-        description="A unique key per intended operation (8-128 characters, e.g. a UUID); resend it on retries",
-    ),
-]
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    key: str
+    lambda_context: Any  # lets Powertools bound an in-progress record by the invocation's time left
+
+
+def _idempotency(
+    request: Request,
+    key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            pattern=KEY_PATTERN,
+            description="A unique key per intended operation (8-128 characters, e.g. a UUID); resend it on retries",
+        ),
+    ],
+) -> Idempotency:
+    return Idempotency(key, request.scope.get("aws.context"))
+
+
+IdempotencyKey = Annotated[Idempotency, Depends(_idempotency)]
 
 
 def run_once(
-    principal: Principal, key: str, operation: str, body: dict[str, Any], action: Callable[[], dict[str, Any]]
+    principal: Principal,
+    once_key: Idempotency,
+    operation: str,
+    body: dict[str, Any],
+    action: Callable[[], dict[str, Any]],
 ) -> dict[str, Any]:
     settings = get_settings()
     persistence = DynamoDBPersistenceLayer(
@@ -46,6 +66,8 @@ def run_once(
         raise_on_no_idempotency_key=True,
         expires_after_seconds=24 * 3600,
     )
+    if once_key.lambda_context is not None:
+        config.register_lambda_context(once_key.lambda_context)
 
     @idempotent_function(  # type: ignore[untyped-decorator]
         data_keyword_argument="request", persistence_store=persistence, config=config, key_prefix=operation
@@ -54,7 +76,7 @@ def run_once(
         return action()
 
     try:
-        result: dict[str, Any] = once(request={"key": f"{principal.user_id}:{key}", "body": body})
+        result: dict[str, Any] = once(request={"key": f"{principal.user_id}:{once_key.key}", "body": body})
     except IdempotencyValidationError as error:
         raise InvalidInput(
             "this Idempotency-Key was used with a different request", "Idempotency-Key", "idempotency_key_reused"
