@@ -61,7 +61,7 @@ def _make_transactions_cheap() -> None:
     original: Callable[..., Any] = DynamoDBBackend.transact_write_items
     if getattr(original, "_fxcrm_cheap", False):
         return
-    models.copy = _TablesNotCopied()  # type: ignore[assignment]
+    models.copy = _TablesNotCopied()  # type: ignore[assignment,attr-defined]
 
     def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
         with _lock:
@@ -77,7 +77,7 @@ def _make_transactions_cheap() -> None:
                 raise
 
     transact_write_items._fxcrm_cheap = True  # type: ignore[attr-defined]
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
 
 
 def _snapshot(backend: Any, entry: dict[str, Any]) -> tuple[str, dict[str, Any], Any] | None:
