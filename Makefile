@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/deps/requirements.txt | sha1sum | cut -c1-12)
 PORT   ?= 3000
 
-.PHONY: dev test lint unit component e2e template bench openapi verify-template clean
+.PHONY: dev test lint unit component e2e template bench openapi verify-template verify-ledger clean
 
 $(STAMP): requirements-dev.txt layers/deps/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(STAMP): requirements-dev.txt layers/deps/requirements.txt
 ## dev: start the local cloud with demo data on http://127.0.0.1:$(PORT) (Ctrl-C stops it)
 dev: $(STAMP)
 	$(PY) -m localcloud --port $(PORT)
+
+## verify-ledger: recompute every ledger balance from its postings (of `make dev`; or TABLE_NAME=<table> on AWS)
+verify-ledger: $(STAMP)
+	$(PY) -m localcloud.verify_ledger --url http://127.0.0.1:$(PORT)
 
 ## test: lint, types, template checks and the whole test suite
 test: $(STAMP) lint

@@ -16,6 +16,15 @@ from localcloud.moto_patches import make_dynamodb_atomic
 from localcloud.provision import ACCOUNT_ID, REGION, Stack, provision
 from localcloud.template import http_routes, rate_seconds, schedules
 
+# What a tool outside the process needs to reach the local AWS (credentials are moto's dummies).
+LOCAL_AWS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+)
+
 SWAGGER_HTML = """<!doctype html><html><head><title>fxcrm API</title>
 <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
 <body><div id="ui"></div><script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
@@ -95,6 +104,10 @@ class LocalCloud:
             "/_dev/health": json_endpoint(lambda _: {"status": "ok"}),
             "/_dev/mailbox": json_endpoint(_mailbox),
             "/_dev/captcha": json_endpoint(_captcha_ticket),
+            # where the local AWS is, for tools such as `make verify-ledger`
+            "/_dev/environment": json_endpoint(
+                lambda _: self.stack.environment() | {k: os.environ[k] for k in LOCAL_AWS} if self.stack else {}
+            ),
             "/_dev/schedules/run": json_endpoint(lambda query: self.run_schedule((query.get("function") or [""])[0])),
         }
         if self.seed:

@@ -201,7 +201,7 @@ def test_payment_accounts_one_default_per_method_and_private(api: ApiClient, cli
 
     detail = api.get(f"/funding/payment-accounts/{ids[1]}", token=client.token).json()
     assert detail["remark"] == "salary" and detail["bank_transfer_info"]["bank_no"] == "12345678"
-    assert detail["is_default"] is True and detail["cryptocurrency_info"] is None
+    assert detail["cryptocurrency_info"] is None and detail["payment_method"] == "bank_transfer"
 
     other = register(api, unique_email("other"))["token"]
     assert api.get(f"/funding/payment-accounts/{ids[1]}", token=other).status == 404

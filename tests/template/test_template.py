@@ -146,28 +146,50 @@ def _actions(statements: list[dict[str, Any]]) -> set[str]:
     return {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
 
 
-def test_approval_flows_are_standard_named_for_their_arn_prefix_and_scoped(cloudformation: dict[str, Any]) -> None:
+FLOWS = {
+    "AccountOpeningFlow": "account-opening",
+    "DepositFlow": "deposit",
+    "WithdrawalFlow": "withdrawal",
+    "TransferFlow": "transfer",
+}
 
-    machine = cloudformation["Resources"]["AccountOpeningFlow"]["Properties"]
+
+@pytest.mark.parametrize(("logical_id", "flow"), FLOWS.items())
+def test_approval_flows_are_standard_named_for_their_arn_prefix_and_scoped(
+    cloudformation: dict[str, Any], logical_id: str, flow: str
+) -> None:
+    machine = cloudformation["Resources"][logical_id]["Properties"]
     assert machine["StateMachineType"] == "STANDARD"
-    assert machine["StateMachineName"] == {"Fn::Sub": "${AWS::StackName}-account-opening"}
+    assert machine["StateMachineName"] == {"Fn::Sub": f"${{AWS::StackName}}-{flow}"}
     assert machine["DefinitionSubstitutions"]["ApprovalTasksFunctionArn"] == {
         "Fn::GetAtt": ["ApprovalTasksFunction", "Arn"]
     }
     # the machine may invoke its task function only
-    assert _actions(_statements(cloudformation, "AccountOpeningFlowRole")) == {"lambda:InvokeFunction"}
-    # staff answer task tokens; the Accounts function starts flows and seals secrets
-    assert "states:SendTaskSuccess" in _actions(_statements(cloudformation, "AdminFunctionRole"))
-    accounts = _actions(_statements(cloudformation, "AccountsFunctionRole"))
-    assert {"states:StartExecution", "kms:Encrypt"} <= accounts and "kms:Decrypt" not in accounts
-    assert "kms:Decrypt" in _actions(_statements(cloudformation, "ApprovalTasksFunctionRole"))
-    prefix = cloudformation["Resources"]["AuthFunction"]["Properties"]["Environment"]["Variables"]
-    assert prefix["WORKFLOW_ARN_PREFIX"]["Fn::Sub"].endswith(":stateMachine:${AWS::StackName}-")
+    assert _actions(_statements(cloudformation, f"{logical_id}Role")) == {"lambda:InvokeFunction"}
+    # staff answer its task tokens
+    callbacks = [s for s in _statements(cloudformation, "AdminFunctionRole") if "states:SendTaskSuccess" in s["Action"]]
+    assert any(flow in str(s["Resource"]) for s in callbacks)
+    variables = cloudformation["Resources"]["AuthFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["WORKFLOW_ARN_PREFIX"]["Fn::Sub"].endswith(":stateMachine:${AWS::StackName}-")
 
-    definition = json.loads((ROOT / "statemachines" / "account_opening.asl.json").read_text())
+    uri = load_template()["Resources"][logical_id]["Properties"]["DefinitionUri"]
+    definition = json.loads((ROOT / uri).read_text())
     waits = [s for s in definition["States"].values() if str(s.get("Resource", "")).endswith(".waitForTaskToken")]
-    assert waits, "the flow waits for a decision"
+    assert len(waits) == 1, "the flow waits for one staff decision"
     for wait in waits:
         assert "TimeoutSeconds" in wait or "TimeoutSecondsPath" in wait  # every wait ends
         assert {c["ErrorEquals"][0] for c in wait["Catch"]} >= {"Rejected", "States.Timeout"}
         assert wait["Parameters"]["Payload"]["task_token.$"] == "$$.Task.Token"  # in the payload, never a URL
+    for state in definition["States"].values():  # every task retries passing failures
+        if state["Type"] == "Task":
+            assert state.get("Retry"), state
+
+
+def test_money_functions_hold_what_they_need_and_no_more(cloudformation: dict[str, Any]) -> None:
+    accounts = _actions(_statements(cloudformation, "AccountsFunctionRole"))
+    assert {"states:StartExecution", "kms:Encrypt"} <= accounts and "kms:Decrypt" not in accounts
+    assert "kms:Decrypt" in _actions(_statements(cloudformation, "ApprovalTasksFunctionRole"))
+    funding = _statements(cloudformation, "FundingFunctionRole")
+    assert "s3:PutObject" in _actions(funding) and "states:StartExecution" in _actions(funding)
+    assert "states:SendTaskSuccess" not in _actions(funding)  # only staff answer a wait
+    assert any("IdempotencyTable" in json.dumps(s["Resource"]) for s in funding)

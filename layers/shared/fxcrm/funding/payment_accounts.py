@@ -81,7 +81,6 @@ def _defaults(items: list[dict[str, Any]]) -> dict[str, int]:
 def detail(settings: Settings, principal: Principal, account_id: int) -> dict[str, Any]:
     account = get_owned(principal, account_id)
     user = users.get_user(principal.user_id) or {}
-    defaults = _defaults(dal.list_payment_items(principal.user_id))
     view: dict[str, Any] = dict.fromkeys(INFO_FIELD.values())
     view[INFO_FIELD[account["method"]]] = account["details"]
     return view | {
@@ -89,7 +88,6 @@ def detail(settings: Settings, principal: Principal, account_id: int) -> dict[st
         "account_holder_name": f"{user.get('first_name', '')} {user.get('last_name', '')}".strip(),
         "payment_method": account["method"],
         "remark": account.get("remark", ""),
-        "is_default": defaults.get(account["method"]) == account_id,
         "created_at": times.show(int(account["created_at"]), settings.broker_timezone),
         "updated_at": times.show(int(account["updated_at"]), settings.broker_timezone),
     }

@@ -145,7 +145,6 @@ class PaymentAccountDetail(BaseModel):
     payment_method: Method
     remark: str
     updated_at: str
-    is_default: bool
 
 
 class BankTransferRow(BankTransferInfo):

@@ -1,0 +1,31 @@
+"""`make verify-ledger`: recompute every ledger balance from its postings.
+
+Against the running local cloud (default), it asks the cloud where its AWS
+endpoint and table are; with TABLE_NAME set in the environment it checks that
+table on AWS with the ambient credentials instead. Exit status 1 when any
+balance or transaction disagrees."""
+
+import argparse
+import json
+import os
+import sys
+import urllib.request
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", default="http://127.0.0.1:3000", help="the local cloud's URL")
+    args = parser.parse_args(argv)
+    if "TABLE_NAME" not in os.environ:
+        with urllib.request.urlopen(f"{args.url}/_dev/environment", timeout=10) as reply:  # noqa: S310 - loopback
+            os.environ.update(json.load(reply))
+    from localcloud.functions import mount_layers
+
+    mount_layers()
+    from fxcrm.funding.verify import main as verify
+
+    return verify()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
