@@ -2,6 +2,7 @@
 payment accounts, deposits with receipts, withdrawals, transfers, the ledger
 behind them and the Idempotency-Key on every money-moving POST."""
 
+import secrets
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -122,6 +123,7 @@ def _code(api: ApiClient, client: Client, scene: str) -> str:
         "/auth/email-codes",
         {"email": client.email, "received_at": int(time.time()), "scene": scene},
         token=client.token,
+        source_ip=f"198.51.100.{secrets.randbelow(250) + 1}",  # the per-address hourly allowance is not under test
     )
     assert sent.status == 200, sent.body
     return last_code(client.email)
@@ -588,3 +590,40 @@ def _with_settings(settings: Any) -> Any:
         original(settings, *args, **kwargs)
 
     return submit
+
+
+def test_a_withdrawal_can_pay_to_a_saved_payment_account(api: ApiClient, admin: str, client: Client) -> None:
+    account = client.accounts[0]
+    _deposit(api, admin, client, account, "500.00")
+    saved = api.post(
+        "/funding/payment-accounts", {"payment_method": "bank_transfer", "bank_transfer_info": BANK}, token=client.token
+    ).json()["id"]
+    body = _withdrawal_body(api, client, account, "100.00", payment_account_id=saved)
+    both = api.post("/funding/withdrawals", body, token=client.token, headers=_key())
+    assert both.status == 422 and both.json()["field"] == "payment_account_id"  # details or a saved account
+    body.pop("bank_transfer_info")
+    reply = api.post("/funding/withdrawals", body, token=client.token, headers=_key())
+    assert reply.status == 201, reply.body
+    from fxcrm.dal import funding
+
+    order = funding.get_order(reply.json()["order_number"])
+    assert order is not None and order["details"]["bank_no"] == BANK["bank_no"]
+    other = register(api, unique_email("other"))
+    kyc.set_kyc_status(int(other["user_info"]["id"]), "approved", 1)
+    stranger = Client(other["user_info"]["email"], other["token"], int(other["user_info"]["id"]), [])
+    foreign = _withdrawal_body(api, stranger, account, "100.00", payment_account_id=saved)
+    foreign.pop("bank_transfer_info")
+    assert api.post("/funding/withdrawals", foreign, token=stranger.token, headers=_key()).status == 404
+
+
+def test_a_foreign_source_account_is_not_found(api: ApiClient, client: Client) -> None:
+    other = register(api, unique_email("other"))["token"]
+    body = {
+        "amount": "1",
+        "email_code": "123456",
+        "remark": "",
+        "source_trading_account_id": client.accounts[0],
+        "target_trading_account_id": client.accounts[1],
+    }
+    reply = api.post("/funding/transfers", body, token=other, headers=_key())
+    assert reply.status == 404 and reply.json()["field"] == "source_trading_account_id"

@@ -44,6 +44,11 @@ def test_there_is_a_sample_for_every_route() -> None:
 
 
 def test_scheduled_sample_event_runs_its_function(stack: Stack) -> None:
+    import time
+
+    from tests.component.test_trade_sync import bring_every_account_up_to
+
+    bring_every_account_up_to(int(time.time()))
     path = ROOT / "events" / "trade_sync" / "scheduled.json"
     handler, _ = load_function(
         _function_of(path), stack.resolver.template["Resources"]["TradeSyncFunction"]["Properties"]
