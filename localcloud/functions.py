@@ -6,6 +6,7 @@ import asyncio
 import importlib.util
 import json
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,15 @@ from localcloud.template import ROOT
 Handler = Callable[[dict[str, Any], Any], Any]
 
 SHARED_LAYER = ROOT / "layers" / "shared"
+
+
+_moto_invocation = threading.local()
+
+
+def invoked_by_moto() -> bool:
+    """Whether this thread is running a Lambda invoke that came through moto
+    (a state machine's task), rather than a request."""
+    return bool(getattr(_moto_invocation, "active", False))
 
 
 def mount_layers() -> None:
@@ -75,6 +85,7 @@ class Dispatcher:
             backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
         ) -> bytes:
             payload = json.loads(body) if body else {}
+            _moto_invocation.active = True
             try:
                 return json.dumps(dispatcher.invoke(function_name, payload)).encode()
             except Exception as error:
@@ -82,6 +93,8 @@ class Dispatcher:
                 # the error name from errorType (Retry/Catch match on it).
                 response_headers["x-amz-function-error"] = "Unhandled"
                 return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}).encode()
+            finally:
+                _moto_invocation.active = False
 
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
 

@@ -104,7 +104,9 @@ def seed_funding() -> None:
         0,
     )
     settings_items.put_setting("exchange_rates", {"rates": EXCHANGE_RATES}, 0, 0)
-    settings_items.put_setting("funding", {"transfer_approval_threshold": "1000.00"}, 0, 0)
+    settings_items.put_setting(
+        "funding", {"transfer_approval_threshold": "1000.00", "two_approvals_above": "5000.00"}, 0, 0
+    )
     for direction, rows in (("deposit", DEPOSIT_CHANNELS), ("withdrawal", WITHDRAWAL_CHANNELS)):
         for channel_id, name, method, low, high, fixed, percent, currencies, info in rows:
             funding.put_channel(

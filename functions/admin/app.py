@@ -1,9 +1,12 @@
-"""Admin function: the staff back office API (/admin/*): the approval queue and
-decisions, and the funding settings (channels, exchange rates, threshold)."""
+"""Admin function: the staff back office (/admin/*): the console page, the
+approval queue and decisions, clients and IBs, staff accounts, the audit log
+and the funding settings."""
 
+from pathlib import Path as Path_
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
@@ -12,6 +15,19 @@ from fxcrm.api.security import client_ip, require_staff
 from fxcrm.approvals import workflow
 from fxcrm.approvals.schemas import ApprovalItem, ApprovalKind, ApprovalList, ApprovalStatus, DecisionRequest
 from fxcrm.auth.accounts import Principal
+from fxcrm.backoffice import audit_log as audit_log_domain
+from fxcrm.backoffice import users as backoffice
+from fxcrm.backoffice.schemas import (
+    AuditList,
+    IbChange,
+    IdOnly,
+    StaffCreate,
+    UserDetail,
+    UserList,
+    UserRow,
+    UserStatusChange,
+)
+from fxcrm.errors import NotFound
 from fxcrm.funding import reference
 from fxcrm.funding.schemas import ChannelConfig, ExchangeRates, FundingSettings
 from fxcrm.settings import get_settings
@@ -78,6 +94,128 @@ def save_exchange_rates(staff: Settler, body: ExchangeRates, request: Request) -
 def save_funding_settings(staff: Settler, body: FundingSettings, request: Request) -> Any:
     """The transfer amount above which staff approve (audited)."""
     return reference.save_setting(staff, "funding", body.model_dump(), client_ip(request), clock.now())
+
+
+# ---------------------------------------------------------------- clients, IBs and staff
+
+UserViewer = Annotated[Principal, Depends(require_staff("admin.users.view"))]
+UserManager = Annotated[Principal, Depends(require_staff("admin.users.manage"))]
+AuditViewer = Annotated[Principal, Depends(require_staff("admin.audit.view"))]
+UserId = Annotated[int, Path(ge=1, le=2**53)]
+
+
+@router.get("/users", response_model=UserList, responses=error_responses(401, 403))
+def users(
+    staff: UserViewer,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+    user_type: Literal["client", "ib", "staff"] = "client",
+    page: Annotated[int, Query(ge=1, le=100)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Any:
+    """Find a user by exact email, or list the newest users of a type."""
+    return backoffice.search(staff, email, user_type, page, size)
+
+
+@router.get("/users/{user_id}", response_model=UserDetail, responses=error_responses(401, 403, 404))
+def user_detail(staff: UserViewer, user_id: UserId) -> Any:
+    """A user's profile, KYC status, accounts, orders, audit trail and IB history."""
+    return backoffice.detail(staff, user_id)
+
+
+@router.put("/users/{user_id}/status", response_model=UserRow, responses=error_responses(401, 403, 404, 422))
+def user_status(staff: UserManager, user_id: UserId, body: UserStatusChange, request: Request) -> Any:
+    """Enable or disable a user (disabling ends every session at once)."""
+    return backoffice.set_status(staff, user_id, body.status, body.reason, client_ip(request), clock.now())
+
+
+@router.put("/users/{user_id}/ib", response_model=UserRow, responses=error_responses(401, 403, 404, 409, 422))
+def user_ib(staff: UserManager, user_id: UserId, body: IbChange, request: Request) -> Any:
+    """Attach a client to an IB, move a sub-IB, or detach (`ib_id` null); kept in the user's history."""
+    return backoffice.move_to_ib(staff, user_id, body.ib_id, body.reason, client_ip(request), clock.now())
+
+
+@router.post("/staff", response_model=IdOnly, status_code=201, responses=error_responses(401, 403, 409, 422))
+def create_staff(staff: UserManager, body: StaffCreate, request: Request) -> Any:
+    """A staff account with a role (and optionally the networks it may be used from)."""
+    user_id = backoffice.create_staff(
+        staff,
+        body.email,
+        body.role,
+        body.first_name,
+        body.last_name,
+        body.password,
+        [str(n) for n in body.ip_allow],
+        client_ip(request),
+        clock.now(),
+    )
+    return {"id": user_id}
+
+
+@router.get("/audit", response_model=AuditList, responses=error_responses(401, 403, 422))
+def audit_log(
+    staff: AuditViewer,
+    day: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="UTC date")],
+    actor: Annotated[str | None, Query(max_length=254)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    target: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> Any:
+    """Staff actions and security events of a day, newest first, filtered by actor, action or target."""
+    return audit_log_domain.entries(staff, day, actor, action, target, page, size)
+
+
+@router.get("/audit/export", response_class=PlainTextResponse, responses=error_responses(401, 403, 422))
+def audit_export(
+    staff: AuditViewer,
+    day: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")],
+    actor: Annotated[str | None, Query(max_length=254)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    target: Annotated[str | None, Query(max_length=100)] = None,
+) -> Any:
+    """The same entries as CSV."""
+    body = audit_log_domain.export_csv(staff, day, actor, action, target)
+    return PlainTextResponse(
+        body, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="audit-{day}.csv"'}
+    )
+
+
+# ---------------------------------------------------------------- the console page
+
+CONSOLE = Path_(__file__).parent / "console"
+ASSETS = {"console.js": "text/javascript", "console.css": "text/css"}
+# The page and its scripts come from here only; receipts are shown from the bucket's presigned links.
+CSP = (
+    "default-src 'self'; script-src 'self' https://turing.captcha.qcloud.com https://turing.captcha.gtimg.com; "
+    "style-src 'self'; img-src 'self' data: https: http://127.0.0.1:*; frame-src https: http://127.0.0.1:*; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def _static(name: str, media_type: str) -> Response:
+    body = (CONSOLE / name).read_text()
+    if name == "index.html":  # how the page gets a captcha ticket for the login
+        settings = get_settings()
+        captcha = f'data-captcha-provider="{settings.captcha_provider}" data-captcha-app-id="{settings.captcha_app_id}"'
+        body = body.replace("<body>", f"<body {captcha}>")
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
+    )
+
+
+@router.get("/console", response_class=HTMLResponse, include_in_schema=False)
+def console() -> Response:
+    """The approval console: a static page that calls this API with the staff token."""
+    return _static("index.html", "text/html; charset=utf-8")
+
+
+@router.get("/console/{asset}", include_in_schema=False)
+def console_asset(asset: str) -> Response:
+    if asset not in ASSETS:
+        raise NotFound("no such file", "asset")
+    return _static(asset, ASSETS[asset])
 
 
 app = create_app("fxcrm admin", [router], "The staff back office")

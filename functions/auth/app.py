@@ -9,7 +9,7 @@ from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import CurrentPrincipal, client_ip, optional_principal, require_staff
-from fxcrm.auth import accounts, permissions
+from fxcrm.auth import accounts, permissions, totp
 from fxcrm.auth.accounts import Principal
 from fxcrm.auth.schemas import (
     TOKEN_PATTERN,
@@ -24,6 +24,11 @@ from fxcrm.auth.schemas import (
     SendEmailCodeRequest,
     SendEmailCodeResponse,
     SessionResponse,
+    TotpActivated,
+    TotpCode,
+    TotpEnrolment,
+    TotpStatus,
+    TotpVerification,
 )
 from fxcrm.platform.captcha import CaptchaAnswer, verifier_from_settings
 from fxcrm.settings import get_settings
@@ -46,7 +51,7 @@ def login(
 ) -> Any:
     """One login for clients, IBs and staff; `user_info.user_type` says which."""
     accounts.check_login_captcha(get_settings(), captcha_token, captcha_randstr, captcha_action, client_ip(request))
-    session = accounts.login(get_settings(), body.email, body.password, clock.now())
+    session = accounts.login(get_settings(), body.email, body.password, clock.now(), client_ip(request))
     return {"token": session.token, "user_info": session.user_info}
 
 
@@ -85,6 +90,32 @@ def send_email_code(
         get_settings(), body.email, body.scene, principal, client_ip(request), clock.now()
     )
     return {"can_resend_at": sent.can_resend_at, "expired_at": sent.expired_at}
+
+
+@auth.get("/totp", response_model=TotpStatus, responses=error_responses(401, 403))
+def totp_status(principal: CurrentPrincipal) -> Any:
+    """Staff: is two-factor login set up, and did this token pass it?"""
+    return totp.status(principal)
+
+
+@auth.post("/totp/enrolment", response_model=TotpEnrolment, responses=error_responses(401, 403, 409))
+def totp_enrol(principal: CurrentPrincipal) -> Any:
+    """Staff: a new authenticator secret and its QR code (not active until confirmed)."""
+    return totp.enrol(get_settings(), principal)
+
+
+@auth.post("/totp/activation", response_model=TotpActivated, responses=error_responses(401, 403, 409, 429))
+def totp_activate(body: TotpCode, principal: CurrentPrincipal, request: Request) -> Any:
+    """Staff: confirm the enrolment with a first code; returns a full token and the recovery codes."""
+    session, codes = totp.activate(get_settings(), principal, body.code, clock.now(), client_ip(request))
+    return {"token": session.token, "user_info": session.user_info, "recovery_codes": codes}
+
+
+@auth.post("/totp/verification", response_model=SessionResponse, responses=error_responses(401, 403, 409, 429))
+def totp_verify(body: TotpVerification, principal: CurrentPrincipal, request: Request) -> Any:
+    """Staff: the second factor after the password; returns a token good for the back office."""
+    session = totp.verify(get_settings(), principal, body.code, body.recovery_code, clock.now(), client_ip(request))
+    return {"token": session.token, "user_info": session.user_info}
 
 
 @auth.post("/captcha/verify", response_model=CaptchaVerifyResponse, responses=error_responses(503))

@@ -100,3 +100,22 @@ def register(
 
 def login(api: ApiClient, email: str, password: str) -> Any:
     return api.post("/auth/login", {"email": email, "password": password}, headers=captcha_headers())
+
+
+# Staff tokens, one per address for the session: a TOTP code's time step is
+# good once, so logging in again within 30 s would (rightly) be refused.
+_STAFF_TOKENS: dict[str, str] = {}
+
+
+def staff_token(api: ApiClient, email: str, password: str) -> str:
+    """Log a staff member in with password and TOTP (enrolling at the first login)."""
+    import pyotp
+
+    if email not in _STAFF_TOKENS:
+        pending = login(api, email, password).json()["token"]
+        assert not api.get("/auth/totp", token=pending).json()["enrolled"], "enrolled outside this helper"
+        secret = api.post("/auth/totp/enrolment", token=pending).json()["secret"]
+        done = api.post("/auth/totp/activation", {"code": pyotp.TOTP(secret).now()}, token=pending)
+        assert done.status == 200, done.body
+        _STAFF_TOKENS[email] = done.json()["token"]
+    return _STAFF_TOKENS[email]

@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from tests.component.conftest import captcha_headers, last_code, login, register, sent_mail, unique_email
+from tests.component.conftest import captcha_headers, last_code, login, register, sent_mail, staff_token, unique_email
 from tests.support.api import ApiClient
 from tests.support.aws_calls import AwsCalls
 
@@ -227,13 +227,13 @@ def test_client_token_on_staff_only_route_gets_403(api: ApiClient) -> None:
 
 
 def test_support_role_may_not_change_site_settings(api: ApiClient) -> None:
-    token = login(api, "support@broker.example.com", "Support-demo-2026").json()["token"]
+    token = staff_token(api, "support@broker.example.com", "Support-demo-2026")
     reply = api.put("/site/login-page", {"client_login_layout": "center"}, token=token)
     assert reply.status == 403 and reply.json()["code"] == "permission_denied"
 
 
 def test_admin_changes_branding_and_everyone_sees_it(api: ApiClient) -> None:
-    token = login(api, "admin@broker.example.com", "Admin-demo-2026").json()["token"]
+    token = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
     bad = api.put("/site/branding", {"timezone": "Mars/Olympus"}, token=token)
     assert bad.status == 422 and bad.json()["field"] == "timezone"
     saved = api.put(
@@ -265,7 +265,7 @@ def test_admin_changes_branding_and_everyone_sees_it(api: ApiClient) -> None:
 def test_menus_and_permissions_follow_the_role(api: ApiClient) -> None:
     client = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
     ib = login(api, "ib@broker.example.com", "Ib-demo-2026").json()["token"]
-    support = login(api, "support@broker.example.com", "Support-demo-2026").json()["token"]
+    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
 
     client_keys = {m["key"] for m in api.get("/auth/menus", token=client).json()["list"]}
     assert "funding" in client_keys and "ib.profile" not in client_keys

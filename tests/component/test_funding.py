@@ -16,7 +16,7 @@ import requests
 from fxcrm.dal import kyc
 from fxcrm.funding import ledger
 from fxcrm.funding.verify import verify
-from tests.component.conftest import last_code, login, register, sent_mail, unique_email
+from tests.component.conftest import last_code, register, sent_mail, staff_token, unique_email
 from tests.support.api import ApiClient
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -33,7 +33,7 @@ class Client:
 
 @pytest.fixture(scope="module")
 def admin(api: ApiClient) -> str:
-    return str(login(api, "admin@broker.example.com", "Admin-demo-2026").json()["token"])
+    return str(staff_token(api, "admin@broker.example.com", "Admin-demo-2026"))
 
 
 def _live_account(client_id: int, email: str) -> int:
@@ -546,7 +546,7 @@ def test_double_approval_posts_once(api: ApiClient, admin: str, client: Client) 
         headers=_key(),
     )
     _approval_waiting(api, admin, int(number[1:]))
-    second_admin = login(api, "admin@broker.example.com", "Admin-demo-2026").json()["token"]
+    second_admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
     with ThreadPoolExecutor(max_workers=2) as pool:
         replies = list(
             pool.map(

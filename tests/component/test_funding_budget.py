@@ -44,10 +44,10 @@ BUDGETS: dict[str, dict[str, int]] = {
         "stepfunctions.StartExecution": 1,
     },
     "POST /funding/transfers (under the threshold)": {
-        "dynamodb.GetItem": 11,
+        "dynamodb.GetItem": 10,
         "dynamodb.PutItem": 1,
         "dynamodb.DeleteItem": 1,
-        "dynamodb.UpdateItem": 6,
+        "dynamodb.UpdateItem": 5,
         "dynamodb.TransactWriteItems": 4,
     },
 }

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from fxcrm.dal import kyc
-from tests.component.conftest import login, register, sent_mail, unique_email
+from tests.component.conftest import register, sent_mail, staff_token, unique_email
 from tests.support.api import ApiClient
 
 LIVE = {
@@ -26,7 +26,7 @@ LIVE = {
 
 @pytest.fixture(scope="module")
 def admin(api: ApiClient) -> str:
-    return str(login(api, "admin@broker.example.com", "Admin-demo-2026").json()["token"])
+    return str(staff_token(api, "admin@broker.example.com", "Admin-demo-2026"))
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_rejection_needs_a_reason_which_the_client_then_sees(
 def test_only_staff_with_the_right_role_decide(api: ApiClient, applicant: dict[str, Any]) -> None:
     application_id = _apply(api, applicant["token"])
     _wait_for(api, applicant["token"], application_id, "waiting")
-    support = login(api, "support@broker.example.com", "Support-demo-2026").json()["token"]
+    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
     assert api.get("/admin/approvals", token=support).status == 200  # support may look
     refused = _decide(api, support, application_id, "approve")
     assert refused.status == 403

@@ -9,7 +9,7 @@ import pytest
 
 from fxcrm.platform.trading.simulated import SimulatedPlatform
 from fxcrm.trading.platform import NewAccount, PlatformInsufficientFunds, PlatformNotFound
-from tests.component.conftest import login, register, unique_email
+from tests.component.conftest import login, register, staff_token, unique_email
 from tests.support.api import ApiClient
 
 DEMO = {
@@ -193,7 +193,7 @@ def test_simulated_history_is_deterministic_and_complete(stack: object) -> None:
 
 
 def test_staff_do_not_hold_trading_accounts(api: ApiClient) -> None:
-    admin = login(api, "admin@broker.example.com", "Admin-demo-2026").json()["token"]
+    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
     assert _open(api, admin).status == 403
     assert api.get("/trading-accounts", token=admin).status == 403
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ class RunningCloud:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    staff_tokens: dict[str, str] = field(default_factory=dict)
+    totp_secrets: dict[str, str] = field(default_factory=dict)
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30)
@@ -41,6 +43,23 @@ class RunningCloud:
         ticket = httpx.get(f"{self.url}/_dev/captcha", params={"randstr": randstr}, timeout=10).json()["ticket"]
         return {"Captcha-Token": ticket, "Captcha-Randstr": randstr, "Captcha-Action": "login"}
 
+    def staff_token(self, email: str, password: str) -> str:
+        """Password, then TOTP (enrolling at the first login); one token per
+        address for the session, since a code's time step is good once."""
+        import pyotp
+
+        if email not in self.staff_tokens:
+            pending = {"Authorization": f"Bearer {self.login(email, password).json()['token']}"}
+            with self.client() as http:
+                enrolment = http.post("/auth/totp/enrolment", headers=pending)
+                assert enrolment.status_code == 200, enrolment.text
+                secret = enrolment.json()["secret"]
+                done = http.post("/auth/totp/activation", json={"code": pyotp.TOTP(secret).now()}, headers=pending)
+                assert done.status_code == 200, done.text
+            self.totp_secrets[email] = secret
+            self.staff_tokens[email] = done.json()["token"]
+        return self.staff_tokens[email]
+
     def login(self, email: str, password: str) -> Any:
         return httpx.post(
             f"{self.url}/auth/login", json={"email": email, "password": password}, headers=self.captcha(), timeout=30
@@ -52,6 +71,9 @@ def start_cloud(name: str) -> RunningCloud:
     port = free_port()
     log = ARTIFACTS / f"localcloud-{name}.log"
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    # Every e2e request comes from 127.0.0.1, so the per-address hourly allowance of
+    # email codes (20, tested in tests/component) would throttle the suite itself.
+    env["EMAIL_CODES_PER_ADDRESS_PER_HOUR"] = "10000"
     process = subprocess.Popen(
         [sys.executable, "-m", "localcloud", "--port", str(port)],
         cwd=ROOT,

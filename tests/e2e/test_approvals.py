@@ -32,7 +32,7 @@ def _wait(http: httpx.Client, token: str, application_id: int, status: str) -> d
 
 def test_staff_approve_a_live_application_and_the_account_opens(cloud: RunningCloud) -> None:
     client = cloud.login("client1@broker.example.com", "Client-demo-2026").json()["token"]
-    admin = cloud.login("admin@broker.example.com", "Admin-demo-2026").json()["token"]
+    admin = cloud.staff_token("admin@broker.example.com", "Admin-demo-2026")
     with cloud.client() as http:
         applied = http.post("/trading-accounts/applications", json=LIVE, headers={"Authorization": f"Bearer {client}"})
         assert applied.status_code == 201, applied.text

@@ -79,7 +79,7 @@ def test_public_site_settings_and_unknown_routes(cloud: RunningCloud) -> None:
 
 def test_staff_route_refuses_a_client_and_takes_an_admin(cloud: RunningCloud) -> None:
     client = cloud.login("client2@broker.example.com", "Client-demo-2026").json()["token"]
-    admin = cloud.login("admin@broker.example.com", "Admin-demo-2026").json()["token"]
+    admin = cloud.staff_token("admin@broker.example.com", "Admin-demo-2026")
     with cloud.client() as http:
         body = {"client_login_layout": "center"}
         assert http.put("/site/login-page", json=body, headers={"Authorization": f"Bearer {client}"}).status_code == 403

@@ -30,7 +30,7 @@ def test_deposit_approve_withdraw_reject_and_verify_the_ledger(cloud: RunningClo
     client = {
         "Authorization": f"Bearer {cloud.login('client1@broker.example.com', 'Client-demo-2026').json()['token']}"
     }
-    staff = {"Authorization": f"Bearer {cloud.login('admin@broker.example.com', 'Admin-demo-2026').json()['token']}"}
+    staff = {"Authorization": f"Bearer {cloud.staff_token('admin@broker.example.com', 'Admin-demo-2026')}"}
     with cloud.client() as http:
         # a live account, through the opening workflow
         applied = http.post(
@@ -73,9 +73,7 @@ def test_deposit_approve_withdraw_reject_and_verify_the_ledger(cloud: RunningClo
         order_id = int(number[1:])
         item = _wait(lambda: http.get(f"/admin/approvals/{order_id}", headers=staff).json(), "waiting")
         assert httpx.get(item["receipt_link"], timeout=30).content == PDF  # the reviewer sees the receipt
-        support = {
-            "Authorization": f"Bearer {cloud.login('support@broker.example.com', 'Support-demo-2026').json()['token']}"
-        }
+        support = {"Authorization": f"Bearer {cloud.staff_token('support@broker.example.com', 'Support-demo-2026')}"}
         assert (
             http.post(
                 f"/admin/approvals/{order_id}/decision", json={"decision": "approve"}, headers=support

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from fxcrm.platform import aws
+from localcloud.functions import invoked_by_moto
 
 _ids = itertools.count()
 
@@ -19,7 +20,10 @@ class AwsCalls:
         self._unique = f"fxcrm-aws-calls-{next(_ids)}"
 
     def _record(self, model: Any, **_: Any) -> None:
-        self.names.append(f"{model.service_model.service_name}.{model.name}")
+        # Not the calls of a state machine's tasks, which may run meanwhile (a
+        # request can start a flow): those are not the request's calls.
+        if not invoked_by_moto():
+            self.names.append(f"{model.service_model.service_name}.{model.name}")
 
     def _hook(self, client: Any) -> None:
         client.meta.events.register("before-call", self._record, unique_id=self._unique)

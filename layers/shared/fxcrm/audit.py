@@ -33,3 +33,24 @@ def record(
         },
         datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d"),
     )
+
+
+def security_event(
+    user: dict[str, Any], action: str, source_ip: str, now: int, detail: dict[str, Any] | None = None
+) -> None:
+    """A login, a second factor, a refusal: recorded with the user as the actor."""
+    dal.append(
+        {
+            "id": ids.new_id(),
+            "at": now,
+            "actor_id": int(user["id"]),
+            "actor_email": user["email"],
+            "actor_role": user.get("role", ""),
+            "action": action,
+            "target": f"user:{user['id']}",
+            "before": {},
+            "after": detail or {},
+            "source_ip": source_ip,
+        },
+        datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d"),
+    )

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     password_change_requires_email_code: bool = False
 
     broker_timezone: str = "UTC"
+    totp_issuer: str = "fxcrm"  # the name staff see in their authenticator app
 
     # Trading platform: "simulated" (state in DynamoDB) or "mt5webapi" for the MT5
     # servers, with per-server {url, manager_login, manager_password} in this secret.

@@ -1,5 +1,6 @@
 """Bearer-token authentication and per-action authorisation for routes."""
 
+import ipaddress
 from collections.abc import Callable
 from typing import Annotated
 
@@ -28,14 +29,28 @@ def optional_principal(
     return current_principal(credentials) if credentials is not None else None
 
 
-def require_staff(action: str) -> Callable[[Principal], Principal]:
-    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+def require_staff(action: str) -> Callable[..., Principal]:
+    """A staff member who passed the second factor, from an allowed address, whose role may do `action`."""
+
+    def check(principal: Annotated[Principal, Depends(current_principal)], request: Request) -> Principal:
         if not principal.is_staff:
             raise Forbidden("this is for staff only", code="staff_only")
+        if not principal.mfa:
+            raise Forbidden("confirm your login with your authenticator code first", code="mfa_required")
+        if principal.ip_allow and not _allowed(client_ip(request), principal.ip_allow):
+            raise Forbidden("your account may not be used from this address", code="ip_not_allowed")
         permissions.require(principal, action)
         return principal
 
     return check
+
+
+def _allowed(address: str, networks: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
 
 
 def client_ip(request: Request) -> str:

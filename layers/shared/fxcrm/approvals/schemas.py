@@ -29,8 +29,12 @@ class ApprovalItem(BaseModel):
     decided_at: int | None = None
     reason: str | None = None
     closed_at: int | None = None
+    first_approved_by: int | None = Field(default=None, description="Maker-checker: who gave the first approval")
+    first_approved_by_email: str | None = None
+    first_approved_at: int | None = None
     login: int | None = None
     age_seconds: int | None = None
+    kyc_status: str | None = Field(default=None, description="The client's KYC status (item detail)")
     receipt_link: str | None = Field(default=None, description="A 5-minute link to the uploaded receipt")
 
 

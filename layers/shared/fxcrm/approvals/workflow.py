@@ -10,12 +10,14 @@ decision racing the timeout, cannot take effect twice. Task tokens never leave
 the table."""
 
 from contextlib import suppress
+from decimal import Decimal
 from typing import Any, Literal
 
 from fxcrm import audit
 from fxcrm.auth import permissions
 from fxcrm.auth.accounts import Principal
 from fxcrm.dal import approvals as dal
+from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal.approvals import WAITING_FOR_DECISION, StatusChanged
 from fxcrm.dal.table import plain
 from fxcrm.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
@@ -100,6 +102,14 @@ def decide(
         raise InvalidInput("say why the item is rejected; the client sees this", "reason")
     if approval["status"] != "waiting":
         raise Conflict(f"this item is {approval['status']}, not waiting for a decision", "approval_id", "not_waiting")
+    if approve and _needs_two_approvals(approval):
+        first = approval.get("first_approved_by")
+        if first is None:
+            return _first_approval(staff, approval, source_ip, now)
+        if int(first) == staff.user_id:
+            raise Conflict(
+                "a different staff member must give the second approval", "approval_id", "second_approver_required"
+            )
     status = "approved" if approve else "rejected"
     try:
         decided = dal.change_status(
@@ -146,6 +156,32 @@ CLOSE_FROM = {
 }
 
 
+def _needs_two_approvals(approval: dict[str, Any]) -> bool:
+    """Maker-checker: withdrawals above the staff-set amount need two approvers."""
+    if approval["kind"] != "withdrawal":
+        return False
+    from fxcrm.funding import reference  # funding builds on this module, not the other way round
+
+    return Decimal(str(approval["summary"]["amount"])) > reference.two_approvals_above()
+
+
+def _first_approval(staff: Principal, approval: dict[str, Any], source_ip: str, now: int) -> dict[str, Any]:
+    try:
+        updated = dal.record_first_approval(int(approval["id"]), staff.user_id, staff.email, now)
+    except StatusChanged as error:
+        raise Conflict("someone decided this item a moment ago", "approval_id", "not_waiting") from error
+    audit.record(
+        staff,
+        "approval.first_approve",
+        f"approval:{approval['id']}",
+        source_ip,
+        now,
+        before={"status": "waiting"},
+        after={"status": "waiting", "first_approved_by": staff.email},
+    )
+    return view(updated)
+
+
 def close(approval_id: int, outcome: str, now: int, fields: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The flow's last step: end the item with its outcome and drop its token
     and sealed secrets. Idempotent: an item already closed is left as it is and
@@ -186,6 +222,7 @@ def get(settings: Settings, staff: Principal, approval_id: int) -> dict[str, Any
     """One item; an uploaded receipt comes with a short-lived link to look at it."""
     permissions.require(staff, "admin.approvals.view")
     shown = view(_get(approval_id))
+    shown["kyc_status"] = kyc_dal.get_kyc_status(int(shown["user_id"]))
     receipt = shown["summary"].get("receipt_key")
     if receipt:
         shown["receipt_link"] = files.presigned_get(settings.bucket_name, receipt, RECEIPT_LINK_SECONDS)

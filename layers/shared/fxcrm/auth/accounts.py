@@ -26,6 +26,8 @@ class Principal:
     user_type: str
     role: str
     email: str
+    mfa: bool = False  # the token was issued after a second factor
+    ip_allow: tuple[str, ...] = ()  # staff: the networks the account may be used from (empty: any)
 
     @property
     def is_staff(self) -> bool:
@@ -42,11 +44,20 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _session(settings: Settings, user: dict[str, Any], now: int) -> Session:
-    token = tokens.issue(settings, int(user["id"]), user["user_type"], user["role"], int(user["token_version"]), now)
+def _session(settings: Settings, user: dict[str, Any], now: int, mfa: bool = False) -> Session:
+    token = tokens.issue(
+        settings, int(user["id"]), user["user_type"], user["role"], int(user["token_version"]), now, mfa
+    )
     info = users_dal.public_fields(user)
     info["full_name"] = " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
     return Session(token, info)
+
+
+def session_for(settings: Settings, user_id: int, now: int, mfa: bool) -> Session:
+    user = users_dal.get_user(user_id)
+    if user is None:
+        raise NotAuthenticated("the token is invalid or has expired", "Authorization")
+    return _session(settings, user, now, mfa)
 
 
 def new_user(email: str, password: str, user_type: str, role: str, now: int, **extra: Any) -> dict[str, Any]:
@@ -106,7 +117,7 @@ def check_login_captcha(
         raise Forbidden("the captcha was not solved", "Captcha-Token", "captcha_failed")
 
 
-def login(settings: Settings, email: str, password: str, now: int) -> Session:
+def login(settings: Settings, email: str, password: str, now: int, source_ip: str = "") -> Session:
     user_id = users_dal.find_user_id_by_email(normalise_email(email))
     user = users_dal.get_user(user_id) if user_id is not None else None
     if user is not None and int(user.get("locked_until", 0)) > now:
@@ -127,6 +138,11 @@ def login(settings: Settings, email: str, password: str, now: int) -> Session:
     if passwords.needs_rehash(user["password_hash"]):
         users_dal.set_password_hash(int(user["id"]), passwords.hash_password(password))
     metrics.add_metric(name="LoginSucceeded", unit="Count", value=1)
+    if user["user_type"] == STAFF:
+        # staff logins are security events; the token still needs the second factor
+        from fxcrm import audit
+
+        audit.security_event(user, "login.password", source_ip, now)
     return _session(settings, user, now)
 
 
@@ -159,7 +175,14 @@ def authenticate(settings: Settings, token: str) -> Principal:
         raise NotAuthenticated("the token has been revoked; log in again", "Authorization", "token_revoked")
     if user.get("status") != "active":
         raise NotAuthenticated("this account is disabled; contact support", "Authorization", "account_disabled")
-    return Principal(int(user["id"]), user["user_type"], user["role"], user["email"])
+    return Principal(
+        int(user["id"]),
+        user["user_type"],
+        user["role"],
+        user["email"],
+        claims.mfa,
+        tuple(user.get("ip_allow") or ()),
+    )
 
 
 def request_email_code(

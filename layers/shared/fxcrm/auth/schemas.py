@@ -88,6 +88,30 @@ class SessionResponse(BaseModel):
     user_info: UserInfo
 
 
+class TotpStatus(BaseModel):
+    enrolled: bool = Field(description="Two-factor login is set up")
+    mfa: bool = Field(description="This token was issued after the second factor")
+
+
+class TotpEnrolment(BaseModel):
+    secret: str = Field(description="Base32; type it into the authenticator app if it cannot scan")
+    otpauth_uri: str
+    qr_svg: str = Field(description="The otpauth URI as a QR code, an SVG data URI")
+
+
+class TotpCode(Strict):
+    code: str = Field(pattern=r"^\d{6}$", description="The 6-digit code of the authenticator app")
+
+
+class TotpVerification(Strict):
+    code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    recovery_code: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{10}$", description="Instead of a code")
+
+
+class TotpActivated(SessionResponse):
+    recovery_codes: list[str] = Field(description="Shown once; each works once instead of a code")
+
+
 class ChangePasswordRequest(Strict):
     email_code: str | None = Field(default=None, pattern=r"^\d{6}$")
     new_password: str = Field(pattern=PASSWORD_PATTERN, description=PASSWORD_RULE)

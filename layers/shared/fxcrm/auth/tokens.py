@@ -20,13 +20,16 @@ class Claims:
     role: str
     token_version: int
     expires_at: int
+    mfa: bool = False  # a second factor was checked at login (staff)
 
 
 def _key(settings: Settings) -> str:
     return str(get_secret_json(settings.jwt_secret_name, settings.secret_cache_seconds)["signing_key"])
 
 
-def issue(settings: Settings, user_id: int, user_type: str, role: str, token_version: int, now: int) -> str:
+def issue(
+    settings: Settings, user_id: int, user_type: str, role: str, token_version: int, now: int, mfa: bool = False
+) -> str:
     payload = {
         "sub": str(user_id),
         "typ": user_type,
@@ -37,6 +40,7 @@ def issue(settings: Settings, user_id: int, user_type: str, role: str, token_ver
         "iat": now,
         "exp": now + settings.token_ttl_seconds,
         "jti": secrets.token_urlsafe(12),
+        "mfa": mfa,
     }
     return jwt.encode(payload, _key(settings), algorithm=ALGORITHM)
 
@@ -52,7 +56,12 @@ def verify(settings: Settings, token: str) -> Claims:
             options={"require": ["exp", "iat", "sub", "iss", "aud", "ver"]},
         )
         return Claims(
-            int(payload["sub"]), str(payload["typ"]), str(payload["role"]), int(payload["ver"]), int(payload["exp"])
+            int(payload["sub"]),
+            str(payload["typ"]),
+            str(payload["role"]),
+            int(payload["ver"]),
+            int(payload["exp"]),
+            payload.get("mfa") is True,
         )
     except (jwt.InvalidTokenError, KeyError, ValueError) as error:
         raise NotAuthenticated("the token is invalid or has expired", "Authorization") from error

@@ -113,3 +113,22 @@ def list_user_approvals(user_id: int, kind: str, table: Table | None = None) -> 
     entries = table.query("pk = :pk AND begins_with(sk, :prefix)", {":pk": f"USER#{user_id}", ":prefix": "APPROVAL#"})
     wanted = [(f"APPROVAL#{e['approval_id']}", "APPROVAL") for e in entries if e["kind"] == kind]
     return table.batch_get(wanted)
+
+
+def record_first_approval(
+    approval_id: int, staff_id: int, staff_email: str, now: int, table: Table | None = None
+) -> Item:
+    """Maker-checker: the first of two approvals, once, while the item waits."""
+    try:
+        return (table or Table()).update(
+            f"APPROVAL#{approval_id}",
+            "APPROVAL",
+            "SET first_approved_by = :id, first_approved_by_email = :email, first_approved_at = :now",
+            {":id": staff_id, ":email": staff_email, ":now": now, ":waiting": "waiting"},
+            condition="#status = :waiting AND attribute_not_exists(first_approved_by)",
+            names={"#status": "status"},
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            raise StatusChanged(str(approval_id)) from error
+        raise

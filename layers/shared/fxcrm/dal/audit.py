@@ -23,3 +23,8 @@ def append(entry: Item, day: str, table: Table | None = None) -> None:
 
 def trail(target: str, table: Table | None = None) -> list[Item]:
     return (table or Table()).query("gsi1pk = :pk", {":pk": f"AUDITTARGET#{target}"}, index="gsi1")
+
+
+def day(day_text: str, table: Table | None = None) -> list[Item]:
+    """Every entry of a day (UTC), oldest first."""
+    return (table or Table()).query("pk = :pk", {":pk": f"AUDIT#{day_text}"})

@@ -1,6 +1,8 @@
 """User items.
 
-USER#<id> / PROFILE          the user (hash, type, role, token version, lockout)
+USER#<id> / PROFILE          the user (hash, type, role, token version, lockout, TOTP, IB);
+                             gsi2: USERS#<type> / <id, 16 digits> (users of a type, by age)
+USER#<id> / IBHIST#<at>#<n>  a change of the user's IB (who, from, to)
 EMAIL#<email> / USER         unique email -> user id (written with the user)
 REFCODE#<code> / IB          an IB's referral code -> the IB's user id
 """
@@ -9,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fxcrm.dal.table import Item, Table, is_condition_failure
+from fxcrm.dal.table import Item, Table, from_ddb, is_condition_failure, to_ddb, values
 
 
 def user_key(user_id: int) -> tuple[str, str]:
@@ -29,7 +31,8 @@ def create_user(user: Item, table: Table | None = None) -> None:
     table = table or Table()
     pk, sk = user_key(user["id"])
     items = [
-        {**user, "pk": pk, "sk": sk},
+        # gsi2: every user of a type, newest first (the back office's lists)
+        {**user, "pk": pk, "sk": sk, "gsi2pk": f"USERS#{user['user_type']}", "gsi2sk": f"{user['id']:016d}"},
         {"pk": f"EMAIL#{user['email']}", "sk": "USER", "user_id": user["id"]},
     ]
     if user.get("referral_code"):
@@ -98,3 +101,106 @@ def set_password_hash(user_id: int, password_hash: str, table: Table | None = No
 
 def public_fields(user: Item) -> dict[str, Any]:
     return {k: user.get(k) for k in ("id", "email", "first_name", "last_name", "user_type")}
+
+
+def set_fields(user_id: int, fields: Item, table: Table | None = None) -> None:
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    (table or Table()).update(
+        *user_key(user_id),
+        "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+        {f":f{i}": value for i, value in enumerate(fields.values())},
+        condition="attribute_exists(pk)",
+        names=names,
+    )
+
+
+def activate_totp(user_id: int, secret: str, step: int, recovery_hashes: set[str], table: Table | None = None) -> None:
+    (table or Table()).update(
+        *user_key(user_id),
+        "SET totp_secret = :secret, totp_last_step = :step, recovery_codes = :codes REMOVE totp_pending_secret",
+        {":secret": secret, ":step": step, ":codes": recovery_hashes, ":pending": secret},
+        condition="totp_pending_secret = :pending",
+    )
+
+
+def use_totp_step(user_id: int, step: int, table: Table | None = None) -> bool:
+    """Record the step of a good code, once: False if it (or a later one) was used."""
+    try:
+        (table or Table()).update(
+            *user_key(user_id),
+            "SET totp_last_step = :step",
+            {":step": step},
+            condition="attribute_not_exists(totp_last_step) OR totp_last_step < :step",
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def use_recovery_code(user_id: int, code_hash: str, table: Table | None = None) -> bool:
+    """Remove the code from the user's set, once: False if it is not there."""
+    try:
+        (table or Table()).update(
+            *user_key(user_id),
+            "DELETE recovery_codes :code",
+            {":code": {code_hash}, ":one": code_hash},
+            condition="contains(recovery_codes, :one)",
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def set_status(user_id: int, status: str, table: Table | None = None) -> Item:
+    """Enable or disable; disabling also revokes every token (version bump)."""
+    bump = ", token_version = token_version + :one" if status != "active" else ""
+    return (table or Table()).update(
+        *user_key(user_id),
+        "SET #status = :status" + bump,
+        {":status": status} | ({":one": 1} if bump else {}),
+        condition="attribute_exists(pk)",
+        names={"#status": "status"},
+    )
+
+
+def list_users(user_type: str, limit: int, table: Table | None = None) -> list[Item]:
+    """The newest `limit` users of a type."""
+    table = table or Table()
+    response = table.client.query(
+        TableName=table.name,
+        IndexName="gsi2",
+        KeyConditionExpression="gsi2pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"USERS#{user_type}"}},
+        ScanIndexForward=False,
+        Limit=limit,
+    )
+    return [from_ddb(raw) for raw in response.get("Items", [])]
+
+
+def set_ib(user_id: int, ib_id: int | None, record: Item, table: Table | None = None) -> None:
+    """Move the user under another IB and keep the change in its history, at once."""
+    table = table or Table()
+    update: dict[str, Any] = {
+        "TableName": table.name,
+        "Key": values({"pk": f"USER#{user_id}", "sk": "PROFILE"}),
+        "ConditionExpression": "attribute_exists(pk)",
+    }
+    if ib_id is None:
+        update["UpdateExpression"] = "REMOVE ib_id"
+    else:
+        update["UpdateExpression"] = "SET ib_id = :ib"
+        update["ExpressionAttributeValues"] = values({":ib": ib_id})
+    history = {"pk": f"USER#{user_id}", "sk": f"IBHIST#{record['at']:010d}#{record['id']}", **record}
+    table.client.transact_write_items(
+        TransactItems=[{"Update": update}, {"Put": {"TableName": table.name, "Item": to_ddb(history)}}]
+    )
+
+
+def ib_history(user_id: int, table: Table | None = None) -> list[Item]:
+    return (table or Table()).query(
+        "pk = :pk AND begins_with(sk, :prefix)", {":pk": f"USER#{user_id}", ":prefix": "IBHIST#"}
+    )

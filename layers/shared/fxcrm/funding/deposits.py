@@ -91,7 +91,7 @@ def receipt_upload(settings: Settings, principal: Principal, number: str, conten
     }
 
 
-def _check_receipt(settings: Settings, principal: Principal, number: str, key: str) -> None:
+def _check_receipt(settings: Settings, principal: Principal, number: str, key: str) -> files.StoredObject:
     if not key.startswith(_receipt_prefix(principal, number)) or ".." in key:
         raise InvalidInput("is not an upload of this deposit", "receipt_url", "foreign_receipt")
     stored = files.inspect(settings.bucket_name, key)
@@ -101,6 +101,7 @@ def _check_receipt(settings: Settings, principal: Principal, number: str, key: s
         raise InvalidInput(f"is larger than {settings.receipt_max_bytes} bytes", "receipt_url", "receipt_too_large")
     if stored.content_type not in RECEIPT_TYPES or not files.looks_like(stored.content_type, stored.head):
         raise InvalidInput("must be a JPEG, PNG or PDF file", "receipt_url", "receipt_wrong_type")
+    return stored
 
 
 def submit(settings: Settings, principal: Principal, number: str, receipt_key: str, now: int) -> dict[str, Any]:
@@ -108,7 +109,7 @@ def submit(settings: Settings, principal: Principal, number: str, receipt_key: s
     order = orders.owned_order(principal, number, KIND)
     if order["status"] != "pending":
         raise Conflict("this deposit was submitted already", "order_number", "already_submitted")
-    _check_receipt(settings, principal, number, receipt_key)
+    receipt = _check_receipt(settings, principal, number, receipt_key)
     try:
         dal.update_order(number, {"status": "auditing", "receipt_key": receipt_key, "submit_time": now}, ("pending",))
     except StatusChanged as error:
@@ -121,6 +122,7 @@ def submit(settings: Settings, principal: Principal, number: str, receipt_key: s
         "channel": order["channel_name"],
         "method": order["method"],
         "receipt_key": receipt_key,
+        "receipt_type": receipt.content_type,
     }
     try:
         workflow.submit(settings, KIND, int(order["id"]), principal, summary, now)

@@ -36,6 +36,12 @@ def transfer_threshold() -> Decimal:
     return Decimal(str(value))
 
 
+def two_approvals_above() -> Decimal:
+    """Withdrawals above this amount need a second approver (maker-checker)."""
+    value = (settings_items.get_setting("funding") or {}).get("two_approvals_above", "5000.00")
+    return Decimal(str(value))
+
+
 def fee_for(channel: dict[str, Any], amount: Decimal) -> Decimal:
     fixed = Decimal(str(channel.get("fee_fixed", "0")))
     percent = Decimal(str(channel.get("fee_percent", "0")))

@@ -348,3 +348,6 @@ class ExchangeRates(Strict):
 
 class FundingSettings(Strict):
     transfer_approval_threshold: str = AmountText
+    two_approvals_above: str = Field(
+        default="5000.00", pattern=AMOUNT, description="Withdrawals above this need two different approvers"
+    )

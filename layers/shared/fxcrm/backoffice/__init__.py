@@ -1,0 +1,1 @@
+"""The staff back office: clients and IBs, staff accounts, the audit log."""

@@ -1,0 +1,65 @@
+"""Wire models of the back office's user and audit endpoints."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, IPvAnyNetwork, WithJsonSchema
+
+from fxcrm.auth.schemas import PASSWORD_PATTERN, PASSWORD_RULE, Email, Int, Strict
+
+Network = Annotated[IPvAnyNetwork, WithJsonSchema({"type": "string", "description": "e.g. 203.0.113.0/24"})]
+
+
+class UserRow(BaseModel):
+    id: int
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    user_type: Literal["client", "ib", "staff"]
+    role: str
+    status: str
+    ib_id: int | None = None
+    referral_code: str | None = None
+    created_at: int | None = None
+    totp_enrolled: bool | None = Field(default=None, description="Staff: two-factor login is set up")
+
+
+class UserList(BaseModel):
+    list: list[UserRow]
+    total: int
+
+
+class UserDetail(BaseModel):
+    user: UserRow
+    kyc_status: str
+    accounts: list[dict[str, Any]]
+    orders: list[dict[str, Any]]
+    audit: list[dict[str, Any]]
+    ib_history: list[dict[str, Any]]
+
+
+class UserStatusChange(Strict):
+    status: Literal["active", "disabled"]
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class IbChange(Strict):
+    ib_id: Int | None = Field(ge=1, description="The new IB; null detaches")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class StaffCreate(Strict):
+    email: Email
+    role: Literal["admin", "finance", "compliance", "support"]
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    password: str = Field(pattern=PASSWORD_PATTERN, description=PASSWORD_RULE)
+    ip_allow: list[Network] = Field(default_factory=list, max_length=20, description="Empty: any address")
+
+
+class IdOnly(BaseModel):
+    id: int
+
+
+class AuditList(BaseModel):
+    list: list[dict[str, Any]]
+    total: int

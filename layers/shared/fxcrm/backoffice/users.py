@@ -1,0 +1,196 @@
+"""Clients, IBs and staff as the back office sees and changes them. Every
+change is audited with the value before and after."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fxcrm import audit, ids
+from fxcrm.auth import passwords, permissions
+from fxcrm.auth.accounts import STAFF, STAFF_ROLES, Principal, new_user, normalise_email
+from fxcrm.dal import audit as audit_dal
+from fxcrm.dal import funding as funding_dal
+from fxcrm.dal import kyc as kyc_dal
+from fxcrm.dal import trading as trading_dal
+from fxcrm.dal import users as dal
+from fxcrm.dal.table import plain
+from fxcrm.errors import Conflict, InvalidInput, NotFound
+
+PROFILE_FIELDS = (
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "user_type",
+    "role",
+    "status",
+    "ib_id",
+    "referral_code",
+    "created_at",
+)
+MAX_LISTED = 500
+
+
+def _row(user: dict[str, Any]) -> dict[str, Any]:
+    row = {k: plain(user.get(k)) for k in PROFILE_FIELDS}
+    row["totp_enrolled"] = bool(user.get("totp_secret")) if user.get("user_type") == STAFF else None
+    return row
+
+
+def search(staff: Principal, email: str | None, user_type: str, page: int, size: int) -> dict[str, Any]:
+    """By exact email, or the newest users of a type."""
+    permissions.require(staff, "admin.users.view")
+    if email:
+        user_id = dal.find_user_id_by_email(normalise_email(email))
+        user = dal.get_user(user_id) if user_id is not None else None
+        rows = [_row(user)] if user else []
+        return {"list": rows, "total": len(rows)}
+    users = dal.list_users(user_type, min(page * size, MAX_LISTED))
+    return {"list": [_row(u) for u in users[(page - 1) * size : page * size]], "total": len(users)}
+
+
+def _user(user_id: int) -> dict[str, Any]:
+    user = dal.get_user(user_id)
+    if user is None:
+        raise NotFound("no such user", "user_id")
+    return user
+
+
+def detail(staff: Principal, user_id: int) -> dict[str, Any]:
+    """Everything a reviewer looks at: profile, KYC, accounts, orders, audit trail, IB history."""
+    permissions.require(staff, "admin.users.view")
+    user = _user(user_id)
+    entries = dal_accounts = trading_dal.list_user_account_ids(user_id)
+    accounts = trading_dal.get_trading_accounts([int(e["account_id"]) for e in dal_accounts])
+    orders: list[dict[str, Any]] = []
+    for kind in ("deposit", "withdrawal", "transfer"):
+        orders.extend(funding_dal.list_user_orders(user_id, kind, 0, 2**31 - 1)[:20])
+    del entries
+    return {
+        "user": _row(user),
+        "kyc_status": kyc_dal.get_kyc_status(user_id),
+        "accounts": [
+            {
+                k: plain(a.get(k))
+                for k in ("id", "login", "server", "is_demo", "type_name", "leverage", "currency", "created_at")
+            }
+            for a in sorted(accounts, key=lambda a: -int(a["id"]))
+        ],
+        "orders": [
+            {
+                k: plain(o.get(k))
+                for k in ("order_number", "kind", "status", "amount", "currency", "created_at", "reason")
+            }
+            for o in sorted(orders, key=lambda o: -int(o["created_at"]))
+        ],
+        "audit": [_entry(e) for e in audit_dal.trail(f"user:{user_id}")],
+        "ib_history": [plain({k: v for k, v in h.items() if k not in ("pk", "sk")}) for h in dal.ib_history(user_id)],
+    }
+
+
+def _entry(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: plain(v) for k, v in entry.items() if k not in ("pk", "sk", "gsi1pk", "gsi1sk")}
+
+
+def set_status(staff: Principal, user_id: int, status: str, reason: str, source_ip: str, now: int) -> dict[str, Any]:
+    permissions.require(staff, "admin.users.manage")
+    user = _user(user_id)
+    if user_id == staff.user_id:
+        raise InvalidInput("you cannot change your own status", "user_id", "own_account")
+    updated = dal.set_status(user_id, status)
+    audit.record(
+        staff,
+        "user.status",
+        f"user:{user_id}",
+        source_ip,
+        now,
+        before={"status": user.get("status")},
+        after={"status": status, "reason": reason},
+    )
+    return _row(updated)
+
+
+def _ancestors(ib_id: int) -> list[int]:
+    chain, seen = [], set()
+    current: int | None = ib_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        chain.append(current)
+        parent = dal.get_user(current) or {}
+        current = int(parent["ib_id"]) if parent.get("ib_id") is not None else None
+    return chain
+
+
+def move_to_ib(
+    staff: Principal, user_id: int, ib_id: int | None, reason: str, source_ip: str, now: int
+) -> dict[str, Any]:
+    """Attach a client to an IB, or move a sub-IB under another IB (or detach: None)."""
+    permissions.require(staff, "admin.users.manage")
+    user = _user(user_id)
+    if user["user_type"] == STAFF:
+        raise InvalidInput("staff are not attached to IBs", "user_id", "not_a_client")
+    if ib_id is not None:
+        target = dal.get_user(ib_id)
+        if target is None or target["user_type"] != "ib":
+            raise InvalidInput("is not an introducing broker", "ib_id", "not_an_ib")
+        if user_id in _ancestors(ib_id):
+            raise InvalidInput("would put the IB under its own downline", "ib_id", "ib_cycle")
+    before = int(user["ib_id"]) if user.get("ib_id") is not None else None
+    if before == ib_id:
+        raise Conflict("the user is there already", "ib_id", "unchanged")
+    record = {
+        "id": ids.new_id(),
+        "at": now,
+        "from_ib_id": before,
+        "to_ib_id": ib_id,
+        "by": staff.email,
+        "reason": reason,
+    }
+    dal.set_ib(user_id, ib_id, record)
+    audit.record(
+        staff,
+        "user.ib",
+        f"user:{user_id}",
+        source_ip,
+        now,
+        before={"ib_id": before},
+        after={"ib_id": ib_id, "reason": reason},
+    )
+    return _row(_user(user_id))
+
+
+def create_staff(
+    staff: Principal,
+    email: str,
+    role: str,
+    first_name: str,
+    last_name: str,
+    password: str,
+    ip_allow: list[str],
+    source_ip: str,
+    now: int,
+) -> int:
+    """A staff account; its owner sets up two-factor login at the first login."""
+    permissions.require(staff, "admin.users.manage")
+    if role not in STAFF_ROLES:
+        raise InvalidInput(f"must be one of {', '.join(STAFF_ROLES)}", "role")
+    passwords.check_rule(password, "password")
+    user = new_user(email, password, STAFF, role, now, first_name=first_name, last_name=last_name, created_at=now)
+    if ip_allow:
+        user["ip_allow"] = ip_allow
+    try:
+        dal.create_user(user)
+    except dal.EmailTaken as error:
+        raise Conflict("this email is already registered", "email", "email_taken") from error
+    audit.record(
+        staff,
+        "staff.create",
+        f"user:{user['id']}",
+        source_ip,
+        now,
+        after={"email": user["email"], "role": role, "ip_allow": ip_allow},
+    )
+    return int(user["id"])
+
+
+def day_text(now: int) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
