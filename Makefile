@@ -6,8 +6,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/deps/requirements.txt | sha1sum | cut -c1-12)
 PORT   ?= 3000
+# Debian's Chromium for the console's browser tests (root installs it; otherwise sudo).
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: dev test lint unit component e2e template bench openapi verify-template verify-ledger clean
+.PHONY: dev test lint unit component e2e template contract browser bench openapi verify-template verify-ledger clean
 
 $(STAMP): requirements-dev.txt layers/deps/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +27,12 @@ dev: $(STAMP)
 verify-ledger: $(STAMP)
 	$(PY) -m localcloud.verify_ledger --url http://127.0.0.1:$(PORT)
 
-## test: lint, types, template checks and the whole test suite
-test: $(STAMP) lint
+$(CHROMIUM):
+	$(SUDO) apt-get install -y --no-install-recommends chromium || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+
+## test: lint, types, template checks and the whole test suite (browser tests included)
+test: $(STAMP) $(CHROMIUM) lint
 	$(PY) -m pytest
 
 lint: $(STAMP)
@@ -36,6 +43,9 @@ lint: $(STAMP)
 
 unit component e2e template contract: $(STAMP)
 	$(PY) -m pytest tests/$@
+
+browser: $(STAMP) $(CHROMIUM)
+	$(PY) -m pytest tests/browser
 
 RUNTIME := build/runtime-venv
 

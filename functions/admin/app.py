@@ -22,6 +22,7 @@ from fxcrm.backoffice.schemas import (
     IbChange,
     IdOnly,
     StaffCreate,
+    TotpReset,
     UserDetail,
     UserList,
     UserRow,
@@ -132,6 +133,12 @@ def user_status(staff: UserManager, user_id: UserId, body: UserStatusChange, req
 def user_ib(staff: UserManager, user_id: UserId, body: IbChange, request: Request) -> Any:
     """Attach a client to an IB, move a sub-IB, or detach (`ib_id` null); kept in the user's history."""
     return backoffice.move_to_ib(staff, user_id, body.ib_id, body.reason, client_ip(request), clock.now())
+
+
+@router.put("/users/{user_id}/totp-reset", response_model=UserRow, responses=error_responses(401, 403, 404, 422))
+def user_totp_reset(staff: UserManager, user_id: UserId, body: TotpReset, request: Request) -> Any:
+    """Staff who lost their authenticator and recovery codes enrol again at the next login."""
+    return backoffice.reset_totp(staff, user_id, body.reason, client_ip(request), clock.now())
 
 
 @router.post("/staff", response_model=IdOnly, status_code=201, responses=error_responses(401, 403, 409, 422))

@@ -77,6 +77,17 @@ def test_staff_must_pass_totp_before_the_back_office(api: ApiClient, admin: str)
     }
 
 
+def test_an_admin_resets_a_lost_second_factor(api: ApiClient, admin: str) -> None:
+    email, password = _new_staff(api, admin, "finance")
+    token = staff_token(api, email, password)
+    user_id = api.get(f"/admin/users?email={email}", token=admin).json()["list"][0]["id"]
+    reset = api.put(f"/admin/users/{user_id}/totp-reset", {"reason": "lost phone"}, token=admin)
+    assert reset.status == 200 and reset.json()["totp_enrolled"] is False
+    assert api.get("/admin/approvals", token=token).status == 401  # the old session ended
+    pending = login(api, email, password).json()["token"]
+    assert api.get("/auth/totp", token=pending).json()["enrolled"] is False
+
+
 def test_an_ip_allow_list_limits_where_staff_work_from(api: ApiClient, admin: str) -> None:
     email, password = _new_staff(api, admin, "support", ip_allow=["10.0.0.0/8"])
     token = staff_token(api, email, password)

@@ -220,12 +220,12 @@ async function decide(decision) {
   }
   try {
     const after = await api("POST", `/admin/approvals/${item.id}/decision`, { decision, reason: reason || null });
+    $("decision").reason.value = "";
+    await loadQueue();
+    await openItem(item.id);  // the item as it is now (this clears the messages)
     $("decision-notice").textContent = after.status === "waiting" && after.first_approved_by_email
       ? "First approval recorded; a second staff member must approve."
       : `Done: ${after.status}.`;
-    $("decision").reason.value = "";
-    await loadQueue();
-    await openItem(item.id);
   } catch (error) {
     $("decision-error").textContent = error.message;
   }

@@ -56,6 +56,10 @@ class StaffCreate(Strict):
     ip_allow: list[Network] = Field(default_factory=list, max_length=20, description="Empty: any address")
 
 
+class TotpReset(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class IdOnly(BaseModel):
     id: int
 

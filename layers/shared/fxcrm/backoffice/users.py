@@ -192,5 +192,18 @@ def create_staff(
     return int(user["id"])
 
 
+def reset_totp(staff: Principal, user_id: int, reason: str, source_ip: str, now: int) -> dict[str, Any]:
+    """A staff member lost the authenticator and the recovery codes: they enrol again."""
+    permissions.require(staff, "admin.users.manage")
+    user = _user(user_id)
+    if user["user_type"] != STAFF:
+        raise InvalidInput("only staff accounts have two-factor login", "user_id", "not_staff")
+    if user_id == staff.user_id:
+        raise InvalidInput("another admin must reset your two-factor login", "user_id", "own_account")
+    dal.reset_totp(user_id)
+    audit.record(staff, "staff.totp_reset", f"user:{user_id}", source_ip, now, after={"reason": reason})
+    return _row(_user(user_id))
+
+
 def day_text(now: int) -> str:
     return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")

@@ -204,3 +204,14 @@ def ib_history(user_id: int, table: Table | None = None) -> list[Item]:
     return (table or Table()).query(
         "pk = :pk AND begins_with(sk, :prefix)", {":pk": f"USER#{user_id}", ":prefix": "IBHIST#"}
     )
+
+
+def reset_totp(user_id: int, table: Table | None = None) -> None:
+    """Forget the second factor (the owner enrols again) and end every session."""
+    (table or Table()).update(
+        *user_key(user_id),
+        "REMOVE totp_secret, totp_pending_secret, totp_last_step, recovery_codes "
+        "SET token_version = token_version + :one",
+        {":one": 1},
+        condition="attribute_exists(pk)",
+    )
