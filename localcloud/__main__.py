@@ -25,6 +25,7 @@ def main() -> int:
     print(f"  API          {cloud.url}")
     print(f"  OpenAPI      {cloud.url}/openapi.json")
     print(f"  Swagger UI   {cloud.url}/docs")
+    print(f"  Console      {cloud.url}/admin/console  (staff; TOTP set up at the first login)")
     print(f"  Dev mailbox  {cloud.url}/_dev/mailbox?to=<email>")
     print(f"  Captcha      {cloud.url}/_dev/captcha?randstr=<random>")
     print(f"  Schedules    {cloud.url}/_dev/schedules/run?function=TradeSyncFunction  (also on their timers)")
