@@ -23,9 +23,9 @@ $(STAMP): requirements-dev.txt layers/deps/requirements.txt
 dev: $(STAMP)
 	$(PY) -m localcloud --port $(PORT)
 
-## verify-ledger: recompute every ledger balance from its postings (of `make dev`; or TABLE_NAME=<table> on AWS)
+## verify-ledger: recompute every ledger balance from its postings (of `make dev`; TABLE=<name> checks AWS)
 verify-ledger: $(STAMP)
-	$(PY) -m localcloud.verify_ledger --url http://127.0.0.1:$(PORT)
+	$(PY) -m localcloud.verify_ledger --url http://127.0.0.1:$(PORT) $(if $(TABLE),--table $(TABLE))
 
 $(CHROMIUM):
 	$(SUDO) apt-get install -y --no-install-recommends chromium || \

@@ -1,9 +1,9 @@
 """`make verify-ledger`: recompute every ledger balance from its postings.
 
-Against the running local cloud (default), it asks the cloud where its AWS
-endpoint and table are; with TABLE_NAME set in the environment it checks that
-table on AWS with the ambient credentials instead. Exit status 1 when any
-balance or transaction disagrees."""
+By default it checks the running local cloud, which it asks where its AWS
+endpoint and table are. With `--table <DomainTableName>` it checks that table
+on AWS with the ambient credentials instead. Exit status 1 when any balance
+or transaction disagrees."""
 
 import argparse
 import json
@@ -15,8 +15,11 @@ import urllib.request
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:3000", help="the local cloud's URL")
+    parser.add_argument("--table", help="a deployed stack's domain table: check it on AWS")
     args = parser.parse_args(argv)
-    if "TABLE_NAME" not in os.environ:
+    if args.table:
+        os.environ["TABLE_NAME"] = args.table
+    else:
         with urllib.request.urlopen(f"{args.url}/_dev/environment", timeout=10) as reply:  # noqa: S310 - loopback
             os.environ.update(json.load(reply))
     from localcloud.functions import mount_layers

@@ -21,14 +21,14 @@ FLAGS = [
 SCREENSHOTS = ARTIFACTS / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cloud() -> Iterator[RunningCloud]:
     running = start_cloud("browser")
     yield running
     stop_cloud(running)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

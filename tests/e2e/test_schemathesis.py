@@ -17,6 +17,7 @@ def cloud_paths() -> dict[str, dict[str, object]]:
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.timeout(900)  # about 60 operations, each fuzzed, on moto
 def test_openapi_passes_schemathesis_default_checks() -> None:
     # A cloud of its own: the fuzzer spends the per-address email-code allowance.
     cloud = start_cloud("schemathesis")
@@ -38,7 +39,7 @@ def test_openapi_passes_schemathesis_default_checks() -> None:
             ],
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=840,
             check=False,
         )
     finally:

@@ -1,7 +1,7 @@
 """Recompute every ledger balance from its postings and report differences.
 
 Run it with `make verify-ledger` (the local cloud) or, against a deployed
-stack, `TABLE_NAME=<table> python -m fxcrm.funding.verify` with AWS credentials."""
+stack, `make verify-ledger TABLE=<table>` with AWS credentials."""
 
 import json
 import sys
