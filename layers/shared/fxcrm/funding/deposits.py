@@ -18,7 +18,7 @@ from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.funding import StatusChanged
 from fxcrm.errors import Conflict, InvalidInput, ProviderUnavailable
-from fxcrm.funding import ledger, orders, reference, times
+from fxcrm.funding import ledger, orders, reference
 from fxcrm.funding.money import parse_amount, show
 from fxcrm.platform import files
 from fxcrm.settings import Settings
@@ -208,11 +208,7 @@ def history(
     permissions.require(principal, "funding.deposit")
 
     def row(order: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": int(order["id"]),
-            "order_number": order["order_number"],
-            "amount": show(orders.amount_of(order), order["currency"]),
-            "currency": order["currency"],
+        return orders.history_row(order, settings.broker_timezone) | {
             "client_remark": order.get("client_remark", ""),
             "remark": order.get("reason", ""),
             "icon": order.get("icon", ""),
@@ -220,8 +216,6 @@ def history(
             "remittance_name": order["channel_name"],
             "server_name": order["account"]["server_name"],
             "server_type": order["account"]["server_type"],
-            "status": order["status"],
-            "submit_time": times.show(int(order.get("submit_time") or order["created_at"]), settings.broker_timezone),
             "target_trading_account": order["account"],
         }
 

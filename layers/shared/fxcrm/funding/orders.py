@@ -12,6 +12,7 @@ from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.table import plain
 from fxcrm.errors import InvalidInput, NotFound, ProviderUnavailable
 from fxcrm.funding import times
+from fxcrm.funding.money import show
 from fxcrm.platform.mail import send_email
 from fxcrm.settings import Settings
 from fxcrm.trading.platform import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
@@ -128,3 +129,62 @@ def disapproval_reason(outcome: str, approval: dict[str, Any] | None, detail: st
     if outcome == "rejected" and approval is not None:
         return str(approval.get("reason") or "declined")
     return detail or ENDINGS.get(outcome, outcome)
+
+
+def reserve_with_order(kind: str, order: dict[str, Any], legs: list[tuple[str, Decimal]], now: int, field: str) -> None:
+    """Write the order with its pending ledger transaction, all or nothing; a
+    guarded account without the money is a 422 on `field`."""
+    from fxcrm.funding import ledger
+
+    number = order["order_number"]
+    try:
+        ledger.post(
+            txn_id(kind, number),
+            kind,
+            number,
+            order["currency"],
+            legs,
+            now,
+            pending=True,
+            with_items=[dal.put_new_order_request(order)],
+        )
+    except ledger.InsufficientFunds as error:
+        raise InvalidInput("is more than the available balance", field, "insufficient_funds") from error
+
+
+def submit_or_release(
+    settings: Settings, kind: Any, order: dict[str, Any], principal: Principal, summary: dict[str, Any], now: int
+) -> None:
+    """Start the approval flow; if it cannot start, free the reservation and say so."""
+    from fxcrm.approvals import workflow
+    from fxcrm.funding import ledger
+
+    try:
+        workflow.submit(settings, kind, int(order["id"]), principal, summary, now)
+    except ProviderUnavailable:
+        ledger.release(txn_id(kind, order["order_number"]), now)
+        dal.update_order(
+            order["order_number"],
+            {"status": "disapproved", "reason": "could not be submitted; try again"},
+            ("pending",),
+        )
+        raise
+
+
+TXN_PREFIX = {"deposit": "dep", "withdrawal": "wd", "transfer": "tr"}
+
+
+def txn_id(kind: str, number: str) -> str:
+    return f"{TXN_PREFIX[kind]}-{number}"
+
+
+def history_row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
+    """The fields every kind's history row shares."""
+    return {
+        "id": int(order["id"]),
+        "order_number": order["order_number"],
+        "amount": show(amount_of(order), order["currency"]),
+        "currency": order["currency"],
+        "status": order["status"],
+        "submit_time": times.show(int(order.get("submit_time") or order["created_at"]), timezone),
+    }

@@ -4,7 +4,6 @@ staff-set threshold it moves at once, above it the transfer flow holds it
 on the source account, waits for staff, then credits the target."""
 
 import contextlib
-from decimal import Decimal
 from typing import Any
 
 from fxcrm import ids
@@ -18,7 +17,7 @@ from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.funding import StatusChanged
 from fxcrm.errors import InvalidInput, ProviderUnavailable
-from fxcrm.funding import ledger, orders, reference, times
+from fxcrm.funding import ledger, orders, reference
 from fxcrm.funding.money import parse_amount, show
 from fxcrm.settings import Settings
 
@@ -66,21 +65,7 @@ def create(
         "submit_time": now,
     }
     legs = [(ledger.trading_account(source_id), -amount), (ledger.trading_account(target_id), amount)]
-    try:
-        ledger.post(
-            f"tr-{number}",
-            KIND,
-            number,
-            CURRENCY,
-            legs,
-            now,
-            pending=True,
-            with_items=[dal.put_new_order_request(order)],
-        )
-    except ledger.InsufficientFunds as error:
-        raise InvalidInput(
-            "is more than the source account's available balance", "amount", "insufficient_funds"
-        ) from error
+    orders.reserve_with_order(KIND, order, legs, now, "amount")
 
     if amount <= reference.transfer_threshold():
         return _move_now(settings, order, now)
@@ -90,12 +75,7 @@ def create(
         "from": order["account"],
         "to": order["target_account"],
     }
-    try:
-        workflow.submit(settings, KIND, order_id, principal, summary, now)
-    except ProviderUnavailable:
-        ledger.release(f"tr-{number}", now)
-        dal.update_order(number, {"status": "disapproved", "reason": "could not be submitted; try again"}, ("pending",))
-        raise
+    orders.submit_or_release(settings, KIND, order, principal, summary, now)
     return {"audit_id": order_id, "audit_status": "pending"}
 
 
@@ -185,16 +165,10 @@ def history(
     permissions.require(principal, "funding.transfer")
 
     def row(order: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": int(order["id"]),
-            "order_number": order["order_number"],
-            "amount": show(Decimal(str(order["amount"])), order["currency"]),
-            "currency": order["currency"],
+        return orders.history_row(order, settings.broker_timezone) | {
             "remark": order.get("client_remark", ""),
             "source_trading_account": order["account"],
             "target_trading_account": order["target_account"],
-            "status": order["status"],
-            "submit_time": times.show(int(order["submit_time"]), settings.broker_timezone),
         }
 
     return orders.history(settings, principal, KIND, start, end, page, size, row)

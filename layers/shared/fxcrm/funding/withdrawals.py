@@ -19,8 +19,8 @@ from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users
 from fxcrm.dal.funding import StatusChanged
-from fxcrm.errors import Forbidden, InvalidInput, ProviderUnavailable
-from fxcrm.funding import ledger, orders, payment_accounts, reference, times
+from fxcrm.errors import Forbidden, InvalidInput
+from fxcrm.funding import ledger, orders, payment_accounts, reference
 from fxcrm.funding.money import parse_amount, quantise, show
 from fxcrm.platform.payouts import payouts_for
 from fxcrm.settings import Settings
@@ -132,21 +132,7 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
         (ledger.external("payout", channel["method"], CURRENCY), amount - quoted["fee"]),
         (ledger.fees(CURRENCY), quoted["fee"]),
     ]
-    try:
-        ledger.post(
-            f"wd-{number}",
-            KIND,
-            number,
-            CURRENCY,
-            legs,
-            now,
-            pending=True,
-            with_items=[dal.put_new_order_request(order)],
-        )
-    except ledger.InsufficientFunds as error:
-        raise InvalidInput(
-            "is more than the account's available balance", "withdrawal_amount", "insufficient_funds"
-        ) from error
+    orders.reserve_with_order(KIND, order, legs, now, "withdrawal_amount")
     summary = {
         "order_number": number,
         "amount": show(amount, CURRENCY),
@@ -156,12 +142,7 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
         "account": order["account"],
         "details": details,
     }
-    try:
-        workflow.submit(settings, KIND, order_id, principal, summary, now)
-    except ProviderUnavailable:
-        ledger.release(f"wd-{number}", now)
-        dal.update_order(number, {"status": "disapproved", "reason": "could not be submitted; try again"}, ("pending",))
-        raise
+    orders.submit_or_release(settings, KIND, order, principal, summary, now)
     return number
 
 
@@ -249,18 +230,12 @@ def history(
     permissions.require(principal, "funding.withdraw")
 
     def row(order: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": int(order["id"]),
-            "order_number": order["order_number"],
-            "amount": show(orders.amount_of(order), order["currency"]),
-            "currency": order["currency"],
+        return orders.history_row(order, settings.broker_timezone) | {
             "client_remark": order.get("client_remark", ""),
             "remark": order.get("reason", ""),
             "icon": order.get("icon", ""),
             "remittance_name": order["channel_name"],
             "source_trading_account": order["account"],
-            "status": order["status"],
-            "submit_time": times.show(int(order["submit_time"]), settings.broker_timezone),
         }
 
     return orders.history(settings, principal, KIND, start, end, page, size, row)
