@@ -6,7 +6,7 @@ from pathlib import Path as Path_
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse
 
 from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
@@ -172,7 +172,12 @@ def audit_log(
     return audit_log_domain.entries(staff, day, actor, action, target, page, size)
 
 
-@router.get("/audit/export", response_class=PlainTextResponse, responses=error_responses(401, 403, 422))
+CSV_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The entries as CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+@router.get("/audit/export", response_model=None, responses=CSV_FILE | error_responses(401, 403, 422))
 def audit_export(
     staff: AuditViewer,
     day: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")],
@@ -182,7 +187,7 @@ def audit_export(
 ) -> Any:
     """The same entries as CSV."""
     body = audit_log_domain.export_csv(staff, day, actor, action, target)
-    return PlainTextResponse(
+    return Response(
         body, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="audit-{day}.csv"'}
     )
 
