@@ -152,6 +152,7 @@ def test_moving_clients_and_sub_ibs_between_ibs_keeps_history_and_no_cycles(api:
 
 
 def test_the_audit_log_filters_and_exports(api: ApiClient, admin: str) -> None:
+    _new_staff(api, admin, "support")
     day = datetime.now(UTC).strftime("%Y-%m-%d")
     rows = api.get(f"/admin/audit?day={day}&action=staff.create", token=admin).json()
     assert rows["total"] >= 1 and all(r["action"] == "staff.create" for r in rows["list"])
