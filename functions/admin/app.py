@@ -32,6 +32,8 @@ from fxcrm.errors import NotFound
 from fxcrm.funding import reference
 from fxcrm.funding.schemas import ChannelConfig, ExchangeRates, FundingSettings
 from fxcrm.settings import get_settings
+from fxcrm.trading import accounts
+from fxcrm.trading.schemas import AccountTypeConfig, AccountTypeSaved
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -83,6 +85,25 @@ def save_channel(
 ) -> Any:
     """Create or change a deposit or withdrawal channel (audited)."""
     return reference.save_channel(staff, direction, channel_id, body.model_dump(), client_ip(request), clock.now())
+
+
+@router.put(
+    "/account-types/{platform}/{kind}/{type_id}",
+    response_model=AccountTypeSaved,
+    responses=error_responses(401, 403),
+)
+def save_account_type(
+    staff: Annotated[Principal, Depends(require_staff("admin.settings.trading"))],
+    platform: Literal["MT4", "MT5"],
+    kind: Literal["demo", "live"],
+    type_id: Annotated[int, Path(ge=1, le=999_999)],
+    body: AccountTypeConfig,
+    request: Request,
+) -> Any:
+    """Create or change an account type with its leverage options (audited)."""
+    return accounts.save_account_type(
+        staff, platform, kind == "demo", type_id, body.model_dump(), client_ip(request), clock.now()
+    )
 
 
 @router.put("/funding/exchange-rates", response_model=ExchangeRates, responses=error_responses(401, 403))

@@ -153,8 +153,11 @@ def login_page() -> Any:
 
 
 @site_router.put("/login-page", response_model=LoginPages, responses=error_responses(401, 403))
-def save_login_page(body: LoginPages, staff: Annotated[Principal, Depends(require_staff("site.update"))]) -> Any:
-    return site.save_login_pages(body, staff.user_id, clock.now())
+def save_login_page(
+    body: LoginPages, staff: Annotated[Principal, Depends(require_staff("site.update"))], request: Request
+) -> Any:
+    """Staff: the login pages of the three portals (audited)."""
+    return site.save_login_pages(body, staff, client_ip(request), clock.now())
 
 
 @site_router.get("/branding", response_model=Branding)
@@ -164,8 +167,11 @@ def branding() -> Any:
 
 
 @site_router.put("/branding", response_model=Branding, responses=error_responses(401, 403))
-def save_branding(body: Branding, staff: Annotated[Principal, Depends(require_staff("site.update"))]) -> Any:
-    return site.save_branding(body, staff.user_id, clock.now())
+def save_branding(
+    body: Branding, staff: Annotated[Principal, Depends(require_staff("site.update"))], request: Request
+) -> Any:
+    """Staff: the broker's name, logos, contacts and time zone (audited)."""
+    return site.save_branding(body, staff, client_ip(request), clock.now())
 
 
 app = create_app("fxcrm auth", [auth, site_router], "Login, registration, email codes, captcha, permissions, site")

@@ -202,3 +202,29 @@ def test_a_large_withdrawal_needs_two_different_approvers(api: ApiClient, admin:
     second = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=finance)
     assert second.status == 200, second.body
     _wait(_order(api, client, "withdrawals", number), "approved")
+
+
+def test_settings_changes_are_audited_and_account_types_editable(api: ApiClient, admin: str) -> None:
+    saved = api.put(
+        "/admin/account-types/MT5/live/205",
+        {"name": "Pro", "record_type": "normal", "group": "real\\pro", "leverages": [100, 50, 100]},
+        token=admin,
+    )
+    assert saved.status == 200 and [o["value"] for o in saved.json()["leverage_options"]] == [50, 100]
+    client_token = register(api, unique_email("c"))["token"]
+    listed = api.get("/trading-accounts/types?trading_platform=MT5&is_demo=false", token=client_token).json()
+    assert "Pro" in [t["name"] for t in listed["list"]]
+    finance = staff_token(api, *_new_staff(api, admin, "finance"))
+    assert (
+        api.put(
+            "/admin/account-types/MT5/live/206", {"name": "X", "group": "g", "leverages": [1]}, token=finance
+        ).status
+        == 403
+    )
+    assert api.put("/site/branding", {"support_phone": "+44 20 7946 0001"}, token=admin).status == 200
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    actions = {
+        e["action"]
+        for e in api.get(f"/admin/audit?day={day}&actor=admin@broker.example.com", token=admin).json()["list"]
+    }
+    assert {"settings.account_type", "site.branding"} <= actions

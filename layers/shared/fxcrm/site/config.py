@@ -6,6 +6,8 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, Field, JsonValue, field_validator
 
+from fxcrm import audit
+from fxcrm.auth.accounts import Principal
 from fxcrm.dal import settings_items
 
 
@@ -68,10 +70,15 @@ def get_branding(default_timezone: str) -> dict[str, Any]:
     return _dump(Branding.model_validate(stored) if stored else Branding(timezone=default_timezone))
 
 
-def save_branding(branding: Branding, staff_id: int, now: int) -> dict[str, Any]:
-    value = _dump(branding)
-    settings_items.put_setting("branding", value, staff_id, now)
+def _save(name: str, value: dict[str, Any], staff: Principal, source_ip: str, now: int) -> dict[str, Any]:
+    before = settings_items.get_setting(name) or {}
+    settings_items.put_setting(name, value, staff.user_id, now)
+    audit.record(staff, f"site.{name}", f"setting:{name}", source_ip, now, before=before, after=value)
     return value
+
+
+def save_branding(branding: Branding, staff: Principal, source_ip: str, now: int) -> dict[str, Any]:
+    return _save("branding", _dump(branding), staff, source_ip, now)
 
 
 def get_login_pages() -> dict[str, Any]:
@@ -79,7 +86,5 @@ def get_login_pages() -> dict[str, Any]:
     return _dump(LoginPages.model_validate(stored) if stored else LoginPages())
 
 
-def save_login_pages(pages: LoginPages, staff_id: int, now: int) -> dict[str, Any]:
-    value = _dump(pages)
-    settings_items.put_setting("login_pages", value, staff_id, now)
-    return value
+def save_login_pages(pages: LoginPages, staff: Principal, source_ip: str, now: int) -> dict[str, Any]:
+    return _save("login_pages", _dump(pages), staff, source_ip, now)

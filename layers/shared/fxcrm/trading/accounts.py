@@ -14,6 +14,7 @@ from fxcrm.auth.accounts import Principal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import settings_items
 from fxcrm.dal import trading as dal
+from fxcrm.dal.table import plain
 from fxcrm.errors import Forbidden, InvalidInput, NotFound, ProviderUnavailable
 from fxcrm.funding import ledger
 from fxcrm.observability import logger
@@ -239,3 +240,34 @@ def balances(settings: Settings, principal: Principal, record_types: set[str]) -
 def platform_downloads(portal: str) -> dict[str, Any]:
     rows = (settings_items.get_setting(f"platform_downloads_{portal}") or {}).get("list", [])
     return {"list": rows, "total": len(rows)}
+
+
+def save_account_type(
+    staff: Principal, platform: str, is_demo: bool, type_id: int, config: dict[str, Any], source_ip: str, now: int
+) -> dict[str, Any]:
+    """Create or change an account type (audited). Accounts opened before keep
+    the type they were opened with."""
+    from fxcrm import audit
+
+    permissions.require(staff, "admin.settings.trading")
+    before = dal.get_account_type(platform, type_id, is_demo)
+    account_type = {
+        "id": type_id,
+        "name": config["name"],
+        "is_demo": is_demo,
+        "trading_platform": platform,
+        "record_type": config["record_type"],
+        "group": config["group"],
+        "leverage_options": [{"id": i + 1, "value": v} for i, v in enumerate(sorted(set(config["leverages"])))],
+    }
+    dal.put_account_type(account_type)
+    audit.record(
+        staff,
+        "settings.account_type",
+        f"account_type:{platform}:{type_id}",
+        source_ip,
+        now,
+        before=plain(before) if before else {},
+        after=account_type,
+    )
+    return account_type

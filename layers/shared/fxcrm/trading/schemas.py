@@ -41,6 +41,25 @@ class LiveApplicationRequest(Strict):
     trading_platform: Platform
 
 
+class AccountTypeConfig(Strict):
+    name: str = Field(min_length=1, max_length=60)
+    record_type: RecordType = "normal"
+    group: str = Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\\-]+$", description="The MT group, e.g. real\\ecn"
+    )
+    leverages: list[Int] = Field(min_length=1, max_length=20, description="e.g. [50, 100, 200, 500]")
+
+
+class AccountTypeSaved(BaseModel):
+    id: int
+    name: str
+    is_demo: bool
+    trading_platform: Platform
+    record_type: RecordType
+    group: str
+    leverage_options: list[LeverageOption]
+
+
 class OpenAccountRequest(LiveApplicationRequest):
     is_demo: bool
 
