@@ -59,12 +59,11 @@ def detail(staff: Principal, user_id: int) -> dict[str, Any]:
     """Everything a reviewer looks at: profile, KYC, accounts, orders, audit trail, IB history."""
     permissions.require(staff, "admin.users.view")
     user = _user(user_id)
-    entries = dal_accounts = trading_dal.list_user_account_ids(user_id)
-    accounts = trading_dal.get_trading_accounts([int(e["account_id"]) for e in dal_accounts])
+    entries = trading_dal.list_user_account_ids(user_id)
+    accounts = trading_dal.get_trading_accounts([int(e["account_id"]) for e in entries])
     orders: list[dict[str, Any]] = []
     for kind in ("deposit", "withdrawal", "transfer"):
         orders.extend(funding_dal.list_user_orders(user_id, kind, 0, 2**31 - 1)[:20])
-    del entries
     return {
         "user": _row(user),
         "kyc_status": kyc_dal.get_kyc_status(user_id),

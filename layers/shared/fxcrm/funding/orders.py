@@ -6,12 +6,13 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from fxcrm.approvals import workflow
 from fxcrm.auth.accounts import Principal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.table import plain
 from fxcrm.errors import InvalidInput, NotFound, ProviderUnavailable
-from fxcrm.funding import times
+from fxcrm.funding import ledger, times
 from fxcrm.funding.money import show
 from fxcrm.platform.mail import send_email
 from fxcrm.settings import Settings
@@ -134,8 +135,6 @@ def disapproval_reason(outcome: str, approval: dict[str, Any] | None, detail: st
 def reserve_with_order(kind: str, order: dict[str, Any], legs: list[tuple[str, Decimal]], now: int, field: str) -> None:
     """Write the order with its pending ledger transaction, all or nothing; a
     guarded account without the money is a 422 on `field`."""
-    from fxcrm.funding import ledger
-
     number = order["order_number"]
     try:
         ledger.post(
@@ -156,9 +155,6 @@ def submit_or_release(
     settings: Settings, kind: Any, order: dict[str, Any], principal: Principal, summary: dict[str, Any], now: int
 ) -> None:
     """Start the approval flow; if it cannot start, free the reservation and say so."""
-    from fxcrm.approvals import workflow
-    from fxcrm.funding import ledger
-
     try:
         workflow.submit(settings, kind, int(order["id"]), principal, summary, now)
     except ProviderUnavailable:
