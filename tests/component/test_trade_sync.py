@@ -93,3 +93,40 @@ def test_sync_all_finds_accounts_by_server_without_scanning(api: ApiClient) -> N
     assert result.accounts >= 1 and result.failed_accounts == 0
     assert "dynamodb.Scan" not in calls.counts
     assert calls.counts["dynamodb.Query"] >= 4  # one per server at least
+
+
+def test_trading_results_reach_the_ledger_once_where_the_server_books_them(api: ApiClient, monkeypatch: Any) -> None:
+    """On a server whose balances include trading results (MT5), TradeSync posts
+    each closed trade's profit, commission and swap to the ledger, once per ticket."""
+    from decimal import Decimal
+
+    from fxcrm.funding import ledger
+    from fxcrm.funding.verify import verify
+    from fxcrm.platform.trading.simulated import SimulatedPlatform
+    from fxcrm.trading import sync
+    from tests.component.test_funding import _live_account
+
+    server = SimulatedPlatform("MT5-Live")
+    server.balance_includes_trading = True  # type: ignore[misc]
+    monkeypatch.setattr(sync, "platform_for", lambda settings, name: server)
+    account_id = _live_account(1, unique_email("pnl"))
+    account = dal.get_trading_account(account_id)
+    assert account is not None
+    deposit = [
+        (ledger.external("deposit", "bank_transfer", "USD"), Decimal(-100000)),
+        (ledger.trading_account(account_id), Decimal(100000)),
+    ]
+    ledger.post(f"dep-pnl-{account_id}", "deposit", "D", "USD", deposit, 1)
+
+    now = int(datetime.now(tz=UTC).timestamp())
+    sync_account(get_settings(), account, now, initial_days=30)
+    deals = server.deals(
+        int(account["login"]),
+        datetime.fromtimestamp(int(account["created_at"]) - 30 * 86400, tz=UTC),
+        datetime.fromtimestamp(now, tz=UTC),
+    )
+    results = sum((d.profit + d.commission + d.swap for d in deals if d.action in (0, 1)), Decimal(0))
+    assert results != 0 and ledger.available(account_id) == Decimal(100000) + results
+    sync_account(get_settings(), account, now + 60, initial_days=30)  # an overlapping window posts nothing twice
+    assert ledger.available(account_id) == Decimal(100000) + results
+    assert verify()["differences"] == []

@@ -115,6 +115,7 @@ def post(
     now: int,
     with_items: list[dict[str, Any]] | None = None,
     table: Table | None = None,
+    floor: bool = True,
 ) -> None:
     """Write a transaction with its legs (account, signed amount, guarded), and
     `with_items` (e.g. the order it pays for) in the same TransactWriteItems.
@@ -144,18 +145,18 @@ def post(
             "at": now,
         }
         items.append({"Put": {"TableName": table.name, "Item": to_ddb(posting)}})
-        floor = -amount if (amount < 0 and guarded) else None
+        minimum = -amount if (amount < 0 and guarded and floor) else None
         if pending:
             if amount < 0:
                 add = {"pending_out": -amount, "available": amount}
-                items.append(_balance_update(table, account, txn["currency"], guarded, add, floor))
+                items.append(_balance_update(table, account, txn["currency"], guarded, add, minimum))
             else:
                 # a pending credit moves nothing yet, but its account must exist
                 # (guarded) or be listed (so verify counts its postings)
                 items.append(_balance_update(table, account, txn["currency"], guarded, {"posted": Decimal(0)}, None))
         else:
             add = {"posted": amount, "available": amount}
-            items.append(_balance_update(table, account, txn["currency"], guarded, add, floor))
+            items.append(_balance_update(table, account, txn["currency"], guarded, add, minimum))
     _run(table, items + (with_items or []))
 
 

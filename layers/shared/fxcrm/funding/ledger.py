@@ -49,16 +49,19 @@ def post(
     now: int,
     pending: bool = False,
     with_items: list[dict[str, Any]] | None = None,
+    fact: bool = False,
 ) -> bool:
     """Write the transaction once (with `with_items`, all or nothing). Returns
     False if this id was written before (a retried step); raises
-    InsufficientFunds if a guarded debit would take an account below zero."""
+    InsufficientFunds if a guarded debit would take an account below zero.
+    A `fact` (a trading result the server already booked) is recorded as it
+    is, even where it takes an account below zero."""
     legs = [(account, quantise(amount, currency)) for account, amount in legs if amount != 0]
     if sum(amount for _, amount in legs) != 0 or len({a for a, _ in legs}) != len(legs):
         raise ValueError(f"unbalanced or repeated legs in {txn_id}: {legs}")
     txn = {"id": txn_id, "kind": kind, "ref": ref, "currency": currency}
     try:
-        dal.post(txn, [(a, amount, _guarded(a)) for a, amount in legs], pending, now, with_items)
+        dal.post(txn, [(a, amount, _guarded(a)) for a, amount in legs], pending, now, with_items, floor=not fact)
     except AlreadyApplied:
         return False
     return True

@@ -109,6 +109,10 @@ class Order:
 
 
 class TradingPlatform(Protocol):
+    # Whether trading results move the account's balance on this server (a real MT
+    # server: yes). TradeSync then posts them to the ledger, which mirrors the balance.
+    balance_includes_trading: bool
+
     def create_account(self, account: NewAccount) -> int: ...
 
     def change_password(self, login: int, kind: PasswordKind, password: str) -> None: ...

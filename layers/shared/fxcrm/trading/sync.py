@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fxcrm.dal import trading as dal
+from fxcrm.funding import ledger
 from fxcrm.observability import logger
 from fxcrm.settings import Settings
-from fxcrm.trading.platform import PlatformError
+from fxcrm.trading.platform import Deal, PlatformError
 from fxcrm.trading.servers import SERVERS, platform_for
 
 OVERLAP_SECONDS = 300
@@ -48,12 +49,38 @@ def sync_account(settings: Settings, account: dict[str, Any], now: int, initial_
     deals = platform.deals(login, datetime.fromtimestamp(start, tz=UTC), datetime.fromtimestamp(now, tz=UTC))
     owner = {"account_id": account_id, "user_id": int(account["user_id"]), "server": server}
     dal.put_deals([_row(d, **owner) for d in deals])
+    if platform.balance_includes_trading and not account["is_demo"]:
+        _post_trading_results(account, deals, now)
     positions = platform.positions(login)
     orders = platform.orders(login)
     dal.put_snapshot(account_id, "POSITIONS", [_row(p) for p in positions], now)
     dal.put_snapshot(account_id, "ORDERS", [_row(o) for o in orders], now)
     dal.set_watermark(account_id, now)  # only after everything above is stored
     return SyncResult(1, len(deals), len(positions), len(orders))
+
+
+TRADES = (0, 1)  # MT deal actions buy and sell; balance operations are the CRM's own
+
+
+def _post_trading_results(account: dict[str, Any], deals: list[Deal], now: int) -> None:
+    """Each closed trade's profit, commission and swap into the ledger, once per
+    ticket, so the account's ledger balance follows the server's."""
+    for deal in deals:
+        result = deal.profit + deal.commission + deal.swap
+        if deal.action in TRADES and result:
+            legs = [
+                (ledger.external("trading", account["server"], account["currency"]), -result),
+                (ledger.trading_account(int(account["id"])), result),
+            ]
+            ledger.post(
+                f"pnl-{account['server']}-{deal.ticket}",
+                "trading",
+                str(deal.ticket),
+                account["currency"],
+                legs,
+                now,
+                fact=True,
+            )
 
 
 def sync_all(settings: Settings, now: int, initial_days: int = 30) -> SyncResult:

@@ -77,6 +77,8 @@ def _time(value: Any) -> datetime:
 
 
 class Mt5WebApi:
+    balance_includes_trading = True
+
     def __init__(
         self,
         base_url: str,

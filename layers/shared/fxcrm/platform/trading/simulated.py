@@ -50,6 +50,9 @@ def _price(base: Decimal, rng: random.Random, digits: int) -> Decimal:
 
 
 class SimulatedPlatform:
+    # Its generated trades illustrate reports and rebates; they do not move its balances.
+    balance_includes_trading = False
+
     def __init__(self, server: str) -> None:
         self.server = server
 
