@@ -49,7 +49,9 @@ def _live_account(client_id: int, email: str) -> int:
     application = Application("MT5", 202, 100, "USD", "Live-Pass1", None)
     login_number = accounts.create_on_platform(get_settings(), "MT5-Live", account_type, email, application)
     account_id = ids.new_id()
-    accounts.record_account(account_id, client_id, application, account_type, "MT5-Live", login_number, False, int(time.time()))
+    accounts.record_account(
+        account_id, client_id, application, account_type, "MT5-Live", login_number, False, int(time.time())
+    )
     return account_id
 
 
