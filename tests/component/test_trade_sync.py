@@ -112,21 +112,19 @@ def test_trading_results_reach_the_ledger_once_where_the_server_books_them(api: 
     account_id = _live_account(1, unique_email("pnl"))
     account = dal.get_trading_account(account_id)
     assert account is not None
+    now = int(datetime.now(tz=UTC).timestamp())
+    start = datetime.fromtimestamp(int(account["created_at"]) - 30 * 86400, tz=UTC)
+    deals = server.deals(int(account["login"]), start, datetime.fromtimestamp(now, tz=UTC))
+    results = sum((d.profit + d.commission + d.swap for d in deals if d.action in (0, 1)), Decimal(0))
+    funded = abs(results) + 1000  # enough that the month's losses leave it positive
     deposit = [
-        (ledger.external("deposit", "bank_transfer", "USD"), Decimal(-100000)),
-        (ledger.trading_account(account_id), Decimal(100000)),
+        (ledger.external("deposit", "bank_transfer", "USD"), -funded),
+        (ledger.trading_account(account_id), funded),
     ]
     ledger.post(f"dep-pnl-{account_id}", "deposit", "D", "USD", deposit, 1)
 
-    now = int(datetime.now(tz=UTC).timestamp())
     sync_account(get_settings(), account, now, initial_days=30)
-    deals = server.deals(
-        int(account["login"]),
-        datetime.fromtimestamp(int(account["created_at"]) - 30 * 86400, tz=UTC),
-        datetime.fromtimestamp(now, tz=UTC),
-    )
-    results = sum((d.profit + d.commission + d.swap for d in deals if d.action in (0, 1)), Decimal(0))
-    assert results != 0 and ledger.available(account_id) == Decimal(100000) + results
+    assert results != 0 and ledger.available(account_id) == funded + results
     sync_account(get_settings(), account, now + 60, initial_days=30)  # an overlapping window posts nothing twice
-    assert ledger.available(account_id) == Decimal(100000) + results
+    assert ledger.available(account_id) == funded + results
     assert verify()["differences"] == []
