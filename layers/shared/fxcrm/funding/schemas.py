@@ -147,25 +147,25 @@ class PaymentAccountDetail(BaseModel):
     updated_at: str
 
 
-class BankTransferRow(BankTransferInfo):
+class SavedAccountFields(BaseModel):
+    """What a listed payment account adds to its details."""
+
     created_at: str
     id: int
     is_default: bool
     remark: str
 
 
-class CryptocurrencyRow(CryptocurrencyInfo):
-    created_at: str
-    id: int
-    is_default: bool
-    remark: str
+class BankTransferRow(BankTransferInfo, SavedAccountFields):
+    pass
 
 
-class InternationalWireRow(InternationalWireInfo):
-    created_at: str
-    id: int
-    is_default: bool
-    remark: str
+class CryptocurrencyRow(CryptocurrencyInfo, SavedAccountFields):
+    pass
+
+
+class InternationalWireRow(InternationalWireInfo, SavedAccountFields):
+    pass
 
 
 class PaymentAccountList(BaseModel):
