@@ -5,10 +5,8 @@ rejected, expired or failed → disapproved with the reason."""
 
 import json
 import uuid
-from contextlib import suppress
 from typing import Any
 
-from fxcrm import ids
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
@@ -38,28 +36,20 @@ def draft(
     amount = parse_amount(amount_text, CURRENCY, "deposit_amount")
     reference.check_limits(channel, amount, "deposit_amount")
     account = orders.owned_live_account(principal, account_id, "trading_account_id")
-    order_id = ids.new_id()
-    number = orders.order_number(KIND, order_id)
-    dal.create_order(
-        {
-            "id": order_id,
-            "order_number": number,
-            "kind": KIND,
-            "user_id": principal.user_id,
-            "email": principal.email,
-            "status": "pending",
-            "amount": amount,
-            "currency": CURRENCY,
-            "account_id": account_id,
-            "account": orders.account_ref(account),
-            "channel_id": channel_id,
-            "channel_name": channel["name"],
-            "method": channel["method"],
-            "icon": channel.get("icon_url", ""),
-            "client_remark": remark,
-            "created_at": now,
-        }
+    order = orders.new_order(
+        KIND,
+        principal,
+        amount,
+        account,
+        now,
+        channel_id=channel_id,
+        channel_name=channel["name"],
+        method=channel["method"],
+        icon=channel.get("icon_url", ""),
+        client_remark=remark,
     )
+    dal.create_order(order)
+    number = order["order_number"]
     pay_data = {"account_info": channel.get("account_info", ""), "reference": number, "amount": show(amount, CURRENCY)}
     return {
         "order_number": number,
@@ -193,10 +183,7 @@ def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dic
         ]
         ledger.post(f"dep-{number}-reversal", KIND, number, CURRENCY, legs, now)
     reason = orders.disapproval_reason(outcome, approvals_dal.get_approval(order_id))
-    with suppress(StatusChanged):  # an earlier attempt got here
-        dal.update_order(
-            number, {"status": "disapproved", "reason": reason, "decided_at": now}, ("pending", "auditing")
-        )
+    orders.disapprove(number, reason, now)
     workflow.close(order_id, outcome, now)
     orders.notify(settings, order, "Your deposit was not credited", f"Deposit {number} was not credited: {reason}.")
     return {"status": "disapproved"}

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from fxcrm import ids
 from fxcrm.approvals import workflow
 from fxcrm.auth.accounts import Principal
 from fxcrm.dal import funding as dal
@@ -184,3 +185,35 @@ def history_row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
         "status": order["status"],
         "submit_time": times.show(int(order.get("submit_time") or order["created_at"]), timezone),
     }
+
+
+def new_order(
+    kind: str, principal: Principal, amount: Decimal, account: dict[str, Any], now: int, **fields: Any
+) -> dict[str, Any]:
+    """A pending order of the caller's on one of their accounts, with what every kind records."""
+    order_id = ids.new_id()
+    return {
+        "id": order_id,
+        "order_number": order_number(kind, order_id),
+        "kind": kind,
+        "user_id": principal.user_id,
+        "email": principal.email,
+        "status": "pending",
+        "amount": amount,
+        "currency": account["currency"],
+        "account_id": int(account["id"]),
+        "account": account_ref(account),
+        "created_at": now,
+        **fields,
+    }
+
+
+def disapprove(number: str, reason: str, now: int) -> bool:
+    """Mark a pending or audited order disapproved; False if an earlier attempt did."""
+    try:
+        dal.update_order(
+            number, {"status": "disapproved", "reason": reason, "decided_at": now}, ("pending", "auditing")
+        )
+    except dal.StatusChanged:
+        return False
+    return True

@@ -3,10 +3,8 @@ reserved in the ledger with the order (one transaction); at or under the
 staff-set threshold it moves at once, above it the transfer flow holds it
 on the source account, waits for staff, then credits the target."""
 
-import contextlib
 from typing import Any
 
-from fxcrm import ids
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
@@ -15,7 +13,6 @@ from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
-from fxcrm.dal.funding import StatusChanged
 from fxcrm.errors import InvalidInput, ProviderUnavailable
 from fxcrm.funding import ledger, orders, reference
 from fxcrm.funding.money import parse_amount, show
@@ -45,25 +42,18 @@ def create(
         raise InvalidInput("is in another currency than the source", "target_trading_account_id", "currency_mismatch")
     check_code(settings, principal.email, Scene.transfer, email_code, now)
 
-    order_id = ids.new_id()
-    number = orders.order_number(KIND, order_id)
-    order = {
-        "id": order_id,
-        "order_number": number,
-        "kind": KIND,
-        "user_id": principal.user_id,
-        "email": principal.email,
-        "status": "pending",
-        "amount": amount,
-        "currency": CURRENCY,
-        "account_id": source_id,
-        "account": orders.account_ref(source),
-        "target_account_id": target_id,
-        "target_account": orders.account_ref(target),
-        "client_remark": remark,
-        "created_at": now,
-        "submit_time": now,
-    }
+    order = orders.new_order(
+        KIND,
+        principal,
+        amount,
+        source,
+        now,
+        target_account_id=target_id,
+        target_account=orders.account_ref(target),
+        client_remark=remark,
+        submit_time=now,
+    )
+    order_id, number = order["id"], order["order_number"]
     legs = [(ledger.trading_account(source_id), -amount), (ledger.trading_account(target_id), amount)]
     orders.reserve_with_order(KIND, order, legs, now, "amount")
 
@@ -149,10 +139,7 @@ def compensate(
         )
     ledger.release(f"tr-{number}", now)
     reason = orders.disapproval_reason(outcome, approvals_dal.get_approval(order_id) if close else None, detail)
-    with contextlib.suppress(StatusChanged):
-        dal.update_order(
-            number, {"status": "disapproved", "reason": reason, "decided_at": now}, ("pending", "auditing")
-        )
+    orders.disapprove(number, reason, now)
     if close:
         workflow.close(order_id, outcome, now)
         orders.notify(settings, order, "Your transfer was not made", f"Transfer {number} was not made: {reason}.")

@@ -7,7 +7,6 @@ and the reservation voided (each step once, so compensation is idempotent)."""
 from decimal import Decimal
 from typing import Any
 
-from fxcrm import ids
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
@@ -18,7 +17,6 @@ from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users
-from fxcrm.dal.funding import StatusChanged
 from fxcrm.errors import Forbidden, InvalidInput
 from fxcrm.funding import ledger, orders, payment_accounts, reference
 from fxcrm.funding.money import parse_amount, quantise, show
@@ -101,32 +99,25 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
     account = orders.owned_live_account(principal, int(body["trading_account_id"]), "trading_account_id")
     check_code(settings, principal.email, Scene.withdrawal, body["email_code"], now)
 
-    order_id = ids.new_id()
-    number = orders.order_number(KIND, order_id)
-    order = {
-        "id": order_id,
-        "order_number": number,
-        "kind": KIND,
-        "user_id": principal.user_id,
-        "email": principal.email,
-        "status": "pending",
-        "amount": amount,
-        "currency": CURRENCY,
-        "fee": quoted["fee"],
-        "exchange_rate": quoted["exchange_rate"],
-        "remittance_amount": quoted["remittance_amount"],
-        "remittance_currency": body["currency"],
-        "method": channel["method"],
-        "channel_id": int(channel["id"]),
-        "channel_name": channel["name"],
-        "icon": channel.get("icon_url", ""),
-        "details": details,
-        "account_id": int(account["id"]),
-        "account": orders.account_ref(account),
-        "client_remark": body.get("remark", ""),
-        "created_at": now,
-        "submit_time": now,
-    }
+    order = orders.new_order(
+        KIND,
+        principal,
+        amount,
+        account,
+        now,
+        fee=quoted["fee"],
+        exchange_rate=quoted["exchange_rate"],
+        remittance_amount=quoted["remittance_amount"],
+        remittance_currency=body["currency"],
+        method=channel["method"],
+        channel_id=int(channel["id"]),
+        channel_name=channel["name"],
+        icon=channel.get("icon_url", ""),
+        details=details,
+        client_remark=body.get("remark", ""),
+        submit_time=now,
+    )
+    number = str(order["order_number"])
     legs = [
         (ledger.trading_account(int(account["id"])), -amount),
         (ledger.external("payout", channel["method"], CURRENCY), amount - quoted["fee"]),
@@ -179,7 +170,7 @@ def pay_out(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
 
 def post(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
     order = orders.get_order(KIND, order_id)
-    number = order["order_number"]
+    number = str(order["order_number"])
     ledger.settle(f"wd-{number}", now)
     if order["status"] != "approved":
         approval = approvals_dal.get_approval(order_id) or {}
@@ -199,7 +190,7 @@ def post(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
 def compensate(settings: Settings, order_id: int, outcome: str, detail: str, now: int) -> dict[str, Any]:
     """Refund the hold, void the reservation, disapprove the order: each once."""
     order = orders.get_order(KIND, order_id)
-    number = order["order_number"]
+    number = str(order["order_number"])
     if order.get("payout_reference"):
         raise orders.PlatformRefused(f"{number} was paid out already; it cannot be reversed automatically")
     if order.get("hold_started"):
@@ -208,18 +199,13 @@ def compensate(settings: Settings, order_id: int, outcome: str, detail: str, now
         )
     ledger.release(f"wd-{number}", now)
     reason = orders.disapproval_reason(outcome, approvals_dal.get_approval(order_id), detail)
-    try:
-        dal.update_order(
-            number, {"status": "disapproved", "reason": reason, "decided_at": now}, ("pending", "auditing")
-        )
+    if orders.disapprove(number, reason, now):  # not again if an earlier attempt got here
         orders.notify(
             settings,
             order,
             "Your withdrawal was not made",
             f"Withdrawal {number} was not made: {reason}. The amount is back in your account.",
         )
-    except StatusChanged:
-        pass  # an earlier attempt finished this
     workflow.close(order_id, outcome, now)
     return {"status": "disapproved"}
 
