@@ -91,9 +91,15 @@ class Gateway:
                     return
                 body = self.rfile.read(length) if length else b""
                 status, headers, payload = gateway.call(
-                    self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+                    self.command, self.path, self._headers(), body, self.client_address[0]
                 )
                 self._reply(status, headers, payload)
+
+            def _headers(self) -> dict[str, str]:
+                # As API Gateway does: tell the app how the caller reached it (plain HTTP here).
+                return {k: v for k, v in self.headers.items() if k.lower() != "x-forwarded-proto"} | {
+                    "X-Forwarded-Proto": "http"
+                }
 
             def _reply(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
                 self.send_response(status)

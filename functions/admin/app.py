@@ -31,6 +31,10 @@ from fxcrm.backoffice.schemas import (
 from fxcrm.errors import NotFound
 from fxcrm.funding import reference
 from fxcrm.funding.schemas import ChannelConfig, ExchangeRates, FundingSettings
+from fxcrm.kyc import forms as kyc_forms
+from fxcrm.kyc import profile as kyc_profile
+from fxcrm.kyc.forms import FormConfig
+from fxcrm.kyc.schemas import ReviewerKyc
 from fxcrm.settings import get_settings
 from fxcrm.trading import accounts
 from fxcrm.trading.schemas import AccountTypeConfig, AccountTypeSaved
@@ -118,6 +122,23 @@ def save_funding_settings(staff: Settler, body: FundingSettings, request: Reques
     return reference.save_setting(staff, "funding", body.model_dump(), client_ip(request), clock.now())
 
 
+# ---------------------------------------------------------------- KYC
+
+KycEditor = Annotated[Principal, Depends(require_staff("admin.settings.kyc"))]
+
+
+@router.get("/kyc/form", response_model=FormConfig, responses=error_responses(401, 403))
+def kyc_form(staff: KycEditor) -> Any:
+    """The KYC form clients fill: modules, fields, questionnaires, requirements, e-verification."""
+    return kyc_forms.current()
+
+
+@router.put("/kyc/form", response_model=FormConfig, responses=error_responses(401, 403))
+def save_kyc_form(staff: KycEditor, body: FormConfig, request: Request) -> Any:
+    """Replace the KYC form (audited)."""
+    return kyc_forms.save(staff, body.model_dump(), client_ip(request), clock.now())
+
+
 # ---------------------------------------------------------------- clients, IBs and staff
 
 UserViewer = Annotated[Principal, Depends(require_staff("admin.users.view"))]
@@ -142,6 +163,12 @@ def users(
 def user_detail(staff: UserViewer, user_id: UserId) -> Any:
     """A user's profile, KYC status, accounts, orders, audit trail and IB history."""
     return backoffice.detail(staff, user_id)
+
+
+@router.get("/users/{user_id}/kyc", response_model=ReviewerKyc, responses=error_responses(401, 403, 404))
+def user_kyc(staff: UserViewer, user_id: UserId) -> Any:
+    """A client's KYC answers, with 5-minute links to look at each document."""
+    return kyc_profile.reviewer_view(get_settings(), user_id)
 
 
 @router.put("/users/{user_id}/status", response_model=UserRow, responses=error_responses(401, 403, 404, 422))

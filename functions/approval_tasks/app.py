@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from fxcrm import clock
 from fxcrm.approvals import workflow
 from fxcrm.funding import deposits, transfers, withdrawals
+from fxcrm.kyc import profile as kyc
 from fxcrm.observability import logger, metrics, tracer
 from fxcrm.settings import get_settings
 from fxcrm.trading import applications
@@ -19,6 +20,7 @@ from fxcrm.trading import applications
 # What to tell the owner when an item of a kind closes without success.
 ON_CLOSED: dict[str, Callable[[dict[str, Any]], None]] = {
     applications.KIND: lambda approval: applications.notify_closed(get_settings(), approval),
+    kyc.KIND: lambda review: kyc.notify_closed(get_settings(), review),
 }
 
 
@@ -70,6 +72,7 @@ TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "await_decision": await_decision,
     "close": close,
     "account_opening.open": open_account,
+    "kyc.approve": step(kyc.approve),
     "deposit.credit": step(deposits.credit),
     "deposit.compensate": compensation(lambda s, i, o, d, n: deposits.compensate(s, i, o, n)),
     "withdrawal.hold": step(withdrawals.hold),

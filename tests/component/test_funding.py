@@ -405,7 +405,7 @@ def test_withdrawal_needs_approved_kyc_and_a_fresh_code(api: ApiClient, admin: s
     body = _withdrawal_body(api, client, account, "100.00")
     wrong = api.post("/funding/withdrawals", body | {"email_code": "000000"}, token=client.token, headers=_key())
     assert wrong.status == 422 and wrong.json()["field"] == "email_code"
-    kyc.set_kyc_status(client.id, "auditing", 1)
+    kyc.set_kyc_status(client.id, "pending", 1)
     refused = api.post("/funding/withdrawals", body, token=client.token, headers=_key())
     assert refused.status == 403 and refused.json()["code"] == "kyc_not_approved"
 

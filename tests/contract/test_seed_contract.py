@@ -50,8 +50,14 @@ SERVED: dict[int, tuple[str, str]] = {
     32: ("get", "/funding/payment-accounts/{account_id}"),
     33: ("get", "/funding/payment-accounts"),
     34: ("put", "/funding/payment-accounts"),
+    17: ("post", "/kyc/e-verification"),
+    18: ("post", "/kyc/questionnaire-answers"),
+    27: ("get", "/kyc"),
+    28: ("get", "/kyc/form"),
+    30: ("put", "/kyc/modules"),
+    50: ("get", "/kyc/ib"),
 }
-PENDING_GROUPS = {"kyc", "reports", "ib"}
+PENDING_GROUPS = {"reports", "ib"}
 # Response fields the seed shows that fxcrm deliberately leaves out (docs/api.md, "Deviations").
 OMITTED = {"password", "observe_password"}
 # Path parameters of ours that the seed does not list.

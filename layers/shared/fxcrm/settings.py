@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     upload_expires_seconds: int = 300
     payout_provider: Literal["local"] = "local"
 
+    # KYC: documents upload straight to S3 (presigned POST) within this size;
+    # e-verification through "local" (a stand-in page) or "sumsub" (keys in this secret).
+    kyc_document_max_bytes: int = 10 * 1024 * 1024
+    e_verify_provider: Literal["local", "sumsub"] = "local"
+    e_verify_secret_name: str = "fxcrm/e-verify"  # noqa: S105 - not a secret
+    e_verify_session_seconds: int = 1800
+
     def workflow_arn(self, flow: str) -> str:
         return self.workflow_arn_prefix + flow
 

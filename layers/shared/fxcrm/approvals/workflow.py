@@ -29,6 +29,7 @@ Kind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
 # The state machine of each kind, named <stack>-<flow> in template.yaml.
 FLOWS: dict[str, str] = {
     "account_opening": "account-opening",
+    "kyc": "kyc-review",
     "deposit": "deposit",
     "withdrawal": "withdrawal",
     "transfer": "transfer",

@@ -1,15 +1,180 @@
-"""KYC status (read here; written by the KYC module, and by the local demo seed).
+"""KYC records.
 
-KYC#<user id> / STATUS   kyc_status: filling | auditing | approved | disapproved
+KYC#<user id> / STATUS          kyc_status (filling | pending | approved | disapproved), apply_status,
+                                completed_module, kyc_way, kyc_approved_at, remark, approval_id,
+                                e_verify {attempt_times, status, session_id, ...}
+KYC#<user id> / MODULE#<key>    one saved module's data
+KYCSESSION#<session id> / SESSION   an e-verification session → its user (for the provider's callback)
+KYCMATCH#<fingerprint> / USER#<user id>
+                                who submitted a document (sha256 of its bytes) or an identity
+                                (name, birthday, country): a second user under one key is a duplicate
 """
 
-from fxcrm.dal.table import Table
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from fxcrm.dal.table import Table, is_condition_failure
+from fxcrm.dal.table import values as _ddb
+
+STATUS = "STATUS"
+
+
+class AttemptsExhausted(Exception):
+    """No e-verification attempts left."""
 
 
 def get_kyc_status(user_id: int, table: Table | None = None) -> str:
-    found = (table or Table()).get(f"KYC#{user_id}", "STATUS")
+    found = (table or Table()).get(f"KYC#{user_id}", STATUS)
     return str(found["kyc_status"]) if found else "filling"
 
 
 def set_kyc_status(user_id: int, status: str, now: int, table: Table | None = None) -> None:
-    (table or Table()).put({"pk": f"KYC#{user_id}", "sk": "STATUS", "kyc_status": status, "updated_at": now})
+    """Set the status alone (the local demo seed)."""
+    (table or Table()).update(
+        f"KYC#{user_id}",
+        STATUS,
+        "SET kyc_status = :s, apply_status = :s, updated_at = :now",
+        {":s": status, ":now": now},
+    )
+
+
+def get_status(user_id: int) -> dict[str, Any] | None:
+    return Table().get(f"KYC#{user_id}", STATUS)
+
+
+def get_modules(user_id: int) -> dict[str, Any]:
+    """Every saved module of a user, by key (one Query)."""
+    rows = Table().query("pk = :pk AND begins_with(sk, :m)", {":pk": f"KYC#{user_id}", ":m": "MODULE#"})
+    return {row["sk"].removeprefix("MODULE#"): row.get("data") for row in rows}
+
+
+def save_module(user_id: int, module: str, data: Any, completed: list[str], now: int) -> None:
+    """Write a module and the list of completed modules together; refused
+    once the KYC is under review or approved."""
+    table = Table()
+    table.client.transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": table.name,
+                    "Item": _ddb({"pk": f"KYC#{user_id}", "sk": f"MODULE#{module}", "data": data, "updated_at": now}),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": table.name,
+                    "Key": _ddb({"pk": f"KYC#{user_id}", "sk": STATUS}),
+                    "UpdateExpression": "SET completed_module = :done, updated_at = :now, "
+                    "kyc_status = if_not_exists(kyc_status, :filling), "
+                    "apply_status = if_not_exists(apply_status, :filling)",
+                    "ConditionExpression": "attribute_not_exists(kyc_status) OR kyc_status IN (:filling, :disapproved)",
+                    "ExpressionAttributeValues": _ddb(
+                        {":done": completed, ":now": now, ":filling": "filling", ":disapproved": "disapproved"}
+                    ),
+                }
+            },
+        ]
+    )
+
+
+def change_status(
+    user_id: int, status: str, allowed_from: tuple[str, ...], now: int, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Move the KYC status, only from one of `allowed_from`; raises ConditionalCheckFailed otherwise."""
+    names = {"#s": "kyc_status"}
+    sets = ["#s = :status", "apply_status = :status", "updated_at = :now"]
+    expression_values: dict[str, Any] = {":status": status, ":now": now}
+    for i, (key, value) in enumerate(fields.items()):
+        names[f"#f{i}"] = key
+        expression_values[f":f{i}"] = value
+        sets.append(f"#f{i} = :f{i}")
+    allowed = ", ".join(f":from{i}" for i in range(len(allowed_from)))
+    expression_values |= {f":from{i}": value for i, value in enumerate(allowed_from)}
+    return Table().update(
+        f"KYC#{user_id}",
+        STATUS,
+        "SET " + ", ".join(sets),
+        expression_values,
+        condition=f"#s IN ({allowed})",
+        names=names,
+    )
+
+
+def start_e_verification(user_id: int, session: dict[str, Any], retry_times: int, now: int) -> None:
+    """Count an attempt and remember the session, only while attempts are left."""
+    table = Table()
+    try:
+        table.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table.name,
+                        "Key": _ddb({"pk": f"KYC#{user_id}", "sk": STATUS}),
+                        "UpdateExpression": "SET e_verify_attempts = if_not_exists(e_verify_attempts, :zero) + :one, "
+                        "e_verify = :session, updated_at = :now, kyc_status = if_not_exists(kyc_status, :filling), "
+                        "apply_status = if_not_exists(apply_status, :filling)",
+                        "ConditionExpression": "attribute_not_exists(e_verify_attempts) OR e_verify_attempts < :limit",
+                        "ExpressionAttributeValues": _ddb(
+                            {
+                                ":zero": 0,
+                                ":one": 1,
+                                ":session": session,
+                                ":now": now,
+                                ":limit": retry_times,
+                                ":filling": "filling",
+                            }
+                        ),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table.name,
+                        "Item": _ddb(
+                            {
+                                "pk": f"KYCSESSION#{session['session_id']}",
+                                "sk": "SESSION",
+                                "user_id": user_id,
+                                "created_at": now,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            raise AttemptsExhausted from error
+        raise
+
+
+def get_session_user(session_id: str) -> int | None:
+    found = Table().get(f"KYCSESSION#{session_id}", "SESSION")
+    return int(found["user_id"]) if found else None
+
+
+def record_e_verification(user_id: int, session_id: str, result: dict[str, Any], now: int) -> dict[str, Any] | None:
+    """Store a provider's result for the session the user is on; None if the
+    session is not the user's current one (a stale or replayed callback)."""
+    try:
+        return Table().update(
+            f"KYC#{user_id}",
+            STATUS,
+            "SET e_verify = :result, updated_at = :now",
+            {":result": result, ":now": now, ":session": session_id},
+            condition="e_verify.session_id = :session",
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            return None
+        raise
+
+
+def add_match(fingerprint: str, user_id: int, what: str, now: int) -> list[int]:
+    """Record that the user submitted this document or identity; returns the
+    other users who did too."""
+    table = Table()
+    table.put({"pk": f"KYCMATCH#{fingerprint}", "sk": f"USER#{user_id}", "user_id": user_id, "what": what, "at": now})
+    rows = table.query("pk = :pk", {":pk": f"KYCMATCH#{fingerprint}"})
+    return sorted(int(r["user_id"]) for r in rows if int(r["user_id"]) != user_id)

@@ -58,3 +58,8 @@ def presigned_get(bucket: str, key: str, expires_in: int) -> str:
             "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
         )
     )
+
+
+def read(bucket: str, key: str) -> bytes:
+    """A whole (size-checked) object."""
+    return bytes(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())

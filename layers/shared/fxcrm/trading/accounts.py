@@ -17,6 +17,7 @@ from fxcrm.dal import trading as dal
 from fxcrm.dal.table import plain
 from fxcrm.errors import Forbidden, InvalidInput, NotFound, ProviderUnavailable
 from fxcrm.funding import ledger
+from fxcrm.kyc import profile as kyc
 from fxcrm.observability import logger
 from fxcrm.platform.trading.simulated import random_investor_password
 from fxcrm.settings import Settings
@@ -95,7 +96,9 @@ def validate_application(principal: Principal, application: Application, is_demo
     check_platform_password(application.password, "password")
     if application.observe_password is not None:
         check_platform_password(application.observe_password, "observe_password")
-    if not is_demo and kyc_dal.get_kyc_status(principal.user_id) != "approved":
+    if is_demo:
+        kyc.require_for_demo(principal.user_id)
+    elif kyc_dal.get_kyc_status(principal.user_id) != "approved":
         raise Forbidden(
             "complete identity verification (KYC) before opening a live account", "is_demo", "kyc_not_approved"
         )

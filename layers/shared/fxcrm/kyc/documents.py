@@ -1,0 +1,50 @@
+"""KYC documents: uploaded by the client straight to S3 through a presigned
+POST under their own prefix, and checked by the server when the module that
+references them is saved (owner, presence, size, type and magic bytes)."""
+
+import hashlib
+import uuid
+from typing import Any
+
+from fxcrm.auth.accounts import Principal
+from fxcrm.errors import InvalidInput
+from fxcrm.platform import files
+from fxcrm.settings import Settings
+
+CONTENT_TYPES = tuple(files.MAGIC)  # JPEG, PNG, PDF
+
+
+def prefix(user_id: int) -> str:
+    return f"kyc/{user_id}/"
+
+
+def upload(settings: Settings, principal: Principal, content_type: str) -> dict[str, Any]:
+    """Where to POST one document: a fresh key under the caller's own prefix."""
+    if content_type not in CONTENT_TYPES:
+        raise InvalidInput(f"must be one of {list(CONTENT_TYPES)}", "content_type", "wrong_type")
+    key = prefix(principal.user_id) + uuid.uuid4().hex
+    post = files.presigned_post(
+        settings.bucket_name, key, content_type, settings.kyc_document_max_bytes, settings.upload_expires_seconds
+    )
+    return {
+        **post,
+        "key": key,
+        "max_bytes": settings.kyc_document_max_bytes,
+        "content_types": list(CONTENT_TYPES),
+        "expires_in": settings.upload_expires_seconds,
+    }
+
+
+def check(settings: Settings, user_id: int, key: str, field: str) -> str:
+    """Check an uploaded document before it is referenced; returns the sha256
+    of its bytes (to find the same document submitted by another user)."""
+    if not key.startswith(prefix(user_id)) or ".." in key or "/" in key.removeprefix(prefix(user_id)):
+        raise InvalidInput("is not one of your uploads", field, "foreign_document")
+    stored = files.inspect(settings.bucket_name, key)
+    if stored is None:
+        raise InvalidInput("nothing was uploaded there", field, "document_missing")
+    if stored.size > settings.kyc_document_max_bytes:
+        raise InvalidInput(f"is larger than {settings.kyc_document_max_bytes} bytes", field, "document_too_large")
+    if stored.content_type not in CONTENT_TYPES or not files.looks_like(stored.content_type, stored.head):
+        raise InvalidInput("must be a JPEG, PNG or PDF file", field, "document_wrong_type")
+    return hashlib.sha256(files.read(settings.bucket_name, key)).hexdigest()

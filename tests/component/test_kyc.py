@@ -1,0 +1,446 @@
+"""KYC through the real handlers: the form as data, module validation,
+documents uploaded with presigned POSTs and checked at save, questionnaire
+answers, the review on the real state machine, duplicates flagged to the
+reviewer, e-verification (local stand-in and the signed webhook) and the
+staff-edited form."""
+
+import json
+import secrets
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from tests.component.conftest import register, sent_mail, staff_token, unique_email
+from tests.support.api import ApiClient
+
+PDF = b"%PDF-1.4\n" + b"0" * 200
+PNG = b"\x89PNG\r\n\x1a\n" + b"1" * 200
+
+IDENTITY = {
+    "first_name": "Lena",
+    "last_name": "Novak",
+    "full_name": "Lena Novak",
+    "gender": "female",
+    "birthday": "1990-04-12",
+    "country": "DE",
+}
+CONTACT = {
+    "contact_phone": "+4930123456",
+    "residential_address": "Hauptstr. 1, Berlin",
+    "residence_province": "Berlin",
+    "postal_code": "10115",
+}
+ANSWERS = [
+    {"question_id": 1, "answer": "1to3"},
+    {"question_id": 2, "answer": "yes"},
+    {"question_id": 3, "answer": ["forex", "metals"]},
+    {"question_id": 4, "answer": "25k_100k"},
+]
+AGREEMENT = {"client_agreement": True, "risk_disclosure": True, "privacy_policy": True}
+
+
+@pytest.fixture(scope="module")
+def admin(api: ApiClient) -> str:
+    return str(staff_token(api, "admin@broker.example.com", "Admin-demo-2026"))
+
+
+def _client(api: ApiClient) -> dict[str, Any]:
+    email = unique_email("kyc")
+    registered = register(api, email)
+    return {"email": email, "token": registered["token"], "id": int(registered["user_info"]["id"])}
+
+
+@pytest.fixture
+def client(api: ApiClient) -> dict[str, Any]:
+    return _client(api)
+
+
+def upload(api: ApiClient, token: str, content: bytes = PDF, kind: str = "application/pdf") -> str:
+    form = api.post("/kyc/documents", {"content_type": kind}, token=token)
+    assert form.status == 201, form.body
+    answer = form.json()
+    assert answer["key"].startswith("kyc/") and answer["max_bytes"] == 10 * 1024 * 1024
+    reply = requests.post(answer["url"], data=answer["fields"], files={"file": ("doc", content, kind)}, timeout=10)
+    assert reply.status_code in (200, 201, 204), reply.text
+    return str(answer["key"])
+
+
+def save(api: ApiClient, token: str, module: str, data: dict[str, Any]) -> Any:
+    return api.put("/kyc/modules", {"current_module": module, "kyc_data": {module: data}}, token=token)
+
+
+def fill_everything(api: ApiClient, token: str, passport: bytes = PDF, identity: dict[str, Any] = IDENTITY) -> None:
+    assert save(api, token, "identity", identity).status == 200
+    assert save(api, token, "contact", CONTACT).status == 200
+    assert save(api, token, "family", {"marital_status": "single"}).status == 200
+    assert save(api, token, "job", {"company_name": "Acme", "industry_attributes": "it"}).status == 200
+    assert (
+        save(
+            api, token, "authentication_accessory", {"address_proof": upload(api, token, PDF + secrets.token_bytes(8))}
+        ).status
+        == 200
+    )
+    document = upload(api, token, passport)
+    reply = save(api, token, "authentication", {"identification_type": "passport", "passport": document})
+    assert reply.status == 200, reply.body
+    assert save(api, token, "agreement", AGREEMENT).status == 200
+    reply = api.post("/kyc/questionnaire-answers", {"questionnaire_id": 1, "answers": ANSWERS}, token=token)
+    assert reply.status == 200, reply.body
+
+
+def decide(api: ApiClient, admin: str, review_id: int, decision: str, reason: str | None = None) -> Any:
+    body = {"decision": decision} | ({"reason": reason} if reason else {})
+    return api.post(f"/admin/approvals/{review_id}/decision", body, token=admin)
+
+
+def wait_waiting(api: ApiClient, admin: str, review_id: int) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while (item := api.get(f"/admin/approvals/{review_id}", token=admin).json())["status"] != "waiting":
+        assert time.monotonic() < deadline, item
+        time.sleep(0.1)
+    return dict(item)
+
+
+def wait_status(api: ApiClient, token: str, status: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while (shown := api.get("/kyc", token=token).json())["kyc_status"] != status:
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.1)
+    return dict(shown)
+
+
+# ---------------------------------------------------------------- the form and the data
+
+
+def test_the_form_lists_every_module_with_its_fields(api: ApiClient, client: dict[str, Any]) -> None:
+    form = api.get("/kyc/form", token=client["token"]).json()
+    modules = {m["module"]["key"]: m for section in ("identity", "kyc", "agreement") for m in form[section]["modules"]}
+    assert set(modules) == {
+        "identity",
+        "questionnaire",
+        "family",
+        "contact",
+        "job",
+        "authentication_accessory",
+        "authentication",
+        "agreement",
+        "e_verify",
+    }
+    gender = next(f for f in modules["identity"]["fields"] if f["key"] == "gender")
+    assert gender["component_type"] == "radio" and {o["value"] for o in gender["options"]} == {"male", "female"}
+    assert [f["key"] for f in modules["questionnaire"]["fields"]][:2] == ["experience_years", "understands_leverage"]
+    assert form["apply_status"] == "filling" and form["identity"]["status"] == "filling"
+    assert form["e_verify"] == {
+        "attempt_times": 0,
+        "retry_times": 3,
+        "provider": "",
+        "status": "not_started",
+        "code": "",
+    }
+
+
+def test_a_saved_module_comes_back_in_the_status_and_the_form(api: ApiClient, client: dict[str, Any]) -> None:
+    token = client["token"]
+    assert save(api, token, "identity", IDENTITY).status == 200
+    shown = api.get("/kyc", token=token).json()
+    assert shown["kyc_data"]["identity"] == IDENTITY
+    assert shown["completed_module"] == ["identity"]
+    assert shown["identity_status"] == "completed" and shown["kyc_status"] == "filling"
+    form = api.get("/kyc/form", token=token).json()
+    values = {f["key"]: f["value"] for f in form["identity"]["modules"][0]["fields"]}
+    assert values["full_name"] == "Lena Novak"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"first_name": ""}, "kyc_data.identity.first_name", "required"),
+        ({"gender": "other"}, "kyc_data.identity.gender", "not_an_option"),
+        ({"country": "XX"}, "kyc_data.identity.country", "not_an_option"),
+        ({"birthday": "1990-13-01"}, "kyc_data.identity.birthday", "bad_date"),
+        ({"birthday": "12/04/1990"}, "kyc_data.identity.birthday", "bad_date"),
+        ({"birthday": "2020-01-01"}, "kyc_data.identity.birthday", "too_young"),
+        ({"nickname": "x"}, "kyc_data.identity.nickname", "unknown_field"),
+        ({"first_name": 42}, "kyc_data.identity.first_name", "validation_error"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_field(
+    api: ApiClient, client: dict[str, Any], change: dict[str, Any], field: str, code: str
+) -> None:
+    reply = save(api, client["token"], "identity", IDENTITY | change)
+    assert reply.status == 422, reply.body
+    assert (reply.json()["field"], reply.json()["code"]) == (field, code)
+    assert api.get("/kyc", token=client["token"]).json()["completed_module"] == []
+
+
+def test_other_modules_check_phones_documents_and_agreements(api: ApiClient, client: dict[str, Any]) -> None:
+    token = client["token"]
+    reply = save(api, token, "contact", CONTACT | {"contact_phone": "call me"})
+    assert reply.json()["field"] == "kyc_data.contact.contact_phone"
+    reply = save(
+        api, token, "authentication", {"identification_type": "identity_card", "identity_front": upload(api, token)}
+    )
+    assert (reply.json()["field"], reply.status) == ("kyc_data.authentication.identity_back", 422)
+    reply = save(api, token, "agreement", AGREEMENT | {"risk_disclosure": False})
+    assert (reply.json()["field"], reply.json()["code"]) == ("kyc_data.agreement.risk_disclosure", "not_accepted")
+    reply = api.put("/kyc/modules", {"current_module": "identity", "kyc_data": {"contact": CONTACT}}, token=token)
+    assert (reply.status, reply.json()["field"]) == (422, "kyc_data")
+    reply = save(api, token, "e_verify", {"passed": True})
+    assert (reply.status, reply.json()["field"]) == (422, "current_module")
+
+
+def test_all_saves_several_modules_at_once(api: ApiClient, client: dict[str, Any]) -> None:
+    reply = api.put(
+        "/kyc/modules",
+        {"current_module": "all", "kyc_data": {"identity": IDENTITY, "contact": CONTACT}},
+        token=client["token"],
+    )
+    assert reply.status == 200, reply.body
+    assert api.get("/kyc", token=client["token"]).json()["completed_module"] == ["identity", "contact"]
+
+
+def test_questionnaire_answers_are_checked_and_kept(api: ApiClient, client: dict[str, Any]) -> None:
+    token = client["token"]
+    bad = [a if a["question_id"] != 2 else {"question_id": 2, "answer": "maybe"} for a in ANSWERS]
+    reply = api.post("/kyc/questionnaire-answers", {"questionnaire_id": 1, "answers": bad}, token=token)
+    assert (reply.status, reply.json()["field"]) == (422, "answers.understands_leverage")
+    missing = [a for a in ANSWERS if a["question_id"] != 4]
+    reply = api.post("/kyc/questionnaire-answers", {"questionnaire_id": 1, "answers": missing}, token=token)
+    assert reply.json()["field"] == "answers.annual_income"
+    reply = api.post("/kyc/questionnaire-answers", {"questionnaire_id": 9, "answers": ANSWERS}, token=token)
+    assert reply.json()["field"] == "questionnaire_id"
+    assert (
+        api.post("/kyc/questionnaire-answers", {"questionnaire_id": 1, "answers": ANSWERS}, token=token).status == 200
+    )
+    shown = api.get("/kyc", token=token).json()
+    assert shown["completed_module"] == ["questionnaire"]
+    assert {a["key"]: a["answer"] for a in shown["kyc_data"]["questionnaire"]}["instruments"] == ["forex", "metals"]
+
+
+# ---------------------------------------------------------------- documents
+
+
+def test_documents_are_checked_when_the_module_is_saved(api: ApiClient, client: dict[str, Any]) -> None:
+    token = client["token"]
+    refused = {
+        "oversized": (upload(api, token, b"%PDF-" + b"0" * (10 * 1024 * 1024)), "document_too_large"),
+        "renamed": (upload(api, token, b"MZ this is not a picture", "image/png"), "document_wrong_type"),
+        "missing": (f"kyc/{client['id']}/{'0' * 32}", "document_missing"),
+        "someone else's": (upload(api, _client(api)["token"]), "foreign_document"),
+        "outside the prefix": (f"kyc/{client['id']}/../1/x", "foreign_document"),
+    }
+    for why, (key, code) in refused.items():
+        reply = save(api, token, "authentication", {"identification_type": "passport", "passport": key})
+        assert reply.status == 422, why
+        assert reply.json()["code"] == code, why
+        assert reply.json()["field"] == "kyc_data.authentication.passport"
+    assert "authentication" not in api.get("/kyc", token=token).json()["completed_module"]
+    reply = save(
+        api,
+        token,
+        "authentication",
+        {"identification_type": "passport", "passport": upload(api, token, PNG, "image/png")},
+    )
+    assert reply.status == 200, reply.body
+    assert api.post("/kyc/documents", {"content_type": "text/html"}, token=token).status == 422
+
+
+# ---------------------------------------------------------------- review
+
+
+def test_submit_review_approve(api: ApiClient, admin: str, client: dict[str, Any]) -> None:
+    token = client["token"]
+    reply = api.post("/kyc/submission", token=token)
+    assert (reply.status, reply.json()["code"]) == (422, "kyc_incomplete")
+    fill_everything(api, token)
+    live = {
+        "currency": "USD",
+        "leverage": 200,
+        "password": "Live-Pass1",
+        "trading_account_type_id": 202,
+        "trading_platform": "MT5",
+    }
+    assert api.post("/trading-accounts/applications", live, token=token).json()["code"] == "kyc_not_approved"
+    submitted = api.post("/kyc/submission", token=token)
+    assert submitted.status == 201, submitted.body
+    review_id = submitted.json()["review_id"]
+    assert api.get("/kyc", token=token).json()["kyc_status"] == "pending"
+    assert save(api, token, "identity", IDENTITY).status == 409  # locked while under review
+    assert api.post("/kyc/submission", token=token).status == 409
+
+    item = wait_waiting(api, admin, review_id)
+    assert item["kind"] == "kyc" and item["summary"]["full_name"] == "Lena Novak"
+    assert "task_token" not in item
+    documents = api.get(f"/admin/users/{client['id']}/kyc", token=admin).json()["document_links"]
+    assert set(documents) == {"authentication.passport", "authentication_accessory.address_proof"}
+    assert requests.get(documents["authentication.passport"], timeout=10).content == PDF
+
+    assert decide(api, admin, review_id, "approve").status == 200
+    shown = wait_status(api, token, "approved")
+    assert shown["kyc_way"] == "manual" and shown["kyc_approved_at"]
+    assert shown["identity_status"] == "approved"
+    assert any("approved" in m.subject for m in sent_mail(client["email"]))
+    assert api.post("/trading-accounts/applications", live, token=token).status == 201
+    audit = api.get(f"/admin/users/{client['id']}", token=admin).json()
+    assert audit["kyc_status"] == "approved"
+
+
+def test_a_rejected_kyc_goes_back_with_the_reason_and_can_be_resubmitted(
+    api: ApiClient, admin: str, client: dict[str, Any]
+) -> None:
+    token = client["token"]
+    fill_everything(api, token)
+    review_id = api.post("/kyc/submission", token=token).json()["review_id"]
+    wait_waiting(api, admin, review_id)
+    assert decide(api, admin, review_id, "reject").status == 422  # a reason is required
+    assert decide(api, admin, review_id, "reject", "the passport photo is blurred").status == 200
+    shown = wait_status(api, token, "disapproved")
+    assert api.get("/kyc/form", token=token).json()["remark"] == "the passport photo is blurred"
+    assert shown["apply_status"] == "disapproved"
+    assert any("blurred" in m.body for m in sent_mail(client["email"]))
+    assert (
+        save(
+            api,
+            token,
+            "authentication",
+            {"identification_type": "passport", "passport": upload(api, token, PNG, "image/png")},
+        ).status
+        == 200
+    )
+    again = api.post("/kyc/submission", token=token)
+    assert again.status == 201 and again.json()["review_id"] != review_id
+
+
+def test_support_staff_cannot_decide_a_kyc_review(api: ApiClient, client: dict[str, Any]) -> None:
+    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    fill_everything(api, client["token"])
+    review_id = api.post("/kyc/submission", token=client["token"]).json()["review_id"]
+    assert decide(api, support, review_id, "approve").status == 403
+
+
+def test_the_same_document_or_identity_from_another_user_is_flagged(api: ApiClient, admin: str) -> None:
+    passport = b"%PDF-1.4 passport " + secrets.token_bytes(32)
+    identity = IDENTITY | {"full_name": f"Twin {secrets.token_hex(3)}"}
+    first, second = _client(api), _client(api)
+    fill_everything(api, first["token"], passport, identity)
+    first_review = api.post("/kyc/submission", token=first["token"]).json()["review_id"]
+    fill_everything(api, second["token"], passport, identity)
+    second_review = api.post("/kyc/submission", token=second["token"]).json()["review_id"]
+    assert wait_waiting(api, admin, first_review)["summary"]["duplicates"] == []
+    flagged = wait_waiting(api, admin, second_review)["summary"]["duplicates"]
+    assert {"what": "identity", "field": "identity", "user_ids": [first["id"]]} in flagged
+    assert {"what": "document", "field": "authentication.passport", "user_ids": [first["id"]]} in flagged
+
+
+# ---------------------------------------------------------------- e-verification
+
+
+def _webhook(api: ApiClient, event: dict[str, Any], secret: str | None = None) -> Any:
+    from fxcrm.kyc.everify import sign_webhook
+    from fxcrm.platform.secrets import get_secret_json
+    from fxcrm.settings import get_settings
+
+    key = secret or get_secret_json(get_settings().e_verify_secret_name, 0)["webhook_secret"]
+    headers = sign_webhook(key, json.dumps(event).encode())
+    return api.post("/kyc/e-verification/webhook", event, headers=headers)
+
+
+def test_local_e_verification_redirects_and_records_the_outcome(api: ApiClient, client: dict[str, Any]) -> None:
+    token = client["token"]
+    urls = {"success_url": "https://portal.example.com/ok", "failed_url": "https://portal.example.com/failed"}
+    started = api.post("/kyc/e-verification", urls, token=token)
+    assert started.status == 201, started.body
+    session = started.json()
+    assert session["redirect_url"].endswith(f"/kyc/e-verification/local/{session['session_id']}")
+    path = "/kyc/e-verification/local/" + session["session_id"]
+    page = api.get(path + "?outcome=fail")
+    assert (page.status, page.headers["location"]) == (303, urls["failed_url"])
+    assert api.get(path).status == 404  # a finished session cannot be replayed
+    shown = api.get("/kyc", token=token).json()
+    assert shown["kyc_data"]["e_verify"]["status"] == "rejected"
+    assert shown["kyc_data"]["e_verify"]["reason_code"] == "LOCAL_REJECT"
+
+    second = api.post("/kyc/e-verification", urls, token=token).json()
+    page = api.get("/kyc/e-verification/local/" + second["session_id"])
+    assert (page.status, page.headers["location"]) == (303, urls["success_url"])
+    shown = api.get("/kyc", token=token).json()
+    assert shown["kyc_data"]["e_verify"]["status"] == "approved" and "e_verify" in shown["completed_module"]
+    assert shown["kyc_status"] == "filling"  # the broker's default: staff still review
+    reply = api.post("/kyc/e-verification", urls, token=token)
+    assert (reply.status, reply.json()["code"]) == (409, "already_verified")
+
+
+def test_e_verification_attempts_are_limited(api: ApiClient, client: dict[str, Any]) -> None:
+    urls = {"success_url": "https://portal.example.com/ok", "failed_url": "https://portal.example.com/failed"}
+    for _ in range(3):
+        assert api.post("/kyc/e-verification", urls, token=client["token"]).status == 201
+    reply = api.post("/kyc/e-verification", urls, token=client["token"])
+    assert (reply.status, reply.json()["code"]) == (409, "e_verify_attempts_exhausted")
+    assert api.get("/kyc/form", token=client["token"]).json()["e_verify"]["attempt_times"] == 3
+    bad = api.post(
+        "/kyc/e-verification",
+        {"success_url": "javascript:alert(1)", "failed_url": urls["failed_url"]},
+        token=client["token"],
+    )
+    assert (bad.status, bad.json()["field"]) == (422, "success_url")
+
+
+def test_the_webhook_needs_a_valid_signature(api: ApiClient, client: dict[str, Any]) -> None:
+    urls = {"success_url": "https://portal.example.com/ok", "failed_url": "https://portal.example.com/failed"}
+    assert api.post("/kyc/e-verification", urls, token=client["token"]).status == 201
+    event = {
+        "type": "applicantReviewed",
+        "externalUserId": f"fxcrm-user-{client['id']}",
+        "reviewResult": {"reviewAnswer": "RED", "rejectLabels": ["FORGERY"], "moderationComment": "forged document"},
+    }
+    forged = _webhook(api, event, secret="not-the-secret")
+    assert (forged.status, forged.json()["code"]) == (401, "bad_signature")
+    unsigned = api.post("/kyc/e-verification/webhook", event)
+    assert unsigned.status == 401
+    assert api.get("/kyc", token=client["token"]).json()["kyc_data"]["e_verify"]["status"] == "pending"
+    assert _webhook(api, {"type": "applicantPending", "externalUserId": event["externalUserId"]}).status == 200
+    assert _webhook(api, event).status == 200
+    e_verify = api.get("/kyc", token=client["token"]).json()["kyc_data"]["e_verify"]
+    assert (e_verify["status"], e_verify["reason_code"], e_verify["reason_msg"]) == (
+        "rejected",
+        "FORGERY",
+        "forged document",
+    )
+
+
+# ---------------------------------------------------------------- the form as staff edit it
+
+
+def test_staff_edit_the_form_and_its_requirements(api: ApiClient, admin: str, client: dict[str, Any]) -> None:
+    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    assert api.get("/admin/kyc/form", token=support).status == 403
+    original = api.get("/admin/kyc/form", token=admin).json()
+    changed = json.loads(json.dumps(original))
+    changed["requirements"]["demo"] = ["identity"]
+    job = next(m for m in changed["modules"] if m["key"] == "job")
+    next(f for f in job["fields"] if f["key"] == "company_name")["is_required"] = True
+    bad = json.loads(json.dumps(changed))
+    bad["requirements"]["live"].append("nonsense")
+    assert api.put("/admin/kyc/form", bad, token=admin).status == 422
+    try:
+        assert api.put("/admin/kyc/form", changed, token=admin).status == 200
+        demo = {
+            "currency": "USD",
+            "leverage": 100,
+            "password": "Demo-Pass1",
+            "trading_account_type_id": 201,
+            "trading_platform": "MT5",
+            "is_demo": True,
+        }
+        refused = api.post("/trading-accounts", demo, token=client["token"])
+        assert (refused.status, refused.json()["code"]) == (403, "kyc_incomplete")
+        assert save(api, client["token"], "job", {"position": "analyst"}).json()["field"] == "kyc_data.job.company_name"
+        assert save(api, client["token"], "identity", IDENTITY).status == 200
+        assert api.post("/trading-accounts", demo, token=client["token"]).status == 201
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        trail = api.get(f"/admin/audit?day={day}&action=settings.kyc_form", token=admin).json()["list"]
+        assert trail and trail[0]["after"]["requirements"]["demo"] == ["identity"]
+    finally:
+        assert api.put("/admin/kyc/form", original, token=admin).status == 200
