@@ -5,6 +5,7 @@ in this process."""
 import asyncio
 import importlib.util
 import json
+import logging
 import sys
 import threading
 from collections.abc import Callable
@@ -85,6 +86,10 @@ class Dispatcher:
             backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
         ) -> bytes:
             payload = json.loads(body) if body else {}
+            if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+                # As Lambda does for an asynchronous invoke: answer at once, run later.
+                threading.Thread(target=_run_async, args=(function_name, payload), daemon=True).start()
+                return b""
             _moto_invocation.active = True
             try:
                 return json.dumps(dispatcher.invoke(function_name, payload)).encode()
@@ -93,6 +98,15 @@ class Dispatcher:
                 # the error name from errorType (Retry/Catch match on it).
                 response_headers["x-amz-function-error"] = "Unhandled"
                 return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}).encode()
+            finally:
+                _moto_invocation.active = False
+
+        def _run_async(function_name: str, payload: Any) -> None:
+            _moto_invocation.active = True
+            try:
+                dispatcher.invoke(function_name, payload)
+            except Exception:
+                logging.getLogger("localcloud").exception("asynchronous invoke of %s failed", function_name)
             finally:
                 _moto_invocation.active = False
 

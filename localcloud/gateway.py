@@ -141,7 +141,10 @@ def merged_openapi(apps: list[Any]) -> dict[str, Any]:
         for path, operations in document.get("paths", {}).items():
             merged["paths"].setdefault(path, {}).update(operations)
         for section in ("schemas", "securitySchemes"):
-            merged["components"][section].update(document.get("components", {}).get(section, {}))
+            for name, schema in document.get("components", {}).get(section, {}).items():
+                # Two functions may share a model, but not a name for two different models.
+                if merged["components"][section].setdefault(name, schema) != schema:
+                    raise ValueError(f"two functions define different {section} named {name}")
     return merged
 
 

@@ -146,7 +146,7 @@ def _function(session: boto3.Session, resolver: Resolver, logical_id: str, props
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("README.txt", "answered in process by localcloud.functions")
     role = _service_role(session, logical_id, "lambda.amazonaws.com")
-    name = _name(logical_id)
+    name = str(resolver.resolve(props["FunctionName"])) if "FunctionName" in props else _name(logical_id)
     created = session.client("lambda").create_function(
         FunctionName=name,
         Runtime="python3.13",

@@ -176,8 +176,9 @@ def test_simulated_balance_operations_are_idempotent_and_never_overdraw(stack: o
 def test_simulated_history_is_deterministic_and_complete(stack: object) -> None:
     platform = SimulatedPlatform("MT5-Demo")
     login_no = platform.create_account(NEW)
-    end = datetime.now(tz=UTC)
-    start = end - timedelta(days=30)
+    # Whole days, so that no trade is cut in two by the window's edges.
+    end = datetime.now(tz=UTC) + timedelta(days=1)
+    start = (end - timedelta(days=31)).replace(hour=0, minute=0, second=0, microsecond=0)
     first, again = platform.deals(login_no, start, end), platform.deals(login_no, start, end)
     assert first == again and len(first) > 10
     trades = [d for d in first if d.action in (0, 1)]

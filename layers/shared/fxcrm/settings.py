@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     e_verify_secret_name: str = "fxcrm/e-verify"  # noqa: S105 - not a secret
     e_verify_session_seconds: int = 1800
 
+    # Reports: staff-wide reports read month by month from this month (yyyy-mm, the
+    # broker's first); exports of more rows than `export_inline_rows` run in the background.
+    reports_since: str = "2024-01"
+    export_inline_rows: int = 50_000
+    export_link_seconds: int = 900
+
     def workflow_arn(self, flow: str) -> str:
         return self.workflow_arn_prefix + flow
 

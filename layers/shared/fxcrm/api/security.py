@@ -35,14 +35,29 @@ def require_staff(action: str) -> Callable[..., Principal]:
     def check(principal: Annotated[Principal, Depends(current_principal)], request: Request) -> Principal:
         if not principal.is_staff:
             raise Forbidden("this is for staff only", code="staff_only")
-        if not principal.mfa:
-            raise Forbidden("confirm your login with your authenticator code first", code="mfa_required")
-        if principal.ip_allow and not _allowed(client_ip(request), principal.ip_allow):
-            raise Forbidden("your account may not be used from this address", code="ip_not_allowed")
+        check_staff_session(principal, request)
         permissions.require(principal, action)
         return principal
 
     return check
+
+
+def check_staff_session(principal: Principal, request: Request) -> None:
+    """A staff token is good only after the second factor, from an allowed address."""
+    if not principal.mfa:
+        raise Forbidden("confirm your login with your authenticator code first", code="mfa_required")
+    if principal.ip_allow and not _allowed(client_ip(request), principal.ip_allow):
+        raise Forbidden("your account may not be used from this address", code="ip_not_allowed")
+
+
+def any_portal(principal: Annotated[Principal, Depends(current_principal)], request: Request) -> Principal:
+    """Clients, IBs and staff alike; staff tokens pass the staff session checks."""
+    if principal.is_staff:
+        check_staff_session(principal, request)
+    return principal
+
+
+AnyPortal = Annotated[Principal, Depends(any_portal)]
 
 
 def _allowed(address: str, networks: tuple[str, ...]) -> bool:

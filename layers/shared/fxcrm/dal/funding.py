@@ -142,3 +142,13 @@ def list_user_orders(user_id: int, kind: str, start: int, end: int, table: Table
         index="gsi1",
         forward=False,
     )
+
+
+def list_month_orders(kind: str, month: str, start: int, end: int, table: Table | None = None) -> list[Item]:
+    """Every order of a kind created in a month (yyyy-mm), within [start, end], newest first."""
+    return (table or Table()).query(
+        "gsi2pk = :pk AND gsi2sk BETWEEN :start AND :end",
+        {":pk": f"ORDERS#{kind}#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
+        index="gsi2",
+        forward=False,
+    )

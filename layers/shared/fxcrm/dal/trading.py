@@ -6,12 +6,16 @@ TACCT#<id> / ACCOUNT                    a trading account (owner, platform, serv
 TACCT#<id> / SYNC                       TradeSync's watermark for the account's deals
 TACCT#<id> / POSITIONS, / ORDERS        the latest snapshot of open positions and pending orders
 DEAL#<server>#<ticket> / DEAL           a deal; gsi1: ACCTDEALS#<account id> / <time>#<ticket>
+POSOPEN#<server>#<position> / OPEN      a position's opening deal (joined to its close)
+HORDER#<server>#<ticket> / HORDER       a closed trade (history order); gsi1: ACCTHIST#<account id> /
+                                        <close time>#<ticket>; gsi2: HORDERS#<yyyy-mm> / <close time>#<server>#<ticket>
 USER#<user id> / TACCT#<id>             the owner's index entry of the account (list my accounts)
 SIMSERVER#<server> / COUNTER            the simulated server's last account number
 SIMACCT#<server>#<login> / STATE        the simulated server's account (balance, credit, password hashes)
 SIMACCT#<server>#<login> / OP#<op id>  a simulated balance operation, written once (idempotency)
 """
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -202,6 +206,61 @@ def put_deals(deals: list[Item], table: Table | None = None) -> None:
             for d in deals
         ]
     )
+
+
+def put_open_legs(server: str, deals: list[Item], table: Table | None = None) -> None:
+    """Remember each position's opening deal, for the history order its close makes."""
+    (table or Table()).batch_put([{**d, "pk": f"POSOPEN#{server}#{d['position_id']}", "sk": "OPEN"} for d in deals])
+
+
+def get_open_legs(server: str, position_ids: set[int], table: Table | None = None) -> dict[int, Item]:
+    found = (table or Table()).batch_get([(f"POSOPEN#{server}#{p}", "OPEN") for p in sorted(position_ids)])
+    return {int(item["position_id"]): item for item in found}
+
+
+def history_order_keys(row: Item) -> Item:
+    """A closed trade: by account (gsi1) and by close month (gsi2), in close-time order."""
+    close = int(row["close_time"])
+    month = datetime.fromtimestamp(close, UTC).strftime("%Y-%m")
+    return {
+        "pk": f"HORDER#{row['server']}#{row['ticket']}",
+        "sk": "HORDER",
+        "gsi1pk": f"ACCTHIST#{row['account_id']}",
+        "gsi1sk": f"{close:010d}#{row['ticket']}",
+        "gsi2pk": f"HORDERS#{month}",
+        "gsi2sk": f"{close:010d}#{row['server']}#{row['ticket']}",
+    }
+
+
+def put_history_orders(rows: list[Item], table: Table | None = None) -> None:
+    """Closed trades keyed by server and closing ticket: a trade written again is the same item."""
+    (table or Table()).batch_put([{**row, **history_order_keys(row)} for row in rows])
+
+
+def list_account_history(account_id: int, start: int, end: int, table: Table | None = None) -> list[Item]:
+    """An account's closed trades with a close time in [start, end], newest first."""
+    return (table or Table()).query(
+        "gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
+        {":pk": f"ACCTHIST#{account_id}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
+        index="gsi1",
+        forward=False,
+    )
+
+
+def list_month_history(month: str, start: int, end: int, table: Table | None = None) -> list[Item]:
+    """Every closed trade of a month (yyyy-mm) with a close time in [start, end], newest first."""
+    return (table or Table()).query(
+        "gsi2pk = :pk AND gsi2sk BETWEEN :start AND :end",
+        {":pk": f"HORDERS#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
+        index="gsi2",
+        forward=False,
+    )
+
+
+def get_snapshots(account_ids: list[int], kind: str, table: Table | None = None) -> dict[int, Item]:
+    """Positions or pending orders of several accounts (BatchGetItem)."""
+    found = (table or Table()).batch_get([(f"TACCT#{a}", kind) for a in account_ids])
+    return {int(item["pk"].removeprefix("TACCT#")): item for item in found}
 
 
 def list_account_deals(account_id: int, table: Table | None = None) -> list[Item]:

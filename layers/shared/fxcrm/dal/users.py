@@ -2,6 +2,7 @@
 
 USER#<id> / PROFILE          the user (hash, type, role, token version, lockout, TOTP, IB);
                              gsi2: USERS#<type> / <id, 16 digits> (users of a type, by age)
+                             gsi1 (when under an IB): IBCLIENTS#<ib id> / <id, 16 digits> (an IB's direct downline)
 USER#<id> / IBHIST#<at>#<n>  a change of the user's IB (who, from, to)
 EMAIL#<email> / USER         unique email -> user id (written with the user)
 REFCODE#<code> / IB          an IB's referral code -> the IB's user id
@@ -32,7 +33,14 @@ def create_user(user: Item, table: Table | None = None) -> None:
     pk, sk = user_key(user["id"])
     items = [
         # gsi2: every user of a type, newest first (the back office's lists)
-        {**user, "pk": pk, "sk": sk, "gsi2pk": f"USERS#{user['user_type']}", "gsi2sk": f"{user['id']:016d}"},
+        {
+            **user,
+            "pk": pk,
+            "sk": sk,
+            "gsi2pk": f"USERS#{user['user_type']}",
+            "gsi2sk": f"{user['id']:016d}",
+            **(downline_keys(int(user["ib_id"]), int(user["id"])) if user.get("ib_id") is not None else {}),
+        },
         {"pk": f"EMAIL#{user['email']}", "sk": "USER", "user_id": user["id"]},
     ]
     if user.get("referral_code"):
@@ -43,6 +51,16 @@ def create_user(user: Item, table: Table | None = None) -> None:
         if is_condition_failure(error):
             raise EmailTaken(user["email"]) from error
         raise
+
+
+def downline_keys(ib_id: int, user_id: int) -> Item:
+    """gsi1: the users directly under an IB."""
+    return {"gsi1pk": f"IBCLIENTS#{ib_id}", "gsi1sk": f"{user_id:016d}"}
+
+
+def direct_downline(ib_id: int, table: Table | None = None) -> list[Item]:
+    """The users (clients and sub-IBs) directly under an IB."""
+    return (table or Table()).query("gsi1pk = :pk", {":pk": f"IBCLIENTS#{ib_id}"}, index="gsi1")
 
 
 def get_user(user_id: int, table: Table | None = None) -> Item | None:
@@ -190,10 +208,11 @@ def set_ib(user_id: int, ib_id: int | None, record: Item, table: Table | None = 
         "ConditionExpression": "attribute_exists(pk)",
     }
     if ib_id is None:
-        update["UpdateExpression"] = "REMOVE ib_id"
+        update["UpdateExpression"] = "REMOVE ib_id, gsi1pk, gsi1sk"
     else:
-        update["UpdateExpression"] = "SET ib_id = :ib"
-        update["ExpressionAttributeValues"] = values({":ib": ib_id})
+        update["UpdateExpression"] = "SET ib_id = :ib, gsi1pk = :g1pk, gsi1sk = :g1sk"
+        keys = downline_keys(ib_id, user_id)
+        update["ExpressionAttributeValues"] = values({":ib": ib_id, ":g1pk": keys["gsi1pk"], ":g1sk": keys["gsi1sk"]})
     history = {"pk": f"USER#{user_id}", "sk": f"IBHIST#{record['at']:010d}#{record['id']}", **record}
     table.client.transact_write_items(
         TransactItems=[{"Update": update}, {"Put": {"TableName": table.name, "Item": to_ddb(history)}}]

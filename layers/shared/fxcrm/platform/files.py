@@ -52,12 +52,9 @@ def looks_like(content_type: str, head: bytes) -> bool:
     return any(head.startswith(magic) for magic in MAGIC.get(content_type, ()))
 
 
-def presigned_get(bucket: str, key: str, expires_in: int) -> str:
-    return str(
-        aws.client("s3").generate_presigned_url(
-            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
-        )
-    )
+def presigned_get(bucket: str, key: str, expires_in: int, disposition: str | None = None) -> str:
+    params = {"Bucket": bucket, "Key": key} | ({"ResponseContentDisposition": disposition} if disposition else {})
+    return str(aws.client("s3").generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
 
 
 def read(bucket: str, key: str) -> bytes:

@@ -49,6 +49,7 @@ def sync_account(settings: Settings, account: dict[str, Any], now: int, initial_
     deals = platform.deals(login, datetime.fromtimestamp(start, tz=UTC), datetime.fromtimestamp(now, tz=UTC))
     owner = {"account_id": account_id, "user_id": int(account["user_id"]), "server": server}
     dal.put_deals([_row(d, **owner) for d in deals])
+    _store_history_orders(server, owner | {"login": login}, deals)
     if platform.balance_includes_trading and not account["is_demo"]:
         _post_trading_results(account, deals, now)
     positions = platform.positions(login)
@@ -60,6 +61,41 @@ def sync_account(settings: Settings, account: dict[str, Any], now: int, initial_
 
 
 TRADES = (0, 1)  # MT deal actions buy and sell; balance operations are the CRM's own
+OPENING, CLOSING = (0,), (1, 3)  # MT deal entries: in; out and out-by
+
+
+def _store_history_orders(server: str, owner: dict[str, Any], deals: list[Deal]) -> None:
+    """Each closing deal becomes a history order (a closed trade), joined to
+    the deal that opened its position: from this batch, or remembered from
+    an earlier sync."""
+    trades = [d for d in deals if d.action in TRADES]
+    opening = {d.position_id: _row(d) for d in trades if d.entry in OPENING}
+    dal.put_open_legs(server, list(opening.values()))
+    closing = [d for d in trades if d.entry in CLOSING]
+    missing = {d.position_id for d in closing} - set(opening)
+    opened = dal.get_open_legs(server, missing) | opening if missing else opening
+    rows = []
+    for deal in closing:
+        leg = opened.get(deal.position_id) or {}
+        rows.append(
+            owner
+            | {
+                "ticket": deal.ticket,
+                "position_id": deal.position_id,
+                "symbol": deal.symbol,
+                # the opening deal's side is the trade's side (the close is the opposite)
+                "side": int(leg.get("action", 1 - deal.action)),
+                "volume_lots": deal.volume_lots,
+                "open_time": int(leg["time"]) if leg else None,
+                "open_price": leg.get("price"),
+                "close_time": int(deal.time.timestamp()),
+                "close_price": deal.price,
+                "profit": deal.profit,
+                "commission": deal.commission + leg.get("commission", 0),
+                "swap": deal.swap,
+            }
+        )
+    dal.put_history_orders(rows)
 
 
 def _post_trading_results(account: dict[str, Any], deals: list[Deal], now: int) -> None:

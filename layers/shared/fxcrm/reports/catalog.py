@@ -1,0 +1,363 @@
+"""The six reports: where each reads its rows (a Query on a key or index,
+never a Scan; docs/data-model.md), how the seed's filters apply, and how a
+stored item becomes a row with the seed's fields.
+
+Each report yields stored items newest first (`source`) and formats one item
+as a row (`row`), so a page formats only its rows and an export streams."""
+
+import heapq
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from fxcrm.dal import funding as funding_dal
+from fxcrm.dal import trading as trading_dal
+from fxcrm.dal import users as users_dal
+from fxcrm.dal.table import plain
+from fxcrm.funding import times
+from fxcrm.funding.money import show
+from fxcrm.reports import schemas
+from fxcrm.reports.scope import Scope
+from fxcrm.settings import Settings
+from fxcrm.trading.servers import SERVERS, server_name
+
+SERVER_IDS = {1: "MT4-Demo", 2: "MT4-Live", 3: "MT5-Demo", 4: "MT5-Live"}
+SIDES = {"BUY": 0, "SELL": 1}
+PENDING_TYPES = {
+    2: "BUY_LIMIT",
+    3: "SELL_LIMIT",
+    4: "BUY_STOP",
+    5: "SELL_STOP",
+    6: "BUY_STOP_LIMIT",
+    7: "SELL_STOP_LIMIT",
+}
+ACCOUNT_CURRENCY = "USD"
+
+
+class Names:
+    """Users' display names, read once per user within a report run."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, str] = {}
+
+    def of(self, user_id: int) -> str:
+        if user_id not in self._known:
+            user = users_dal.get_user(user_id) or {}
+            full = " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
+            self._known[user_id] = full or str(user.get("email", ""))
+        return self._known[user_id]
+
+
+@dataclass
+class Run:
+    """One report run: its settings, scope, filters and window."""
+
+    settings: Settings
+    scope: Scope
+    filters: Any
+    first: int
+    last: int
+    now: int
+    names: Names
+
+    def show_time(self, epoch: Any) -> str:
+        return times.show(int(epoch), self.settings.broker_timezone) if epoch is not None else ""
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    row_model: type
+    source: Callable[[Run], Iterable[dict[str, Any]]]
+    row: Callable[[Run, dict[str, Any]], dict[str, Any]]
+
+
+def months(settings: Settings, first: int, last: int, now: int) -> list[str]:
+    """The months (yyyy-mm) a staff-wide query reads, newest first: from the
+    window's start (or the broker's first month) to its end (or now)."""
+    start = datetime.fromtimestamp(max(first, _since(settings)), UTC)
+    end = datetime.fromtimestamp(min(last, now), UTC)
+    found = []
+    year, month = end.year, end.month
+    while (year, month) >= (start.year, start.month):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return found
+
+
+def _since(settings: Settings) -> int:
+    return int(datetime.strptime(settings.reports_since, "%Y-%m").replace(tzinfo=UTC).timestamp())
+
+
+def _newest_first(lists: Iterable[list[dict[str, Any]]], key: str) -> Iterator[dict[str, Any]]:
+    """Merge per-user (or per-account) lists that are each newest first."""
+    return heapq.merge(*lists, key=lambda item: (int(item[key]), str(item.get("sk", ""))), reverse=True)
+
+
+# ---------------------------------------------------------------- deposits, withdrawals, transfers
+
+STATUSES_ALL = {
+    "deposit": {"auditing", "approved", "disapproved"},
+    "withdrawal": {"auditing", "approved", "disapproved"},
+}
+STATUSES_ALL["transfer"] = STATUSES_ALL["deposit"] | {"pending"}
+
+
+def _orders(kind: str) -> Callable[[Run], Iterator[dict[str, Any]]]:
+    def source(run: Run) -> Iterator[dict[str, Any]]:
+        f = run.filters
+        wanted = STATUSES_ALL[kind] if f.status == "all" else {f.status}
+        if run.scope.everyone:
+            items: Iterable[dict[str, Any]] = (
+                item
+                for month in months(run.settings, run.first, run.last, run.now)
+                for item in funding_dal.list_month_orders(kind, month, run.first, run.last)
+            )
+        else:
+            per_user = [funding_dal.list_user_orders(u, kind, run.first, run.last) for u in sorted(run.scope.user_ids)]
+            items = _newest_first(per_user, "created_at")
+        for item in items:
+            if item["status"] not in wanted:
+                continue
+            if getattr(f, "method", None) and item.get("method") != f.method:
+                continue
+            if getattr(f, "order_number", None) and item["order_number"] != f.order_number:
+                continue
+            yield plain(item)
+
+    return source
+
+
+def _money_row(run: Run, order: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": int(order["id"]),
+        "order_number": order["order_number"],
+        "account": order["account"]["account"],
+        "amount": show(Decimal(str(order["amount"])), order["currency"]),
+        "currency": order["currency"],
+        "fee": show(Decimal(str(order.get("fee") or 0)), order["currency"]),
+        "method": order.get("method", ""),
+        "server_name": order["account"]["server_name"],
+        "server_type": order["account"]["server_type"],
+        "status": order["status"],
+        "submit_time": run.show_time(order.get("submit_time") or order["created_at"]),
+        "auditor_name": order.get("auditor_name", ""),
+        "user_name": run.names.of(int(order["user_id"])),
+    }
+
+
+def _transfer_row(run: Run, order: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "order_number": order["order_number"],
+        "amount": show(Decimal(str(order["amount"])), order["currency"]),
+        "currency": order["currency"],
+        "status": order["status"],
+        "submit_time": run.show_time(order.get("submit_time") or order["created_at"]),
+        "source_trading_account": order["account"],
+        "target_trading_account": order["target_account"],
+        "user_name": run.names.of(int(order["user_id"])),
+    }
+
+
+# ---------------------------------------------------------------- trading: accounts in scope
+
+
+def _accounts(run: Run) -> list[dict[str, Any]]:
+    """The trading accounts the report covers, after the account filters."""
+    f = run.filters
+    if f.trading_account_id is not None:
+        one = trading_dal.get_trading_account(f.trading_account_id)
+        found = [one] if one is not None and run.scope.allows(int(one["user_id"])) else []
+    elif run.scope.everyone:
+        servers = [SERVER_IDS[f.server_id]] if f.server_id else sorted(SERVERS.values())
+        found = [a for s in servers for a in trading_dal.list_server_accounts(s)]
+    else:
+        ids = [int(e["account_id"]) for u in sorted(run.scope.user_ids) for e in trading_dal.list_user_account_ids(u)]
+        found = trading_dal.get_trading_accounts(ids) if ids else []
+    return [
+        plain(a)
+        for a in found
+        if (not f.server_id or a["server"] == SERVER_IDS[f.server_id])
+        and (not f.account or str(a["login"]) == f.account)
+    ]
+
+
+def _account_ref(account: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "account": str(account["login"]),
+        "id": int(account["account_id"] if "account_id" in account else account["id"]),
+        "server_name": server_name(account["server"]),
+        "server_type": account["server"],
+    }
+
+
+def _text(value: Any) -> str:
+    return (
+        ""
+        if value is None
+        else str(Decimal(str(value)).normalize() if isinstance(value, Decimal | int | float) else value)
+    )
+
+
+def _price(value: Any) -> str:
+    return "" if value is None else format(Decimal(str(value)).normalize(), "f")
+
+
+def _symbol_matches(f: Any, symbol: str) -> bool:
+    return not f.symbol or symbol.upper() == f.symbol.upper()
+
+
+# ---------------------------------------------------------------- history orders
+
+
+def _history(run: Run) -> Iterator[dict[str, Any]]:
+    f = run.filters
+    by_open = f.time_type == "open"
+    # a trade opened in the window closed at or after the window's start
+    low, high = run.first, (times.FOREVER if by_open else run.last)
+    narrowed = f.trading_account_id is not None or f.account or not run.scope.everyone
+    if narrowed:
+        items: Iterable[dict[str, Any]] = _newest_first(
+            (trading_dal.list_account_history(int(a["id"]), low, high) for a in _accounts(run)), "close_time"
+        )
+    else:
+        items = (
+            item
+            for month in months(run.settings, low, high, run.now)
+            for item in trading_dal.list_month_history(month, low, high)
+        )
+    wanted_server = SERVER_IDS.get(f.server_id or 0)
+    for item in items:
+        if by_open and not (item.get("open_time") is not None and run.first <= int(item["open_time"]) <= run.last):
+            continue
+        if wanted_server and item["server"] != wanted_server:
+            continue
+        if f.trading_type != "all" and int(item["side"]) != SIDES[f.trading_type]:
+            continue
+        if not _symbol_matches(f, str(item["symbol"])):
+            continue
+        if f.order_number and f.order_number not in (str(item["position_id"]), str(item["ticket"])):
+            continue
+        yield plain(item)
+
+
+def _history_row(run: Run, item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "order_number": str(item["position_id"]),
+        "trading_account": _account_ref(item),
+        "trading_type": "BUY" if int(item["side"]) == 0 else "SELL",
+        "symbol": item["symbol"],
+        "volume": _price(item["volume_lots"]),
+        "open_time": run.show_time(item.get("open_time")),
+        "open_price": _price(item.get("open_price")),
+        "close_time": run.show_time(item["close_time"]),
+        "close_price": _price(item["close_price"]),
+        "sl": "",
+        "tp": "",
+        "commission": show(Decimal(str(item["commission"])), ACCOUNT_CURRENCY),
+        "swap": show(Decimal(str(item["swap"])), ACCOUNT_CURRENCY),
+        "profit": show(Decimal(str(item["profit"])), ACCOUNT_CURRENCY),
+        "currency": ACCOUNT_CURRENCY,
+        "user_name": run.names.of(int(item["user_id"])),
+    }
+
+
+# ---------------------------------------------------------------- open positions and pending orders
+
+
+def _snapshot_rows(run: Run, kind: str, time_field: str) -> Iterator[dict[str, Any]]:
+    accounts = {int(a["id"]): a for a in _accounts(run)}
+    snapshots = trading_dal.get_snapshots(sorted(accounts), kind) if accounts else {}
+    rows = [
+        plain(row) | {"_account": accounts[account_id]}
+        for account_id, snapshot in snapshots.items()
+        for row in snapshot.get("rows", [])
+        if run.first <= int(row[time_field]) <= run.last
+    ]
+    return iter(sorted(rows, key=lambda r: (int(r[time_field]), int(r["ticket"])), reverse=True))
+
+
+def _positions(run: Run) -> Iterator[dict[str, Any]]:
+    f = run.filters
+    for row in _snapshot_rows(run, "POSITIONS", "open_time"):
+        if f.trading_type != "all" and int(row["action"]) != SIDES[f.trading_type]:
+            continue
+        if _symbol_matches(f, str(row["symbol"])) and (not f.order_number or f.order_number == str(row["ticket"])):
+            yield row
+
+
+def _position_row(run: Run, row: dict[str, Any]) -> dict[str, Any]:
+    account = row["_account"]
+    return {
+        "order_number": str(row["ticket"]),
+        "trading_account": _account_ref(account),
+        "trading_type": "BUY" if int(row["action"]) == 0 else "SELL",
+        "symbol": row["symbol"],
+        "volume": _price(row["volume_lots"]),
+        "leverage": int(account.get("leverage", 0)),
+        "open_time": run.show_time(row["open_time"]),
+        "open_price": _price(row["open_price"]),
+        "close_price": _price(row["current_price"]),
+        "sl": _price(row["sl"]) if Decimal(str(row["sl"])) else "",
+        "tp": _price(row["tp"]) if Decimal(str(row["tp"])) else "",
+        "commission": show(Decimal(0), ACCOUNT_CURRENCY),
+        "swap": show(Decimal(str(row["swap"])), ACCOUNT_CURRENCY),
+        "profit": show(Decimal(str(row["profit"])), ACCOUNT_CURRENCY),
+        "currency": ACCOUNT_CURRENCY,
+        "user_name": run.names.of(int(account["user_id"])),
+    }
+
+
+def _pending(run: Run) -> Iterator[dict[str, Any]]:
+    f = run.filters
+    for row in _snapshot_rows(run, "ORDERS", "setup_time"):
+        if f.trading_type != "all" and PENDING_TYPES.get(int(row["type"])) != f.trading_type:
+            continue
+        if _symbol_matches(f, str(row["symbol"])) and (not f.order_number or f.order_number == str(row["ticket"])):
+            yield row
+
+
+def _pending_row(run: Run, row: dict[str, Any]) -> dict[str, Any]:
+    account = row["_account"]
+    return {
+        "order_number": str(row["ticket"]),
+        "trading_account": _account_ref(account),
+        "trading_type": PENDING_TYPES.get(int(row["type"]), str(row["type"])),
+        "symbol": row["symbol"],
+        "volume": _price(row["volume_lots"]),
+        "pending_price": _price(row["price"]),
+        "pending_time": run.show_time(row["setup_time"]),
+        "sl": _price(row["sl"]) if Decimal(str(row["sl"])) else "",
+        "tp": _price(row["tp"]) if Decimal(str(row["tp"])) else "",
+        "currency": ACCOUNT_CURRENCY,
+        "user_name": run.names.of(int(account["user_id"])),
+    }
+
+
+REPORTS: dict[str, Report] = {
+    "deposit": Report("deposit", schemas.MoneyRow, _orders("deposit"), _money_row),
+    "withdrawal": Report("withdrawal", schemas.MoneyRow, _orders("withdrawal"), _money_row),
+    "transfer": Report("transfer", schemas.TransferReportRow, _orders("transfer"), _transfer_row),
+    "history-order": Report("history-order", schemas.HistoryRow, _history, _history_row),
+    "position": Report("position", schemas.PositionRow, _positions, _position_row),
+    "pending-order": Report("pending-order", schemas.PendingRow, _pending, _pending_row),
+}
+
+
+def start(settings: Settings, scope: Scope, filters: Any, now: int) -> Run:
+    first, last = times.window(filters.start_time, filters.end_time, settings.broker_timezone)
+    return Run(settings, scope, filters, first, last, now, Names())
+
+
+def page(report: Report, run: Run) -> dict[str, Any]:
+    """One page and the total; only the page's rows are formatted."""
+    items = list(report.source(run))
+    size, number = run.filters.size, run.filters.page
+    return {"list": [report.row(run, i) for i in items[(number - 1) * size : number * size]], "total": len(items)}
+
+
+def rows(report: Report, run: Run) -> Iterator[dict[str, Any]]:
+    """Every row, formatted as it streams (exports)."""
+    return (report.row(run, item) for item in report.source(run))

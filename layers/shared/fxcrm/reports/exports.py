@@ -1,0 +1,253 @@
+"""Report exports: every row streamed into a CSV or XLSX file in S3 and
+answered with a presigned GET (15 minutes at most) whose file name says the
+report and the period.
+
+- CSV is written straight into an S3 multipart upload, part by part
+  (6 MiB), so memory stays flat however many rows there are.
+- XLSX goes through XlsxWriter's constant-memory mode into a temporary file,
+  which boto3 uploads in parts.
+- An export of more than `export_inline_rows` rows does not fit the API's
+  time limit: it is handed to a background job (the Reports function invoked
+  asynchronously), whose status and link the caller polls."""
+
+import csv
+import io
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import xlsxwriter
+from boto3.s3.transfer import TransferConfig
+
+from fxcrm.auth.accounts import Principal
+from fxcrm.dal import exports as dal
+from fxcrm.dal import users as users_dal
+from fxcrm.errors import NotFound
+from fxcrm.observability import logger
+from fxcrm.platform import aws, files
+from fxcrm.reports import catalog, scope
+from fxcrm.reports.catalog import Report
+from fxcrm.reports.schemas import FILTERS, AccountRef
+from fxcrm.settings import Settings
+
+PART_BYTES = 6 * 1024 * 1024  # S3 parts must be at least 5 MiB, except the last
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+JOB_DAYS = 7  # job items expire with their files (the bucket's exports/ rule)
+
+
+class TooManyRows(Exception):
+    """The export is larger than an API request may write."""
+
+
+# ---------------------------------------------------------------- columns
+
+
+def columns(report: Report) -> list[str]:
+    """The header: the seed's row fields, a nested trading account as its four fields."""
+    names: list[str] = []
+    for name, field in report.row_model.model_fields.items():  # type: ignore[attr-defined]
+        if field.annotation is AccountRef:
+            names.extend(f"{name}.{sub}" for sub in AccountRef.model_fields)
+        else:
+            names.append(name)
+    return names
+
+
+def flatten(row: dict[str, Any], header: list[str]) -> list[Any]:
+    out = []
+    for name in header:
+        outer, _, inner = name.partition(".")
+        value = row.get(outer)
+        out.append(value.get(inner, "") if inner and isinstance(value, dict) else value)
+    return out
+
+
+# ---------------------------------------------------------------- writers
+
+
+class MultipartWriter:
+    """Bytes into one S3 object through a multipart upload, a part at a time."""
+
+    def __init__(self, bucket: str, key: str, content_type: str) -> None:
+        self._s3 = aws.client("s3")
+        self._bucket, self._key = bucket, key
+        self._upload_id = self._s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
+        self._parts: list[dict[str, Any]] = []
+
+    def write_part(self, data: bytes) -> None:
+        number = len(self._parts) + 1
+        answer = self._s3.upload_part(
+            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
+        )
+        self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+    def close(self, last: bytes) -> None:
+        if last or not self._parts:
+            self.write_part(last)
+        self._s3.complete_multipart_upload(
+            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+        )
+
+    def abort(self) -> None:
+        self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
+
+
+def write_csv(bucket: str, key: str, header: list[str], rows: Iterable[list[Any]], limit: int | None = None) -> int:
+    """Stream rows as CSV (UTF-8 with a BOM, which Excel needs) into S3; returns the row count."""
+    out = MultipartWriter(bucket, key, CONTENT_TYPES["csv"])
+    part = io.BytesIO()
+    writer = csv.writer(io.TextIOWrapper(part, encoding="utf-8-sig", newline="", write_through=True))
+    writer.writerow(header)
+    count = 0
+    try:
+        for row in rows:
+            count += 1
+            if limit is not None and count > limit:
+                raise TooManyRows
+            writer.writerow(row)
+            if part.tell() >= PART_BYTES:
+                out.write_part(part.getvalue())
+                part.seek(0)
+                part.truncate()
+        out.close(part.getvalue())
+    except BaseException:
+        out.abort()
+        raise
+    return count
+
+
+def write_xlsx(bucket: str, key: str, header: list[str], rows: Iterable[list[Any]], limit: int | None = None) -> int:
+    """Rows into an XLSX in constant memory (a temporary file), uploaded in parts."""
+    handle, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    count = 0
+    try:
+        book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False})
+        sheet = book.add_worksheet("report")
+        bold = book.add_format({"bold": True})
+        sheet.write_row(0, 0, header, bold)
+        for row in rows:
+            count += 1
+            if limit is not None and count > limit:
+                raise TooManyRows
+            sheet.write_row(count, 0, row)
+        book.close()
+        aws.client("s3").upload_file(
+            path,
+            bucket,
+            key,
+            ExtraArgs={"ContentType": CONTENT_TYPES["xlsx"]},
+            Config=TransferConfig(multipart_threshold=PART_BYTES, multipart_chunksize=PART_BYTES, use_threads=False),
+        )
+    finally:
+        os.unlink(path)
+    return count
+
+
+WRITERS = {"csv": write_csv, "xlsx": write_xlsx}
+
+
+# ---------------------------------------------------------------- exports and jobs
+
+
+@dataclass(frozen=True)
+class Request:
+    report: str
+    filters: dict[str, Any]
+    format: str
+
+
+def _file_name(settings: Settings, request: Request, run: catalog.Run) -> str:
+    first = run.show_time(run.first)[:10] if request.filters.get("start_time") else "start"
+    last = run.show_time(min(run.last, run.now))[:10]
+    return f"{request.report}-report_{first}_{last}.{request.format}"
+
+
+def _link(settings: Settings, key: str, file_name: str) -> str:
+    return files.presigned_get(
+        settings.bucket_name, key, settings.export_link_seconds, f'attachment; filename="{file_name}"'
+    )
+
+
+def _rows(report: Report, run: catalog.Run, header: list[str]) -> Iterator[list[Any]]:
+    return (flatten(row, header) for row in catalog.rows(report, run))
+
+
+def _write(settings: Settings, job: dict[str, Any], principal: Principal, limit: int | None, now: int) -> int:
+    request = Request(job["report"], json.loads(job["filters"]), job["format"])
+    report = catalog.REPORTS[request.report]
+    run = catalog.start(settings, scope.scope_for(principal), _filters(report, request.filters), now)
+    header = columns(report)
+    return WRITERS[request.format](settings.bucket_name, job["key"], header, _rows(report, run, header), limit)
+
+
+def _filters(report: Report, values: dict[str, Any]) -> Any:
+    return FILTERS[report.name].model_validate(values)
+
+
+def export(settings: Settings, principal: Principal, request: Request, function_name: str, now: int) -> dict[str, Any]:
+    """Write the export now if it is small enough, else start a background job."""
+    report = catalog.REPORTS[request.report]
+    filters = _filters(report, request.filters)
+    run = catalog.start(settings, scope.scope_for(principal), filters, now)
+    job_id = uuid.uuid4().hex
+    file_name = _file_name(settings, request, run)
+    key = f"exports/{principal.user_id}/{job_id}/{file_name}"
+    job: dict[str, Any] = {
+        "id": job_id,
+        "user_id": principal.user_id,
+        "report": request.report,
+        "filters": json.dumps(request.filters, sort_keys=True),
+        "format": request.format,
+        "key": key,
+        "file_name": file_name,
+        "created_at": now,
+        "ttl": now + JOB_DAYS * 86400,
+    }
+    try:
+        count = _write(settings, job, principal, settings.export_inline_rows, now)
+    except TooManyRows:
+        dal.put_job(job | {"status": "running", "rows": 0})
+        aws.client("lambda").invoke(
+            FunctionName=function_name, InvocationType="Event", Payload=json.dumps({"export_job": job_id}).encode()
+        )
+        logger.info("export handed to a background job", extra={"job_id": job_id, "report": request.report})
+        return {"download_url": "", "job_id": job_id, "status": "running", "rows": 0}
+    dal.put_job(job | {"status": "done", "rows": count})
+    return {"download_url": _link(settings, key, file_name), "job_id": job_id, "status": "done", "rows": count}
+
+
+def run_job(settings: Settings, job_id: str, now: int) -> dict[str, Any]:
+    """The background export (the Reports function invoked asynchronously)."""
+    job = dal.get_job(job_id)
+    if job is None or job["status"] != "running":
+        return {"status": "nothing to do"}
+    user = users_dal.get_user(int(job["user_id"]))
+    if user is None:
+        dal.finish_job(job_id, "failed", 0, "the user no longer exists")
+        return {"status": "failed"}
+    principal = Principal(int(user["id"]), str(user["user_type"]), str(user.get("role", "")), str(user["email"]))
+    try:
+        count = _write(settings, job, principal, None, now)
+    except Exception:
+        logger.exception("background export failed", extra={"job_id": job_id})
+        dal.finish_job(job_id, "failed", 0, "the export failed; try again")
+        raise
+    dal.finish_job(job_id, "done", count, "")
+    return {"status": "done", "rows": count}
+
+
+def status(settings: Settings, principal: Principal, job_id: str) -> dict[str, Any]:
+    """A job of the caller's own (anyone else's answers 404, as a missing one does)."""
+    job = dal.get_job(job_id)
+    if job is None or int(job["user_id"]) != principal.user_id:
+        raise NotFound("no such export", "job_id")
+    link = _link(settings, str(job["key"]), str(job["file_name"])) if job["status"] == "done" else ""
+    return {"download_url": link, "job_id": job_id, "status": job["status"], "rows": int(job.get("rows", 0))}

@@ -1,0 +1,215 @@
+"""Filters and rows of the six reports (the seed's names and enums)."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from fxcrm.auth.schemas import Strict
+from fxcrm.funding.schemas import TIME_DESCRIPTION
+
+OrderStatus = Literal["all", "auditing", "approved", "disapproved"]
+TransferStatus = Literal["all", "pending", "auditing", "approved", "disapproved"]
+Side = Literal["all", "BUY", "SELL"]
+PendingType = Literal["all", "BUY_LIMIT", "SELL_LIMIT", "BUY_STOP", "SELL_STOP", "BUY_STOP_LIMIT", "SELL_STOP_LIMIT"]
+ExportFormat = Literal["csv", "xlsx"]
+MAX_SIZE = 100
+TIME_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+
+
+class Window(Strict):
+    start_time: str | None = Field(default=None, pattern=TIME_PATTERN, description=TIME_DESCRIPTION)
+    end_time: str | None = Field(default=None, pattern=TIME_PATTERN, description=TIME_DESCRIPTION)
+
+
+class Filters(Window):
+    page: int = Field(default=1, ge=1, le=10_000, description="Page number, from 1 (ignored by exports)")
+    size: int = Field(
+        default=20, ge=1, le=MAX_SIZE, description=f"Rows per page, at most {MAX_SIZE} (ignored by exports)"
+    )
+
+
+class Export(BaseModel):
+    format: ExportFormat = Field(default="csv", description="csv or xlsx")
+
+
+class DepositFields(BaseModel):
+    status: OrderStatus = Field(description="all = auditing, approved and disapproved")
+
+
+class WithdrawalFields(DepositFields):
+    method: Literal["bank_transfer", "international_wire_transfer", "cryptocurrency"] | None = None
+
+
+class TransferFields(BaseModel):
+    status: TransferStatus
+    order_number: str | None = Field(default=None, max_length=40)
+
+
+class DepositFilters(DepositFields, Filters): ...
+
+
+class WithdrawalFilters(WithdrawalFields, Filters): ...
+
+
+class TransferFilters(TransferFields, Filters): ...
+
+
+class TradeFilters(Filters):
+    account: str | None = Field(default=None, max_length=20, description="The trading account's login")
+    order_number: str | None = Field(default=None, max_length=40, description="The trade's ticket")
+    server_id: int | None = Field(
+        default=None, ge=1, le=4, description="1 MT4-Demo, 2 MT4-Live, 3 MT5-Demo, 4 MT5-Live"
+    )
+    symbol: str | None = Field(default=None, max_length=32, description="Exact symbol, e.g. EURUSD")
+    trading_account_id: int | None = Field(default=None, ge=1, le=2**53)
+
+
+class HistoryFilters(TradeFilters):
+    trading_type: Side
+    time_type: Literal["open", "close"] = Field(default="open", description="Filter the window on open or close time")
+
+
+class PositionFilters(TradeFilters):
+    trading_type: Side
+
+
+class PendingFilters(TradeFilters):
+    trading_type: PendingType
+
+
+# The filters of each report, by its name in paths and file names.
+FILTERS: dict[str, type[Filters]] = {
+    "deposit": DepositFilters,
+    "withdrawal": WithdrawalFilters,
+    "transfer": TransferFilters,
+    "history-order": HistoryFilters,
+    "position": PositionFilters,
+    "pending-order": PendingFilters,
+}
+
+
+class DepositExport(DepositFields, Window, Export): ...
+
+
+class WithdrawalExport(WithdrawalFields, Window, Export): ...
+
+
+class TransferExport(TransferFilters, Export): ...
+
+
+class HistoryExport(HistoryFilters, Export): ...
+
+
+class PositionExport(PositionFilters, Export): ...
+
+
+class PendingExport(PendingFilters, Export): ...
+
+
+class AccountRef(BaseModel):
+    account: str
+    id: int
+    server_name: str
+    server_type: str
+
+
+class MoneyRow(BaseModel):
+    id: int
+    order_number: str
+    account: str
+    amount: str
+    currency: str
+    fee: str
+    method: str
+    server_name: str
+    server_type: str
+    status: str
+    submit_time: str
+    auditor_name: str
+    user_name: str
+
+
+class TransferReportRow(BaseModel):
+    order_number: str
+    amount: str
+    currency: str
+    status: str
+    submit_time: str
+    source_trading_account: AccountRef
+    target_trading_account: AccountRef
+    user_name: str
+
+
+class TradeRow(BaseModel):
+    """What a closed trade and an open position share."""
+
+    order_number: str
+    trading_account: AccountRef
+    trading_type: str
+    symbol: str
+    volume: str
+    open_time: str
+    open_price: str
+    close_price: str
+    sl: str
+    tp: str
+    commission: str
+    swap: str
+    profit: str
+    currency: str
+    user_name: str
+
+
+class HistoryRow(TradeRow):
+    close_time: str
+
+
+class PositionRow(TradeRow):
+    leverage: int
+    close_price: str = Field(description="The current price the position would close at")
+
+
+class PendingRow(BaseModel):
+    order_number: str
+    trading_account: AccountRef
+    trading_type: str
+    symbol: str
+    volume: str
+    pending_price: str
+    pending_time: str
+    sl: str
+    tp: str
+    currency: str
+    user_name: str
+
+
+class MoneyReport(BaseModel):
+    list: list[MoneyRow]
+    total: int
+
+
+class TransferReport(BaseModel):
+    list: list[TransferReportRow]
+    total: int
+
+
+class HistoryReport(BaseModel):
+    list: list[HistoryRow]
+    total: int
+
+
+class PositionReport(BaseModel):
+    list: list[PositionRow]
+    total: int
+
+
+class PendingReport(BaseModel):
+    list: list[PendingRow]
+    total: int
+
+
+class ExportAnswer(BaseModel):
+    download_url: str = Field(description="A presigned GET valid for 15 minutes ('' while a background export runs)")
+    job_id: str = Field(description="Poll GET /reports/exports/{job_id} when status is running")
+    status: Literal["done", "running", "failed"]
+    rows: int = Field(description="Rows written (so far)")

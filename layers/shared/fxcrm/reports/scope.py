@@ -1,0 +1,44 @@
+"""Whose rows a caller may see, taken from the token and never from a
+parameter: staff everyone's, an IB its own and its whole downline's (clients
+and sub-IBs, at every level), a client its own."""
+
+from dataclasses import dataclass
+
+from fxcrm.auth import permissions
+from fxcrm.auth.accounts import Principal
+from fxcrm.dal import users as users_dal
+
+
+@dataclass(frozen=True)
+class Scope:
+    everyone: bool
+    user_ids: frozenset[int] = frozenset()
+
+    def allows(self, user_id: int) -> bool:
+        return self.everyone or user_id in self.user_ids
+
+
+def downline(ib_id: int) -> set[int]:
+    """Every user under an IB, level by level (one Query per IB in the tree)."""
+    found: set[int] = set()
+    waiting = [ib_id]
+    while waiting:
+        for user in users_dal.direct_downline(waiting.pop()):
+            user_id = int(user["id"])
+            if user_id in found or user_id == ib_id:
+                continue  # a cycle cannot be made through the back office; stay safe anyway
+            found.add(user_id)
+            if user.get("user_type") == "ib":
+                waiting.append(user_id)
+    return found
+
+
+def scope_for(principal: Principal) -> Scope:
+    """Staff callers are checked for their second factor and address by the route."""
+    if principal.is_staff:
+        permissions.require(principal, "admin.reports")
+        return Scope(True)
+    permissions.require(principal, "reports.view")
+    if principal.user_type == "ib":
+        return Scope(False, frozenset(downline(principal.user_id) | {principal.user_id}))
+    return Scope(False, frozenset({principal.user_id}))
