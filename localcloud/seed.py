@@ -32,6 +32,20 @@ DEMO_USERS = [
         kyc_approved=True,
     ),
     DemoUser("client2@broker.example.com", "Client-demo-2026", "client", "client", "Maria", "Garcia"),
+    # a sub-IB under the demo IB, with a client of its own: a two-level tree for rebates
+    DemoUser(
+        "subib@broker.example.com",
+        "Subib-demo-2026",
+        "ib",
+        "ib",
+        "Sara",
+        "Sub",
+        referral_code="DEMOSUB",
+        invited_by="DEMOIB",
+    ),
+    DemoUser(
+        "client3@broker.example.com", "Client-demo-2026", "client", "client", "Omar", "Haddad", invited_by="DEMOSUB"
+    ),
 ]
 
 

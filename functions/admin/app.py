@@ -29,12 +29,22 @@ from fxcrm.backoffice.schemas import (
     UserStatusChange,
 )
 from fxcrm.errors import NotFound
-from fxcrm.funding import reference
+from fxcrm.funding import reference, times
 from fxcrm.funding.schemas import ChannelConfig, ExchangeRates, FundingSettings
 from fxcrm.kyc import forms as kyc_forms
 from fxcrm.kyc import profile as kyc_profile
 from fxcrm.kyc.forms import FormConfig
 from fxcrm.kyc.schemas import ReviewerKyc
+from fxcrm.rebates import rules as rebate_rules_module
+from fxcrm.rebates import staff as rebate_staff
+from fxcrm.rebates.rules import RebateRules
+from fxcrm.rebates.schemas import (
+    CommissionRecord,
+    CommissionRecordList,
+    RecomputeAnswer,
+    RecomputeRequest,
+    SettlementStarted,
+)
 from fxcrm.settings import get_settings
 from fxcrm.trading import accounts
 from fxcrm.trading.schemas import AccountTypeConfig, AccountTypeSaved
@@ -139,6 +149,60 @@ def save_kyc_form(staff: KycEditor, body: FormConfig, request: Request) -> Any:
     return kyc_forms.save(staff, body.model_dump(), client_ip(request), clock.now())
 
 
+# ---------------------------------------------------------------- rebates
+
+RebateManager = Annotated[Principal, Depends(require_staff("admin.rebates.manage"))]
+
+
+@router.get("/rebates/rules", response_model=RebateRules, responses=error_responses(401, 403))
+def rebate_rules(staff: RebateManager) -> Any:
+    """Symbol groups, the rule of each level and group, minimum hold, hedging, payout timing."""
+    return rebate_rules_module.current()
+
+
+@router.put("/rebates/rules", response_model=RebateRules, responses=error_responses(401, 403))
+def save_rebate_rules(staff: RebateManager, body: RebateRules, request: Request) -> Any:
+    """Replace the rebate rules (audited); they apply to trades settled from now on."""
+    return rebate_rules_module.save(staff, body.model_dump(mode="json"), client_ip(request), clock.now())
+
+
+@router.post("/rebates/recompute", response_model=RecomputeAnswer, responses=error_responses(401, 403))
+def recompute_rebates(staff: RebateManager, body: RecomputeRequest, request: Request) -> Any:
+    """Trades closed in a period under the current rules against what was paid: preview, or apply as adjustments."""
+    settings = get_settings()
+    start = times.parse(body.start_time, "start_time", settings.broker_timezone, 0)
+    end = times.parse(body.end_time, "end_time", settings.broker_timezone, 0)
+    return rebate_staff.recompute(settings, staff, start, end, body.apply, client_ip(request), clock.now())
+
+
+@router.get("/rebates", response_model=CommissionRecordList, responses=error_responses(401, 403))
+def commission_records(
+    staff: RebateManager,
+    ib_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+    status: Literal["held", "granted"] | None = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Any:
+    """Commission records, newest first: one IB's, or everyone's of the last months."""
+    return rebate_staff.records(get_settings(), ib_id, status, page, size, clock.now())
+
+
+@router.post(
+    "/rebates/{aggregation_id}/grant", response_model=CommissionRecord, responses=error_responses(401, 403, 404, 409)
+)
+def grant_rebate(staff: RebateManager, aggregation_id: Annotated[int, Path(ge=1, le=2**53)], request: Request) -> Any:
+    """Pay a commission record held for approval into the IB's rebate balance (once, audited)."""
+    return rebate_staff.grant(staff, aggregation_id, client_ip(request), clock.now())
+
+
+@router.post(
+    "/rebates/settlement", response_model=SettlementStarted, status_code=202, responses=error_responses(401, 403)
+)
+def run_settlement(staff: RebateManager, request: Request) -> Any:
+    """Run the settlement now (in the background; the same run the schedule starts every hour)."""
+    return rebate_staff.run_now(get_settings(), staff, client_ip(request), clock.now())
+
+
 # ---------------------------------------------------------------- clients, IBs and staff
 
 UserViewer = Annotated[Principal, Depends(require_staff("admin.users.view"))]
@@ -180,7 +244,13 @@ def user_status(staff: UserManager, user_id: UserId, body: UserStatusChange, req
 @router.put("/users/{user_id}/ib", response_model=UserRow, responses=error_responses(401, 403, 404, 409, 422))
 def user_ib(staff: UserManager, user_id: UserId, body: IbChange, request: Request) -> Any:
     """Attach a client to an IB, move a sub-IB, or detach (`ib_id` null); kept in the user's history."""
-    return backoffice.move_to_ib(staff, user_id, body.ib_id, body.reason, client_ip(request), clock.now())
+    settings = get_settings()
+    effective = (
+        times.parse(body.effective_at, "effective_at", settings.broker_timezone, 0) if body.effective_at else None
+    )
+    return backoffice.move_to_ib(
+        staff, user_id, body.ib_id, body.reason, client_ip(request), clock.now(), effective_at=effective
+    )
 
 
 @router.put("/users/{user_id}/totp-reset", response_model=UserRow, responses=error_responses(401, 403, 404, 422))

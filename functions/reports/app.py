@@ -51,12 +51,8 @@ def _page(name: str, principal: Any, filters: Filters) -> Any:
 
 
 def _export(name: str, principal: Any, body: Any, request: Request, response: Response) -> Any:
-    context = request.scope.get("aws.context")
-    function_name = str(getattr(context, "function_name", ""))
     filters = body.model_dump(exclude={"format"}, exclude_none=True)
-    answer = exports.export(
-        get_settings(), principal, exports.Request(name, filters, body.format), function_name, clock.now()
-    )
+    answer = exports.export(get_settings(), principal, exports.Request(name, filters, body.format), clock.now())
     if answer["status"] == "running":
         response.status_code = 202
     return answer

@@ -61,6 +61,14 @@ def test_scheduled_sample_event_runs_its_function(stack: Stack) -> None:
     assert summary["failed_accounts"] == 0
 
 
+def test_scheduled_settlement_sample_runs_the_settlement(stack: Stack) -> None:
+    path = ROOT / "events" / "settlement" / "scheduled.json"
+    properties = stack.resolver.template["Resources"]["SettlementFunction"]["Properties"]
+    handler, _ = load_function(_function_of(path), properties)
+    summary = handler(json.loads(path.read_text()), LocalContext(stack.functions["SettlementFunction"]))
+    assert summary["status"] in ("settled", "nothing to settle")
+
+
 TASK_EVENTS = sorted((ROOT / "events" / "approval_tasks").glob("*.json"))
 
 

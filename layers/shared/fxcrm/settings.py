@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     export_inline_rows: int = 50_000
     export_link_seconds: int = 900
 
+    # Functions other functions start asynchronously (named <stack>-<name> in template.yaml).
+    reports_function_name: str = "fxcrm-reports"
+    settlement_function_name: str = "fxcrm-settlement"
+    # The client portal's address: an IB's referral link is <portal_url>/register?invite_code=<code>.
+    portal_url: str = "https://portal.broker.example.com"
+
     def workflow_arn(self, flow: str) -> str:
         return self.workflow_arn_prefix + flow
 

@@ -45,6 +45,11 @@ class UserStatusChange(Strict):
 class IbChange(Strict):
     ib_id: Int | None = Field(ge=1, description="The new IB; null detaches")
     reason: str = Field(min_length=1, max_length=500)
+    effective_at: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
+        description="When the move takes effect for rebates (broker's time zone; default now; not in the future)",
+    )
 
 
 class StaffCreate(Strict):

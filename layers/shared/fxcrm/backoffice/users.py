@@ -120,11 +120,23 @@ def _ancestors(ib_id: int) -> list[int]:
 
 
 def move_to_ib(
-    staff: Principal, user_id: int, ib_id: int | None, reason: str, source_ip: str, now: int
+    staff: Principal,
+    user_id: int,
+    ib_id: int | None,
+    reason: str,
+    source_ip: str,
+    now: int,
+    effective_at: int | None = None,
 ) -> dict[str, Any]:
-    """Attach a client to an IB, or move a sub-IB under another IB (or detach: None)."""
+    """Attach a client to an IB, or move a sub-IB under another IB (or detach:
+    None), from `effective_at` on (default now): trades closed before it
+    settle under the IB the user had then."""
     permissions.require(staff, "admin.users.manage")
     user = _user(user_id)
+    effective = now if effective_at is None else effective_at
+    last_change = max((int(h["at"]) for h in dal.ib_history(user_id)), default=int(user.get("created_at", 0)))
+    if effective > now or effective < last_change:
+        raise InvalidInput("must be between the user's last IB change (or registration) and now", "effective_at")
     if user["user_type"] == STAFF:
         raise InvalidInput("staff are not attached to IBs", "user_id", "not_a_client")
     if ib_id is not None:
@@ -138,7 +150,8 @@ def move_to_ib(
         raise Conflict("the user is there already", "ib_id", "unchanged")
     record = {
         "id": ids.new_id(),
-        "at": now,
+        "at": effective,
+        "recorded_at": now,
         "from_ib_id": before,
         "to_ib_id": ib_id,
         "by": staff.email,
@@ -152,7 +165,7 @@ def move_to_ib(
         source_ip,
         now,
         before={"ib_id": before},
-        after={"ib_id": ib_id, "reason": reason},
+        after={"ib_id": ib_id, "reason": reason, "effective_at": effective},
     )
     return _row(_user(user_id))
 

@@ -63,6 +63,11 @@ def direct_downline(ib_id: int, table: Table | None = None) -> list[Item]:
     return (table or Table()).query("gsi1pk = :pk", {":pk": f"IBCLIENTS#{ib_id}"}, index="gsi1")
 
 
+def get_users(user_ids: list[int], table: Table | None = None) -> list[Item]:
+    """Several users at once (BatchGetItem)."""
+    return (table or Table()).batch_get([user_key(u) for u in user_ids])
+
+
 def get_user(user_id: int, table: Table | None = None) -> Item | None:
     return (table or Table()).get(*user_key(user_id))
 
@@ -207,12 +212,16 @@ def set_ib(user_id: int, ib_id: int | None, record: Item, table: Table | None = 
         "Key": values({"pk": f"USER#{user_id}", "sk": "PROFILE"}),
         "ConditionExpression": "attribute_exists(pk)",
     }
+    # ib_moves tells readers of the tree that this user has a history to read
     if ib_id is None:
-        update["UpdateExpression"] = "REMOVE ib_id, gsi1pk, gsi1sk"
+        update["UpdateExpression"] = "REMOVE ib_id, gsi1pk, gsi1sk ADD ib_moves :one"
+        update["ExpressionAttributeValues"] = values({":one": 1})
     else:
-        update["UpdateExpression"] = "SET ib_id = :ib, gsi1pk = :g1pk, gsi1sk = :g1sk"
+        update["UpdateExpression"] = "SET ib_id = :ib, gsi1pk = :g1pk, gsi1sk = :g1sk ADD ib_moves :one"
         keys = downline_keys(ib_id, user_id)
-        update["ExpressionAttributeValues"] = values({":ib": ib_id, ":g1pk": keys["gsi1pk"], ":g1sk": keys["gsi1sk"]})
+        update["ExpressionAttributeValues"] = values(
+            {":ib": ib_id, ":g1pk": keys["gsi1pk"], ":g1sk": keys["gsi1sk"], ":one": 1}
+        )
     history = {"pk": f"USER#{user_id}", "sk": f"IBHIST#{record['at']:010d}#{record['id']}", **record}
     table.client.transact_write_items(
         TransactItems=[{"Update": update}, {"Put": {"TableName": table.name, "Item": to_ddb(history)}}]

@@ -7,12 +7,13 @@ as a row (`row`), so a page formats only its rows and an export streams."""
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from fxcrm.dal import funding as funding_dal
+from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
@@ -61,6 +62,7 @@ class Run:
     last: int
     now: int
     names: Names
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def show_time(self, epoch: Any) -> str:
         return times.show(int(epoch), self.settings.broker_timezone) if epoch is not None else ""
@@ -336,6 +338,123 @@ def _pending_row(run: Run, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- IB commissions
+
+
+class Records:
+    """Commission records read once per run (the details' grant time and IB)."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, dict[str, Any]] = {}
+
+    def get(self, aggregation_id: int) -> dict[str, Any]:
+        if aggregation_id not in self._known:
+            self._known[aggregation_id] = plain(rebates_dal.get_aggregation(aggregation_id) or {})
+        return self._known[aggregation_id]
+
+
+def _granted_in(run: Run, record: dict[str, Any]) -> bool:
+    granted = record.get("grant_at")
+    return granted is not None and run.first <= int(granted) <= run.last
+
+
+def _commissions(run: Run) -> Iterator[dict[str, Any]]:
+    by_grant = run.filters.time_search_type == "grant_at"
+    # a record is granted at or after it is calculated: by grant time, read from the start
+    low = 0 if by_grant else run.first
+    if run.scope.everyone:
+        items: Iterable[dict[str, Any]] = (
+            r
+            for month in months(run.settings, low, run.last, run.now)
+            for r in rebates_dal.list_month_aggregations(month, low, run.last)
+        )
+    else:
+        items = rebates_dal.list_ib_aggregations(run.scope.caller, low, run.last)
+    for record in map(plain, items):
+        if not by_grant or _granted_in(run, record):
+            yield record
+
+
+def _commission_row(run: Run, record: dict[str, Any]) -> dict[str, Any]:
+    ib = users_dal.get_user(int(record["ib_id"])) or {}
+    return {
+        "id": int(record["id"]),
+        "order_number": f"RB{record['id']}",
+        "login_id": str(record["ib_id"]),
+        "user_name": run.names.of(int(record["ib_id"])),
+        "user_email": str(ib.get("email", "")),
+        "total_amount": show(Decimal(str(record["total_amount"])), str(record["currency"])),
+        "total_orders": int(record["total_orders"]),
+        "currency": record["currency"],
+        "calculate_at": run.show_time(record["calculate_at"]),
+        "grant_at": run.show_time(record.get("grant_at")),
+    }
+
+
+def _commission_details(run: Run) -> Iterator[dict[str, Any]]:
+    f = run.filters
+    records = Records()
+    run.extra["records"] = records
+    by_grant = f.time_search_type == "grant_at"
+    if f.rebate_aggregation_id is not None:
+        record = records.get(int(f.rebate_aggregation_id))
+        if not record or not (run.scope.everyone or int(record["ib_id"]) == run.scope.caller):
+            return
+        items: Iterable[dict[str, Any]] = rebates_dal.list_aggregation_details(int(f.rebate_aggregation_id))
+    elif run.scope.everyone:
+        items = (d for record in _commissions(run) for d in rebates_dal.list_aggregation_details(int(record["id"])))
+    else:
+        items = rebates_dal.list_ib_details(run.scope.caller, 0 if by_grant else run.first, run.last)
+    for detail in map(plain, items):
+        record = records.get(int(detail["aggregation_id"]))
+        if by_grant and not _granted_in(run, record):
+            continue
+        if not by_grant and not run.first <= int(detail["calculate_at"]) <= run.last:
+            continue
+        if (
+            f.client_user_name
+            and f.client_user_name.strip().lower() not in run.names.of(int(detail["client_user_id"])).lower()
+        ):
+            continue
+        yield detail
+
+
+def explain(detail: dict[str, Any]) -> str:
+    """Which rule, level, volume (or commission) and rate produced the amount."""
+    rate, basis = Decimal(str(detail["rate"])), Decimal(str(detail["basis"]))
+    if detail["kind"] == "per_lot":
+        how = f"{_price(basis)} lots x {_price(rate)} {detail['currency']}/lot"
+    else:
+        how = f"{_price(rate * 100)}% of {_price(basis)} {detail['currency']} commission"
+    amount = show(Decimal(str(detail["amount"])), str(detail["currency"]))
+    event = f"trade closed; rule {detail['rule_id']}, level {detail['level']}: {how} = {amount}"
+    if detail.get("previous_amount") is not None:
+        event += f" (recomputed; was {show(Decimal(str(detail['previous_amount'])), str(detail['currency']))})"
+    return event
+
+
+def _commission_detail_row(run: Run, detail: dict[str, Any]) -> dict[str, Any]:
+    record = run.extra["records"].get(int(detail["aggregation_id"])) if "records" in run.extra else {}
+    sub_ib = detail.get("sub_ib_id")
+    return {
+        "order_number": str(detail["position_id"]),
+        "mt_order_number": str(detail["ticket"]),
+        "symbol": detail["symbol"],
+        "volume": float(Decimal(str(detail["volume_lots"]))),
+        "open_price": _price(detail.get("open_price")),
+        "close_price": _price(detail.get("close_price")),
+        "profit": show(Decimal(str(detail["profit"])), str(detail["currency"])),
+        "amount": show(Decimal(str(detail["amount"])), str(detail["currency"])),
+        "currency": detail["currency"],
+        "client_user_name": run.names.of(int(detail["client_user_id"])),
+        "ib_user_name": run.names.of(int(detail["ib_id"])),
+        "sub_ib_user_name": run.names.of(int(sub_ib)) if sub_ib is not None else "",
+        "trigger_event": explain(detail),
+        "calculate_at": run.show_time(detail["calculate_at"]),
+        "grant_at": run.show_time((record or {}).get("grant_at")),
+    }
+
+
 REPORTS: dict[str, Report] = {
     "deposit": Report("deposit", schemas.MoneyRow, _orders("deposit"), _money_row),
     "withdrawal": Report("withdrawal", schemas.MoneyRow, _orders("withdrawal"), _money_row),
@@ -343,11 +462,22 @@ REPORTS: dict[str, Report] = {
     "history-order": Report("history-order", schemas.HistoryRow, _history, _history_row),
     "position": Report("position", schemas.PositionRow, _positions, _position_row),
     "pending-order": Report("pending-order", schemas.PendingRow, _pending, _pending_row),
+    "commission": Report("commission", schemas.CommissionRow, _commissions, _commission_row),
+    "commission-detail": Report(
+        "commission-detail", schemas.CommissionDetailRow, _commission_details, _commission_detail_row
+    ),
 }
 
 
+def _whole_day(value: str | None, clock: str) -> str | None:
+    """A date-only filter (YYYY-MM-DD) covers the whole day."""
+    return f"{value} {clock}" if value and len(value) == 10 else value
+
+
 def start(settings: Settings, scope: Scope, filters: Any, now: int) -> Run:
-    first, last = times.window(filters.start_time, filters.end_time, settings.broker_timezone)
+    first, last = times.window(
+        _whole_day(filters.start_time, "00:00:00"), _whole_day(filters.end_time, "23:59:59"), settings.broker_timezone
+    )
     return Run(settings, scope, filters, first, last, now, Names())
 
 

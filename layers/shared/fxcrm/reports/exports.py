@@ -192,7 +192,7 @@ def _filters(report: Report, values: dict[str, Any]) -> Any:
     return FILTERS[report.name].model_validate(values)
 
 
-def export(settings: Settings, principal: Principal, request: Request, function_name: str, now: int) -> dict[str, Any]:
+def export(settings: Settings, principal: Principal, request: Request, now: int) -> dict[str, Any]:
     """Write the export now if it is small enough, else start a background job."""
     report = catalog.REPORTS[request.report]
     filters = _filters(report, request.filters)
@@ -216,7 +216,9 @@ def export(settings: Settings, principal: Principal, request: Request, function_
     except TooManyRows:
         dal.put_job(job | {"status": "running", "rows": 0})
         aws.client("lambda").invoke(
-            FunctionName=function_name, InvocationType="Event", Payload=json.dumps({"export_job": job_id}).encode()
+            FunctionName=settings.reports_function_name,
+            InvocationType="Event",
+            Payload=json.dumps({"export_job": job_id}).encode(),
         )
         logger.info("export handed to a background job", extra={"job_id": job_id, "report": request.report})
         return {"download_url": "", "job_id": job_id, "status": "running", "rows": 0}

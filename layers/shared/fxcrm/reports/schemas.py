@@ -77,6 +77,29 @@ class PendingFilters(TradeFilters):
     trading_type: PendingType
 
 
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+TimeSearch = Literal["calculate_at", "grant_at"]
+
+
+class CommissionFields(BaseModel):
+    time_search_type: TimeSearch = Field(default="calculate_at", description="Which time the window filters")
+
+
+class CommissionFilters(CommissionFields, Filters): ...
+
+
+class DetailFields(CommissionFields):
+    start_time: str | None = Field(default=None, pattern=DATE_PATTERN, description="YYYY-MM-DD")
+    end_time: str | None = Field(default=None, pattern=DATE_PATTERN, description="YYYY-MM-DD")
+    client_user_name: str | None = Field(default=None, max_length=100, description="Part of the client's name")
+
+
+class CommissionDetailFilters(DetailFields, Filters):
+    rebate_aggregation_id: int | None = Field(
+        default=None, ge=1, le=2**53, description="One commission record's details"
+    )
+
+
 # The filters of each report, by its name in paths and file names.
 FILTERS: dict[str, type[Filters]] = {
     "deposit": DepositFilters,
@@ -85,6 +108,8 @@ FILTERS: dict[str, type[Filters]] = {
     "history-order": HistoryFilters,
     "position": PositionFilters,
     "pending-order": PendingFilters,
+    "commission": CommissionFilters,
+    "commission-detail": CommissionDetailFilters,
 }
 
 
@@ -104,6 +129,15 @@ class PositionExport(PositionFilters, Export): ...
 
 
 class PendingExport(PendingFilters, Export): ...
+
+
+class CommissionExport(CommissionFields, Window, Export): ...
+
+
+class CommissionDetailExport(DetailFields, Window, Export):
+    rebate_aggregation_id: str | None = Field(
+        default=None, pattern=r"^\d{1,16}$", description="One commission record's details"
+    )
 
 
 class AccountRef(BaseModel):
@@ -213,3 +247,44 @@ class ExportAnswer(BaseModel):
     job_id: str = Field(description="Poll GET /reports/exports/{job_id} when status is running")
     status: Literal["done", "running", "failed"]
     rows: int = Field(description="Rows written (so far)")
+
+
+class CommissionRow(BaseModel):
+    id: int
+    order_number: str
+    login_id: str = Field(description="The IB's user id")
+    user_name: str
+    user_email: str
+    total_amount: str
+    total_orders: int
+    currency: str
+    calculate_at: str
+    grant_at: str
+
+
+class CommissionDetailRow(BaseModel):
+    order_number: str = Field(description="The trade's position")
+    mt_order_number: str = Field(description="The closing deal's ticket")
+    symbol: str
+    volume: float
+    open_price: str
+    close_price: str
+    profit: str
+    amount: str
+    currency: str
+    client_user_name: str
+    ib_user_name: str
+    sub_ib_user_name: str = Field(description="The IB one level below, for level 2 and deeper")
+    trigger_event: str = Field(description="What produced the amount: the rule, level, volume or commission and rate")
+    calculate_at: str
+    grant_at: str
+
+
+class CommissionReport(BaseModel):
+    list: list[CommissionRow]
+    total: int
+
+
+class CommissionDetailReport(BaseModel):
+    list: list[CommissionDetailRow]
+    total: int

@@ -178,7 +178,8 @@ def _owned(principal: Principal, account_id: int) -> dict[str, Any]:
     return account
 
 
-def _view(settings: Settings, account: dict[str, Any]) -> dict[str, Any]:
+def view(settings: Settings, account: dict[str, Any]) -> dict[str, Any]:
+    """An account with its balances as the trading server reports them now."""
     with platform_call("account_state"):
         state = platform_for(settings, account["server"]).account_state(int(account["login"]))
     return {
@@ -187,6 +188,7 @@ def _view(settings: Settings, account: dict[str, Any]) -> dict[str, Any]:
         "balance": f"{state.balance.quantize(CENT)}",
         "credit": f"{state.credit.quantize(CENT)}",
         "equity": f"{state.equity.quantize(CENT)}",
+        "margin_level": f"{state.margin_level.quantize(CENT)}",
         "currency": account["currency"],
         "is_demo": bool(account["is_demo"]),
         "leverage": int(account["leverage"]),
@@ -197,7 +199,7 @@ def _view(settings: Settings, account: dict[str, Any]) -> dict[str, Any]:
 
 
 def detail(settings: Settings, principal: Principal, account_id: int) -> dict[str, Any]:
-    return _view(settings, _owned(principal, account_id))
+    return view(settings, _owned(principal, account_id))
 
 
 def _my_accounts(principal: Principal) -> list[dict[str, Any]]:
@@ -211,7 +213,7 @@ def list_accounts(
     settings: Settings, principal: Principal, is_demo: bool | None, page: int, size: int
 ) -> dict[str, Any]:
     rows = [a for a in _my_accounts(principal) if is_demo is None or bool(a["is_demo"]) == is_demo]
-    return {"list": [_view(settings, a) for a in _page(rows, page, size)], "total": len(rows)}
+    return {"list": [view(settings, a) for a in _page(rows, page, size)], "total": len(rows)}
 
 
 def change_password(settings: Settings, principal: Principal, account_id: int, kind: str, password: str) -> None:
@@ -227,13 +229,13 @@ def balances(settings: Settings, principal: Principal, record_types: set[str]) -
     rows = [a for a in _my_accounts(principal) if a.get("record_type", "normal") in record_types]
     out = []
     for account in rows:
-        view = _view(settings, account)
+        shown = view(settings, account)
         out.append(
             {
-                "trading_account_id": view["id"],
-                "trading_account": view["account"],
-                "balance": view["balance"],
-                "server_name": view["server_name"],
+                "trading_account_id": shown["id"],
+                "trading_account": shown["account"],
+                "balance": shown["balance"],
+                "server_name": shown["server_name"],
                 "server_type": account["server"],
             }
         )

@@ -1,0 +1,119 @@
+"""Partner function: the IB portal (/ib/*): profile with referral code, link
+and QR code, the downline's clients and their trading accounts, rebate
+records, and the commission and commission-detail reports with exports."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from fxcrm import clock
+from fxcrm.api.app import create_app, lambda_handler
+from fxcrm.api.errors import error_responses
+from fxcrm.api.security import CurrentPrincipal
+from fxcrm.ib import portal
+from fxcrm.ib.schemas import IbClientAccountList, IbClientList, IbProfile, RebateRecordList
+from fxcrm.reports import catalog, exports, scope
+from fxcrm.reports.schemas import (
+    CommissionDetailExport,
+    CommissionDetailFilters,
+    CommissionDetailReport,
+    CommissionExport,
+    CommissionFilters,
+    CommissionReport,
+    ExportAnswer,
+)
+from fxcrm.settings import get_settings
+
+router = APIRouter(prefix="/ib", tags=["ib"])
+READ = error_responses(401, 403)
+EXPORT = {202: {"model": ExportAnswer, "description": "Too large to write now: a background job runs"}} | READ
+Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1")]
+Size = Annotated[int, Query(ge=1, le=100, description="Rows per page, at most 100")]
+Text = Annotated[str | None, Query(max_length=100)]
+
+
+@router.get("/profile", response_model=IbProfile, responses=error_responses(401, 403, 404))
+def profile(principal: CurrentPrincipal) -> Any:
+    """The IB's referral code, link and QR code, with its KYC status and data."""
+    return portal.profile(get_settings(), principal)
+
+
+@router.get("/clients", response_model=IbClientList, responses=READ)
+def clients(
+    principal: CurrentPrincipal,
+    page: Page = 1,
+    size: Size = 20,
+    client_user_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+    kyc_status: Literal["approved", "disapproved"] | None = None,
+    status: Literal["enabled", "disabled"] | None = None,
+    email: Text = None,
+    client_name: Text = None,
+) -> Any:
+    """The clients of the IB's whole downline, newest first; email and name match a part."""
+    return portal.clients(get_settings(), principal, client_user_id, kyc_status, status, email, client_name, page, size)
+
+
+@router.get("/client-accounts", response_model=IbClientAccountList, responses=error_responses(401, 403, 503))
+def client_accounts(
+    principal: CurrentPrincipal,
+    page: Page = 1,
+    size: Size = 20,
+    account_id: Annotated[str | None, Query(max_length=20, description="The login on the trading server")] = None,
+    trading_account_type_name: Text = None,
+    user_name: Text = None,
+) -> Any:
+    """The downline clients' trading accounts with their balances."""
+    return portal.client_accounts(
+        get_settings(), principal, account_id, trading_account_type_name, user_name, page, size
+    )
+
+
+@router.get("/rebates", response_model=RebateRecordList, responses=READ)
+def rebates(principal: CurrentPrincipal, page: Page = 1, size: Size = 20) -> Any:
+    """The IB's rebates, one per trade and level it earned on, newest first."""
+    return portal.rebate_records(get_settings(), principal, page, size)
+
+
+def _page(name: str, principal: Any, filters: Any) -> Any:
+    portal.require_ib(principal)
+    run = catalog.start(get_settings(), scope.scope_for(principal), filters, clock.now())
+    return catalog.page(catalog.REPORTS[name], run)
+
+
+def _export(name: str, principal: Any, body: Any, response: Response) -> Any:
+    portal.require_ib(principal)
+    filters = body.model_dump(exclude={"format"}, exclude_none=True)
+    if "rebate_aggregation_id" in filters:
+        filters["rebate_aggregation_id"] = int(filters["rebate_aggregation_id"])
+    answer = exports.export(get_settings(), principal, exports.Request(name, filters, body.format), clock.now())
+    if answer["status"] == "running":
+        response.status_code = 202
+    return answer
+
+
+@router.get("/commissions", response_model=CommissionReport, responses=READ)
+def commissions(principal: CurrentPrincipal, filters: Annotated[CommissionFilters, Query()]) -> Any:
+    """The IB's commission records (one per settlement run), newest first."""
+    return _page("commission", principal, filters)
+
+
+@router.post("/commissions/export", response_model=ExportAnswer, responses=EXPORT)
+def commissions_export(principal: CurrentPrincipal, body: CommissionExport, response: Response) -> Any:
+    """The commission report as a CSV or XLSX file."""
+    return _export("commission", principal, body, response)
+
+
+@router.get("/commission-details", response_model=CommissionDetailReport, responses=READ)
+def commission_details(principal: CurrentPrincipal, filters: Annotated[CommissionDetailFilters, Query()]) -> Any:
+    """Each trade and level the IB earned on, and how the amount came about."""
+    return _page("commission-detail", principal, filters)
+
+
+@router.post("/commission-details/export", response_model=ExportAnswer, responses=EXPORT)
+def commission_details_export(principal: CurrentPrincipal, body: CommissionDetailExport, response: Response) -> Any:
+    """The commission-detail report as a CSV or XLSX file."""
+    return _export("commission-detail", principal, body, response)
+
+
+app = create_app("fxcrm partner", [router], "The IB portal")
+handler = lambda_handler(app, "partner")

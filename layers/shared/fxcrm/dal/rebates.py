@@ -1,0 +1,224 @@
+"""Rebate settlement records.
+
+REBATE#STATE / WATERMARK         settled_until: trades closed up to here are settled
+REBATE#STATE / LOCK              holder, expires_at: one settlement run at a time (a lease)
+RBDETAIL#<server>#<ticket>#<level> / DETAIL
+                                 one commission-detail record per trade and IB level, written once;
+                                 gsi1: RBIB#<ib id> / <calculate_at>#<server>#<ticket>#<level> (an IB's details);
+                                 gsi2: RBAGG#<aggregation id> / <server>#<ticket>#<level> (an aggregation's details)
+RBAGG#<aggregation id> / AGG     a commission record: one IB's rebates of one run (or adjustment);
+                                 gsi1: RBAGGIB#<ib id> / <calculate_at>#<id>;
+                                 gsi2: RBAGGS#<yyyy-mm> / <calculate_at>#<id>
+RBRUN#<run id> / RUN             a settlement run's summary (trades, details, unknown symbols, skipped)
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, values
+
+STATE = "REBATE#STATE"
+
+
+def detail_key(server: str, ticket: int, level: int) -> tuple[str, str]:
+    return f"RBDETAIL#{server}#{ticket}#{level}", "DETAIL"
+
+
+def detail_item(detail: Item) -> Item:
+    pk, sk = detail_key(detail["server"], int(detail["ticket"]), int(detail["level"]))
+    suffix = f"{detail['server']}#{detail['ticket']}#{detail['level']}"
+    return {
+        **detail,
+        "pk": pk,
+        "sk": sk,
+        "gsi1pk": f"RBIB#{detail['ib_id']}",
+        "gsi1sk": f"{int(detail['calculate_at']):010d}#{suffix}",
+        "gsi2pk": f"RBAGG#{detail['aggregation_id']}",
+        "gsi2sk": suffix,
+    }
+
+
+def put_new_details(details: list[Item], table: Table | None = None) -> list[Item]:
+    """Write each detail only if its trade and level have none yet, 100 to a
+    transaction; returns the details that were already there (stored form)."""
+    table = table or Table()
+    existing: list[Item] = []
+    for start in range(0, len(details), 100):
+        chunk = [detail_item(d) for d in details[start : start + 100]]
+        puts = [
+            {"Put": {"TableName": table.name, "Item": to_ddb(i), "ConditionExpression": "attribute_not_exists(pk)"}}
+            for i in chunk
+        ]
+        try:
+            table.client.transact_write_items(TransactItems=puts)
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            for item in chunk:  # some were there: write the rest one by one
+                try:
+                    table.put(item, condition="attribute_not_exists(pk)")
+                except ClientError as single:
+                    if not is_condition_failure(single):
+                        raise
+                    found = table.get(item["pk"], item["sk"])
+                    if found is not None:
+                        existing.append(found)
+    return existing
+
+
+def get_details(keys: list[tuple[str, int, int]], table: Table | None = None) -> list[Item]:
+    return (table or Table()).batch_get([detail_key(s, t, lv) for s, t, lv in keys])
+
+
+def put_details(details: list[Item], table: Table | None = None) -> None:
+    """Overwrite details (a recomputation the staff applied)."""
+    (table or Table()).batch_put([detail_item(d) for d in details])
+
+
+def aggregation_item(aggregation: Item) -> Item:
+    at = int(aggregation["calculate_at"])
+    month = datetime.fromtimestamp(at, UTC).strftime("%Y-%m")
+    return {
+        **aggregation,
+        "pk": f"RBAGG#{aggregation['id']}",
+        "sk": "AGG",
+        "gsi1pk": f"RBAGGIB#{aggregation['ib_id']}",
+        "gsi1sk": f"{at:010d}#{aggregation['id']}",
+        "gsi2pk": f"RBAGGS#{month}",
+        "gsi2sk": f"{at:010d}#{aggregation['id']}",
+    }
+
+
+def put_aggregation_request(aggregation: Item, table: Table | None = None) -> dict[str, Any]:
+    """The commission record as one Put of the ledger's transaction (written with its credit)."""
+    table = table or Table()
+    return {
+        "Put": {
+            "TableName": table.name,
+            "Item": to_ddb(aggregation_item(aggregation)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def put_held_aggregation(aggregation: Item, table: Table | None = None) -> bool:
+    """A commission record held for staff approval; False if it exists already."""
+    try:
+        (table or Table()).put(aggregation_item(aggregation), condition="attribute_not_exists(pk)")
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def grant_request(aggregation_id: int, granted_by: str, now: int, table: Table | None = None) -> dict[str, Any]:
+    """Mark a held record granted, in the ledger's transaction that credits it."""
+    table = table or Table()
+    return {
+        "Update": {
+            "TableName": table.name,
+            "Key": values({"pk": f"RBAGG#{aggregation_id}", "sk": "AGG"}),
+            "UpdateExpression": "SET #s = :granted, grant_at = :now, granted_by = :by",
+            "ConditionExpression": "#s = :held",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": values(
+                {":granted": "granted", ":held": "held", ":now": now, ":by": granted_by}
+            ),
+        }
+    }
+
+
+def get_aggregation(aggregation_id: int, table: Table | None = None) -> Item | None:
+    return (table or Table()).get(f"RBAGG#{aggregation_id}", "AGG")
+
+
+def list_ib_aggregations(ib_id: int, start: int, end: int, table: Table | None = None) -> list[Item]:
+    return (table or Table()).query(
+        "gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
+        {":pk": f"RBAGGIB#{ib_id}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
+        index="gsi1",
+        forward=False,
+    )
+
+
+def list_month_aggregations(month: str, start: int, end: int, table: Table | None = None) -> list[Item]:
+    return (table or Table()).query(
+        "gsi2pk = :pk AND gsi2sk BETWEEN :start AND :end",
+        {":pk": f"RBAGGS#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
+        index="gsi2",
+        forward=False,
+    )
+
+
+def list_ib_details(ib_id: int, start: int, end: int, table: Table | None = None) -> list[Item]:
+    return (table or Table()).query(
+        "gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
+        {":pk": f"RBIB#{ib_id}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
+        index="gsi1",
+        forward=False,
+    )
+
+
+def list_aggregation_details(aggregation_id: int, table: Table | None = None) -> list[Item]:
+    return (table or Table()).query("gsi2pk = :pk", {":pk": f"RBAGG#{aggregation_id}"}, index="gsi2")
+
+
+def get_watermark(table: Table | None = None) -> int | None:
+    found = (table or Table()).get(STATE, "WATERMARK")
+    return int(found["settled_until"]) if found else None
+
+
+def move_watermark(expected: int | None, until: int, table: Table | None = None) -> bool:
+    """Move the watermark forward, only from where this run found it."""
+    try:
+        (table or Table()).put(
+            {"pk": STATE, "sk": "WATERMARK", "settled_until": until},
+            condition="attribute_not_exists(pk) OR settled_until = :expected",
+            expression_values={":expected": expected if expected is not None else -1},
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def take_lock(owner: str, now: int, lease_seconds: int, table: Table | None = None) -> bool:
+    try:
+        (table or Table()).put(
+            {"pk": STATE, "sk": "LOCK", "holder": owner, "expires_at": now + lease_seconds},
+            condition="attribute_not_exists(pk) OR expires_at < :now",
+            expression_values={":now": now},
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def release_lock(owner: str, table: Table | None = None) -> None:
+    try:
+        (table or Table()).delete(STATE, "LOCK", condition="holder = :owner", expression_values={":owner": owner})
+    except ClientError as error:
+        if not is_condition_failure(error):
+            raise
+
+
+def put_run(run: Item, table: Table | None = None) -> None:
+    (table or Table()).put(
+        {
+            **run,
+            "pk": f"RBRUN#{run['id']}",
+            "sk": "RUN",
+            "gsi1pk": "RBRUNS",
+            "gsi1sk": f"{int(run['at']):010d}#{run['id']}",
+        }
+    )
+
+
+def list_runs(limit: int, table: Table | None = None) -> list[Item]:
+    return (table or Table()).query("gsi1pk = :pk", {":pk": "RBRUNS"}, index="gsi1", forward=False)[:limit]

@@ -1,0 +1,290 @@
+"""Rebate settlement: closed trades since the watermark → one commission-detail
+record per trade and IB level → one commission record per IB and run,
+credited to the IB's rebate balance through the ledger (or held for staff).
+
+Why it cannot pay twice:
+- a detail is written only if its trade and level have none (conditional
+  put), so of two runs over the same trades (one after the other, at once,
+  or with overlapping windows) each detail belongs to exactly one run;
+- a run's commission record and its ledger credit share one id derived from
+  the IB and the run's window, written in one transaction, once;
+- a run that died after writing its details finds them again (same window,
+  same aggregation id) and completes the credit.
+A lease lock keeps two scheduled runs from doing the same work at once.
+
+Each trade settles under the IB tree as it was when the trade closed."""
+
+import hashlib
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from fxcrm.dal import rebates as dal
+from fxcrm.dal import trading as trading_dal
+from fxcrm.dal.table import plain
+from fxcrm.funding import ledger
+from fxcrm.funding.money import quantise
+from fxcrm.observability import logger
+from fxcrm.rebates import rules as rules_module
+from fxcrm.rebates.rules import RebateRules
+from fxcrm.rebates.tree import Tree
+from fxcrm.reports.catalog import months
+from fxcrm.settings import Settings
+
+PERIOD_SECONDS = 3600  # runs settle whole hours
+# and leave the last hour alone: TradeSync copies trades every 15 minutes (with a
+# 5-minute overlap), so a trade closed in it may not be in the table yet
+LAG_SECONDS = 3600
+LEASE_SECONDS = 900
+EXPENSE = "REBATES:USD"
+
+
+def ib_account(ib_id: int) -> str:
+    return f"IB:{ib_id}"
+
+
+def aggregation_id(ib_id: int, run_id: str) -> int:
+    """A JavaScript-safe integer id that the same IB and run always get."""
+    return int(hashlib.sha256(f"{ib_id}:{run_id}".encode()).hexdigest()[:13], 16)
+
+
+@dataclass
+class Outcome:
+    trades: int = 0
+    details: int = 0
+    aggregations: int = 0
+    credited: Decimal = Decimal(0)
+    held: int = 0
+    no_ib: int = 0
+    short_hold: int = 0
+    hedged: int = 0
+    demo: int = 0
+    unknown_symbols: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "trades": self.trades,
+            "details": self.details,
+            "aggregations": self.aggregations,
+            "credited": str(self.credited),
+            "held": self.held,
+            "skipped": {"no_ib": self.no_ib, "short_hold": self.short_hold, "hedged": self.hedged, "demo": self.demo},
+            "unknown_symbols": dict(self.unknown_symbols),
+        }
+
+
+# ---------------------------------------------------------------- computing
+
+
+def _hedged_tickets(trades: list[dict[str, Any]], window_start: int) -> set[tuple[str, int]]:
+    """Trades that overlapped an opposite trade of the same symbol on the same
+    account. A partner that overlapped a trade closed in this window closed
+    after the trade opened: it is in this window too, unless the trade opened
+    before the window; only then is the account's earlier history read."""
+    by_account: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for trade in trades:
+        if trade.get("open_time") is not None:
+            by_account[int(trade["account_id"])].append(trade)
+    hedged: set[tuple[str, int]] = set()
+    for account_id, own in by_account.items():
+        candidates = {(t["server"], int(t["ticket"])): t for t in own}
+        earliest = min(int(t["open_time"]) for t in own)
+        if earliest <= window_start:
+            for other in map(plain, trading_dal.list_account_history(account_id, earliest, window_start)):
+                if other.get("open_time") is not None:
+                    candidates[(other["server"], int(other["ticket"]))] = other
+        by_symbol: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for candidate in candidates.values():
+            by_symbol[rules_module.normalise(str(candidate["symbol"]))].append(candidate)
+        for trade in own:
+            for other in by_symbol[rules_module.normalise(str(trade["symbol"]))]:
+                if (
+                    int(other["side"]) != int(trade["side"])
+                    and int(other["open_time"]) < int(trade["close_time"])
+                    and int(trade["open_time"]) < int(other["close_time"])
+                ):
+                    hedged.add((trade["server"], int(trade["ticket"])))
+                    break
+    return hedged
+
+
+def compute(
+    rules: RebateRules,
+    tree: Tree,
+    trades: list[dict[str, Any]],
+    run_id: str,
+    now: int,
+    outcome: Outcome,
+    window_start: int,
+) -> list[dict[str, Any]]:
+    """The commission-detail records of these trades under these rules: each
+    says which rule, level, volume and rate produced its amount."""
+    hedged = _hedged_tickets(trades, window_start) if rules.hedged == "no_rebate" else set()
+    tree.prefetch({int(t["user_id"]) for t in trades})
+    details = []
+    for trade in trades:
+        outcome.trades += 1
+        if "Demo" in str(trade["server"]):
+            outcome.demo += 1
+            continue
+        group = rules.group_of(str(trade["symbol"]))
+        if group is None:
+            outcome.unknown_symbols[str(trade["symbol"])] += 1
+            continue
+        held = int(trade["close_time"]) - int(trade.get("open_time") or trade["close_time"])
+        if trade.get("open_time") is None or held < rules.minimum_hold_seconds:
+            outcome.short_hold += 1
+            continue
+        if (trade["server"], int(trade["ticket"])) in hedged:
+            outcome.hedged += 1
+            continue
+        chain = tree.chain_at(int(trade["user_id"]), int(trade["close_time"]), rules.deepest_level())
+        if not chain:
+            outcome.no_ib += 1
+            continue
+        volume = Decimal(str(trade["volume_lots"]))
+        commission = abs(Decimal(str(trade.get("commission") or 0)))
+        for level, ib_id in enumerate(chain, start=1):
+            rule = rules.rule_for(level, group)
+            if rule is None:
+                continue
+            base = volume if rule.kind == "per_lot" else commission
+            amount = quantise(base * rule.rate(), rules.currency)
+            details.append(
+                {
+                    "ib_id": ib_id,
+                    "level": level,
+                    "sub_ib_id": chain[level - 2] if level > 1 else None,
+                    "client_user_id": int(trade["user_id"]),
+                    "account_id": int(trade["account_id"]),
+                    "login": int(trade["login"]),
+                    "server": trade["server"],
+                    "ticket": int(trade["ticket"]),
+                    "position_id": int(trade["position_id"]),
+                    "symbol": trade["symbol"],
+                    "symbol_group": group,
+                    "side": int(trade["side"]),
+                    "volume_lots": volume,
+                    "open_time": int(trade["open_time"]),
+                    "open_price": trade.get("open_price"),
+                    "close_time": int(trade["close_time"]),
+                    "close_price": trade["close_price"],
+                    "profit": Decimal(str(trade["profit"])),
+                    "commission": Decimal(str(trade.get("commission") or 0)),
+                    "rule_id": rule.id,
+                    "kind": rule.kind,
+                    "rate": rule.rate(),
+                    "basis": base,
+                    "amount": amount,
+                    "currency": rules.currency,
+                    "calculate_at": now,
+                    "run_id": run_id,
+                    "aggregation_id": aggregation_id(ib_id, run_id),
+                }
+            )
+    return details
+
+
+def trades_between(settings: Settings, since: int, until: int, now: int) -> list[dict[str, Any]]:
+    """Closed trades with a close time in (since, until], oldest first (a Query per month)."""
+    found = [
+        plain(item)
+        for month in months(settings, since + 1, until, now)
+        for item in trading_dal.list_month_history(month, since + 1, until)
+    ]
+    return sorted(found, key=lambda t: (int(t["close_time"]), str(t["server"]), int(t["ticket"])))
+
+
+# ---------------------------------------------------------------- paying
+
+
+def pay(
+    details: list[dict[str, Any]],
+    rules: RebateRules,
+    run_id: str,
+    window: tuple[int, int],
+    now: int,
+    outcome: Outcome,
+    kind: str = "settlement",
+) -> None:
+    """One commission record per IB: credited through the ledger (one
+    transaction with the record), or held for staff approval."""
+    by_ib: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for detail in details:
+        by_ib[int(detail["ib_id"])].append(detail)
+    for ib_id, own in sorted(by_ib.items()):
+        total = quantise(sum((Decimal(str(d["amount"])) for d in own), Decimal(0)), rules.currency)
+        record = {
+            "id": aggregation_id(ib_id, run_id),
+            "ib_id": ib_id,
+            "run_id": run_id,
+            "kind": kind,
+            "period_start": window[0],
+            "period_end": window[1],
+            "total_amount": total,
+            "total_orders": len({(d["server"], int(d["ticket"])) for d in own}),
+            "total_details": len(own),
+            "currency": rules.currency,
+            "calculate_at": now,
+        }
+        outcome.aggregations += 1
+        if rules.payout_for(ib_id) == "approval":
+            if dal.put_held_aggregation(record | {"status": "held"}):
+                outcome.held += 1
+            continue
+        request = dal.put_aggregation_request(record | {"status": "granted", "grant_at": now})
+        if ledger.post(
+            f"rebate-{record['id']}",
+            "rebate",
+            f"rebate:{record['id']}",
+            rules.currency,
+            [(EXPENSE, -total), (ib_account(ib_id), total)],
+            now,
+            with_items=[request],
+        ):
+            outcome.credited += total
+
+
+def settle(settings: Settings, now: int, until: int | None = None) -> dict[str, Any]:
+    """Settle trades closed since the watermark up to `until` (by default the
+    last whole hour that is at least LAG_SECONDS old)."""
+    holder = uuid.uuid4().hex
+    if not dal.take_lock(holder, now, LEASE_SECONDS):
+        return {"status": "busy"}
+    try:
+        since = dal.get_watermark()
+        start = (
+            since
+            if since is not None
+            else int(datetime.strptime(settings.reports_since, "%Y-%m").replace(tzinfo=UTC).timestamp())
+        )
+        end = until if until is not None else (now - LAG_SECONDS) // PERIOD_SECONDS * PERIOD_SECONDS
+        if end <= start:
+            return {"status": "nothing to settle", "settled_until": start}
+        run_id = f"{start}-{end}"
+        outcome = settle_window(settings, (start, end), run_id, now)
+        dal.move_watermark(since, end)
+        summary = {"status": "settled", "run_id": run_id, "settled_until": end, **outcome.summary()}
+        dal.put_run({"id": run_id, "at": now, **summary})
+        if outcome.unknown_symbols:
+            logger.warning("trades with symbols in no rebate group", extra={"symbols": dict(outcome.unknown_symbols)})
+        logger.info("rebates settled", extra=summary)
+        return summary
+    finally:
+        dal.release_lock(holder)
+
+
+def settle_window(settings: Settings, window: tuple[int, int], run_id: str, now: int) -> Outcome:
+    rules = rules_module.current()
+    outcome = Outcome()
+    trades = trades_between(settings, window[0], window[1], now)
+    details = compute(rules, Tree(), trades, run_id, now, outcome, window[0])
+    existing = dal.put_new_details(details)
+    taken = {(e["server"], int(e["ticket"]), int(e["level"])) for e in existing if e["run_id"] != run_id}
+    mine = [d for d in details if (d["server"], d["ticket"], d["level"]) not in taken]
+    outcome.details = len(mine)
+    pay(mine, rules, run_id, window, now, outcome)
+    return outcome

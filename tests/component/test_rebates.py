@@ -1,0 +1,290 @@
+"""Rebate settlement on the session's tables: a three-level IB tree with known
+trades settles to amounts worked out by hand; a second run, or two at once,
+pays nothing more; a sub-IB moved under another IB changes only the trades
+closed after the move's effective time; hedged pairs, trades held under the
+minimum and unknown symbols earn nothing (the last are reported); a rule
+change is previewed and then applied as an adjustment; a held record is paid
+when staff grant it."""
+
+import secrets
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.component.conftest import staff_token, unique_email
+from tests.support.api import ApiClient
+
+NOW = int(time.time())
+HOUR = 3600
+
+
+def make_ib(parent: int | None = None) -> int:
+    from fxcrm.auth.accounts import new_user
+    from fxcrm.dal import users
+
+    code = f"R{secrets.token_hex(4).upper()}"
+    user = new_user(
+        unique_email("ib"),
+        "Ib-pass-2026",
+        "ib",
+        "ib",
+        NOW - 30 * 86400,
+        referral_code=code,
+        ib_id=parent,
+        first_name="Ib",
+        last_name=code,
+    )
+    users.create_user(user)
+    return int(user["id"])
+
+
+def make_client(ib: int) -> int:
+    from fxcrm.auth.accounts import new_user
+    from fxcrm.dal import users
+
+    user = new_user(
+        unique_email("rc"),
+        "Client-pass-2026",
+        "client",
+        "client",
+        NOW - 30 * 86400,
+        ib_id=ib,
+        first_name="Cli",
+        last_name="Ent",
+    )
+    users.create_user(user)
+    return int(user["id"])
+
+
+class Trades:
+    """History orders as TradeSync stores them, for one client's live account."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        self.account_id = secrets.randbelow(2**40) + 1
+        self.login = secrets.randbelow(10**6) + 10_000_000
+
+    def close(
+        self,
+        symbol: str,
+        lots: str,
+        opened: int,
+        closed: int,
+        side: int = 0,
+        commission: str = "-7.00",
+        profit: str = "10.00",
+    ) -> dict[str, Any]:
+        from fxcrm.dal import trading
+
+        ticket = secrets.randbelow(2**47)
+        row = {
+            "ticket": ticket,
+            "position_id": ticket - 1,
+            "account_id": self.account_id,
+            "user_id": self.user_id,
+            "server": "MT5-Live",
+            "login": self.login,
+            "symbol": symbol,
+            "side": side,
+            "volume_lots": Decimal(lots),
+            "open_time": opened,
+            "open_price": Decimal("1.1"),
+            "close_time": closed,
+            "close_price": Decimal("1.2"),
+            "profit": Decimal(profit),
+            "commission": Decimal(commission),
+            "swap": Decimal(0),
+        }
+        trading.put_history_orders([row])
+        return row
+
+
+def balance(ib_id: int) -> Decimal:
+    from fxcrm.dal import ledger
+
+    found = ledger.get_balance(f"IB:{ib_id}")
+    return Decimal(str(found["posted"])) if found else Decimal(0)
+
+
+@pytest.fixture(scope="module")
+def clean_slate(stack: object) -> int:
+    """Where each test's trades start. Tests settle explicit windows of their
+    own (the settlement run's core), so the session's watermark does not matter."""
+    return NOW - 3 * 86400
+
+
+def settle_until(until: int, since: int | None = None) -> dict[str, Any]:
+    """Settle the trades closed in (since, until] (by default the 12 hours before)."""
+    from fxcrm.rebates import settlement
+    from fxcrm.settings import get_settings
+
+    start = since if since is not None else until - 12 * HOUR
+    outcome = settlement.settle_window(get_settings(), (start, until), f"test-{start}-{until}", NOW)
+    return outcome.summary()
+
+
+def test_three_levels_settle_to_the_hand_worked_amounts(clean_slate: int) -> None:
+    from fxcrm.dal import rebates
+
+    top = make_ib()
+    middle = make_ib(top)
+    own = make_ib(middle)
+    client = Trades(make_client(own))
+    t = clean_slate + HOUR
+    client.close("EURUSD.m", "0.50", t, t + 2 * HOUR)  # forex: 5.00, 2.00, 1.00 per lot
+    client.close("XAUUSD", "0.20", t, t + HOUR)  # metals: 8.00, 3.00 per lot; no level 3 rule
+    client.close("US30", "1.00", t, t + HOUR, commission="-14.00")  # indices: 30 % of commission, level 1 only
+    client.close("EURUSD", "1.00", t, t + 30)  # held 30 s < 60 s: nothing
+    client.close("FOOBAR", "1.00", t, t + HOUR)  # in no group: reported
+    client.close("GBPUSD", "1.00", t, t + 2 * HOUR, side=0)  # a hedged pair: nothing for either
+    client.close("GBPUSD", "1.00", t + HOUR, t + 3 * HOUR, side=1)
+
+    summary = settle_until(clean_slate + 6 * HOUR)
+
+    # level 1: 0.50 * 5.00 + 0.20 * 8.00 + 30 % * 14.00 = 2.50 + 1.60 + 4.20
+    assert balance(own) == Decimal("8.30")
+    # level 2: 0.50 * 2.00 + 0.20 * 3.00 = 1.00 + 0.60
+    assert balance(middle) == Decimal("1.60")
+    # level 3: 0.50 * 1.00
+    assert balance(top) == Decimal("0.50")
+    assert summary["unknown_symbols"] == {"FOOBAR": 1}
+    assert summary["skipped"]["short_hold"] == 1 and summary["skipped"]["hedged"] == 2
+    details = rebates.list_ib_details(own, 0, 2**31 - 1)
+    by_symbol = {d["symbol"]: d for d in details}
+    assert by_symbol["EURUSD.m"]["rule_id"] == "forex-1" and by_symbol["EURUSD.m"]["level"] == 1
+    assert Decimal(str(by_symbol["EURUSD.m"]["rate"])) == Decimal("5.00")
+    assert Decimal(str(by_symbol["EURUSD.m"]["basis"])) == Decimal("0.50")
+    assert Decimal(str(by_symbol["US30"]["basis"])) == Decimal("14.00")
+
+
+def test_running_again_or_twice_at_once_pays_nothing_more(clean_slate: int) -> None:
+    from fxcrm.rebates import settlement
+    from fxcrm.settings import get_settings
+
+    own = make_ib()
+    client = Trades(make_client(own))
+    t = clean_slate + 7 * HOUR
+    client.close("EURUSD", "2.00", t, t + HOUR)  # 10.00
+    window = (clean_slate + 6 * HOUR, clean_slate + 10 * HOUR)
+    results: list[Any] = []
+    runners = [
+        threading.Thread(
+            target=lambda n=n: results.append(settlement.settle_window(get_settings(), window, f"run-{n}", NOW))
+        )
+        for n in range(3)
+    ]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join()
+    assert balance(own) == Decimal("10.00")
+    assert sum(r.details for r in results) == 1  # one run wrote the detail; the others found it taken
+    settle_until(clean_slate + 10 * HOUR)  # the same trades again, as another run
+    assert balance(own) == Decimal("10.00")
+
+
+def test_the_scheduled_run_moves_its_watermark_once(stack: object) -> None:
+    from fxcrm.dal import rebates
+    from fxcrm.rebates import settlement
+    from fxcrm.settings import get_settings
+
+    settings = get_settings()
+    settlement.settle(settings, NOW)  # catch up with whatever the session holds
+    mark = rebates.get_watermark()
+    assert mark is not None and mark <= NOW - settlement.LAG_SECONDS
+    own = make_ib()
+    Trades(make_client(own)).close("EURUSD", "0.40", mark - HOUR, mark + 60)  # 2.00
+    first = settlement.settle(settings, NOW, until=mark + 120)
+    assert (first["status"], first["details"]) == ("settled", 1)
+    assert settlement.settle(settings, NOW, until=mark + 120)["status"] == "nothing to settle"
+    assert balance(own) == Decimal("2.00")
+    assert rebates.take_lock("someone", NOW, 60)  # a run in progress elsewhere
+    try:
+        assert settlement.settle(settings, NOW, until=mark + 180)["status"] == "busy"
+    finally:
+        rebates.release_lock("someone")
+
+
+def test_a_moved_sub_ib_changes_only_later_trades(api: ApiClient, clean_slate: int) -> None:
+    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    first_master, second_master = make_ib(), make_ib()
+    sub = make_ib(first_master)
+    client = Trades(make_client(sub))
+    t = clean_slate + 11 * HOUR
+    client.close("EURUSD", "1.00", t, t + HOUR)  # before the move: level 2 is the first master
+    moved_at = t + 2 * HOUR
+    client.close("EURUSD", "1.00", moved_at + 60, moved_at + HOUR)  # after: the second master
+    from fxcrm.funding import times
+
+    effective = times.show(moved_at, "UTC")
+    reply = api.put(
+        f"/admin/users/{sub}/ib",
+        {"ib_id": second_master, "reason": "changed master", "effective_at": effective},
+        token=admin,
+    )
+    assert reply.status == 200, reply.body
+    settle_until(clean_slate + 16 * HOUR)
+    assert (balance(sub), balance(first_master), balance(second_master)) == (
+        Decimal("10.00"),
+        Decimal("2.00"),
+        Decimal("2.00"),
+    )
+
+
+def test_a_rule_change_is_previewed_then_applied_once(api: ApiClient, clean_slate: int) -> None:
+    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    own = make_ib()
+    client = Trades(make_client(own))
+    t = clean_slate + 17 * HOUR
+    client.close("EURUSD", "0.50", t, t + HOUR)
+    settle_until(clean_slate + 20 * HOUR)
+    assert balance(own) == Decimal("2.50")
+    original = api.get("/admin/rebates/rules", token=admin).json()
+    changed = original | {
+        "rules": [r | ({"amount": "6.00"} if r["id"] == "forex-1" else {}) for r in original["rules"]]
+    }
+    try:
+        assert api.put("/admin/rebates/rules", changed, token=admin).status == 200
+        from fxcrm.funding import times
+
+        window = {
+            "start_time": times.show(clean_slate + 17 * HOUR, "UTC"),
+            "end_time": times.show(clean_slate + 20 * HOUR, "UTC"),
+        }
+        preview = api.post("/admin/rebates/recompute", window | {"apply": False}, token=admin).json()
+        assert {"ib_id": own, "delta": "0.50"} in preview["ibs"] and not preview["applied"]
+        assert balance(own) == Decimal("2.50")  # a preview changes nothing
+        applied = api.post("/admin/rebates/recompute", window | {"apply": True}, token=admin).json()
+        assert applied["applied"] and balance(own) == Decimal("3.00")
+        again = api.post("/admin/rebates/recompute", window | {"apply": True}, token=admin).json()
+        assert again["changed_details"] == 0 and balance(own) == Decimal("3.00")
+    finally:
+        assert api.put("/admin/rebates/rules", original, token=admin).status == 200
+
+
+def test_a_held_record_is_paid_when_staff_grant_it(api: ApiClient, clean_slate: int) -> None:
+    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    own = make_ib()
+    client = Trades(make_client(own))
+    t = clean_slate + 21 * HOUR
+    client.close("XAUUSD", "1.00", t, t + HOUR)  # 8.00
+    original = api.get("/admin/rebates/rules", token=admin).json()
+    try:
+        assert (
+            api.put("/admin/rebates/rules", original | {"payout_by_ib": {str(own): "approval"}}, token=admin).status
+            == 200
+        )
+        settle_until(clean_slate + 24 * HOUR)
+    finally:
+        api.put("/admin/rebates/rules", original, token=admin)
+    assert balance(own) == Decimal(0)
+    held = api.get(f"/admin/rebates?ib_id={own}&status=held", token=admin).json()["list"]
+    assert len(held) == 1 and held[0]["total_amount"] == "8.00"
+    assert api.post(f"/admin/rebates/{held[0]['id']}/grant", token=admin).status == 200
+    assert balance(own) == Decimal("8.00")
+    assert api.post(f"/admin/rebates/{held[0]['id']}/grant", token=admin).status == 409
+    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    assert api.post(f"/admin/rebates/{held[0]['id']}/grant", token=support).status == 403
