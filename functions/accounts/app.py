@@ -10,6 +10,8 @@ from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import CurrentPrincipal
 from fxcrm.auth.schemas import EmptyResponse
+from fxcrm.clientapi import access as client_api
+from fxcrm.clientapi.schemas import AccessChange, AccessSettings
 from fxcrm.errors import Forbidden
 from fxcrm.settings import get_settings
 from fxcrm.trading import accounts, applications
@@ -139,6 +141,25 @@ def ib_downloads(principal: CurrentPrincipal) -> Any:
     if principal.user_type != "ib":
         raise Forbidden("for introducing brokers only", code="ib_only")
     return accounts.platform_downloads("ib")
+
+
+@router.get("/{account_id}/api-access", response_model=AccessSettings, responses=error_responses(401, 404))
+def api_access(principal: CurrentPrincipal, account_id: Annotated[int, Path(ge=1, le=2**53)]) -> Any:
+    """The Client API settings of one of the caller's trading accounts (never the password)."""
+    login, _ = client_api.client_login(principal, account_id)
+    return client_api.settings_of("client", login)
+
+
+@router.put("/{account_id}/api-access", response_model=AccessSettings, responses=error_responses(401, 404, 409))
+def save_api_access(
+    principal: CurrentPrincipal, account_id: Annotated[int, Path(ge=1, le=2**53)], body: AccessChange
+) -> Any:
+    """Turn the Client API on or off for the account, choose open or closed, set the API
+    password and the IP masks."""
+    login, account = client_api.client_login(principal, account_id)
+    return client_api.save(
+        "client", login, principal.user_id, account, body.enabled, body.level, body.password, body.ip_masks, clock.now()
+    )
 
 
 app = create_app("fxcrm accounts", [router, platforms], "Trading accounts and platform downloads")

@@ -10,6 +10,8 @@ from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import CurrentPrincipal
+from fxcrm.clientapi import access as client_api
+from fxcrm.clientapi.schemas import AccessChange, AccessSettings
 from fxcrm.ib import portal
 from fxcrm.ib.schemas import IbClientAccountList, IbClientList, IbProfile, RebateRecordList
 from fxcrm.reports import catalog, exports, scope
@@ -113,6 +115,21 @@ def commission_details(principal: CurrentPrincipal, filters: Annotated[Commissio
 def commission_details_export(principal: CurrentPrincipal, body: CommissionDetailExport, response: Response) -> Any:
     """The commission-detail report as a CSV or XLSX file."""
     return _export("commission-detail", principal, body, response)
+
+
+@router.get("/api-access", response_model=AccessSettings, responses=READ)
+def api_access(principal: CurrentPrincipal) -> Any:
+    """The Partner API settings (the login is the IB's id; never the password)."""
+    return client_api.settings_of("partner", client_api.partner_login(principal))
+
+
+@router.put("/api-access", response_model=AccessSettings, responses=error_responses(401, 403, 409))
+def save_api_access(principal: CurrentPrincipal, body: AccessChange) -> Any:
+    """Turn the Partner API on or off, choose open or closed, set the password and IP masks."""
+    login = client_api.partner_login(principal)
+    return client_api.save(
+        "partner", login, principal.user_id, None, body.enabled, body.level, body.password, body.ip_masks, clock.now()
+    )
 
 
 app = create_app("fxcrm partner", [router], "The IB portal")

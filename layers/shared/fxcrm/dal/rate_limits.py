@@ -25,3 +25,9 @@ def take(name: str, subject: str, limit: int, window_seconds: int, now: int, tab
         if is_condition_failure(error):
             return False
         raise
+
+
+def used(name: str, subject: str, window_seconds: int, now: int, table: Table | None = None) -> int:
+    """How much of the window's allowance is spent."""
+    found = (table or Table()).get(f"RATE#{name}#{subject}#{now // window_seconds}", "RATE")
+    return int(found["hits"]) if found else 0

@@ -1,0 +1,149 @@
+"""ClientApi function: the InstaForex-style Client and Partner API
+(/api/Authentication/*, /client/*, /partner/*). A token comes from the login
+and the API password and is sent back in the `passkey` header; on the open
+level the methods answer without one."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from fxcrm import clock
+from fxcrm.api.app import create_app, lambda_handler
+from fxcrm.api.errors import error_responses
+from fxcrm.api.security import client_ip
+from fxcrm.clientapi import access, methods
+from fxcrm.clientapi.schemas import TokenRequest
+from fxcrm.errors import InvalidInput
+from fxcrm.funding import times
+from fxcrm.settings import get_settings
+
+auth = APIRouter(prefix="/api/Authentication", tags=["client api"])
+client = APIRouter(prefix="/client", tags=["client api"])
+partner = APIRouter(prefix="/partner", tags=["client api"])
+
+Login = Annotated[int, Path(ge=1, le=2**53, description="The trading account's login (partner: the IB's id)")]
+Passkey = Annotated[str | None, Header(description="The token from RequestClientApiToken / RequestPartnerApiToken")]
+Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD (broker's time zone)")]
+TOKEN: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "The token, as plain text"}
+}
+CALL = error_responses(401, 403, 404, 503)
+
+
+def _period(
+    start: Annotated[Day, Query(alias="from")] = None, end: Annotated[Day, Query(alias="to")] = None
+) -> tuple[int, int]:
+    """`from` and `to` as whole days; by default the last 30 days."""
+    tz, now = get_settings().broker_timezone, clock.now()
+    first = times.parse(f"{start} 00:00:00", "from", tz, 0) if start else now - 30 * 86400
+    last = times.parse(f"{end} 23:59:59", "to", tz, 0) if end else now
+    if first > last:
+        raise InvalidInput("must not be after to", "from")
+    return first, last
+
+
+Period = Annotated[tuple[int, int], Depends(_period)]
+
+
+def _token(kind: access.Kind, body: TokenRequest, request: Request) -> PlainTextResponse:
+    token = access.request_token(kind, body.Login, body.Password, client_ip(request), clock.now())
+    return PlainTextResponse(token)
+
+
+@auth.post("/RequestClientApiToken", response_class=PlainTextResponse, responses=TOKEN | error_responses(401, 403, 429))
+def request_client_token(body: TokenRequest, request: Request) -> PlainTextResponse:
+    """A token for a trading account's login (valid for an hour)."""
+    return _token("client", body, request)
+
+
+@auth.post(
+    "/RequestPartnerApiToken", response_class=PlainTextResponse, responses=TOKEN | error_responses(401, 403, 429)
+)
+def request_partner_token(body: TokenRequest, request: Request) -> PlainTextResponse:
+    """A token for an IB's partner login (valid for an hour)."""
+    return _token("partner", body, request)
+
+
+def _caller(kind: access.Kind, login: int, passkey: str | None, request: Request) -> access.Caller:
+    return access.authorise(kind, login, passkey, client_ip(request), clock.now())
+
+
+@client.get("/GetOpenTrades/{login}", responses=CALL)
+def open_trades(login: Login, request: Request, passkey: Passkey = None) -> list[dict[str, Any]]:
+    """Open trades now, from the trading server."""
+    return methods.open_trades(get_settings(), _caller("client", login, passkey, request))
+
+
+@client.get("/GetClosedTrades/{login}", responses=CALL)
+def closed_trades(
+    login: Login,
+    request: Request,
+    period: Period,
+    passkey: Passkey = None,
+) -> list[dict[str, Any]]:
+    """Trades closed in a period (default the last 30 days), newest first."""
+    caller = _caller("client", login, passkey, request)
+    return methods.closed_trades(get_settings(), caller, *period)
+
+
+@client.get("/GetLotsClosed/{login}", responses=CALL)
+def lots_closed(
+    login: Login,
+    request: Request,
+    period: Period,
+    passkey: Passkey = None,
+) -> dict[str, Any]:
+    """Lots and trades closed in a period."""
+    caller = _caller("client", login, passkey, request)
+    return methods.lots_closed(caller, *period)
+
+
+@client.get("/GetBalance/{login}", responses=CALL)
+def balance(login: Login, request: Request, passkey: Passkey = None) -> dict[str, Any]:
+    """Balance, credit, equity and margin, from the trading server."""
+    return methods.balance(get_settings(), _caller("client", login, passkey, request))
+
+
+@client.get("/GetBonusStatistics/{login}", responses=CALL)
+def bonus_statistics(
+    login: Login,
+    request: Request,
+    period: Period,
+    passkey: Passkey = None,
+) -> dict[str, Any]:
+    """Bonus (credit) received and removed in a period, and the credit now."""
+    caller = _caller("client", login, passkey, request)
+    return methods.bonus_statistics(get_settings(), caller, *period)
+
+
+@client.get("/GetAuthorizationHistory/{login}", responses=CALL)
+def client_history(login: Login, request: Request, period: Period, passkey: Passkey = None) -> list[dict[str, Any]]:
+    """Token requests and refusals of this login (time, address, result), newest first."""
+    _caller("client", login, passkey, request)
+    since = period[0]
+    return methods.authorization_history(get_settings(), access.history("client", login, since))
+
+
+@client.get("/GetAccountSummary/{login}", responses=CALL)
+def account_summary(login: Login, request: Request, passkey: Passkey = None) -> dict[str, Any]:
+    """The account at a glance: balances, type, leverage, open trades, the last 30 days' lots."""
+    return methods.account_summary(get_settings(), _caller("client", login, passkey, request), clock.now())
+
+
+@partner.get("/GetCommissionRecords/{login}", responses=CALL)
+def commission_records(login: Login, request: Request, passkey: Passkey = None) -> list[dict[str, Any]]:
+    """The IB's commission records with their balance records (the details), newest first."""
+    return methods.commission_records(get_settings(), _caller("partner", login, passkey, request))
+
+
+@partner.get("/GetAuthorizationHistory/{login}", responses=CALL)
+def partner_history(login: Login, request: Request, period: Period, passkey: Passkey = None) -> list[dict[str, Any]]:
+    """Token requests and refusals of this partner login, newest first."""
+    _caller("partner", login, passkey, request)
+    since = period[0]
+    return methods.authorization_history(get_settings(), access.history("partner", login, since))
+
+
+app = create_app("fxcrm client api", [auth, client, partner], "The InstaForex-style Client and Partner API")
+handler = lambda_handler(app, "client_api")

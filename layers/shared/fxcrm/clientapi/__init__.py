@@ -1,0 +1,1 @@
+"""The InstaForex-style Client and Partner API."""
