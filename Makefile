@@ -56,11 +56,12 @@ $(RUNTIME)/.installed: layers/deps/requirements.txt requirements-dev.txt
 		$$(grep '^boto3==' requirements-dev.txt)
 	touch $@
 
-## bench: cold start (both tracing modes) and the one-million-row export (record results in docs/performance.md)
+## bench: cold start, the one-million-row export and the 100,000-trade settlement (record results in docs/performance.md)
 bench: $(STAMP) $(RUNTIME)/.installed
 	$(PY) bench/cold_start.py --python $(RUNTIME)/bin/python --tracing platform
 	$(PY) bench/cold_start.py --python $(RUNTIME)/bin/python --tracing sdk --samples 11
 	$(PY) bench/export_report.py
+	$(PY) bench/settlement.py
 
 ## openapi: write the combined OpenAPI document to docs/openapi.json
 openapi: $(STAMP)
