@@ -176,3 +176,61 @@ def test_a_support_agent_cannot_approve(browser: Any, cloud: RunningCloud, clien
     page.screenshot(path=SCREENSHOTS / "support-refused.png", full_page=True)
     assert client.deposit_row(number)["status"] == "auditing"
     page.close()
+
+
+def test_compliance_reviews_a_kyc_with_its_documents(browser: Any, cloud: RunningCloud) -> None:
+    from tests.e2e.test_kyc import _register, _save, _upload
+
+    with cloud.client() as http:
+        user = _register(cloud, http)
+        identity = {
+            "first_name": "Nia",
+            "last_name": "Okafor",
+            "full_name": f"Nia Okafor {uuid.uuid4().hex[:4]}",
+            "gender": "female",
+            "birthday": "1991-07-01",
+            "country": "NG",
+        }
+        modules = {
+            "identity": identity,
+            "contact": {
+                "contact_phone": "+2348012345678",
+                "residential_address": "4 Marina, Lagos",
+                "residence_province": "Lagos",
+                "postal_code": "101001",
+            },
+            "authentication_accessory": {"address_proof": _upload(http, user, PNG + uuid.uuid4().bytes, "image/png")},
+            "authentication": {
+                "identification_type": "passport",
+                "passport": _upload(http, user, PNG + uuid.uuid4().bytes, "image/png"),
+            },
+            "agreement": {"client_agreement": True, "risk_disclosure": True, "privacy_policy": True},
+        }
+        for module, data in modules.items():
+            assert _save(http, user, module, data).status_code == 200
+        answers = [
+            {"question_id": 1, "answer": "none"},
+            {"question_id": 2, "answer": "yes"},
+            {"question_id": 4, "answer": "lt25k"},
+        ]
+        http.post("/kyc/questionnaire-answers", json={"questionnaire_id": 1, "answers": answers}, headers=user)
+        review = http.post("/kyc/submission", headers=user).json()["review_id"]
+        staff = {"Authorization": f"Bearer {cloud.staff_token('admin@broker.example.com', 'Admin-demo-2026')}"}
+        _wait(lambda: http.get(f"/admin/approvals/{review}", headers=staff).json(), "waiting")
+
+        page = browser.new_page()
+        _log_in(page, cloud, *_new_staff(cloud, "compliance"), "compliance")
+        page.select_option("#kind", "kyc")
+        page.click("#refresh")
+        page.click(f"#queue-rows tr[data-id='{review}']")
+        page.wait_for_selector("#kyc-answers")
+        assert identity["full_name"] in page.inner_text("#detail-fields")
+        assert "none found" in page.inner_text("#detail-fields")  # the duplicates check
+        assert "identity · birthday" in page.inner_text("#kyc-answers")
+        page.wait_for_function("[...document.querySelectorAll('#receipt figure img')].every(i => i.naturalWidth > 0)")
+        assert page.locator("#receipt figure").count() == 2
+        page.screenshot(path=SCREENSHOTS / "compliance-kyc.png", full_page=True)
+        page.click("#approve")
+        page.wait_for_selector("#decision-notice:has-text('Done')")
+        _wait(lambda: {"status": http.get("/kyc", headers=user).json()["kyc_status"]}, "approved")
+        page.close()

@@ -149,6 +149,7 @@ function describe(item) {
   const s = item.summary || {};
   if (s.amount) return `${s.amount} USD${s.remittance ? ` → ${s.remittance}` : ""}`;
   if (s.trading_account_type_name) return `${s.trading_platform} ${s.trading_account_type_name}, 1:${s.leverage}`;
+  if (s.full_name !== undefined) return `${s.full_name}, ${s.country}${s.duplicates && s.duplicates.length ? " · possible duplicate" : ""}`;
   return "";
 }
 
@@ -189,7 +190,7 @@ async function openItem(id, row) {
     const fields = [["Status", item.status], ["Client", item.email], ["KYC", item.kyc_status], ["Submitted", when(item.created_at)]];
     for (const [key, value] of Object.entries(item.summary)) {
       if (key === "receipt_key" || key === "receipt_type") continue;
-      fields.push([key.replaceAll("_", " "), typeof value === "object" ? Object.values(value).join(" · ") : value]);
+      fields.push([key.replaceAll("_", " "), shown(key, value)]);
     }
     if (item.first_approved_by_email) fields.push(["First approval", `${item.first_approved_by_email} at ${when(item.first_approved_at)}`]);
     if (item.decided_by_email) fields.push(["Decided by", `${item.decided_by_email} at ${when(item.decided_at)}`]);
@@ -201,11 +202,41 @@ async function openItem(id, row) {
       const isPdf = item.summary.receipt_type === "application/pdf";
       receipt.append(el("h3", "Receipt"), isPdf ? el("iframe", null, { src: item.receipt_link, title: "receipt" }) : el("img", null, { src: item.receipt_link, alt: "receipt" }));
     }
+    if (item.kind === "kyc") await showKyc(item.user_id, receipt);
     const open = item.status === "waiting";
     $("approve").disabled = !open;
     $("reject").disabled = !open;
   } catch (error) {
     $("queue-error").textContent = error.message;
+  }
+}
+
+function shown(key, value) {
+  if (key === "duplicates") {
+    if (!value.length) return "none found";
+    return value.map((d) => `same ${d.what === "identity" ? "name, birthday and country" : d.field.replaceAll("_", " ")} as user ${d.user_ids.join(", ")}`).join("; ");
+  }
+  return typeof value === "object" && value !== null ? Object.values(value).join(" · ") : value;
+}
+
+// The client's KYC answers and documents (5-minute links), for a KYC review.
+async function showKyc(userId, into) {
+  const kyc = await api("GET", `/admin/users/${userId}/kyc`);
+  const answers = [];
+  for (const [module, values] of Object.entries(kyc.kyc_data)) {
+    if (!values || Array.isArray(values) || module === "e_verify") continue;
+    for (const [key, value] of Object.entries(values)) {
+      if (typeof value === "string" && value.startsWith("kyc/")) continue;  // a document: shown below
+      answers.push(el("dt", `${module} · ${key.replaceAll("_", " ")}`), el("dd", String(value)));
+    }
+  }
+  const list = el("dl", null, { id: "kyc-answers" });
+  list.append(...answers);
+  into.append(el("h3", "KYC answers"), list, el("h3", "Documents"));
+  for (const [name, link] of Object.entries(kyc.document_links)) {
+    const figure = el("figure", null, { class: "document" });
+    figure.append(el("figcaption", name.replace(".", " · ").replaceAll("_", " ")), el("img", null, { src: link, alt: name }), el("a", "open", { href: link, target: "_blank", rel: "noopener noreferrer" }));
+    into.append(figure);
   }
 }
 
