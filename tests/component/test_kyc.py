@@ -349,7 +349,10 @@ def _webhook(api: ApiClient, event: dict[str, Any], secret: str | None = None) -
 
 def test_local_e_verification_redirects_and_records_the_outcome(api: ApiClient, client: dict[str, Any]) -> None:
     token = client["token"]
-    urls = {"success_url": "https://portal.example.com/ok", "failed_url": "https://portal.example.com/failed"}
+    urls = {
+        "success_url": "https://portal.broker.example.com/ok",
+        "failed_url": "https://portal.broker.example.com/failed",
+    }
     started = api.post("/kyc/e-verification", urls, token=token)
     assert started.status == 201, started.body
     session = started.json()
@@ -373,7 +376,10 @@ def test_local_e_verification_redirects_and_records_the_outcome(api: ApiClient, 
 
 
 def test_e_verification_attempts_are_limited(api: ApiClient, client: dict[str, Any]) -> None:
-    urls = {"success_url": "https://portal.example.com/ok", "failed_url": "https://portal.example.com/failed"}
+    urls = {
+        "success_url": "https://portal.broker.example.com/ok",
+        "failed_url": "https://portal.broker.example.com/failed",
+    }
     for _ in range(3):
         assert api.post("/kyc/e-verification", urls, token=client["token"]).status == 201
     reply = api.post("/kyc/e-verification", urls, token=client["token"])
@@ -385,10 +391,19 @@ def test_e_verification_attempts_are_limited(api: ApiClient, client: dict[str, A
         token=client["token"],
     )
     assert (bad.status, bad.json()["field"]) == (422, "success_url")
+    elsewhere = api.post(
+        "/kyc/e-verification",
+        {"success_url": urls["success_url"], "failed_url": "https://evil.example.net/phish"},
+        token=client["token"],
+    )
+    assert (elsewhere.status, elsewhere.json()["code"]) == (422, "foreign_redirect")
 
 
 def test_the_webhook_needs_a_valid_signature(api: ApiClient, client: dict[str, Any]) -> None:
-    urls = {"success_url": "https://portal.example.com/ok", "failed_url": "https://portal.example.com/failed"}
+    urls = {
+        "success_url": "https://portal.broker.example.com/ok",
+        "failed_url": "https://portal.broker.example.com/failed",
+    }
     assert api.post("/kyc/e-verification", urls, token=client["token"]).status == 201
     event = {
         "type": "applicantReviewed",

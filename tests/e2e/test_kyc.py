@@ -103,8 +103,8 @@ def test_fill_upload_verify_submit_and_approve(cloud: RunningCloud) -> None:
 
         # e-verification through the local stand-in, which redirects back to the portal
         urls = {
-            "success_url": "https://portal.example.com/kyc/done",
-            "failed_url": "https://portal.example.com/kyc/failed",
+            "success_url": "https://portal.broker.example.com/kyc/done",
+            "failed_url": "https://portal.broker.example.com/kyc/failed",
         }
         session = http.post("/kyc/e-verification", json=urls, headers=user).json()
         assert session["redirect_url"].startswith(cloud.url)

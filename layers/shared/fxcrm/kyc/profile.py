@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
@@ -346,6 +347,8 @@ def start_e_verification(
     form = forms.current()
     if not form.e_verify.enabled:
         raise Forbidden("electronic verification is not offered", "e_verify", "e_verify_disabled")
+    for field, url in (("success_url", success_url), ("failed_url", failed_url)):
+        _require_portal(settings, url, field)
     state = _state(principal.user_id)
     if (state.get("e_verify") or {}).get("status") == "approved":
         raise Conflict("you are already verified electronically", "e_verify", "already_verified")
@@ -383,6 +386,18 @@ def start_e_verification(
         "redirect_url": verifier.start(attempt, api_base),
         "expire_at": times.show(expire_at, settings.broker_timezone),
     }
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.netloc or "").lower()
+
+
+def _require_portal(settings: Settings, url: str, field: str) -> None:
+    """The provider sends the client to these URLs: only back into the broker's
+    own portal, so that the API cannot be used as an open redirect."""
+    if _origin(url) != _origin(settings.portal_url):
+        raise InvalidInput(f"must lead back to the portal ({settings.portal_url})", field, "foreign_redirect")
 
 
 def record_review(settings: Settings, review: everify.Review, now: int) -> None:
