@@ -423,6 +423,10 @@ def test_the_webhook_needs_a_valid_signature(api: ApiClient, client: dict[str, A
         "FORGERY",
         "forged document",
     )
+    # an older verdict arriving late does not replace the newer one
+    stale = event | {"reviewResult": {"reviewAnswer": "GREEN"}, "createdAtMs": 1}
+    assert _webhook(api, stale).status == 200
+    assert api.get("/kyc", token=client["token"]).json()["kyc_data"]["e_verify"]["status"] == "rejected"
 
 
 # ---------------------------------------------------------------- the form as staff edit it

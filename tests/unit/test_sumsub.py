@@ -58,6 +58,7 @@ def _event(answer: str) -> bytes:
             "type": "applicantReviewed",
             "externalUserId": "fxcrm-user-7",
             "reviewResult": {"reviewAnswer": answer, "rejectLabels": ["BAD_PROOF"], "moderationComment": "blurred"},
+            "createdAtMs": 1795380000000,
         }
     ).encode()
 
@@ -69,11 +70,11 @@ def test_webhook_verdicts_are_read_after_the_digest_matches(webhook_secret: str)
     review = everify.parse_webhook(
         Settings(), body, {k.lower(): v for k, v in everify.sign_webhook(webhook_secret, body).items()}
     )
-    assert review == everify.Review(7, False, "BAD_PROOF", "blurred")
+    assert review == everify.Review(7, False, "BAD_PROOF", "blurred", 1795380000000)
     sha512 = hmac.new(webhook_secret.encode(), _event("GREEN"), hashlib.sha512).hexdigest()
     headers: dict[str, Any] = {"x-payload-digest": sha512, "x-payload-digest-alg": "HMAC_SHA512_HEX"}
     assert everify.parse_webhook(Settings(), _event("GREEN"), headers) == everify.Review(
-        7, True, "BAD_PROOF", "blurred"
+        7, True, "BAD_PROOF", "blurred", 1795380000000
     )
 
 

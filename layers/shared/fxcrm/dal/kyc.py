@@ -155,15 +155,16 @@ def get_session_user(session_id: str) -> int | None:
 
 
 def record_e_verification(user_id: int, session_id: str, result: dict[str, Any], now: int) -> dict[str, Any] | None:
-    """Store a provider's result for the session the user is on; None if the
-    session is not the user's current one (a stale or replayed callback)."""
+    """Store a provider's result for the session the user is on, unless a newer
+    verdict is stored; None if refused (a stale, replayed or out-of-order callback)."""
     try:
         return Table().update(
             f"KYC#{user_id}",
             STATUS,
             "SET e_verify = :result, updated_at = :now",
-            {":result": result, ":now": now, ":session": session_id},
-            condition="e_verify.session_id = :session",
+            {":result": result, ":now": now, ":session": session_id, ":decided": result.get("decided_ms", 0)},
+            condition="e_verify.session_id = :session AND "
+            "(attribute_not_exists(e_verify.decided_ms) OR e_verify.decided_ms <= :decided)",
         )
     except ClientError as error:
         if is_condition_failure(error):

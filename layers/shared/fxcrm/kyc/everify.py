@@ -51,6 +51,7 @@ class Review:
     passed: bool
     reason_code: str
     reason_msg: str
+    decided_ms: int = 0  # when the provider decided (its createdAtMs): an older verdict never replaces a newer one
 
 
 class EVerifier(Protocol):
@@ -138,6 +139,7 @@ def parse_webhook(settings: Settings, body: bytes, headers: dict[str, str]) -> R
         result.get("reviewAnswer") == "GREEN",
         ",".join(result.get("rejectLabels") or []),
         str(result.get("moderationComment") or result.get("clientComment") or ""),
+        int(event.get("createdAtMs") or 0),
     )
 
 

@@ -409,6 +409,7 @@ def record_review(settings: Settings, review: everify.Review, now: int) -> None:
         logger.warning("verdict for a user without a session", extra={"user_id": review.user_id})
         return
     result = session | {
+        "decided_ms": review.decided_ms or now * 1000,
         "status": "approved" if review.passed else "rejected",
         "reason_code": review.reason_code,
         "reason_msg": review.reason_msg,
