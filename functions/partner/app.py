@@ -14,7 +14,7 @@ from fxcrm.clientapi import access as client_api
 from fxcrm.clientapi.schemas import AccessChange, AccessSettings
 from fxcrm.ib import portal
 from fxcrm.ib.schemas import IbClientAccountList, IbClientList, IbProfile, RebateRecordList
-from fxcrm.reports import catalog, exports, scope
+from fxcrm.reports import catalog, exports
 from fxcrm.reports.schemas import (
     CommissionDetailExport,
     CommissionDetailFilters,
@@ -78,16 +78,12 @@ def rebates(principal: CurrentPrincipal, page: Page = 1, size: Size = 20) -> Any
 
 def _page(name: str, principal: Any, filters: Any) -> Any:
     portal.require_ib(principal)
-    run = catalog.start(get_settings(), scope.scope_for(principal), filters, clock.now())
-    return catalog.page(catalog.REPORTS[name], run)
+    return catalog.page_for(get_settings(), principal, name, filters, clock.now())
 
 
 def _export(name: str, principal: Any, body: Any, response: Response) -> Any:
     portal.require_ib(principal)
-    filters = body.model_dump(exclude={"format"}, exclude_none=True)
-    if "rebate_aggregation_id" in filters:
-        filters["rebate_aggregation_id"] = int(filters["rebate_aggregation_id"])
-    answer = exports.export(get_settings(), principal, exports.Request(name, filters, body.format), clock.now())
+    answer = exports.export_body(get_settings(), principal, name, body, clock.now())
     if answer["status"] == "running":
         response.status_code = 202
     return answer

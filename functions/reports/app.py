@@ -9,13 +9,13 @@ background export instead of serving HTTP."""
 from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import AnyPortal
-from fxcrm.reports import catalog, exports, scope
+from fxcrm.reports import catalog, exports
 from fxcrm.reports.schemas import (
     DepositExport,
     DepositFilters,
@@ -45,14 +45,11 @@ EXPORT = {202: {"model": ExportAnswer, "description": "Too large to write now: a
 
 
 def _page(name: str, principal: Any, filters: Filters) -> Any:
-    settings = get_settings()
-    run = catalog.start(settings, scope.scope_for(principal), filters, clock.now())
-    return catalog.page(catalog.REPORTS[name], run)
+    return catalog.page_for(get_settings(), principal, name, filters, clock.now())
 
 
-def _export(name: str, principal: Any, body: Any, request: Request, response: Response) -> Any:
-    filters = body.model_dump(exclude={"format"}, exclude_none=True)
-    answer = exports.export(get_settings(), principal, exports.Request(name, filters, body.format), clock.now())
+def _export(name: str, principal: Any, body: Any, response: Response) -> Any:
+    answer = exports.export_body(get_settings(), principal, name, body, clock.now())
     if answer["status"] == "running":
         response.status_code = 202
     return answer
@@ -64,8 +61,8 @@ def add_report(path: str, name: str, filters: type, export: type, answer: type, 
     def report_page(principal: AnyPortal, query: Annotated[filters, Query()]) -> Any:  # type: ignore[valid-type]
         return _page(name, principal, query)
 
-    def report_export(principal: AnyPortal, body: export, request: Request, response: Response) -> Any:  # type: ignore[valid-type]
-        return _export(name, principal, body, request, response)
+    def report_export(principal: AnyPortal, body: export, response: Response) -> Any:  # type: ignore[valid-type]
+        return _export(name, principal, body, response)
 
     router.add_api_route(
         f"/{path}",

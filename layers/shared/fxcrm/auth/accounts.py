@@ -44,12 +44,17 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def full_name(user: dict[str, Any]) -> str:
+    """First and last name, as a person's name is shown everywhere."""
+    return " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
+
+
 def _session(settings: Settings, user: dict[str, Any], now: int, mfa: bool = False) -> Session:
     token = tokens.issue(
         settings, int(user["id"]), user["user_type"], user["role"], int(user["token_version"]), now, mfa
     )
     info = users_dal.public_fields(user)
-    info["full_name"] = " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
+    info["full_name"] = full_name(user)
     return Session(token, info)
 
 

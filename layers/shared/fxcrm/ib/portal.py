@@ -8,7 +8,7 @@ from typing import Any
 
 import segno
 
-from fxcrm.auth.accounts import Principal
+from fxcrm.auth.accounts import Principal, full_name
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
@@ -68,10 +68,6 @@ def profile(settings: Settings, principal: Principal) -> dict[str, Any]:
 # ---------------------------------------------------------------- clients
 
 
-def _full_name(user: dict[str, Any]) -> str:
-    return " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
-
-
 def _contains(text: str, part: str | None) -> bool:
     return not part or part.strip().lower() in text.lower()
 
@@ -110,7 +106,7 @@ def clients(
             continue
         if status and shown_status != status:
             continue
-        if not _contains(str(user["email"]), email) or not _contains(_full_name(user), client_name):
+        if not _contains(str(user["email"]), email) or not _contains(full_name(user), client_name):
             continue
         rows.append((user, shown_status))
     shown = []
@@ -128,7 +124,7 @@ def clients(
                 "email": user["email"],
                 "first_name": user.get("first_name", ""),
                 "last_name": user.get("last_name", ""),
-                "full_name": _full_name(user),
+                "full_name": full_name(user),
                 "kyc_status": kyc_dal.get_kyc_status(user_id),
                 "status": shown_status,
                 "account": str(newest["login"]) if newest else "",
@@ -160,7 +156,7 @@ def client_accounts(
         for a in sorted(found, key=lambda a: int(a["created_at"]), reverse=True)
         if (not login or str(a["login"]) == login.strip())
         and _contains(str(a.get("type_name", "")), type_name)
-        and _contains(_full_name(users[int(a["user_id"])]), user_name)
+        and _contains(full_name(users[int(a["user_id"])]), user_name)
     ]
     shown = []
     for account in rows[(page - 1) * size : page * size]:
@@ -177,7 +173,7 @@ def client_accounts(
                 "trading_account_type_name": account.get("type_name", ""),
                 "trading_platform": account["trading_platform"],
                 "trading_server_name": state["server_name"],
-                "user_name": _full_name(users[int(account["user_id"])]) or users[int(account["user_id"])]["email"],
+                "user_name": full_name(users[int(account["user_id"])]) or users[int(account["user_id"])]["email"],
             }
         )
     return {"list": shown, "total": len(rows)}
@@ -198,7 +194,7 @@ def rebate_records(settings: Settings, principal: Principal, page: int, size: in
     for detail in details[(page - 1) * size : page * size]:
         client = int(detail["client_user_id"])
         if client not in names:
-            names[client] = _full_name(users_dal.get_user(client) or {})
+            names[client] = full_name(users_dal.get_user(client) or {})
         aggregation = int(detail["aggregation_id"])
         if aggregation not in records:
             records[aggregation] = rebates_dal.get_aggregation(aggregation)
@@ -210,7 +206,7 @@ def rebate_records(settings: Settings, principal: Principal, page: int, size: in
                 "client_user_id": client,
                 "client_user_name": names[client],
                 "ib_user_id": principal.user_id,
-                "ib_user_name": _full_name(me),
+                "ib_user_name": full_name(me),
                 "symbol": detail["symbol"],
                 "trade_profit": show(Decimal(str(detail["profit"])), str(detail["currency"])),
                 "open_time": times.show(int(detail["open_time"]), tz),

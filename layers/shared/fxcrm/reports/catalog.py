@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from fxcrm.auth.accounts import Principal, full_name
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
@@ -20,7 +21,7 @@ from fxcrm.dal.table import plain
 from fxcrm.funding import times
 from fxcrm.funding.money import show
 from fxcrm.reports import schemas
-from fxcrm.reports.scope import Scope
+from fxcrm.reports.scope import Scope, scope_for
 from fxcrm.settings import Settings
 from fxcrm.trading.servers import SERVERS, server_name
 
@@ -46,8 +47,7 @@ class Names:
     def of(self, user_id: int) -> str:
         if user_id not in self._known:
             user = users_dal.get_user(user_id) or {}
-            full = " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
-            self._known[user_id] = full or str(user.get("email", ""))
+            self._known[user_id] = full_name(user) or str(user.get("email", ""))
         return self._known[user_id]
 
 
@@ -491,3 +491,8 @@ def page(report: Report, run: Run) -> dict[str, Any]:
 def rows(report: Report, run: Run) -> Iterator[dict[str, Any]]:
     """Every row, formatted as it streams (exports)."""
     return (report.row(run, item) for item in report.source(run))
+
+
+def page_for(settings: Settings, principal: Principal, name: str, filters: Any, now: int) -> dict[str, Any]:
+    """One page of a report, in the caller's scope."""
+    return page(REPORTS[name], start(settings, scope_for(principal), filters, now))

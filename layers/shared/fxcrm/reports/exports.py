@@ -226,6 +226,12 @@ def export(settings: Settings, principal: Principal, request: Request, now: int)
     return {"download_url": _link(settings, key, file_name), "job_id": job_id, "status": "done", "rows": count}
 
 
+def export_body(settings: Settings, principal: Principal, name: str, body: Any, now: int) -> dict[str, Any]:
+    """An export request as the routes receive it: the report's filters and `format`."""
+    filters = body.model_dump(exclude={"format"}, exclude_none=True)
+    return export(settings, principal, Request(name, filters, body.format), now)
+
+
 def run_job(settings: Settings, job_id: str, now: int) -> dict[str, Any]:
     """The background export (the Reports function invoked asynchronously)."""
     job = dal.get_job(job_id)
