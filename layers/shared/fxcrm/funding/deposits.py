@@ -84,14 +84,7 @@ def receipt_upload(settings: Settings, principal: Principal, number: str, conten
 def _check_receipt(settings: Settings, principal: Principal, number: str, key: str) -> files.StoredObject:
     if not key.startswith(_receipt_prefix(principal, number)) or ".." in key:
         raise InvalidInput("is not an upload of this deposit", "receipt_url", "foreign_receipt")
-    stored = files.inspect(settings.bucket_name, key)
-    if stored is None:
-        raise InvalidInput("nothing was uploaded there", "receipt_url", "receipt_missing")
-    if stored.size > settings.receipt_max_bytes:
-        raise InvalidInput(f"is larger than {settings.receipt_max_bytes} bytes", "receipt_url", "receipt_too_large")
-    if stored.content_type not in RECEIPT_TYPES or not files.looks_like(stored.content_type, stored.head):
-        raise InvalidInput("must be a JPEG, PNG or PDF file", "receipt_url", "receipt_wrong_type")
-    return stored
+    return files.check_upload(settings.bucket_name, key, settings.receipt_max_bytes, "receipt_url", "receipt")
 
 
 def submit(settings: Settings, principal: Principal, number: str, receipt_key: str, now: int) -> dict[str, Any]:

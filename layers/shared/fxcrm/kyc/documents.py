@@ -40,11 +40,5 @@ def check(settings: Settings, user_id: int, key: str, field: str) -> str:
     of its bytes (to find the same document submitted by another user)."""
     if not key.startswith(prefix(user_id)) or ".." in key or "/" in key.removeprefix(prefix(user_id)):
         raise InvalidInput("is not one of your uploads", field, "foreign_document")
-    stored = files.inspect(settings.bucket_name, key)
-    if stored is None:
-        raise InvalidInput("nothing was uploaded there", field, "document_missing")
-    if stored.size > settings.kyc_document_max_bytes:
-        raise InvalidInput(f"is larger than {settings.kyc_document_max_bytes} bytes", field, "document_too_large")
-    if stored.content_type not in CONTENT_TYPES or not files.looks_like(stored.content_type, stored.head):
-        raise InvalidInput("must be a JPEG, PNG or PDF file", field, "document_wrong_type")
+    files.check_upload(settings.bucket_name, key, settings.kyc_document_max_bytes, field, "document")
     return hashlib.sha256(files.read(settings.bucket_name, key)).hexdigest()

@@ -48,6 +48,22 @@ def inspect(bucket: str, key: str) -> StoredObject | None:
     return StoredObject(int(head["ContentLength"]), str(head.get("ContentType", "")), bytes(first))
 
 
+def check_upload(bucket: str, key: str, max_bytes: int, field: str, kind: str) -> StoredObject:
+    """An upload the client says it made: present, within the size, a JPEG, PNG or PDF
+    that starts as one. Refusals name `field`, with codes `<kind>_missing`,
+    `<kind>_too_large` and `<kind>_wrong_type`."""
+    from fxcrm.errors import InvalidInput
+
+    stored = inspect(bucket, key)
+    if stored is None:
+        raise InvalidInput("nothing was uploaded there", field, f"{kind}_missing")
+    if stored.size > max_bytes:
+        raise InvalidInput(f"is larger than {max_bytes} bytes", field, f"{kind}_too_large")
+    if stored.content_type not in MAGIC or not looks_like(stored.content_type, stored.head):
+        raise InvalidInput("must be a JPEG, PNG or PDF file", field, f"{kind}_wrong_type")
+    return stored
+
+
 def looks_like(content_type: str, head: bytes) -> bool:
     return any(head.startswith(magic) for magic in MAGIC.get(content_type, ()))
 

@@ -18,7 +18,6 @@ import hashlib
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +30,7 @@ from fxcrm.observability import logger
 from fxcrm.rebates import rules as rules_module
 from fxcrm.rebates.rules import RebateRules
 from fxcrm.rebates.tree import Tree
-from fxcrm.reports.catalog import months
+from fxcrm.reports.catalog import months, since_epoch
 from fxcrm.settings import Settings
 
 PERIOD_SECONDS = 3600  # runs settle whole hours
@@ -256,11 +255,7 @@ def settle(settings: Settings, now: int, until: int | None = None) -> dict[str, 
         return {"status": "busy"}
     try:
         since = dal.get_watermark()
-        start = (
-            since
-            if since is not None
-            else int(datetime.strptime(settings.reports_since, "%Y-%m").replace(tzinfo=UTC).timestamp())
-        )
+        start = since if since is not None else since_epoch(settings)
         end = until if until is not None else (now - LAG_SECONDS) // PERIOD_SECONDS * PERIOD_SECONDS
         if end <= start:
             return {"status": "nothing to settle", "settled_until": start}

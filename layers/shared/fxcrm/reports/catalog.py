@@ -79,7 +79,7 @@ class Report:
 def months(settings: Settings, first: int, last: int, now: int) -> list[str]:
     """The months (yyyy-mm) a staff-wide query reads, newest first: from the
     window's start (or the broker's first month) to its end (or now)."""
-    start = datetime.fromtimestamp(max(first, _since(settings)), UTC)
+    start = datetime.fromtimestamp(max(first, since_epoch(settings)), UTC)
     end = datetime.fromtimestamp(min(last, now), UTC)
     found = []
     year, month = end.year, end.month
@@ -89,7 +89,8 @@ def months(settings: Settings, first: int, last: int, now: int) -> list[str]:
     return found
 
 
-def _since(settings: Settings) -> int:
+def since_epoch(settings: Settings) -> int:
+    """The broker's first month (`REPORTS_SINCE`) as epoch seconds."""
     return int(datetime.strptime(settings.reports_since, "%Y-%m").replace(tzinfo=UTC).timestamp())
 
 
