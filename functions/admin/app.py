@@ -231,8 +231,8 @@ def user_detail(staff: UserViewer, user_id: UserId) -> Any:
 
 @router.get("/users/{user_id}/kyc", response_model=ReviewerKyc, responses=error_responses(401, 403, 404))
 def user_kyc(staff: UserViewer, user_id: UserId) -> Any:
-    """A client's KYC answers, with 5-minute links to look at each document."""
-    return kyc_profile.reviewer_view(get_settings(), user_id)
+    """A client's KYC answers; for KYC reviewers (admin, compliance) 5-minute links to each document."""
+    return kyc_profile.reviewer_view(get_settings(), staff, user_id)
 
 
 @router.put("/users/{user_id}/status", response_model=UserRow, responses=error_responses(401, 403, 404, 422))

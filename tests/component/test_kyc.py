@@ -320,6 +320,29 @@ def test_support_staff_cannot_decide_a_kyc_review(api: ApiClient, client: dict[s
     assert decide(api, support, review_id, "approve").status == 403
 
 
+def _new_staff_token(api: ApiClient, admin: str, role: str) -> str:
+    email = unique_email(role)
+    body = {"email": email, "role": role, "first_name": "New", "last_name": role.title(), "password": "Staff-pass-1"}
+    assert api.post("/admin/staff", body, token=admin).status == 201
+    return staff_token(api, email, "Staff-pass-1")
+
+
+def test_only_kyc_reviewers_get_links_to_the_documents(api: ApiClient, admin: str, client: dict[str, Any]) -> None:
+    fill_everything(api, client["token"])
+    path = f"/admin/users/{client['id']}/kyc"
+    for role in ("support", "finance"):  # may look clients up, do not review KYC
+        shown = api.get(path, token=_new_staff_token(api, admin, role))
+        assert shown.status == 200, shown.body
+        assert shown.json()["document_links"] == {}
+        assert shown.json()["kyc_data"]["identity"]["full_name"] == "Lena Novak"
+    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    assert api.get(path, token=support).json()["document_links"] == {}
+    for token in (admin, _new_staff_token(api, admin, "compliance")):
+        links = api.get(path, token=token).json()["document_links"]
+        assert set(links) == {"authentication.passport", "authentication_accessory.address_proof"}
+        assert requests.get(links["authentication.passport"], timeout=10).content == PDF
+
+
 def test_the_same_document_or_identity_from_another_user_is_flagged(api: ApiClient, admin: str) -> None:
     passport = b"%PDF-1.4 passport " + secrets.token_bytes(32)
     identity = IDENTITY | {"full_name": f"Twin {secrets.token_hex(3)}"}

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from fxcrm import audit, ids
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
+from fxcrm.auth import permissions
 from fxcrm.auth.accounts import Principal
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import kyc as dal
@@ -97,12 +98,19 @@ def status(settings: Settings, user_id: int) -> dict[str, Any]:
 DOCUMENT_LINK_SECONDS = 300
 
 
-def reviewer_view(settings: Settings, user_id: int) -> dict[str, Any]:
-    """What a reviewer sees: the status and data, and short-lived links to each document."""
+# Identity documents are for those who review KYC, not for everyone who may look a client up.
+DOCUMENTS_ACTION = "admin.approvals.kyc"
+
+
+def reviewer_view(settings: Settings, staff: Principal, user_id: int) -> dict[str, Any]:
+    """What staff see: the status and data; for KYC reviewers also short-lived
+    links to each document (other roles, such as support, get none)."""
     user = users_dal.get_user(user_id)
     if user is None or user.get("user_type") not in ("client", "ib"):
         raise NotFound("no such client or IB", "user_id")
     shown = status(settings, user_id)
+    if DOCUMENTS_ACTION not in permissions.allowed_actions(staff):
+        return shown | {"user_id": user_id, "remark": _state(user_id).get("remark", ""), "document_links": {}}
     links = {
         f"{module}.{field}": files.presigned_get(settings.bucket_name, str(value), DOCUMENT_LINK_SECONDS)
         for module, values in shown["kyc_data"].items()
