@@ -303,6 +303,43 @@ def test_a_receipt_must_be_this_orders_own_real_file(api: ApiClient, client: Cli
     assert _order(api, client, "deposits", number)()["status"] == "pending"
 
 
+def test_staff_see_the_receipt_that_was_checked_not_one_uploaded_later(
+    api: ApiClient, admin: str, client: Client
+) -> None:
+    """The upload form works until it expires; bytes posted with it after the
+    submit are never what the reviewer's link shows."""
+    draft = api.post(
+        "/funding/deposits",
+        {"deposit_amount": "250", "remittance_id": 1, "trading_account_id": client.accounts[0]},
+        token=client.token,
+        headers=_key(),
+    ).json()
+    number = draft["order_number"]
+    form = api.post(
+        f"/funding/deposits/{number}/receipt-upload", {"content_type": "application/pdf"}, token=client.token
+    ).json()
+    checked = b"%PDF-1.4 the real receipt " + uuid.uuid4().bytes
+
+    def post(content: bytes) -> None:
+        reply = requests.post(
+            form["url"], data=form["fields"], files={"file": ("r.pdf", content, "application/pdf")}, timeout=10
+        )
+        assert reply.status_code in (200, 201, 204), reply.text
+
+    post(checked)
+    submitted = api.post(
+        "/funding/deposits/submit",
+        {"order_number": number, "receipt_url": form["key"]},
+        token=client.token,
+        headers=_key(),
+    )
+    assert submitted.status == 200, submitted.body
+    post(b"%PDF-1.4 a forged receipt for ten times the amount")
+    _approval_waiting(api, admin, int(number[1:]))
+    detail = api.get(f"/admin/approvals/{number[1:]}", token=admin).json()
+    assert requests.get(detail["receipt_link"], timeout=10).content == checked
+
+
 def test_a_rejected_deposit_shows_the_reason_and_credits_nothing(api: ApiClient, admin: str, client: Client) -> None:
     account = client.accounts[0]
     draft = api.post(

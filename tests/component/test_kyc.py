@@ -57,14 +57,24 @@ def client(api: ApiClient) -> dict[str, Any]:
     return _client(api)
 
 
-def upload(api: ApiClient, token: str, content: bytes = PDF, kind: str = "application/pdf") -> str:
+def upload_form(api: ApiClient, token: str, kind: str = "application/pdf") -> dict[str, Any]:
     form = api.post("/kyc/documents", {"content_type": kind}, token=token)
     assert form.status == 201, form.body
-    answer = form.json()
+    answer = dict(form.json())
     assert answer["key"].startswith("kyc/") and answer["max_bytes"] == 10 * 1024 * 1024
-    reply = requests.post(answer["url"], data=answer["fields"], files={"file": ("doc", content, kind)}, timeout=10)
+    return answer
+
+
+def post_form(form: dict[str, Any], content: bytes, kind: str = "application/pdf") -> None:
+    """What the browser does with the upload form (again and again, until it expires)."""
+    reply = requests.post(form["url"], data=form["fields"], files={"file": ("doc", content, kind)}, timeout=10)
     assert reply.status_code in (200, 201, 204), reply.text
-    return str(answer["key"])
+
+
+def upload(api: ApiClient, token: str, content: bytes = PDF, kind: str = "application/pdf") -> str:
+    form = upload_form(api, token, kind)
+    post_form(form, content, kind)
+    return str(form["key"])
 
 
 def save(api: ApiClient, token: str, module: str, data: dict[str, Any]) -> Any:
@@ -355,6 +365,79 @@ def test_the_same_document_or_identity_from_another_user_is_flagged(api: ApiClie
     flagged = wait_waiting(api, admin, second_review)["summary"]["duplicates"]
     assert {"what": "identity", "field": "identity", "user_ids": [first["id"]]} in flagged
     assert {"what": "document", "field": "authentication.passport", "user_ids": [first["id"]]} in flagged
+
+
+def _passport_with(api: ApiClient, token: str, form: dict[str, Any]) -> None:
+    reply = save(api, token, "authentication", {"identification_type": "passport", "passport": form["key"]})
+    assert reply.status == 200, reply.body
+
+
+def _submit_and_wait(api: ApiClient, admin: str, token: str) -> dict[str, Any]:
+    review_id = api.post("/kyc/submission", token=token).json()["review_id"]
+    return wait_waiting(api, admin, review_id)
+
+
+def _shown_passport(api: ApiClient, admin: str, user_id: int) -> bytes:
+    links = api.get(f"/admin/users/{user_id}/kyc", token=admin).json()["document_links"]
+    return bytes(requests.get(links["authentication.passport"], timeout=10).content)
+
+
+def test_bytes_uploaded_after_the_save_are_neither_shown_nor_fingerprinted(api: ApiClient, admin: str) -> None:
+    """The upload form works until it expires: after saving a harmless passport the
+    client uploads someone else's to the same key. Staff still see the one that
+    was checked, and the duplicate check is about those same bytes."""
+    theirs = b"%PDF-1.4 someone else's passport " + secrets.token_bytes(32)
+    mine = b"%PDF-1.4 my own passport " + secrets.token_bytes(32)
+    victim, attacker, later = _client(api), _client(api), _client(api)
+    fill_everything(api, victim["token"], theirs, IDENTITY | {"full_name": f"Victim {secrets.token_hex(3)}"})
+    _submit_and_wait(api, admin, victim["token"])
+
+    fill_everything(api, attacker["token"], identity=IDENTITY | {"full_name": f"Attacker {secrets.token_hex(3)}"})
+    form = upload_form(api, attacker["token"])
+    post_form(form, mine)
+    _passport_with(api, attacker["token"], form)
+    post_form(form, theirs)  # the same form, after the check
+    review = _submit_and_wait(api, admin, attacker["token"])
+    assert _shown_passport(api, admin, attacker["id"]) == mine
+    assert review["summary"]["duplicates"] == []  # true of what staff are shown
+
+    # The fingerprint kept is of `mine`: a later user with those bytes is flagged as the attacker's twin.
+    fill_everything(api, later["token"], mine, IDENTITY | {"full_name": f"Later {secrets.token_hex(3)}"})
+    flagged = _submit_and_wait(api, admin, later["token"])["summary"]["duplicates"]
+    assert {"what": "document", "field": "authentication.passport", "user_ids": [attacker["id"]]} in flagged
+
+
+def test_bytes_swapped_in_while_the_save_checks_them_are_not_the_ones_kept(api: ApiClient, admin: str) -> None:
+    """An upload racing the check (after the first bytes were looked at, before
+    the fingerprint is read) is not what staff see or what is fingerprinted."""
+    from fxcrm.platform import aws
+
+    checked = b"%PDF-1.4 checked " + secrets.token_bytes(32)
+    swapped = b"MZ\x90\x00 an executable, not a PDF " + secrets.token_bytes(32)
+    person, later = _client(api), _client(api)
+    fill_everything(api, person["token"], identity=IDENTITY | {"full_name": f"Racer {secrets.token_hex(3)}"})
+    form = upload_form(api, person["token"])
+    post_form(form, checked)
+    raced: list[bool] = []
+
+    def race(model: Any, **_: Any) -> None:
+        if model.name == "GetObject" and not raced:  # the check's first read of the document
+            raced.append(True)
+            post_form(form, swapped)
+
+    events = aws.client("s3").meta.events
+    events.register("after-call.s3.GetObject", race, unique_id="kyc-race")
+    try:
+        _passport_with(api, person["token"], form)
+    finally:
+        events.unregister("after-call.s3.GetObject", unique_id="kyc-race")
+    assert raced
+    _submit_and_wait(api, admin, person["token"])
+    assert _shown_passport(api, admin, person["id"]) == checked
+
+    fill_everything(api, later["token"], checked, IDENTITY | {"full_name": f"Later {secrets.token_hex(3)}"})
+    flagged = _submit_and_wait(api, admin, later["token"])["summary"]["duplicates"]
+    assert {"what": "document", "field": "authentication.passport", "user_ids": [person["id"]]} in flagged
 
 
 # ---------------------------------------------------------------- e-verification

@@ -70,9 +70,15 @@ def test_deposit_approve_withdraw_reject_and_verify_the_ledger(cloud: RunningClo
             headers=client | {"Idempotency-Key": str(uuid.uuid4())},
         )
         assert submitted.json() == {"order_number": number, "status": "auditing"}
+        # The form works until it expires: other bytes posted after the submit are never shown.
+        forged = b"%PDF-1.4\n% a forged receipt for ten times the amount\n%%EOF\n"
+        reposted = httpx.post(
+            form["url"], data=form["fields"], files={"file": ("receipt.pdf", forged, "application/pdf")}, timeout=30
+        )
+        assert reposted.status_code in (200, 201, 204), reposted.text
         order_id = int(number[1:])
         item = _wait(lambda: http.get(f"/admin/approvals/{order_id}", headers=staff).json(), "waiting")
-        assert httpx.get(item["receipt_link"], timeout=30).content == PDF  # the reviewer sees the receipt
+        assert httpx.get(item["receipt_link"], timeout=30).content == PDF  # the reviewer sees the checked receipt
         support = {"Authorization": f"Bearer {cloud.staff_token('support@broker.example.com', 'Support-demo-2026')}"}
         assert (
             http.post(

@@ -147,5 +147,33 @@ def test_fill_upload_verify_submit_and_approve(cloud: RunningCloud) -> None:
         assert status["kyc_way"] == "manual" and status["kyc_approved_at"]
 
 
+def test_staff_see_the_document_that_was_checked_not_one_uploaded_later(cloud: RunningCloud) -> None:
+    """The upload form works until it expires: bytes posted with it after the
+    save are not what the reviewer's link shows."""
+    staff = {"Authorization": f"Bearer {cloud.staff_token('admin@broker.example.com', 'Admin-demo-2026')}"}
+    with cloud.client() as http:
+        email = f"kyc-{secrets.token_hex(4)}@example.com"
+        http.post("/auth/email-codes", json={"email": email, "received_at": int(time.time()), "scene": "register"})
+        registered = http.post(
+            "/auth/register", json={"email": email, "email_code": cloud.code_for(email), "password": "Kyc-pass-2026"}
+        ).json()
+        user, user_id = {"Authorization": f"Bearer {registered['token']}"}, registered["user_info"]["id"]
+        form = http.post("/kyc/documents", json={"content_type": "application/pdf"}, headers=user).json()
+        checked = PDF + secrets.token_bytes(16)
+
+        def post(content: bytes) -> None:
+            posted = httpx.post(
+                form["url"], data=form["fields"], files={"file": ("scan", content, "application/pdf")}, timeout=60
+            )
+            assert posted.status_code in (200, 201, 204), posted.text
+
+        post(checked)
+        saved = _save(http, user, "authentication", {"identification_type": "passport", "passport": form["key"]})
+        assert saved.status_code == 200, saved.text
+        post(b"%PDF-1.4\n% somebody else's passport\n%%EOF\n")
+        links = http.get(f"/admin/users/{user_id}/kyc", headers=staff).json()["document_links"]
+        assert httpx.get(links["authentication.passport"], timeout=30).content == checked
+
+
 def review_user(http: httpx.Client, staff: dict[str, str], review_id: int) -> int:
     return int(http.get(f"/admin/approvals/{review_id}", headers=staff).json()["user_id"])

@@ -189,7 +189,7 @@ async function openItem(id, row) {
     $("detail-title").textContent = `${item.kind.replace("_", " ")} ${item.summary.order_number || item.id}`;
     const fields = [["Status", item.status], ["Client", item.email], ["KYC", item.kyc_status], ["Submitted", when(item.created_at)]];
     for (const [key, value] of Object.entries(item.summary)) {
-      if (key === "receipt_key" || key === "receipt_type") continue;
+      if (key === "receipt_key" || key === "receipt_type" || key === "receipt_version") continue;
       fields.push([key.replaceAll("_", " "), shown(key, value)]);
     }
     if (item.first_approved_by_email) fields.push(["First approval", `${item.first_approved_by_email} at ${when(item.first_approved_at)}`]);

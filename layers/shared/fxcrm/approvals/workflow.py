@@ -224,9 +224,11 @@ def get(settings: Settings, staff: Principal, approval_id: int) -> dict[str, Any
     permissions.require(staff, "admin.approvals.view")
     shown = view(_get(approval_id))
     shown["kyc_status"] = kyc_dal.get_kyc_status(int(shown["user_id"]))
-    receipt = shown["summary"].get("receipt_key")
-    if receipt:
-        shown["receipt_link"] = files.presigned_get(settings.bucket_name, receipt, RECEIPT_LINK_SECONDS)
+    receipt, version = shown["summary"].get("receipt_key"), shown["summary"].get("receipt_version")
+    if receipt and version:  # only the version checked at submit, never bytes uploaded since
+        shown["receipt_link"] = files.presigned_get(
+            settings.bucket_name, receipt, RECEIPT_LINK_SECONDS, version_id=str(version)
+        )
     return shown
 
 

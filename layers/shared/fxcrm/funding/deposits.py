@@ -93,8 +93,11 @@ def submit(settings: Settings, principal: Principal, number: str, receipt_key: s
     if order["status"] != "pending":
         raise Conflict("this deposit was submitted already", "order_number", "already_submitted")
     receipt = _check_receipt(settings, principal, number, receipt_key)
+    # The version checked is the receipt: the upload form works until it expires, but what
+    # the client uploads to the key after this is never shown to staff.
+    pinned = {"receipt_key": receipt_key, "receipt_version": receipt.version_id}
     try:
-        dal.update_order(number, {"status": "auditing", "receipt_key": receipt_key, "submit_time": now}, ("pending",))
+        dal.update_order(number, {"status": "auditing", **pinned, "submit_time": now}, ("pending",))
     except StatusChanged as error:
         raise Conflict("this deposit was submitted already", "order_number", "already_submitted") from error
     summary = {
@@ -104,7 +107,7 @@ def submit(settings: Settings, principal: Principal, number: str, receipt_key: s
         "account": order["account"],
         "channel": order["channel_name"],
         "method": order["method"],
-        "receipt_key": receipt_key,
+        **pinned,
         "receipt_type": receipt.content_type,
     }
     try:

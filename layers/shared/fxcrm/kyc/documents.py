@@ -1,9 +1,13 @@
 """KYC documents: uploaded by the client straight to S3 through a presigned
 POST under their own prefix, and checked by the server when the module that
-references them is saved (owner, presence, size, type and magic bytes)."""
+references them is saved (owner, presence, size, type and magic bytes).
+The version checked then is the one kept: reviewers' links and the
+duplicate check's fingerprint are of those bytes, whatever the client
+uploads to the key later."""
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from fxcrm.auth.accounts import Principal
@@ -35,10 +39,16 @@ def upload(settings: Settings, principal: Principal, content_type: str) -> dict[
     }
 
 
-def check(settings: Settings, user_id: int, key: str, field: str) -> str:
-    """Check an uploaded document before it is referenced; returns the sha256
-    of its bytes (to find the same document submitted by another user)."""
+@dataclass(frozen=True)
+class Checked:
+    version_id: str  # the S3 version that was checked
+    sha256: str  # of that version's bytes, to find the same document from another user
+
+
+def check(settings: Settings, user_id: int, key: str, field: str) -> Checked:
+    """Check an uploaded document before it is referenced, pinning the version checked."""
     if not key.startswith(prefix(user_id)) or ".." in key or "/" in key.removeprefix(prefix(user_id)):
         raise InvalidInput("is not one of your uploads", field, "foreign_document")
-    files.check_upload(settings.bucket_name, key, settings.kyc_document_max_bytes, field, "document")
-    return hashlib.sha256(files.read(settings.bucket_name, key)).hexdigest()
+    stored = files.check_upload(settings.bucket_name, key, settings.kyc_document_max_bytes, field, "document")
+    content = files.read(settings.bucket_name, key, stored.version_id)
+    return Checked(stored.version_id, hashlib.sha256(content).hexdigest())

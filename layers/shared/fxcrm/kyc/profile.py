@@ -37,8 +37,11 @@ KIND: Kind = "kyc"
 CHANGEABLE = ("filling", "disapproved")
 SECTIONS = ("identity", "kyc", "agreement")
 E_VERIFY_FIELDS = ("provider", "reason_code", "reason_msg", "session_id", "status", "verified_at")
-# Saved beside a module's documents: the sha256 of each, to find the same document from another user.
+# Saved beside a module's documents: the sha256 of each, to find the same document from another user,
+# and the S3 version that was checked, the only one staff are shown (never shown to the client).
 FINGERPRINTS = "_fingerprints"
+VERSIONS = "_versions"
+HIDDEN = (FINGERPRINTS, VERSIONS)
 
 
 # ---------------------------------------------------------------- reading
@@ -51,7 +54,7 @@ def _state(user_id: int) -> dict[str, Any]:
 def kyc_data(form: FormConfig, modules: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
     """The saved answers in the seed's shape (agreements as the accepted documents)."""
     data: dict[str, Any] = {
-        key: {k: v for k, v in (plain(value) or {}).items() if k != FINGERPRINTS}
+        key: {k: v for k, v in (plain(value) or {}).items() if k not in HIDDEN}
         for key, value in modules.items()
         if key in forms.FILLED_BY_FORM
     }
@@ -77,7 +80,7 @@ def _section_status(form: FormConfig, section: str, state: dict[str, Any]) -> st
     return "completed" if set(needed) <= done else "filling"
 
 
-def status(settings: Settings, user_id: int) -> dict[str, Any]:
+def status(settings: Settings, user_id: int, modules: dict[str, Any] | None = None) -> dict[str, Any]:
     form = forms.current()
     state = _state(user_id)
     user = users_dal.get_user(user_id) or {}
@@ -88,7 +91,7 @@ def status(settings: Settings, user_id: int) -> dict[str, Any]:
         "identity_status": _section_status(form, "identity", state),
         "agreement_status": _section_status(form, "agreement", state),
         "completed_module": list(state.get("completed_module") or []),
-        "kyc_data": kyc_data(form, dal.get_modules(user_id), state),
+        "kyc_data": kyc_data(form, dal.get_modules(user_id) if modules is None else modules, state),
         "kyc_way": state.get("kyc_way", ""),
         "kyc_approved_at": times.show(int(approved_at), settings.broker_timezone) if approved_at else "",
         "register_datetime": times.show(int(user.get("created_at", 0)), settings.broker_timezone),
@@ -108,15 +111,18 @@ def reviewer_view(settings: Settings, staff: Principal, user_id: int) -> dict[st
     user = users_dal.get_user(user_id)
     if user is None or user.get("user_type") not in ("client", "ib"):
         raise NotFound("no such client or IB", "user_id")
-    shown = status(settings, user_id)
+    modules = dal.get_modules(user_id)
+    shown = status(settings, user_id, modules)
     if DOCUMENTS_ACTION not in permissions.allowed_actions(staff):
         return shown | {"user_id": user_id, "remark": _state(user_id).get("remark", ""), "document_links": {}}
+    # Only the version checked at save: bytes uploaded to the key since are never shown.
     links = {
-        f"{module}.{field}": files.presigned_get(settings.bucket_name, str(value), DOCUMENT_LINK_SECONDS)
-        for module, values in shown["kyc_data"].items()
-        if isinstance(values, dict)
-        for field, value in values.items()
-        if isinstance(value, str) and value.startswith(documents.prefix(user_id))
+        f"{module}.{field}": files.presigned_get(
+            settings.bucket_name, str(values[field]), DOCUMENT_LINK_SECONDS, version_id=str(version)
+        )
+        for module, values in ((m, plain(v) or {}) for m, v in modules.items())
+        for field, version in (values.get(VERSIONS) or {}).items()
+        if str(values.get(field, "")).startswith(documents.prefix(user_id))
     }
     return shown | {"user_id": user_id, "remark": _state(user_id).get("remark", ""), "document_links": links}
 
@@ -134,7 +140,7 @@ def form_view(principal: Principal) -> dict[str, Any]:
             for field in fields:
                 field["value"] = answers.get(field["key"], "")
         else:
-            values = {k: v for k, v in (plain(saved.get(module.key)) or {}).items() if k != FINGERPRINTS}
+            values = {k: v for k, v in (plain(saved.get(module.key)) or {}).items() if k not in HIDDEN}
             fields = [
                 f.model_dump() | ({"value": values[f.key]} if f.key in values and f.type != "agreement" else {})
                 for f in sorted(module.fields, key=lambda f: f.sort)
@@ -201,15 +207,16 @@ def save_module(
     cleaned = {key: forms.clean_module(form, key, kyc_data.get(key)) for key in wanted}
     for key, values in cleaned.items():
         module = form.module(key)
-        fingerprints = {
+        checked = {
             field.key: documents.check(
                 settings, principal.user_id, str(values[field.key]), f"kyc_data.{key}.{field.key}"
             )
             for field in (module.fields if module else [])
             if field.type == "file" and values.get(field.key)
         }
-        if fingerprints:
-            values[FINGERPRINTS] = fingerprints
+        if checked:
+            values[FINGERPRINTS] = {name: c.sha256 for name, c in checked.items()}
+            values[VERSIONS] = {name: c.version_id for name, c in checked.items()}
     for key in wanted:
         state["completed_module"] = _completed(form, state, key)
         _write_module(principal.user_id, key, cleaned[key], state["completed_module"], now)

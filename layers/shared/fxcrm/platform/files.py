@@ -2,7 +2,12 @@
 
 A presigned POST's conditions (size range, content type) are enforced by S3,
 but the server checks the object again before using it: size, declared type
-and the first bytes (magic numbers), so a renamed file is caught."""
+and the first bytes (magic numbers), so a renamed file is caught.
+
+A presigned POST stays usable until it expires, so the client can upload
+other bytes to the same key after the check. The bucket is versioned: the
+check pins the version it looked at, and every later read or link names
+that version, never the key's current bytes."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +28,7 @@ class StoredObject:
     size: int
     content_type: str
     head: bytes
+    version_id: str
 
 
 def presigned_post(bucket: str, key: str, content_type: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
@@ -37,6 +43,7 @@ def presigned_post(bucket: str, key: str, content_type: str, max_bytes: int, exp
 
 
 def inspect(bucket: str, key: str) -> StoredObject | None:
+    """The key's current version, and its first bytes read from that same version."""
     s3 = aws.client("s3")
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
@@ -44,8 +51,11 @@ def inspect(bucket: str, key: str) -> StoredObject | None:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
-    first = s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-15")["Body"].read()
-    return StoredObject(int(head["ContentLength"]), str(head.get("ContentType", "")), bytes(first))
+    version = str(head.get("VersionId") or "")
+    if version in ("", "null"):  # unversioned: a later upload would replace what was checked
+        raise RuntimeError(f"the bucket {bucket} must have versioning enabled")
+    first = s3.get_object(Bucket=bucket, Key=key, VersionId=version, Range="bytes=0-15")["Body"].read()
+    return StoredObject(int(head["ContentLength"]), str(head.get("ContentType", "")), bytes(first), version)
 
 
 def check_upload(bucket: str, key: str, max_bytes: int, field: str, kind: str) -> StoredObject:
@@ -68,11 +78,16 @@ def looks_like(content_type: str, head: bytes) -> bool:
     return any(head.startswith(magic) for magic in MAGIC.get(content_type, ()))
 
 
-def presigned_get(bucket: str, key: str, expires_in: int, disposition: str | None = None) -> str:
+def presigned_get(
+    bucket: str, key: str, expires_in: int, disposition: str | None = None, version_id: str | None = None
+) -> str:
+    """A link to the object; with `version_id` to that version only (what was checked)."""
     params = {"Bucket": bucket, "Key": key} | ({"ResponseContentDisposition": disposition} if disposition else {})
+    if version_id:
+        params["VersionId"] = version_id
     return str(aws.client("s3").generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
 
 
-def read(bucket: str, key: str) -> bytes:
-    """A whole (size-checked) object."""
-    return bytes(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+def read(bucket: str, key: str, version_id: str) -> bytes:
+    """A whole (size-checked) object, in the version that was checked."""
+    return bytes(aws.client("s3").get_object(Bucket=bucket, Key=key, VersionId=version_id)["Body"].read())
