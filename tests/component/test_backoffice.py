@@ -10,6 +10,7 @@ from typing import Any
 
 import pyotp
 import pytest
+import requests
 
 from tests.component.conftest import login, register, staff_token, unique_email
 from tests.component.test_funding import (
@@ -163,6 +164,20 @@ def test_the_audit_log_filters_and_exports(api: ApiClient, admin: str) -> None:
     support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
     assert api.get(f"/admin/audit?day={day}", token=support).status == 403
     assert api.get("/admin/audit?day=2026-13-45", token=admin).status == 422
+
+
+def test_the_audit_export_shows_a_formula_email_as_text(api: ApiClient, admin: str) -> None:
+    """A staff login is audited with the email, which may be a valid formula."""
+    email = f"=cmd|'/ccalc'!a0+{uuid.uuid4().hex[:6]}@x.example"
+    body = {"email": email, "role": "support", "first_name": "F", "last_name": "X", "password": "Staff-pass-1"}
+    assert api.post("/admin/staff", body, token=admin).status == 201
+    assert login(api, email, "Staff-pass-1").status == 200
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    exported = api.get(f"/admin/audit/export?day={day}&actor={requests.utils.quote(email)}", token=admin)
+    assert exported.status == 200, exported.body
+    table = list(csv.DictReader(io.StringIO(exported.body.decode())))
+    assert table and {r["actor_email"] for r in table} == {"'" + email}
+    assert all(not value.startswith(("=", "+", "-", "@")) for r in table for value in r.values())
 
 
 def test_a_large_withdrawal_needs_two_different_approvers(api: ApiClient, admin: str, client: Client) -> None:

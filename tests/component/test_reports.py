@@ -418,6 +418,31 @@ def test_csv_and_xlsx_exports_hold_the_reports_rows(api: ApiClient, world: World
     assert answer.json()["rows"] == len(rows)
 
 
+def test_exports_show_formula_leading_values_as_text(api: ApiClient, world: World) -> None:
+    """A client whose (valid) email is a formula, an auditor name starting with `@`:
+    the CSV and XLSX show them as text with a leading quote, never as formulas;
+    numbers, negative ones too, stay as they are."""
+    email = f"=cmd|'/ccalc'!a0+{secrets.token_hex(3)}@x.example"  # stored lower-cased
+    registered = register(api, email)
+    owner = {"id": int(registered["user_info"]["id"]), "token": registered["token"]}
+    world.order(owner, "deposit", "approved", 13, amount="-25.00", auditor_name="@SUM(1+9)*cmd|'/C calc'!A0")
+    expected = {"user_name": "'" + email, "auditor_name": "'@SUM(1+9)*cmd|'/C calc'!A0", "amount": "-25.00"}
+
+    answer = api.post("/reports/deposits/export", {"status": "all", **WINDOW, "format": "csv"}, token=owner["token"])
+    assert answer.status == 200, answer.body
+    text = requests.get(answer.json()["download_url"], timeout=10).content.decode("utf-8-sig")
+    (parsed,) = list(csv.DictReader(io.StringIO(text)))
+    assert {k: parsed[k] for k in expected} == expected and parsed["fee"] == "1.50"
+    assert f'"\'{email}"' in text  # quoted, as OWASP says, so no separator inside can start a cell
+
+    answer = api.post("/reports/deposits/export", {"status": "all", **WINDOW, "format": "xlsx"}, token=owner["token"])
+    book = openpyxl.load_workbook(io.BytesIO(requests.get(answer.json()["download_url"], timeout=10).content))
+    cells = [c for row in book.active.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f" or str(c.value or "").startswith("=")]
+    header, values = ([c.value for c in row] for row in book.active.iter_rows())
+    assert {k: values[header.index(k)] for k in expected} == expected
+
+
 def test_money_exports_and_their_scope(api: ApiClient, world: World) -> None:
     answer = api.post("/reports/deposits/export", {"status": "all", **WINDOW}, token=world.sub["token"]).json()
     parsed = list(

@@ -1,11 +1,11 @@
 """Reading and exporting the audit log (it is written by `fxcrm.audit`)."""
 
-import csv
 import io
 import json
 from datetime import date
 from typing import Any
 
+from fxcrm import spreadsheets
 from fxcrm.auth import permissions
 from fxcrm.auth.accounts import Principal
 from fxcrm.dal import audit as dal
@@ -43,7 +43,7 @@ def entries(
 
 def export_csv(staff: Principal, day: str, actor: str | None, action: str | None, target: str | None) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheets.csv_writer(out)  # emails, targets and IPs as text, never as formulas
     writer.writerow(COLUMNS)
     for row in _entries(staff, day, actor, action, target):
         writer.writerow(

@@ -6,11 +6,12 @@ report and the period.
   (6 MiB), so memory stays flat however many rows there are.
 - XLSX goes through XlsxWriter's constant-memory mode into a temporary file,
   which boto3 uploads in parts.
+- Cells are neutralised against formula injection (`fxcrm.spreadsheets`):
+  a client's name or remark starting with `=` is shown as text, not run.
 - An export of more than `export_inline_rows` rows does not fit the API's
   time limit: it is handed to a background job (the Reports function invoked
   asynchronously), whose status and link the caller polls."""
 
-import csv
 import io
 import json
 import os
@@ -23,6 +24,7 @@ from typing import Any
 import xlsxwriter
 from boto3.s3.transfer import TransferConfig
 
+from fxcrm import spreadsheets
 from fxcrm.auth.accounts import Principal
 from fxcrm.dal import exports as dal
 from fxcrm.dal import users as users_dal
@@ -103,7 +105,7 @@ def write_csv(bucket: str, key: str, header: list[str], rows: Iterable[list[Any]
     """Stream rows as CSV (UTF-8 with a BOM, which Excel needs) into S3; returns the row count."""
     out = MultipartWriter(bucket, key, CONTENT_TYPES["csv"])
     part = io.BytesIO()
-    writer = csv.writer(io.TextIOWrapper(part, encoding="utf-8-sig", newline="", write_through=True))
+    writer = spreadsheets.csv_writer(io.TextIOWrapper(part, encoding="utf-8-sig", newline="", write_through=True))
     writer.writerow(header)
     count = 0
     try:
@@ -129,15 +131,15 @@ def write_xlsx(bucket: str, key: str, header: list[str], rows: Iterable[list[Any
     os.close(handle)
     count = 0
     try:
-        book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False})
+        book = xlsxwriter.Workbook(path, {"constant_memory": True, **spreadsheets.XLSX_OPTIONS})
         sheet = book.add_worksheet("report")
         bold = book.add_format({"bold": True})
-        sheet.write_row(0, 0, header, bold)
+        sheet.write_row(0, 0, spreadsheets.row(header), bold)
         for row in rows:
             count += 1
             if limit is not None and count > limit:
                 raise TooManyRows
-            sheet.write_row(count, 0, row)
+            sheet.write_row(count, 0, spreadsheets.row(row))
         book.close()
         aws.client("s3").upload_file(
             path,

