@@ -40,3 +40,35 @@ def test_a_csv_quotes_every_text_and_leaves_numbers_bare() -> None:
     # OWASP's example: =1+2";=1+2 becomes "'=1+2"";=1+2"
     assert out.getvalue() == '"\'=1+2"";=1+2","a;=1+2",-7,-12.50,"-12.50"\r\n'
     assert next(csv.reader(io.StringIO(out.getvalue()))) == ["'=1+2\";=1+2", "a;=1+2", "-7", "-12.50", "-12.50"]
+
+
+def test_every_csv_and_xlsx_writer_goes_through_this_module() -> None:
+    """A new export cannot bypass the neutralising: csv.writer only in fxcrm.spreadsheets,
+    and every XlsxWriter workbook opened with its options."""
+    import ast
+
+    from localcloud.template import ROOT
+
+    found = []
+    for path in [
+        *(ROOT / "layers").rglob("*.py"),
+        *(ROOT / "functions").rglob("*.py"),
+        *(ROOT / "localcloud").rglob("*.py"),
+    ]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            where = path.relative_to(ROOT).as_posix()
+            if name in ("csv.writer", "csv.DictWriter", "writer", "DictWriter"):
+                found.append((where, name))
+            if name.endswith("Workbook"):
+                options = [ast.unparse(a) for a in node.args[1:]]
+                found.append((where, f"{name}({', '.join(options)})"))
+    assert sorted(found) == [
+        (
+            "layers/shared/fxcrm/reports/exports.py",
+            "xlsxwriter.Workbook({'constant_memory': True, **spreadsheets.XLSX_OPTIONS})",
+        ),
+        ("layers/shared/fxcrm/spreadsheets.py", "csv.writer"),
+    ]
