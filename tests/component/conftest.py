@@ -119,3 +119,14 @@ def staff_token(api: ApiClient, email: str, password: str) -> str:
         assert done.status == 200, done.body
         _STAFF_TOKENS[email] = done.json()["token"]
     return _STAFF_TOKENS[email]
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Every handler reads one `now` for the test: fixed-window limits cannot
+    straddle a window's end while the test runs."""
+    from fxcrm import clock
+
+    now = int(time.time())
+    monkeypatch.setattr(clock, "now", lambda: now)
+    return now

@@ -10,6 +10,7 @@ import pytest
 from tests.component.conftest import captcha_headers, last_code, login, register, sent_mail, staff_token, unique_email
 from tests.support.api import ApiClient
 from tests.support.aws_calls import AwsCalls
+from tests.support.concurrency import SecretChecks
 
 
 def test_register_then_login_returns_token_and_user_info(api: ApiClient) -> None:
@@ -83,6 +84,27 @@ def test_email_code_attempts_are_limited(api: ApiClient) -> None:
     assert right.status == 422 and right.json()["code"] == "code_attempts_exceeded"
 
 
+@pytest.mark.usefixtures("frozen_clock")
+def test_concurrent_code_guesses_check_at_most_the_limit(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fxcrm.auth import email_codes
+
+    email = unique_email("guess-race")
+    api.post("/auth/email-codes", {"email": email, "received_at": 1, "scene": "register"})
+    code = last_code(email)
+    checks = SecretChecks(12)
+    monkeypatch.setattr(email_codes, "_hash", checks.wrap(email_codes._hash))
+    wrong = [f"{(int(code) + 1 + i) % 10**6:06d}" for i in range(12)]
+    answers = checks.run(
+        lambda i: api.post(
+            "/auth/register", {"email": email, "email_code": wrong[i], "password": "Secret-pass-1"}
+        ).json()["code"]
+    )
+    assert checks.evaluated == 5
+    assert sorted(answers) == ["code_attempts_exceeded"] * 7 + ["code_invalid"] * 5
+    right = api.post("/auth/register", {"email": email, "email_code": code, "password": "Secret-pass-1"})
+    assert right.status == 422 and right.json()["code"] == "code_attempts_exceeded"
+
+
 def test_email_code_resend_cooldown_and_expiry_fields(api: ApiClient) -> None:
     email = unique_email("cool")
     before = int(time.time())
@@ -145,6 +167,7 @@ def test_captcha_verify_endpoint(api: ApiClient) -> None:
     assert bad.json() == {"is_valid": False}
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_ten_wrong_passwords_lock_the_account_with_429(api: ApiClient) -> None:
     email = unique_email("brute")
     register(api, email)
@@ -153,6 +176,35 @@ def test_ten_wrong_passwords_lock_the_account_with_429(api: ApiClient) -> None:
     assert statuses[5:] == [429] * 5
     locked = login(api, email, "Secret-pass-1")  # even the right password waits
     assert locked.status == 429 and int(locked.headers["retry-after"]) > 0
+
+
+@pytest.mark.usefixtures("frozen_clock")
+def test_twelve_concurrent_logins_check_at_most_five_passwords(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fxcrm.auth import passwords
+
+    email = unique_email("race")
+    register(api, email)
+    tickets = [captcha_headers() for _ in range(12)]  # solved beforehand: the captcha is not under test
+    checks = SecretChecks(12)
+    monkeypatch.setattr(passwords, "verify_password", checks.wrap(passwords.verify_password))
+    statuses = checks.run(
+        lambda i: api.post("/auth/login", {"email": email, "password": f"Wrong-pass-{i}"}, headers=tickets[i]).status
+    )
+    assert checks.evaluated == 5
+    assert sorted(statuses) == [401] * 5 + [429] * 7
+    right = login(api, email, "Secret-pass-1")  # the limit holds for the right password too
+    assert right.status == 429 and right.json()["code"] == "account_locked" and int(right.headers["retry-after"]) > 0
+    assert checks.evaluated == 5
+
+
+@pytest.mark.usefixtures("frozen_clock")
+def test_a_success_frees_only_its_own_attempt(api: ApiClient) -> None:
+    email = unique_email("resets")
+    register(api, email)
+    assert [login(api, email, "Wrong-pass-9").status for _ in range(4)] == [401] * 4
+    assert login(api, email, "Secret-pass-1").status == 200  # does not reset the four failures
+    assert login(api, email, "Wrong-pass-9").status == 401
+    assert login(api, email, "Secret-pass-1").status == 429
 
 
 def test_unknown_email_and_wrong_password_answer_alike(api: ApiClient) -> None:
@@ -295,8 +347,8 @@ def test_login_aws_call_budget(api: ApiClient) -> None:
     login(api, "client2@broker.example.com", "Client-demo-2026")  # warm the secret cache
     with AwsCalls() as calls:
         assert login(api, "client2@broker.example.com", "Client-demo-2026").status == 200
-    # email -> id, the user; secrets are cached
-    assert calls.counts == {"dynamodb.GetItem": 2}
+    # take an attempt, email -> id, the user, give the attempt back; secrets are cached
+    assert calls.counts == {"dynamodb.UpdateItem": 2, "dynamodb.GetItem": 2}
     token = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
     with AwsCalls() as calls:
         assert api.get("/auth/menus", token=token).status == 200

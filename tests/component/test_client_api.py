@@ -13,6 +13,7 @@ from tests.component.conftest import register, unique_email
 from tests.component.test_ib_portal import new_ib
 from tests.component.test_rebates import Trades, settle_until
 from tests.support.api import ApiClient
+from tests.support.concurrency import SecretChecks
 
 INSIDE = "198.51.100.7"
 OUTSIDE = "203.0.113.99"
@@ -120,6 +121,7 @@ def test_closed_level_needs_a_token_from_inside_the_masks(api: ApiClient, trader
     assert (refused.status, refused.json()["code"]) == (403, "address_not_allowed")
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_a_wrong_password_is_401_recorded_and_limited(api: ApiClient, trader: dict[str, Any]) -> None:
     login = trader["login"]
     wrong = request_token(api, login, password="Not-the-password-1")
@@ -133,6 +135,22 @@ def test_a_wrong_password_is_401_recorded_and_limited(api: ApiClient, trader: di
     limited = request_token(api, login)  # even the right password waits now
     assert limited.status == 429 and int(limited.headers["retry-after"]) > 0
     assert request_token(api, 10**12 + secrets.randbelow(10**6)).status == 401  # an unknown login looks the same
+
+
+@pytest.mark.usefixtures("frozen_clock")
+def test_twelve_concurrent_token_requests_check_at_most_five_passwords(
+    api: ApiClient, trader: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fxcrm.auth import passwords
+
+    checks = SecretChecks(12)
+    monkeypatch.setattr(passwords, "verify_password", checks.wrap(passwords.verify_password))
+    statuses = checks.run(lambda i: request_token(api, trader["login"], password=f"Not-the-password-{i}").status)
+    assert checks.evaluated == 5
+    assert sorted(statuses) == [401] * 5 + [429] * 7
+    right = request_token(api, trader["login"])
+    assert right.status == 429 and int(right.headers["retry-after"]) > 0
+    assert checks.evaluated == 5
 
 
 def test_a_token_reads_only_its_own_login(api: ApiClient, trader: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 from fxcrm import ids
 from fxcrm.auth import passwords, tokens
 from fxcrm.auth.email_codes import Scene, SentCode, check_code, send_code
+from fxcrm.dal import rate_limits
 from fxcrm.dal import users as users_dal
 from fxcrm.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
 from fxcrm.observability import logger, metrics
@@ -74,7 +75,6 @@ def new_user(email: str, password: str, user_type: str, role: str, now: int, **e
         "role": role,
         "status": "active",
         "token_version": 1,
-        "failed_logins": 0,
         "created_at": now,
         "first_name": extra.pop("first_name", ""),
         "last_name": extra.pop("last_name", ""),
@@ -122,24 +122,32 @@ def check_login_captcha(
         raise Forbidden("the captcha was not solved", "Captcha-Token", "captcha_failed")
 
 
-def login(settings: Settings, email: str, password: str, now: int, source_ip: str = "") -> Session:
-    user_id = users_dal.find_user_id_by_email(normalise_email(email))
-    user = users_dal.get_user(user_id) if user_id is not None else None
-    if user is not None and int(user.get("locked_until", 0)) > now:
+def take_login_attempt(settings: Settings, email: str, now: int) -> str:
+    """Take one of the address's attempts before any secret of it is checked
+    (password or staff second factor): 429 once the window's are spent. The
+    key is given back on success (`rate_limits.give_back`)."""
+    window = settings.login_lockout_seconds
+    taken = rate_limits.take("login", normalise_email(email), settings.max_failed_logins, window, now)
+    if taken is None:
         raise TooManyRequests(
-            "too many failed logins; try again later", int(user["locked_until"]) - now, code="account_locked"
+            "too many failed attempts; try again later",
+            rate_limits.seconds_left(window, now),
+            code="account_locked",
         )
+    return taken
+
+
+def login(settings: Settings, email: str, password: str, now: int, source_ip: str = "") -> Session:
+    email = normalise_email(email)
+    attempt = take_login_attempt(settings, email, now)
+    user_id = users_dal.find_user_id_by_email(email)
+    user = users_dal.get_user(user_id) if user_id is not None else None
     if user is None or not passwords.verify_password(user["password_hash"], password):
-        if user is not None:
-            users_dal.record_failed_login(
-                int(user["id"]), now, settings.max_failed_logins, settings.login_lockout_seconds
-            )
         metrics.add_metric(name="LoginFailed", unit="Count", value=1)
         raise NotAuthenticated("the email or password is wrong", "password", "login_failed")
+    rate_limits.give_back(attempt)
     if user.get("status") != "active":
         raise NotAuthenticated("this account is disabled; contact support", "email", "account_disabled")
-    if int(user.get("failed_logins", 0)):
-        users_dal.clear_failed_logins(int(user["id"]))
     if passwords.needs_rehash(user["password_hash"]):
         users_dal.set_password_hash(int(user["id"]), passwords.hash_password(password))
     metrics.add_metric(name="LoginSucceeded", unit="Count", value=1)

@@ -138,22 +138,24 @@ def _record(kind: Kind, login: int, now: int, address: str, result: str) -> None
 
 def request_token(kind: Kind, login: int, password: str, address: str, now: int) -> str:
     """A token for the login, if the password is right (and the address allowed)."""
-    subject = f"{kind}:{login}"
-    if rate_limits.used("api-auth", subject, FAILURE_WINDOW_SECONDS, now) >= FAILURES_ALLOWED:
+    # An attempt is taken before the password is checked, so concurrent requests
+    # never evaluate more than FAILURES_ALLOWED of them; a token gives its own back.
+    attempt = rate_limits.take("api-auth", f"{kind}:{login}", FAILURES_ALLOWED, FAILURE_WINDOW_SECONDS, now)
+    if attempt is None:
         _record(kind, login, now, address, "rate_limited")
         raise TooManyRequests(
-            "too many failed attempts for this login; try again later", FAILURE_WINDOW_SECONDS, "Login"
+            "too many failed attempts for this login; try again later",
+            rate_limits.seconds_left(FAILURE_WINDOW_SECONDS, now),
+            "Login",
         )
     access = dal.get_access(kind, login)
     if access is None or not access.get("enabled") or not access.get("password_hash"):
         passwords.verify_password(None, password)  # the same work as a real check: no timing hint
         if access is not None:
             _record(kind, login, now, address, "api_disabled" if not access.get("enabled") else "no_password")
-        rate_limits.take("api-auth", subject, FAILURES_ALLOWED + 1, FAILURE_WINDOW_SECONDS, now)
         raise NotAuthenticated("wrong login or API password", "Password", "bad_credentials")
     if not passwords.verify_password(str(access["password_hash"]), password):
         _record(kind, login, now, address, "wrong_password")
-        rate_limits.take("api-auth", subject, FAILURES_ALLOWED + 1, FAILURE_WINDOW_SECONDS, now)
         raise NotAuthenticated("wrong login or API password", "Password", "bad_credentials")
     masks = list(access.get("ip_masks") or [])
     if masks and not _allowed(address, masks):
@@ -161,6 +163,7 @@ def request_token(kind: Kind, login: int, password: str, address: str, now: int)
         raise Forbidden("this address is outside the login's IP masks", "address", "address_not_allowed")
     token = secrets.token_urlsafe(32)
     dal.put_token(_hash(token), kind, login, now + TOKEN_SECONDS)
+    rate_limits.give_back(attempt)
     _record(kind, login, now, address, "token_issued")
     return token
 
