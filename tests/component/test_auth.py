@@ -207,6 +207,40 @@ def test_a_success_frees_only_its_own_attempt(api: ApiClient) -> None:
     assert login(api, email, "Secret-pass-1").status == 429
 
 
+@pytest.mark.usefixtures("frozen_clock")
+def test_unknown_and_known_emails_get_the_same_work_and_answers(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from argon2 import PasswordHasher
+
+    verified: list[str] = []
+    original = PasswordHasher.verify
+
+    def counted(self: PasswordHasher, stored: str, password: str) -> bool:
+        verified.append(password)
+        return original(self, stored, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counted)
+    known = unique_email("known")
+    register(api, known)
+
+    def six_wrong_logins(email: str) -> dict[str, object]:
+        verified.clear()
+        replies = [login(api, email, "Wrong-pass-9") for _ in range(6)]
+        return {
+            "answers": [(r.status, r.json()) for r in replies],
+            "argon2": len(verified),
+            "retry_after": replies[-1].headers.get("retry-after"),
+        }
+
+    unknown = six_wrong_logins(unique_email("ghost"))
+    assert unknown == six_wrong_logins(known)
+    assert unknown["argon2"] == 5  # one verification per checked attempt, none once locked
+    answers = unknown["answers"]
+    assert isinstance(answers, list) and [status for status, _ in answers] == [401] * 5 + [429]
+    assert answers[-1][1]["code"] == "account_locked"
+
+
 def test_unknown_email_and_wrong_password_answer_alike(api: ApiClient) -> None:
     unknown = login(api, unique_email("ghost"), "Secret-pass-1")
     wrong = login(api, "client2@broker.example.com", "Not-the-pass-1")

@@ -139,10 +139,12 @@ def take_login_attempt(settings: Settings, email: str, now: int) -> str:
 
 def login(settings: Settings, email: str, password: str, now: int, source_ip: str = "") -> Session:
     email = normalise_email(email)
+    # Known and unknown addresses alike: the same limit, the same argon2 work, the same answer.
     attempt = take_login_attempt(settings, email, now)
     user_id = users_dal.find_user_id_by_email(email)
     user = users_dal.get_user(user_id) if user_id is not None else None
-    if user is None or not passwords.verify_password(user["password_hash"], password):
+    right = passwords.verify_password(user["password_hash"] if user is not None else None, password)
+    if user is None or not right:
         metrics.add_metric(name="LoginFailed", unit="Count", value=1)
         raise NotAuthenticated("the email or password is wrong", "password", "login_failed")
     rate_limits.give_back(attempt)
