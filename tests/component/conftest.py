@@ -64,6 +64,7 @@ def last_code(to: str) -> str:
 
 
 def captcha_headers(randstr: str | None = None) -> dict[str, str]:
+    from fxcrm import clock
     from fxcrm.platform.captcha import local_ticket
     from fxcrm.platform.secrets import get_secret_json
     from fxcrm.settings import get_settings
@@ -72,7 +73,7 @@ def captcha_headers(randstr: str | None = None) -> dict[str, str]:
     randstr = randstr or secrets.token_hex(6)
     key = get_secret_json(settings.captcha_secret_name, 0)["local_key"]
     return {
-        "Captcha-Token": local_ticket(key, settings.captcha_app_id, randstr),
+        "Captcha-Token": local_ticket(key, settings.captcha_app_id, randstr, clock.now()),
         "Captcha-Randstr": randstr,
         "Captcha-Action": "login",
     }

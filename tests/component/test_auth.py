@@ -147,24 +147,89 @@ def test_non_register_scenes_need_the_callers_own_email(api: ApiClient) -> None:
 def test_login_needs_a_solved_captcha(api: ApiClient) -> None:
     body = {"email": "client2@broker.example.com", "password": "Client-demo-2026"}
     missing = api.post("/auth/login", body)
-    assert missing.status == 403 and missing.json()["field"] == "Captcha-Token"
-    forged = api.post("/auth/login", body, headers={"Captcha-Token": "0" * 64, "Captcha-Randstr": "abc"})
+    assert missing.status == 422 and missing.json()["code"] == "validation_error"
+    assert {e["field"] for e in missing.json()["errors"]} == {"Captcha-Token", "Captcha-Randstr", "Captcha-Action"}
+    forged = api.post(
+        "/auth/login", body, headers={"Captcha-Token": "0" * 64, "Captcha-Randstr": "abc", "Captcha-Action": "login"}
+    )
     assert forged.status == 403 and forged.json()["field"] == "Captcha-Token"
     assert api.post("/auth/login", body, headers=captcha_headers()).status == 200
 
 
+def test_every_captcha_header_is_required(api: ApiClient) -> None:
+    body = {"email": "client2@broker.example.com", "password": "Client-demo-2026"}
+    for header in ("Captcha-Token", "Captcha-Randstr", "Captcha-Action"):
+        headers = {k: v for k, v in captcha_headers().items() if k != header}
+        reply = api.post("/auth/login", body, headers=headers)
+        assert (reply.status, reply.json()["field"]) == (422, header)
+    other_action = api.post("/auth/login", body, headers=captcha_headers() | {"Captcha-Action": "register"})
+    assert (other_action.status, other_action.json()["code"]) == (403, "captcha_action")
+    from localcloud.openapi import combined_openapi
+
+    parameters = combined_openapi()["paths"]["/auth/login"]["post"]["parameters"]
+    assert {p["name"]: p["required"] for p in parameters if p["in"] == "header"} == {
+        "Captcha-Token": True,
+        "Captcha-Action": True,
+        "Captcha-Randstr": True,
+    }
+
+
+def test_a_captcha_ticket_works_once(api: ApiClient) -> None:
+    body = {"email": "client2@broker.example.com", "password": "Client-demo-2026"}
+    headers = captcha_headers()
+    assert api.post("/auth/login", body, headers=headers).status == 200
+    replay = api.post("/auth/login", body, headers=headers)
+    assert (replay.status, replay.json()["code"], replay.json()["field"]) == (403, "captcha_failed", "Captcha-Token")
+    # and two requests racing with one ticket: one gets in
+    race = captcha_headers()
+    checks = SecretChecks(6)
+    statuses = checks.run(lambda _: api.post("/auth/login", body, headers=race).status)
+    assert sorted(statuses) == [200] + [403] * 5
+
+
+def test_a_stale_local_ticket_is_refused(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fxcrm import clock
+
+    headers = captcha_headers()
+    later = clock.now() + 301
+    monkeypatch.setattr(clock, "now", lambda: later)
+    stale = api.post("/auth/login", {"email": "client2@broker.example.com", "password": "x"}, headers=headers)
+    assert (stale.status, stale.json()["code"]) == (403, "captcha_failed")
+
+
 def test_captcha_verify_endpoint(api: ApiClient) -> None:
+    ip = "192.0.2.90"
     headers = captcha_headers("r4nd")
-    good = api.post(
-        "/auth/captcha/verify",
-        {"app_id": 0, "rand_str": "r4nd", "ticket": headers["Captcha-Token"], "user_ip": "203.0.113.5"},
-    )
-    assert good.status == 200 and good.json() == {"is_valid": True}
-    bad = api.post(
-        "/auth/captcha/verify",
-        {"app_id": 0, "rand_str": "other", "ticket": headers["Captcha-Token"], "user_ip": "203.0.113.5"},
-    )
+    answer = {"app_id": 0, "rand_str": "r4nd", "ticket": headers["Captcha-Token"], "user_ip": "203.0.113.5"}
+    bad = api.post("/auth/captcha/verify", answer | {"rand_str": "other"}, source_ip=ip)
     assert bad.json() == {"is_valid": False}
+    another_app = api.post("/auth/captcha/verify", answer | {"app_id": 7}, source_ip=ip)
+    assert another_app.json() == {"is_valid": False}
+    good = api.post("/auth/captcha/verify", answer, source_ip=ip)
+    assert good.status == 200 and good.json() == {"is_valid": True}
+    again = api.post("/auth/captcha/verify", answer, source_ip=ip)  # single use, here too
+    assert again.json() == {"is_valid": False}
+    body = {"email": "client2@broker.example.com", "password": "Client-demo-2026"}
+    assert api.post("/auth/login", body, headers=headers).status == 403  # used up by the check
+
+
+@pytest.mark.usefixtures("frozen_clock")
+def test_captcha_verify_is_limited_per_address(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fxcrm.platform import captcha as captcha_port
+
+    relayed: list[str] = []
+    original = captcha_port.LocalCaptcha.verify
+
+    def counted(self: captcha_port.LocalCaptcha, answer: captcha_port.CaptchaAnswer) -> bool:
+        relayed.append(answer.ticket)
+        return original(self, answer)
+
+    monkeypatch.setattr(captcha_port.LocalCaptcha, "verify", counted)
+    answer = {"app_id": 0, "rand_str": "r", "ticket": "1.forged", "user_ip": "203.0.113.5"}
+    answers = [api.post("/auth/captcha/verify", answer, source_ip="192.0.2.91") for _ in range(31)]
+    assert [a.status for a in answers] == [200] * 30 + [429]
+    assert int(answers[-1].headers["retry-after"]) > 0 and len(relayed) == 30  # the 31st never reached the provider
+    assert api.post("/auth/captcha/verify", answer, source_ip="192.0.2.92").status == 200  # per address
 
 
 @pytest.mark.usefixtures("frozen_clock")
@@ -381,8 +446,9 @@ def test_login_aws_call_budget(api: ApiClient) -> None:
     login(api, "client2@broker.example.com", "Client-demo-2026")  # warm the secret cache
     with AwsCalls() as calls:
         assert login(api, "client2@broker.example.com", "Client-demo-2026").status == 200
-    # take an attempt, email -> id, the user, give the attempt back; secrets are cached
-    assert calls.counts == {"dynamodb.UpdateItem": 2, "dynamodb.GetItem": 2}
+    # use the captcha ticket up, take an attempt, email -> id, the user, give the attempt
+    # back; secrets are cached
+    assert calls.counts == {"dynamodb.PutItem": 1, "dynamodb.UpdateItem": 2, "dynamodb.GetItem": 2}
     token = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
     with AwsCalls() as calls:
         assert api.get("/auth/menus", token=token).status == 200

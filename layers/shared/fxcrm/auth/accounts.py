@@ -10,7 +10,6 @@ from fxcrm.dal import rate_limits
 from fxcrm.dal import users as users_dal
 from fxcrm.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
 from fxcrm.observability import logger, metrics
-from fxcrm.platform.captcha import CaptchaAnswer, verifier_from_settings
 from fxcrm.settings import Settings
 
 CLIENT = "client"
@@ -103,23 +102,6 @@ def register_client(
     metrics.add_metric(name="ClientRegistered", unit="Count", value=1)
     logger.info("client registered", extra={"user_id": user["id"], "ib_id": ib_id})
     return _session(settings, user, now)
-
-
-def check_login_captcha(
-    settings: Settings, token: str | None, randstr: str | None, action: str | None, source_ip: str
-) -> None:
-    """Without a solved captcha the caller may not try a password: 403, naming the header."""
-    if not settings.captcha_required:
-        return
-    if not token:
-        raise Forbidden("solve the captcha and send its ticket", "Captcha-Token", "captcha_required")
-    if not randstr:
-        raise Forbidden("send the captcha's random string", "Captcha-Randstr", "captcha_required")
-    if action not in (None, "", "login"):
-        raise Forbidden("the captcha was solved for another action", "Captcha-Action", "captcha_action")
-    answer = CaptchaAnswer(settings.captcha_app_id, token, randstr, source_ip)
-    if not verifier_from_settings(settings).verify(answer):
-        raise Forbidden("the captcha was not solved", "Captcha-Token", "captcha_failed")
 
 
 def take_login_attempt(settings: Settings, email: str, now: int) -> str:
