@@ -188,6 +188,7 @@ def _mailbox(query: dict[str, list[str]]) -> list[dict[str, Any]]:
 
 def _captcha_ticket(query: dict[str, list[str]]) -> dict[str, Any]:
     """The local captcha widget: solves for `randstr` and returns the ticket."""
+    from fxcrm import clock
     from fxcrm.platform.captcha import local_ticket
     from fxcrm.platform.secrets import get_secret_json
     from fxcrm.settings import get_settings
@@ -200,5 +201,5 @@ def _captcha_ticket(query: dict[str, list[str]]) -> dict[str, Any]:
     return {
         "app_id": settings.captcha_app_id,
         "randstr": randstr,
-        "ticket": local_ticket(key, settings.captcha_app_id, randstr),
+        "ticket": local_ticket(key, settings.captcha_app_id, randstr, clock.now()),
     }

@@ -9,7 +9,7 @@ from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import CurrentPrincipal, client_ip, optional_principal, require_staff
-from fxcrm.auth import accounts, permissions, totp
+from fxcrm.auth import accounts, captcha, permissions, totp
 from fxcrm.auth.accounts import Principal
 from fxcrm.auth.schemas import (
     TOKEN_PATTERN,
@@ -30,7 +30,7 @@ from fxcrm.auth.schemas import (
     TotpStatus,
     TotpVerification,
 )
-from fxcrm.platform.captcha import CaptchaAnswer, verifier_from_settings
+from fxcrm.platform.captcha import CaptchaAnswer
 from fxcrm.settings import get_settings
 from fxcrm.site import config as site
 from fxcrm.site.config import Branding, LoginPages
@@ -43,15 +43,18 @@ site_router = APIRouter(prefix="/site", tags=["site"])
 def login(
     body: LoginRequest,
     request: Request,
-    captcha_token: Annotated[str | None, Header(alias="Captcha-Token", max_length=4096, pattern=TOKEN_PATTERN)] = None,
-    captcha_action: Annotated[str | None, Header(alias="Captcha-Action", max_length=64, pattern=TOKEN_PATTERN)] = None,
-    captcha_randstr: Annotated[
-        str | None, Header(alias="Captcha-Randstr", max_length=128, pattern=TOKEN_PATTERN)
-    ] = None,
+    # all three are required: a missing one is a 422 naming it
+    captcha_token: Annotated[str, Header(alias="Captcha-Token", max_length=4096, pattern=TOKEN_PATTERN)],
+    captcha_action: Annotated[
+        str, Header(alias="Captcha-Action", max_length=64, pattern=TOKEN_PATTERN, description="`login`")
+    ],
+    captcha_randstr: Annotated[str, Header(alias="Captcha-Randstr", max_length=128, pattern=TOKEN_PATTERN)],
 ) -> Any:
-    """One login for clients, IBs and staff; `user_info.user_type` says which."""
-    accounts.check_login_captcha(get_settings(), captcha_token, captcha_randstr, captcha_action, client_ip(request))
-    session = accounts.login(get_settings(), body.email, body.password, clock.now(), client_ip(request))
+    """One login for clients, IBs and staff; `user_info.user_type` says which.
+    Each captcha ticket is accepted once."""
+    now, address = clock.now(), client_ip(request)
+    captcha.check_login(get_settings(), captcha_token, captcha_randstr, captcha_action, address, now)
+    session = accounts.login(get_settings(), body.email, body.password, now, address)
     return {"token": session.token, "user_info": session.user_info}
 
 
@@ -118,11 +121,12 @@ def totp_verify(body: TotpVerification, principal: CurrentPrincipal, request: Re
     return {"token": session.token, "user_info": session.user_info}
 
 
-@auth.post("/captcha/verify", response_model=CaptchaVerifyResponse, responses=error_responses(503))
-def verify_captcha(body: CaptchaVerifyRequest) -> Any:
-    """Check a captcha ticket with the configured provider (Tencent or local)."""
+@auth.post("/captcha/verify", response_model=CaptchaVerifyResponse, responses=error_responses(429, 503))
+def verify_captcha(body: CaptchaVerifyRequest, request: Request) -> Any:
+    """Check a captcha ticket with the configured provider (Tencent or local). A valid
+    ticket is used up by this check; checks are limited per address."""
     answer = CaptchaAnswer(body.app_id, body.ticket, body.rand_str, str(body.user_ip))
-    return {"is_valid": verifier_from_settings(get_settings()).verify(answer)}
+    return {"is_valid": captcha.verify(get_settings(), answer, client_ip(request), clock.now())}
 
 
 @auth.get("/permissions", response_model=PermissionsResponse, responses=error_responses(401))

@@ -51,13 +51,13 @@ def _token(kind: access.Kind, body: TokenRequest, request: Request) -> PlainText
     return PlainTextResponse(token)
 
 
-@auth.post("/RequestClientApiToken", responses=TOKEN | error_responses(401, 403, 429))
+@auth.post("/RequestClientApiToken", responses=TOKEN | error_responses(401, 429))
 def request_client_token(body: TokenRequest, request: Request) -> PlainTextResponse:
     """A token for a trading account's login (valid for an hour)."""
     return _token("client", body, request)
 
 
-@auth.post("/RequestPartnerApiToken", responses=TOKEN | error_responses(401, 403, 429))
+@auth.post("/RequestPartnerApiToken", responses=TOKEN | error_responses(401, 429))
 def request_partner_token(body: TokenRequest, request: Request) -> PlainTextResponse:
     """A token for an IB's partner login (valid for an hour)."""
     return _token("partner", body, request)

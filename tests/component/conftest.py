@@ -64,6 +64,7 @@ def last_code(to: str) -> str:
 
 
 def captcha_headers(randstr: str | None = None) -> dict[str, str]:
+    from fxcrm import clock
     from fxcrm.platform.captcha import local_ticket
     from fxcrm.platform.secrets import get_secret_json
     from fxcrm.settings import get_settings
@@ -72,7 +73,7 @@ def captcha_headers(randstr: str | None = None) -> dict[str, str]:
     randstr = randstr or secrets.token_hex(6)
     key = get_secret_json(settings.captcha_secret_name, 0)["local_key"]
     return {
-        "Captcha-Token": local_ticket(key, settings.captcha_app_id, randstr),
+        "Captcha-Token": local_ticket(key, settings.captcha_app_id, randstr, clock.now()),
         "Captcha-Randstr": randstr,
         "Captcha-Action": "login",
     }
@@ -119,3 +120,14 @@ def staff_token(api: ApiClient, email: str, password: str) -> str:
         assert done.status == 200, done.body
         _STAFF_TOKENS[email] = done.json()["token"]
     return _STAFF_TOKENS[email]
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Every handler reads one `now` for the test: fixed-window limits cannot
+    straddle a window's end while the test runs."""
+    from fxcrm import clock
+
+    now = int(time.time())
+    monkeypatch.setattr(clock, "now", lambda: now)
+    return now

@@ -10,6 +10,7 @@ import pytest
 from tests.component.conftest import captcha_headers, last_code, login, register, sent_mail, staff_token, unique_email
 from tests.support.api import ApiClient
 from tests.support.aws_calls import AwsCalls
+from tests.support.concurrency import SecretChecks
 
 
 def test_register_then_login_returns_token_and_user_info(api: ApiClient) -> None:
@@ -83,6 +84,27 @@ def test_email_code_attempts_are_limited(api: ApiClient) -> None:
     assert right.status == 422 and right.json()["code"] == "code_attempts_exceeded"
 
 
+@pytest.mark.usefixtures("frozen_clock")
+def test_concurrent_code_guesses_check_at_most_the_limit(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fxcrm.auth import email_codes
+
+    email = unique_email("guess-race")
+    api.post("/auth/email-codes", {"email": email, "received_at": 1, "scene": "register"})
+    code = last_code(email)
+    checks = SecretChecks(12)
+    monkeypatch.setattr(email_codes, "_hash", checks.wrap(email_codes._hash))
+    wrong = [f"{(int(code) + 1 + i) % 10**6:06d}" for i in range(12)]
+    answers = checks.run(
+        lambda i: api.post(
+            "/auth/register", {"email": email, "email_code": wrong[i], "password": "Secret-pass-1"}
+        ).json()["code"]
+    )
+    assert checks.evaluated == 5
+    assert sorted(answers) == ["code_attempts_exceeded"] * 7 + ["code_invalid"] * 5
+    right = api.post("/auth/register", {"email": email, "email_code": code, "password": "Secret-pass-1"})
+    assert right.status == 422 and right.json()["code"] == "code_attempts_exceeded"
+
+
 def test_email_code_resend_cooldown_and_expiry_fields(api: ApiClient) -> None:
     email = unique_email("cool")
     before = int(time.time())
@@ -125,26 +147,92 @@ def test_non_register_scenes_need_the_callers_own_email(api: ApiClient) -> None:
 def test_login_needs_a_solved_captcha(api: ApiClient) -> None:
     body = {"email": "client2@broker.example.com", "password": "Client-demo-2026"}
     missing = api.post("/auth/login", body)
-    assert missing.status == 403 and missing.json()["field"] == "Captcha-Token"
-    forged = api.post("/auth/login", body, headers={"Captcha-Token": "0" * 64, "Captcha-Randstr": "abc"})
+    assert missing.status == 422 and missing.json()["code"] == "validation_error"
+    assert {e["field"] for e in missing.json()["errors"]} == {"Captcha-Token", "Captcha-Randstr", "Captcha-Action"}
+    forged = api.post(
+        "/auth/login", body, headers={"Captcha-Token": "0" * 64, "Captcha-Randstr": "abc", "Captcha-Action": "login"}
+    )
     assert forged.status == 403 and forged.json()["field"] == "Captcha-Token"
     assert api.post("/auth/login", body, headers=captcha_headers()).status == 200
 
 
+def test_every_captcha_header_is_required(api: ApiClient) -> None:
+    body = {"email": "client2@broker.example.com", "password": "Client-demo-2026"}
+    for header in ("Captcha-Token", "Captcha-Randstr", "Captcha-Action"):
+        headers = {k: v for k, v in captcha_headers().items() if k != header}
+        reply = api.post("/auth/login", body, headers=headers)
+        assert (reply.status, reply.json()["field"]) == (422, header)
+    other_action = api.post("/auth/login", body, headers=captcha_headers() | {"Captcha-Action": "register"})
+    assert (other_action.status, other_action.json()["code"]) == (403, "captcha_action")
+    from localcloud.openapi import combined_openapi
+
+    parameters = combined_openapi()["paths"]["/auth/login"]["post"]["parameters"]
+    assert {p["name"]: p["required"] for p in parameters if p["in"] == "header"} == {
+        "Captcha-Token": True,
+        "Captcha-Action": True,
+        "Captcha-Randstr": True,
+    }
+
+
+def test_a_captcha_ticket_works_once(api: ApiClient) -> None:
+    body = {"email": "client2@broker.example.com", "password": "Client-demo-2026"}
+    headers = captcha_headers()
+    assert api.post("/auth/login", body, headers=headers).status == 200
+    replay = api.post("/auth/login", body, headers=headers)
+    assert (replay.status, replay.json()["code"], replay.json()["field"]) == (403, "captcha_failed", "Captcha-Token")
+    # and two requests racing with one ticket: one gets in
+    race = captcha_headers()
+    checks = SecretChecks(6)
+    statuses = checks.run(lambda _: api.post("/auth/login", body, headers=race).status)
+    assert sorted(statuses) == [200] + [403] * 5
+
+
+def test_a_stale_local_ticket_is_refused(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fxcrm import clock
+
+    headers = captcha_headers()
+    later = clock.now() + 301
+    monkeypatch.setattr(clock, "now", lambda: later)
+    stale = api.post("/auth/login", {"email": "client2@broker.example.com", "password": "x"}, headers=headers)
+    assert (stale.status, stale.json()["code"]) == (403, "captcha_failed")
+
+
 def test_captcha_verify_endpoint(api: ApiClient) -> None:
+    ip = "192.0.2.90"
     headers = captcha_headers("r4nd")
-    good = api.post(
-        "/auth/captcha/verify",
-        {"app_id": 0, "rand_str": "r4nd", "ticket": headers["Captcha-Token"], "user_ip": "203.0.113.5"},
-    )
-    assert good.status == 200 and good.json() == {"is_valid": True}
-    bad = api.post(
-        "/auth/captcha/verify",
-        {"app_id": 0, "rand_str": "other", "ticket": headers["Captcha-Token"], "user_ip": "203.0.113.5"},
-    )
+    answer = {"app_id": 0, "rand_str": "r4nd", "ticket": headers["Captcha-Token"], "user_ip": "203.0.113.5"}
+    bad = api.post("/auth/captcha/verify", answer | {"rand_str": "other"}, source_ip=ip)
     assert bad.json() == {"is_valid": False}
+    another_app = api.post("/auth/captcha/verify", answer | {"app_id": 7}, source_ip=ip)
+    assert another_app.json() == {"is_valid": False}
+    good = api.post("/auth/captcha/verify", answer, source_ip=ip)
+    assert good.status == 200 and good.json() == {"is_valid": True}
+    again = api.post("/auth/captcha/verify", answer, source_ip=ip)  # single use, here too
+    assert again.json() == {"is_valid": False}
+    body = {"email": "client2@broker.example.com", "password": "Client-demo-2026"}
+    assert api.post("/auth/login", body, headers=headers).status == 403  # used up by the check
 
 
+@pytest.mark.usefixtures("frozen_clock")
+def test_captcha_verify_is_limited_per_address(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fxcrm.platform import captcha as captcha_port
+
+    relayed: list[str] = []
+    original = captcha_port.LocalCaptcha.verify
+
+    def counted(self: captcha_port.LocalCaptcha, answer: captcha_port.CaptchaAnswer) -> bool:
+        relayed.append(answer.ticket)
+        return original(self, answer)
+
+    monkeypatch.setattr(captcha_port.LocalCaptcha, "verify", counted)
+    answer = {"app_id": 0, "rand_str": "r", "ticket": "1.forged", "user_ip": "203.0.113.5"}
+    answers = [api.post("/auth/captcha/verify", answer, source_ip="192.0.2.91") for _ in range(31)]
+    assert [a.status for a in answers] == [200] * 30 + [429]
+    assert int(answers[-1].headers["retry-after"]) > 0 and len(relayed) == 30  # the 31st never reached the provider
+    assert api.post("/auth/captcha/verify", answer, source_ip="192.0.2.92").status == 200  # per address
+
+
+@pytest.mark.usefixtures("frozen_clock")
 def test_ten_wrong_passwords_lock_the_account_with_429(api: ApiClient) -> None:
     email = unique_email("brute")
     register(api, email)
@@ -153,6 +241,69 @@ def test_ten_wrong_passwords_lock_the_account_with_429(api: ApiClient) -> None:
     assert statuses[5:] == [429] * 5
     locked = login(api, email, "Secret-pass-1")  # even the right password waits
     assert locked.status == 429 and int(locked.headers["retry-after"]) > 0
+
+
+@pytest.mark.usefixtures("frozen_clock")
+def test_twelve_concurrent_logins_check_at_most_five_passwords(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fxcrm.auth import passwords
+
+    email = unique_email("race")
+    register(api, email)
+    tickets = [captcha_headers() for _ in range(12)]  # solved beforehand: the captcha is not under test
+    checks = SecretChecks(12)
+    monkeypatch.setattr(passwords, "verify_password", checks.wrap(passwords.verify_password))
+    statuses = checks.run(
+        lambda i: api.post("/auth/login", {"email": email, "password": f"Wrong-pass-{i}"}, headers=tickets[i]).status
+    )
+    assert checks.evaluated == 5
+    assert sorted(statuses) == [401] * 5 + [429] * 7
+    right = login(api, email, "Secret-pass-1")  # the limit holds for the right password too
+    assert right.status == 429 and right.json()["code"] == "account_locked" and int(right.headers["retry-after"]) > 0
+    assert checks.evaluated == 5
+
+
+@pytest.mark.usefixtures("frozen_clock")
+def test_a_success_frees_only_its_own_attempt(api: ApiClient) -> None:
+    email = unique_email("resets")
+    register(api, email)
+    assert [login(api, email, "Wrong-pass-9").status for _ in range(4)] == [401] * 4
+    assert login(api, email, "Secret-pass-1").status == 200  # does not reset the four failures
+    assert login(api, email, "Wrong-pass-9").status == 401
+    assert login(api, email, "Secret-pass-1").status == 429
+
+
+@pytest.mark.usefixtures("frozen_clock")
+def test_unknown_and_known_emails_get_the_same_work_and_answers(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from argon2 import PasswordHasher
+
+    verified: list[str] = []
+    original = PasswordHasher.verify
+
+    def counted(self: PasswordHasher, stored: str, password: str) -> bool:
+        verified.append(password)
+        return original(self, stored, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counted)
+    known = unique_email("known")
+    register(api, known)
+
+    def six_wrong_logins(email: str) -> dict[str, object]:
+        verified.clear()
+        replies = [login(api, email, "Wrong-pass-9") for _ in range(6)]
+        return {
+            "answers": [(r.status, r.json()) for r in replies],
+            "argon2": len(verified),
+            "retry_after": replies[-1].headers.get("retry-after"),
+        }
+
+    unknown = six_wrong_logins(unique_email("ghost"))
+    assert unknown == six_wrong_logins(known)
+    assert unknown["argon2"] == 5  # one verification per checked attempt, none once locked
+    answers = unknown["answers"]
+    assert isinstance(answers, list) and [status for status, _ in answers] == [401] * 5 + [429]
+    assert answers[-1][1]["code"] == "account_locked"
 
 
 def test_unknown_email_and_wrong_password_answer_alike(api: ApiClient) -> None:
@@ -295,8 +446,9 @@ def test_login_aws_call_budget(api: ApiClient) -> None:
     login(api, "client2@broker.example.com", "Client-demo-2026")  # warm the secret cache
     with AwsCalls() as calls:
         assert login(api, "client2@broker.example.com", "Client-demo-2026").status == 200
-    # email -> id, the user; secrets are cached
-    assert calls.counts == {"dynamodb.GetItem": 2}
+    # use the captcha ticket up, take an attempt, email -> id, the user, give the attempt
+    # back; secrets are cached
+    assert calls.counts == {"dynamodb.PutItem": 1, "dynamodb.UpdateItem": 2, "dynamodb.GetItem": 2}
     token = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
     with AwsCalls() as calls:
         assert api.get("/auth/menus", token=token).status == 200

@@ -24,6 +24,7 @@ from tests.component.test_funding import (
     client,
 )
 from tests.support.api import ApiClient
+from tests.support.concurrency import SecretChecks
 
 __all__ = ["client"]
 
@@ -76,6 +77,31 @@ def test_staff_must_pass_totp_before_the_back_office(api: ApiClient, admin: str)
     assert {"login.password", "login.mfa_enrolled", "login.mfa_failed", "login.recovery_code"} <= {
         e["action"] for e in events
     }
+
+
+@pytest.mark.usefixtures("frozen_clock")
+def test_twelve_concurrent_totp_codes_check_at_most_five(
+    api: ApiClient, admin: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fxcrm.auth import totp as totp_module
+
+    email, password = _new_staff(api, admin, "support")
+    pending = login(api, email, password).json()["token"]
+    secret = api.post("/auth/totp/enrolment", token=pending).json()["secret"]
+    totp = pyotp.TOTP(secret)
+    assert api.post("/auth/totp/activation", {"code": totp.now()}, token=pending).status == 200
+    again = login(api, email, password).json()["token"]
+    live = {totp.at(time.time() + drift) for drift in (-30, 0, 30)}
+    wrong = [c for c in (f"{n:06d}" for n in range(100)) if c not in live][:12]
+    checks = SecretChecks(12)
+    monkeypatch.setattr(totp_module, "_matching_step", checks.wrap(totp_module._matching_step))
+    statuses = checks.run(lambda i: api.post("/auth/totp/verification", {"code": wrong[i]}, token=again).status)
+    assert checks.evaluated == 5
+    assert sorted(statuses) == [422] * 5 + [429] * 7
+    right = api.post("/auth/totp/verification", {"code": totp.now()}, token=again)
+    assert right.status == 429 and right.json()["code"] == "account_locked"
+    assert login(api, email, password).status == 429  # wrong codes and passwords share the limit
+    assert checks.evaluated == 5
 
 
 def test_an_admin_resets_a_lost_second_factor(api: ApiClient, admin: str) -> None:

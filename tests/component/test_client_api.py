@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.component.conftest import register, unique_email
+from tests.component.conftest import register, staff_token, unique_email
 from tests.component.test_ib_portal import new_ib
 from tests.component.test_rebates import Trades, settle_until
 from tests.support.api import ApiClient
+from tests.support.concurrency import SecretChecks
 
 INSIDE = "198.51.100.7"
 OUTSIDE = "203.0.113.99"
@@ -113,13 +114,68 @@ def test_closed_level_needs_a_token_from_inside_the_masks(api: ApiClient, trader
     login = trader["login"]
     assert call(api, "GetBalance", login, None).status == 401
     assert call(api, "GetBalance", login, "not-a-token").status == 401
-    outside = request_token(api, login, ip=OUTSIDE)
-    assert (outside.status, outside.json()["code"]) == (403, "address_not_allowed")
     token = request_token(api, login).body.decode()
     refused = call(api, "GetBalance", login, token, ip=OUTSIDE)
     assert (refused.status, refused.json()["code"]) == (403, "address_not_allowed")
 
 
+def test_outside_the_masks_the_right_and_a_wrong_password_answer_alike(api: ApiClient, trader: dict[str, Any]) -> None:
+    right = request_token(api, trader["login"], ip=OUTSIDE)
+    wrong = request_token(api, trader["login"], password="Not-the-password-1", ip=OUTSIDE)
+    assert (right.status, right.json()) == (wrong.status, wrong.json())
+    assert right.json()["code"] == "bad_credentials" and right.status == 401
+    token = request_token(api, trader["login"]).body.decode()
+    history = [h["Result"] for h in call(api, "GetAuthorizationHistory", trader["login"], token).json()]
+    assert history[:3] == ["token_issued", "address_not_allowed", "address_not_allowed"]  # the owner sees why
+
+
+def _token_works(api: ApiClient, trader: dict[str, Any], token: str) -> int:
+    return int(call(api, "GetBalance", trader["login"], token).status)
+
+
+def test_a_token_ends_when_the_api_password_changes(api: ApiClient, trader: dict[str, Any]) -> None:
+    path = f"/trading-accounts/{trader['account_id']}/api-access"
+    token = request_token(api, trader["login"]).body.decode()
+    assert _token_works(api, trader, token) == 200
+    settings = {"enabled": True, "level": "closed", "password": "Api-pass-2027", "ip_masks": ["198.51.100.0/24"]}
+    assert api.put(path, settings, token=trader["token"]).status == 200
+    refused = call(api, "GetBalance", trader["login"], token)
+    assert (refused.status, refused.json()["code"]) == (401, "bad_token")
+    assert request_token(api, trader["login"]).status == 401  # the old password is gone too
+    fresh = request_token(api, trader["login"], password="Api-pass-2027").body.decode()
+    assert _token_works(api, trader, fresh) == 200
+    # saving other settings (the masks) keeps the tokens
+    unchanged = {"enabled": True, "level": "closed", "ip_masks": []}
+    assert api.put(path, unchanged, token=trader["token"]).status == 200
+    assert _token_works(api, trader, fresh) == 200
+
+
+def test_a_token_ends_when_access_is_turned_off_and_on_again(api: ApiClient, trader: dict[str, Any]) -> None:
+    path = f"/trading-accounts/{trader['account_id']}/api-access"
+    token = request_token(api, trader["login"]).body.decode()
+    masks = ["198.51.100.0/24"]
+    assert api.put(path, {"enabled": False, "level": "closed", "ip_masks": masks}, token=trader["token"]).status == 200
+    assert api.put(path, {"enabled": True, "level": "closed", "ip_masks": masks}, token=trader["token"]).status == 200
+    refused = call(api, "GetBalance", trader["login"], token)
+    assert (refused.status, refused.json()["code"]) == (401, "bad_token")
+    assert _token_works(api, trader, request_token(api, trader["login"]).body.decode()) == 200
+
+
+def test_a_disabled_user_loses_its_tokens_and_gets_no_new_one(api: ApiClient, trader: dict[str, Any]) -> None:
+    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    status = f"/admin/users/{trader['user_id']}/status"
+    token = request_token(api, trader["login"]).body.decode()
+    assert api.put(status, {"status": "disabled", "reason": "chargeback"}, token=admin).status == 200
+    assert call(api, "GetBalance", trader["login"], token).status == 404  # the API is off with the user
+    refused = request_token(api, trader["login"])
+    assert (refused.status, refused.json()["code"]) == (401, "bad_credentials")
+    assert api.put(status, {"status": "active", "reason": "resolved"}, token=admin).status == 200
+    revoked = call(api, "GetBalance", trader["login"], token)  # enabling again does not revive it
+    assert (revoked.status, revoked.json()["code"]) == (401, "bad_token")
+    assert _token_works(api, trader, request_token(api, trader["login"]).body.decode()) == 200
+
+
+@pytest.mark.usefixtures("frozen_clock")
 def test_a_wrong_password_is_401_recorded_and_limited(api: ApiClient, trader: dict[str, Any]) -> None:
     login = trader["login"]
     wrong = request_token(api, login, password="Not-the-password-1")
@@ -133,6 +189,22 @@ def test_a_wrong_password_is_401_recorded_and_limited(api: ApiClient, trader: di
     limited = request_token(api, login)  # even the right password waits now
     assert limited.status == 429 and int(limited.headers["retry-after"]) > 0
     assert request_token(api, 10**12 + secrets.randbelow(10**6)).status == 401  # an unknown login looks the same
+
+
+@pytest.mark.usefixtures("frozen_clock")
+def test_twelve_concurrent_token_requests_check_at_most_five_passwords(
+    api: ApiClient, trader: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fxcrm.auth import passwords
+
+    checks = SecretChecks(12)
+    monkeypatch.setattr(passwords, "verify_password", checks.wrap(passwords.verify_password))
+    statuses = checks.run(lambda i: request_token(api, trader["login"], password=f"Not-the-password-{i}").status)
+    assert checks.evaluated == 5
+    assert sorted(statuses) == [401] * 5 + [429] * 7
+    right = request_token(api, trader["login"])
+    assert right.status == 429 and int(right.headers["retry-after"]) > 0
+    assert checks.evaluated == 5
 
 
 def test_a_token_reads_only_its_own_login(api: ApiClient, trader: dict[str, Any]) -> None:

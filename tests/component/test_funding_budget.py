@@ -39,7 +39,7 @@ BUDGETS: dict[str, dict[str, int]] = {
         "dynamodb.GetItem": 6,
         "dynamodb.PutItem": 1,
         "dynamodb.DeleteItem": 1,
-        "dynamodb.UpdateItem": 1,
+        "dynamodb.UpdateItem": 2,  # one: the email code's attempt, taken before comparing
         "dynamodb.TransactWriteItems": 2,
         "stepfunctions.StartExecution": 1,
     },
@@ -47,7 +47,7 @@ BUDGETS: dict[str, dict[str, int]] = {
         "dynamodb.GetItem": 10,
         "dynamodb.PutItem": 1,
         "dynamodb.DeleteItem": 1,
-        "dynamodb.UpdateItem": 5,
+        "dynamodb.UpdateItem": 6,  # one: the email code's attempt
         "dynamodb.TransactWriteItems": 4,
     },
 }

@@ -27,14 +27,15 @@ class Settings(BaseSettings):
 
     # Captcha: "local" verifies HMAC tickets from the local cloud's widget;
     # "tencent" calls Tencent Cloud's DescribeCaptchaResult.
+    # Every login needs a solved captcha; each ticket is accepted once.
     captcha_provider: Literal["local", "tencent"] = "local"
-    captcha_required: bool = True
     captcha_app_id: int = 0
+    captcha_verifications_per_address_per_hour: int = 30  # POST /auth/captcha/verify
     captcha_secret_name: str = "fxcrm/captcha"  # noqa: S105 - not a secret
 
-    # Brute-force protection.
+    # Brute-force protection: attempts (password or TOTP) per email address per window.
     max_failed_logins: int = 5
-    login_lockout_seconds: int = 300
+    login_lockout_seconds: int = 300  # the window
 
     # Email codes.
     email_code_ttl_seconds: int = 600

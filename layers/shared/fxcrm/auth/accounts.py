@@ -6,10 +6,10 @@ from typing import Any
 from fxcrm import ids
 from fxcrm.auth import passwords, tokens
 from fxcrm.auth.email_codes import Scene, SentCode, check_code, send_code
+from fxcrm.dal import rate_limits
 from fxcrm.dal import users as users_dal
 from fxcrm.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
 from fxcrm.observability import logger, metrics
-from fxcrm.platform.captcha import CaptchaAnswer, verifier_from_settings
 from fxcrm.settings import Settings
 
 CLIENT = "client"
@@ -74,7 +74,6 @@ def new_user(email: str, password: str, user_type: str, role: str, now: int, **e
         "role": role,
         "status": "active",
         "token_version": 1,
-        "failed_logins": 0,
         "created_at": now,
         "first_name": extra.pop("first_name", ""),
         "last_name": extra.pop("last_name", ""),
@@ -105,41 +104,34 @@ def register_client(
     return _session(settings, user, now)
 
 
-def check_login_captcha(
-    settings: Settings, token: str | None, randstr: str | None, action: str | None, source_ip: str
-) -> None:
-    """Without a solved captcha the caller may not try a password: 403, naming the header."""
-    if not settings.captcha_required:
-        return
-    if not token:
-        raise Forbidden("solve the captcha and send its ticket", "Captcha-Token", "captcha_required")
-    if not randstr:
-        raise Forbidden("send the captcha's random string", "Captcha-Randstr", "captcha_required")
-    if action not in (None, "", "login"):
-        raise Forbidden("the captcha was solved for another action", "Captcha-Action", "captcha_action")
-    answer = CaptchaAnswer(settings.captcha_app_id, token, randstr, source_ip)
-    if not verifier_from_settings(settings).verify(answer):
-        raise Forbidden("the captcha was not solved", "Captcha-Token", "captcha_failed")
+def take_login_attempt(settings: Settings, email: str, now: int) -> str:
+    """Take one of the address's attempts before any secret of it is checked
+    (password or staff second factor): 429 once the window's are spent. The
+    key is given back on success (`rate_limits.give_back`)."""
+    window = settings.login_lockout_seconds
+    taken = rate_limits.take("login", normalise_email(email), settings.max_failed_logins, window, now)
+    if taken is None:
+        raise TooManyRequests(
+            "too many failed attempts; try again later",
+            rate_limits.seconds_left(window, now),
+            code="account_locked",
+        )
+    return taken
 
 
 def login(settings: Settings, email: str, password: str, now: int, source_ip: str = "") -> Session:
-    user_id = users_dal.find_user_id_by_email(normalise_email(email))
+    email = normalise_email(email)
+    # Known and unknown addresses alike: the same limit, the same argon2 work, the same answer.
+    attempt = take_login_attempt(settings, email, now)
+    user_id = users_dal.find_user_id_by_email(email)
     user = users_dal.get_user(user_id) if user_id is not None else None
-    if user is not None and int(user.get("locked_until", 0)) > now:
-        raise TooManyRequests(
-            "too many failed logins; try again later", int(user["locked_until"]) - now, code="account_locked"
-        )
-    if user is None or not passwords.verify_password(user["password_hash"], password):
-        if user is not None:
-            users_dal.record_failed_login(
-                int(user["id"]), now, settings.max_failed_logins, settings.login_lockout_seconds
-            )
+    right = passwords.verify_password(user["password_hash"] if user is not None else None, password)
+    if user is None or not right:
         metrics.add_metric(name="LoginFailed", unit="Count", value=1)
         raise NotAuthenticated("the email or password is wrong", "password", "login_failed")
+    rate_limits.give_back(attempt)
     if user.get("status") != "active":
         raise NotAuthenticated("this account is disabled; contact support", "email", "account_disabled")
-    if int(user.get("failed_logins", 0)):
-        users_dal.clear_failed_logins(int(user["id"]))
     if passwords.needs_rehash(user["password_hash"]):
         users_dal.set_password_hash(int(user["id"]), passwords.hash_password(password))
     metrics.add_metric(name="LoginSucceeded", unit="Count", value=1)

@@ -68,11 +68,14 @@ def check_code(settings: Settings, email: str, scene: Scene, code: str, now: int
     current = codes_dal.get_code(scene.value, email)
     if current is None or int(current["expires_at"]) <= now:
         raise InvalidInput("the code has expired or was never sent; request a new one", field, "code_expired")
-    if int(current["attempts"]) >= settings.email_code_max_attempts:
+    # One attempt counter per code (its send time tells codes apart), taken
+    # before the comparison: concurrent guesses cannot exceed the limit.
+    subject = f"{scene.value}:{email}:{int(current['can_resend_at'])}"
+    limit = settings.email_code_max_attempts
+    if rate_limits.take_until("email-code", subject, limit, int(current["expires_at"])) is None:
         raise InvalidInput("too many wrong codes; request a new one", field, "code_attempts_exceeded")
     code_hash = _hash(scene, email, code)
     if not secrets.compare_digest(code_hash, str(current["code_hash"])):
-        codes_dal.count_attempt(scene.value, email, settings.email_code_max_attempts)
         raise InvalidInput("the code is wrong", field, "code_invalid")
-    if not codes_dal.consume(scene.value, email, code_hash, settings.email_code_max_attempts):
+    if not codes_dal.consume(scene.value, email, code_hash):
         raise InvalidInput("the code was already used; request a new one", field, "code_expired")

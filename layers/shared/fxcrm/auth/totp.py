@@ -5,8 +5,9 @@ A staff password login gives a token without `mfa`; it is good only for the
 endpoints here. Enrolment stores a pending secret, activation (a first good
 code) makes it the secret and returns ten recovery codes once (kept as
 SHA-256 hashes: they are long random strings, not passwords). Each code's
-time step is used at most once per user. Wrong codes count towards the
-account lockout, as wrong passwords do."""
+time step is used at most once per user. Each check takes one of the
+address's login attempts first (`accounts.take_login_attempt`), so wrong
+codes and wrong passwords share one limit that holds under concurrency."""
 
 import hashlib
 import secrets
@@ -17,9 +18,10 @@ import pyotp
 import segno
 
 from fxcrm import audit
-from fxcrm.auth.accounts import Principal, Session, session_for
+from fxcrm.auth.accounts import Principal, Session, session_for, take_login_attempt
+from fxcrm.dal import rate_limits
 from fxcrm.dal import users as users_dal
-from fxcrm.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
+from fxcrm.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
 from fxcrm.settings import Settings
 
 RECOVERY_CODES = 10
@@ -64,30 +66,24 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     return None
 
 
-def _refuse(settings: Settings, user: dict[str, Any], now: int, source_ip: str) -> None:
-    users_dal.record_failed_login(int(user["id"]), now, settings.max_failed_logins, settings.login_lockout_seconds)
+def _refuse(user: dict[str, Any], now: int, source_ip: str) -> None:
+    # the attempt taken before the check stays spent
     audit.security_event(user, "login.mfa_failed", source_ip, now)
     raise InvalidInput("the code is wrong or was used already", "code", "totp_invalid")
-
-
-def _check_lock(user: dict[str, Any], now: int) -> None:
-    if int(user.get("locked_until", 0)) > now:
-        raise TooManyRequests(
-            "too many failed attempts; try again later", int(user["locked_until"]) - now, code="account_locked"
-        )
 
 
 def activate(
     settings: Settings, principal: Principal, code: str, now: int, source_ip: str = ""
 ) -> tuple[Session, list[str]]:
     user = _user(principal)
-    _check_lock(user, now)
     pending = user.get("totp_pending_secret")
     if not pending:
         raise Conflict("start the enrolment first", code="totp_not_started")
+    attempt = take_login_attempt(settings, principal.email, now)
     step = _matching_step(str(pending), code, time.time())
     if step is None:
-        _refuse(settings, user, now, source_ip)
+        _refuse(user, now, source_ip)
+    rate_limits.give_back(attempt)
     codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODES)]
     users_dal.activate_totp(principal.user_id, str(pending), step or 0, {_hash(c) for c in codes})
     audit.security_event(user, "login.mfa_enrolled", source_ip, now)
@@ -103,19 +99,18 @@ def verify(
     source_ip: str = "",
 ) -> Session:
     user = _user(principal)
-    _check_lock(user, now)
     secret = user.get("totp_secret")
     if not secret:
         raise Conflict("set up two-factor login first", code="totp_not_enrolled")
+    attempt = take_login_attempt(settings, principal.email, now)
     if recovery_code:
         if not users_dal.use_recovery_code(principal.user_id, _hash(recovery_code.strip().lower())):
-            _refuse(settings, user, now, source_ip)
+            _refuse(user, now, source_ip)
     else:
         step = _matching_step(str(secret), code or "", time.time())
         if step is None or not users_dal.use_totp_step(principal.user_id, step):
-            _refuse(settings, user, now, source_ip)
-    if int(user.get("failed_logins", 0)):
-        users_dal.clear_failed_logins(principal.user_id)
+            _refuse(user, now, source_ip)
+    rate_limits.give_back(attempt)
     audit.security_event(user, "login.mfa" if not recovery_code else "login.recovery_code", source_ip, now)
     return session_for(settings, principal.user_id, now, mfa=True)
 

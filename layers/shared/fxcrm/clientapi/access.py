@@ -6,9 +6,12 @@ for their IB account (partner) and picks a level.
 - closed: a token is required, obtained with the login and the API password
   (argon2id), and, if IP masks are set, only from an address inside one.
 
-Tokens are random, stored hashed, and expire. Every token request and every
-refusal is kept in the login's authorization history; wrong passwords are
-limited per login."""
+Tokens are random, stored hashed, and expire. A token also ends when the
+owner changes the API password, turns access off or changes the level (the
+access item's `token_generation` moves on), and when the owner's sessions end
+(staff disable the user, a portal password change: the user's token version
+moves on). Every token request and every refusal is kept in the login's
+authorization history; token requests are limited per login."""
 
 import hashlib
 import ipaddress
@@ -22,6 +25,7 @@ from fxcrm.auth.accounts import Principal
 from fxcrm.dal import client_api as dal
 from fxcrm.dal import rate_limits
 from fxcrm.dal import trading as trading_dal
+from fxcrm.dal import users as users_dal
 from fxcrm.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 
 Kind = Literal["client", "partner"]
@@ -102,12 +106,16 @@ def save(
         password_hash = passwords.hash_password(password)
     if enabled and level == "closed" and not password_hash:
         raise InvalidInput("set an API password for the closed level", "password")
+    generation = int(current.get("token_generation", 0))
+    if password is not None or enabled != bool(current.get("enabled")) or level != current.get("level"):
+        generation += 1  # every token issued before stops working
     settings = {
         "enabled": enabled,
         "level": level,
         "password_hash": password_hash,
         "ip_masks": _networks(ip_masks),
         "account_id": account_id,
+        "token_generation": generation,
         "updated_at": now,
     }
     try:
@@ -136,31 +144,62 @@ def _record(kind: Kind, login: int, now: int, address: str, result: str) -> None
     dal.record_attempt(kind, login, ids.new_id(), now, address, result)
 
 
+def _owner_active(access: dict[str, Any]) -> dict[str, Any] | None:
+    """The login's owner, if staff have not disabled the user."""
+    owner = users_dal.get_user(int(access["owner_id"]))
+    return owner if owner is not None and owner.get("status") == "active" else None
+
+
+def _refusal(access: dict[str, Any] | None, owner: dict[str, Any] | None, inside: bool) -> str | None:
+    """Why no token may be issued whatever the password (None: the password decides)."""
+    if access is None:
+        return "unknown_login"
+    if not access.get("enabled"):
+        return "api_disabled"
+    if not access.get("password_hash"):
+        return "no_password"
+    if owner is None:
+        return "account_disabled"
+    if not inside:
+        return "address_not_allowed"
+    return None
+
+
 def request_token(kind: Kind, login: int, password: str, address: str, now: int) -> str:
-    """A token for the login, if the password is right (and the address allowed)."""
-    subject = f"{kind}:{login}"
-    if rate_limits.used("api-auth", subject, FAILURE_WINDOW_SECONDS, now) >= FAILURES_ALLOWED:
+    """A token for the login, if the password is right (and the address allowed).
+    Every refusal is the same 401 after the same argon2 work, so neither a login,
+    its settings, its owner's status nor (outside the masks) the password can be probed."""
+    # An attempt is taken before the password is checked, so concurrent requests
+    # never evaluate more than FAILURES_ALLOWED of them; a token gives its own back.
+    attempt = rate_limits.take("api-auth", f"{kind}:{login}", FAILURES_ALLOWED, FAILURE_WINDOW_SECONDS, now)
+    if attempt is None:
         _record(kind, login, now, address, "rate_limited")
         raise TooManyRequests(
-            "too many failed attempts for this login; try again later", FAILURE_WINDOW_SECONDS, "Login"
+            "too many failed attempts for this login; try again later",
+            rate_limits.seconds_left(FAILURE_WINDOW_SECONDS, now),
+            "Login",
         )
     access = dal.get_access(kind, login)
-    if access is None or not access.get("enabled") or not access.get("password_hash"):
-        passwords.verify_password(None, password)  # the same work as a real check: no timing hint
+    owner = _owner_active(access) if access is not None else None
+    masks = list(access.get("ip_masks") or []) if access is not None else []
+    refusal = _refusal(access, owner, not masks or _allowed(address, masks))
+    # outside the masks the real hash is not even tried: a dummy verification costs the same
+    stored = str(access["password_hash"]) if access is not None and refusal is None else None
+    right = passwords.verify_password(stored, password)  # False whenever `stored` is None
+    if refusal is not None or not right or access is None or owner is None:
         if access is not None:
-            _record(kind, login, now, address, "api_disabled" if not access.get("enabled") else "no_password")
-        rate_limits.take("api-auth", subject, FAILURES_ALLOWED + 1, FAILURE_WINDOW_SECONDS, now)
+            _record(kind, login, now, address, refusal or "wrong_password")
         raise NotAuthenticated("wrong login or API password", "Password", "bad_credentials")
-    if not passwords.verify_password(str(access["password_hash"]), password):
-        _record(kind, login, now, address, "wrong_password")
-        rate_limits.take("api-auth", subject, FAILURES_ALLOWED + 1, FAILURE_WINDOW_SECONDS, now)
-        raise NotAuthenticated("wrong login or API password", "Password", "bad_credentials")
-    masks = list(access.get("ip_masks") or [])
-    if masks and not _allowed(address, masks):
-        _record(kind, login, now, address, "address_not_allowed")
-        raise Forbidden("this address is outside the login's IP masks", "address", "address_not_allowed")
     token = secrets.token_urlsafe(32)
-    dal.put_token(_hash(token), kind, login, now + TOKEN_SECONDS)
+    dal.put_token(
+        _hash(token),
+        kind,
+        login,
+        now + TOKEN_SECONDS,
+        int(access.get("token_generation", 0)),
+        int(owner["token_version"]),
+    )
+    rate_limits.give_back(attempt)
     _record(kind, login, now, address, "token_issued")
     return token
 
@@ -168,7 +207,9 @@ def request_token(kind: Kind, login: int, password: str, address: str, now: int)
 def authorise(kind: Kind, login: int, passkey: str | None, address: str, now: int) -> Caller:
     """Check a method call against the login's settings; answers who it is for."""
     access = dal.get_access(kind, login)
-    if access is None or not access.get("enabled"):
+    # a disabled owner's API is off too, on either level
+    owner = _owner_active(access) if access is not None and access.get("enabled") else None
+    if access is None or owner is None:
         raise NotFound("API access is not turned on for this login", "login", "api_disabled")
     caller = Caller(
         kind, login, int(access["owner_id"]), int(access["account_id"]) if access.get("account_id") else None
@@ -183,6 +224,10 @@ def authorise(kind: Kind, login: int, passkey: str | None, address: str, now: in
     if token["kind"] != kind or int(token["login"]) != login:
         _record(kind, login, now, address, "token_of_another_login")
         raise Forbidden("this token was issued for another login", "passkey", "token_of_another_login")
+    same_settings = int(token.get("generation", 0)) == int(access.get("token_generation", 0))
+    same_sessions = int(token.get("owner_version", -1)) == int(owner["token_version"])
+    if not (same_settings and same_sessions):
+        raise NotAuthenticated("the token was revoked; request a new one", "passkey", "bad_token")
     masks = list(access.get("ip_masks") or [])
     if masks and not _allowed(address, masks):
         _record(kind, login, now, address, "address_not_allowed")

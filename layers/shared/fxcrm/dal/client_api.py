@@ -3,8 +3,10 @@
 APILOGIN#<kind>#<login> / ACCESS     access settings of one API login (kind client: a trading
                                      account's login; partner: an IB's user id): owner_id,
                                      account_id, enabled, level (open | closed), password_hash,
-                                     ip_masks, updated_at
-APITOKEN#<sha256 of the token> / TOKEN   kind, login, expires_at, ttl (DynamoDB expires it)
+                                     ip_masks, token_generation, updated_at
+APITOKEN#<sha256 of the token> / TOKEN   kind, login, expires_at, ttl (DynamoDB expires it), generation
+                                     (the access's token_generation), owner_version (the owner's
+                                     token_version) at issue: a token is good while both still match
 APIAUTH#<kind>#<login> / <at>#<id>   the authorization history: at, address, result, ttl
 """
 
@@ -44,7 +46,7 @@ def put_access(kind: str, login: int, owner_id: int, settings: Item) -> None:
         raise
 
 
-def put_token(token_hash: str, kind: str, login: int, expires_at: int) -> None:
+def put_token(token_hash: str, kind: str, login: int, expires_at: int, generation: int, owner_version: int) -> None:
     Table().put(
         {
             "pk": f"APITOKEN#{token_hash}",
@@ -52,6 +54,8 @@ def put_token(token_hash: str, kind: str, login: int, expires_at: int) -> None:
             "kind": kind,
             "login": login,
             "expires_at": expires_at,
+            "generation": generation,
+            "owner_version": owner_version,
             "ttl": expires_at,
         },
         condition="attribute_not_exists(pk)",

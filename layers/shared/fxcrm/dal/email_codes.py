@@ -29,7 +29,6 @@ def put_code(
                 "code_hash": code_hash,
                 "expires_at": expires_at,
                 "can_resend_at": can_resend_at,
-                "attempts": 0,
                 "ttl": expires_at,
             },
             condition="attribute_not_exists(pk) OR can_resend_at <= :now",
@@ -42,29 +41,14 @@ def put_code(
         raise
 
 
-def count_attempt(scene: str, email: str, max_attempts: int, table: Table | None = None) -> bool:
-    """Count one wrong guess; False when the code has no attempts left."""
-    try:
-        (table or Table()).update(
-            *_key(scene, email),
-            "ADD attempts :one",
-            {":one": 1, ":max": max_attempts},
-            condition="attribute_exists(pk) AND attempts < :max",
-        )
-        return True
-    except ClientError as error:
-        if is_condition_failure(error):
-            return False
-        raise
-
-
-def consume(scene: str, email: str, code_hash: str, max_attempts: int, table: Table | None = None) -> bool:
-    """Delete the code if it is still this one: single use even under a race."""
+def consume(scene: str, email: str, code_hash: str, table: Table | None = None) -> bool:
+    """Delete the code if it is still this one: single use even under a race.
+    (Wrong guesses are limited by the code's attempt counter, `rate_limits`.)"""
     try:
         (table or Table()).delete(
             *_key(scene, email),
-            condition="code_hash = :hash AND attempts < :max",
-            expression_values={":hash": code_hash, ":max": max_attempts},
+            condition="code_hash = :hash",
+            expression_values={":hash": code_hash},
         )
         return True
     except ClientError as error:

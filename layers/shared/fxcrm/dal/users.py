@@ -1,6 +1,6 @@
 """User items.
 
-USER#<id> / PROFILE          the user (hash, type, role, token version, lockout, TOTP, IB);
+USER#<id> / PROFILE          the user (hash, type, role, token version, TOTP, IB);
                              gsi2: USERS#<type> / <id, 16 digits> (users of a type, by age)
                              gsi1 (when under an IB): IBCLIENTS#<ib id> / <id, 16 digits> (an IB's direct downline)
 USER#<id> / IBHIST#<at>#<n>  a change of the user's IB (who, from, to)
@@ -80,26 +80,6 @@ def find_user_id_by_email(email: str, table: Table | None = None) -> int | None:
 def find_ib_by_referral_code(code: str, table: Table | None = None) -> int | None:
     found = (table or Table()).get(f"REFCODE#{code}", "IB")
     return int(found["user_id"]) if found else None
-
-
-def record_failed_login(
-    user_id: int, now: int, max_failures: int, lockout_seconds: int, table: Table | None = None
-) -> Item:
-    """Count a failure atomically; lock the account once the count reaches the limit."""
-    table = table or Table()
-    updated = table.update(
-        *user_key(user_id),
-        "ADD failed_logins :one",
-        {":one": 1},
-        condition="attribute_exists(pk)",
-    )
-    if int(updated.get("failed_logins", 0)) >= max_failures:
-        updated = table.update(*user_key(user_id), "SET locked_until = :until", {":until": now + lockout_seconds})
-    return updated
-
-
-def clear_failed_logins(user_id: int, table: Table | None = None) -> None:
-    (table or Table()).update(*user_key(user_id), "SET failed_logins = :zero REMOVE locked_until", {":zero": 0})
 
 
 def set_password(user_id: int, password_hash: str, expected_version: int, table: Table | None = None) -> Item:

@@ -4,7 +4,11 @@
   with the broker's CaptchaAppId/AppSecretKey and API credentials from
   Secrets Manager; CaptchaCode 1 means the ticket is valid.
 - `LocalCaptcha` stands in on a laptop: the local cloud's widget endpoint
-  issues ticket = HMAC-SHA256(key, app_id:randstr), and this verifier checks it.
+  issues ticket = `<issued_at>.` + HMAC-SHA256(key, app_id:randstr:issued_at), and
+  this verifier checks it and its age (as Tencent's tickets, they go stale).
+
+Either way a good ticket is used up by the caller (`fxcrm.auth.captcha`): the
+port only says whether the provider vouches for it.
 """
 
 import hashlib
@@ -12,6 +16,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Protocol
 
+from fxcrm import clock
 from fxcrm.errors import ProviderUnavailable
 from fxcrm.platform.secrets import get_secret_json
 from fxcrm.settings import Settings
@@ -29,8 +34,12 @@ class CaptchaVerifier(Protocol):
     def verify(self, answer: CaptchaAnswer) -> bool: ...
 
 
-def local_ticket(key: str, app_id: int, randstr: str) -> str:
-    return hmac.new(key.encode(), f"{app_id}:{randstr}".encode(), hashlib.sha256).hexdigest()
+LOCAL_TICKET_SECONDS = 300
+
+
+def local_ticket(key: str, app_id: int, randstr: str, issued_at: int) -> str:
+    mac = hmac.new(key.encode(), f"{app_id}:{randstr}:{issued_at}".encode(), hashlib.sha256).hexdigest()
+    return f"{issued_at}.{mac}"
 
 
 class LocalCaptcha:
@@ -38,8 +47,13 @@ class LocalCaptcha:
         self._key = key
 
     def verify(self, answer: CaptchaAnswer) -> bool:
-        expected = local_ticket(self._key, answer.app_id, answer.randstr)
-        return bool(answer.randstr) and hmac.compare_digest(expected, answer.ticket)
+        issued, _, _ = answer.ticket.partition(".")
+        if not answer.randstr or not issued.isdigit():
+            return False
+        if not 0 <= clock.now() - int(issued) <= LOCAL_TICKET_SECONDS:
+            return False
+        expected = local_ticket(self._key, answer.app_id, answer.randstr, int(issued))
+        return hmac.compare_digest(expected, answer.ticket)
 
 
 class TencentCaptcha:
