@@ -120,3 +120,27 @@ def test_the_gateway_writes_each_response_in_one_send_without_nagle() -> None:
     # one send per response, each the whole response, with Nagle off
     assert len(Recorded.sends) == 2
     assert all(data.startswith(b"HTTP/1.1 200") and data.endswith(body) and nodelay for data, nodelay in Recorded.sends)
+
+
+def test_swagger_ui_is_served_from_the_local_cloud_itself() -> None:
+    """/docs was a blank page offline: its script and styles came from a CDN."""
+    import re
+
+    from localcloud.cloud import swagger_endpoints
+
+    gateway = Gateway([], {}, swagger_endpoints())
+    status, headers, page = gateway.call("GET", "/docs", {}, b"", "127.0.0.1")
+    assert status == 200 and dict(headers)["Content-Type"].startswith("text/html")
+    references = re.findall(r'(?:src|href|url)\s*[=:]\s*["\']([^"\']+)["\']', page.decode())
+    assert "/openapi.json" in references and "/docs/swagger-ui-bundle.js" in references
+    # every asset the page loads is same-origin (a path, not a host), and is there
+    assert all(ref.startswith("/") and not ref.startswith("//") for ref in references), references
+    expected = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+    for ref in references:
+        if ref == "/openapi.json":
+            continue
+        status, headers, body = gateway.call("GET", ref, {}, b"", "127.0.0.1")
+        kind = next(v for k, v in expected.items() if ref.endswith(k))
+        assert status == 200 and dict(headers)["Content-Type"].startswith(kind) and len(body) > 1000, ref
+    bundle = gateway.call("GET", "/docs/swagger-ui-bundle.js", {}, b"", "127.0.0.1")[2]
+    assert b"SwaggerUIBundle" in bundle
