@@ -128,7 +128,7 @@ class LocalCloud:
             Route.make(method, path, self.stack.functions[fn])
             for method, path, fn in http_routes(self.stack.resolver.template)
         ]
-        openapi = merged_openapi(apps)
+        openapi = merged_openapi(apps, self.url)  # its first server: this cloud
         dev = {
             "/openapi.json": json_endpoint(lambda _: openapi),
             **swagger_endpoints(),

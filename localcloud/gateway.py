@@ -134,7 +134,25 @@ class Gateway:
         return server
 
 
-def merged_openapi(apps: list[Any]) -> dict[str, Any]:
+LOCAL_URL = "http://127.0.0.1:3000"
+
+
+def servers(local_url: str = LOCAL_URL) -> list[dict[str, Any]]:
+    """Where the API answers: the local cloud, and a deployed stack (its ApiUrl output)."""
+    return [
+        {"url": local_url, "description": "The local cloud (`make dev`)"},
+        {
+            "url": "https://{apiId}.execute-api.{region}.amazonaws.com",
+            "description": "A deployed stack: the `ApiUrl` output of `sam deploy`",
+            "variables": {
+                "apiId": {"default": "abc123", "description": "The HTTP API's id"},
+                "region": {"default": "eu-west-1", "description": "The stack's AWS region"},
+            },
+        },
+    ]
+
+
+def merged_openapi(apps: list[Any], local_url: str = LOCAL_URL) -> dict[str, Any]:
     """One OpenAPI document from every function's FastAPI app."""
     merged: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -143,6 +161,7 @@ def merged_openapi(apps: list[Any]) -> dict[str, Any]:
             "version": "0.1.0",
             "description": "The combined API of every fxcrm function, as served by the local cloud.",
         },
+        "servers": servers(local_url),
         "paths": {},
         "components": {"schemas": {}, "securitySchemes": {}},
     }
