@@ -26,29 +26,35 @@ LOCAL_AWS = (
 )
 
 # Swagger UI's assets come from a pinned package (fastapi-offline ships swagger-ui-dist 5),
-# served same-origin: /docs works without internet and under a CSP of 'self'.
+# served same-origin, and the page has no inline script: /docs works without internet
+# and under a CSP of script-src 'self'.
 SWAGGER_ASSETS = {
     "/docs/swagger-ui-bundle.js": ("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
     "/docs/swagger-ui.css": ("swagger-ui.css", "text/css; charset=utf-8"),
     "/docs/favicon.png": ("favicon.png", "image/png"),
 }
+SWAGGER_PAGE = b"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>fxcrm API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/docs/swagger-ui.css"><link rel="icon" href="/docs/favicon.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script><script src="/docs/swagger-initializer.js"></script>
+</body></html>
+"""
+SWAGGER_INITIALIZER = b"""window.ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+  layout: "BaseLayout",
+});
+"""
 
 
-def swagger_endpoints(openapi_url: str = "/openapi.json") -> dict[str, DevEndpoint]:
+def swagger_endpoints() -> dict[str, DevEndpoint]:
     """`/docs` and its assets, read from the package once, on first use."""
     from functools import cache
     from importlib.resources import files
-
-    from fastapi.openapi.docs import get_swagger_ui_html
-
-    html = get_swagger_ui_html(
-        openapi_url=openapi_url,
-        title="fxcrm API",
-        swagger_js_url="/docs/swagger-ui-bundle.js",
-        swagger_css_url="/docs/swagger-ui.css",
-        swagger_favicon_url="/docs/favicon.png",
-    ).body
-    page = bytes(html)
 
     @cache
     def asset(name: str) -> bytes:
@@ -57,7 +63,10 @@ def swagger_endpoints(openapi_url: str = "/openapi.json") -> dict[str, DevEndpoi
     def serve(name: str, content_type: str) -> DevEndpoint:
         return lambda _: (200, content_type, asset(name))
 
-    endpoints: dict[str, DevEndpoint] = {"/docs": lambda _: (200, "text/html; charset=utf-8", page)}
+    endpoints: dict[str, DevEndpoint] = {
+        "/docs": lambda _: (200, "text/html; charset=utf-8", SWAGGER_PAGE),
+        "/docs/swagger-initializer.js": lambda _: (200, "text/javascript; charset=utf-8", SWAGGER_INITIALIZER),
+    }
     endpoints |= {path: serve(name, content_type) for path, (name, content_type) in SWAGGER_ASSETS.items()}
     return endpoints
 
