@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 
 from localcloud.functions import load_stack, mount_layers
-from localcloud.gateway import Gateway, Route, json_endpoint, merged_openapi
+from localcloud.gateway import DevEndpoint, Gateway, Route, json_endpoint, merged_openapi
 from localcloud.moto_patches import make_dynamodb_atomic
 from localcloud.provision import ACCOUNT_ID, REGION, Stack, provision
 from localcloud.template import http_routes, rate_seconds, schedules
@@ -25,10 +25,50 @@ LOCAL_AWS = (
     "AWS_DEFAULT_REGION",
 )
 
-SWAGGER_HTML = """<!doctype html><html><head><title>fxcrm API</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="ui"></div><script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script></body></html>"""
+# Swagger UI's assets come from a pinned package (fastapi-offline ships swagger-ui-dist 5),
+# served same-origin, and the page has no inline script: /docs works without internet
+# and under a CSP of script-src 'self'.
+SWAGGER_ASSETS = {
+    "/docs/swagger-ui-bundle.js": ("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+    "/docs/swagger-ui.css": ("swagger-ui.css", "text/css; charset=utf-8"),
+    "/docs/favicon.png": ("favicon.png", "image/png"),
+}
+SWAGGER_PAGE = b"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>fxcrm API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/docs/swagger-ui.css"><link rel="icon" href="/docs/favicon.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script><script src="/docs/swagger-initializer.js"></script>
+</body></html>
+"""
+SWAGGER_INITIALIZER = b"""window.ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+  layout: "BaseLayout",
+});
+"""
+
+
+def swagger_endpoints() -> dict[str, DevEndpoint]:
+    """`/docs` and its assets, read from the package once, on first use."""
+    from functools import cache
+    from importlib.resources import files
+
+    @cache
+    def asset(name: str) -> bytes:
+        return (files("fastapi_offline") / "static" / name).read_bytes()
+
+    def serve(name: str, content_type: str) -> DevEndpoint:
+        return lambda _: (200, content_type, asset(name))
+
+    endpoints: dict[str, DevEndpoint] = {
+        "/docs": lambda _: (200, "text/html; charset=utf-8", SWAGGER_PAGE),
+        "/docs/swagger-initializer.js": lambda _: (200, "text/javascript; charset=utf-8", SWAGGER_INITIALIZER),
+    }
+    endpoints |= {path: serve(name, content_type) for path, (name, content_type) in SWAGGER_ASSETS.items()}
+    return endpoints
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -97,10 +137,10 @@ class LocalCloud:
             Route.make(method, path, self.stack.functions[fn])
             for method, path, fn in http_routes(self.stack.resolver.template)
         ]
-        openapi = merged_openapi(apps)
+        openapi = merged_openapi(apps, self.url)  # its first server: this cloud
         dev = {
             "/openapi.json": json_endpoint(lambda _: openapi),
-            "/docs": lambda _: (200, "text/html", SWAGGER_HTML.encode()),
+            **swagger_endpoints(),
             "/_dev/health": json_endpoint(lambda _: {"status": "ok"}),
             "/_dev/mailbox": json_endpoint(_mailbox),
             "/_dev/captcha": json_endpoint(_captcha_ticket),

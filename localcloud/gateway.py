@@ -2,6 +2,7 @@
 payload-2.0 events for the named handler (Mangum runs as on AWS), plus the
 developer endpoints: /openapi.json, /docs, /_dev/mailbox, /_dev/captcha."""
 
+import io
 import json
 import re
 from collections.abc import Callable
@@ -83,6 +84,10 @@ class Gateway:
 
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Keep-alive clients (browsers, httpx) otherwise wait ~40 ms per request: the
+            # body, a second small send after the headers, is held back by Nagle until
+            # the client's delayed ACK. So: no Nagle, and each response in one send.
+            disable_nagle_algorithm = True
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -102,13 +107,18 @@ class Gateway:
                 }
 
             def _reply(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
-                self.send_response(status)
-                for key, value in headers:
-                    if key.lower() not in ("content-length", "connection"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                socket_writer, self.wfile = self.wfile, io.BytesIO()  # the status line and headers, collected
+                try:
+                    self.send_response(status)
+                    for key, value in headers:
+                        if key.lower() not in ("content-length", "connection"):
+                            self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    head = self.wfile.getvalue()
+                finally:
+                    self.wfile = socket_writer
+                self.wfile.write(head + payload)  # one send: headers and body together
 
             def __getattr__(self, name: str) -> Any:
                 # Every method reaches the router (API Gateway's ANY), not just the common ones.
@@ -124,7 +134,25 @@ class Gateway:
         return server
 
 
-def merged_openapi(apps: list[Any]) -> dict[str, Any]:
+LOCAL_URL = "http://127.0.0.1:3000"
+
+
+def servers(local_url: str = LOCAL_URL) -> list[dict[str, Any]]:
+    """Where the API answers: the local cloud, and a deployed stack (its ApiUrl output)."""
+    return [
+        {"url": local_url, "description": "The local cloud (`make dev`)"},
+        {
+            "url": "https://{apiId}.execute-api.{region}.amazonaws.com",
+            "description": "A deployed stack: the `ApiUrl` output of `sam deploy`",
+            "variables": {
+                "apiId": {"default": "abc123", "description": "The HTTP API's id"},
+                "region": {"default": "eu-west-1", "description": "The stack's AWS region"},
+            },
+        },
+    ]
+
+
+def merged_openapi(apps: list[Any], local_url: str = LOCAL_URL) -> dict[str, Any]:
     """One OpenAPI document from every function's FastAPI app."""
     merged: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -133,6 +161,7 @@ def merged_openapi(apps: list[Any]) -> dict[str, Any]:
             "version": "0.1.0",
             "description": "The combined API of every fxcrm function, as served by the local cloud.",
         },
+        "servers": servers(local_url),
         "paths": {},
         "components": {"schemas": {}, "securitySchemes": {}},
     }

@@ -116,7 +116,7 @@ def balances(
 
 
 @router.post("/password", response_model=EmptyResponse, responses=error_responses(401, 404, 503))
-def change_password(body: ChangeTradingPasswordRequest, principal: CurrentPrincipal) -> Any:
+def change_trading_password(body: ChangeTradingPasswordRequest, principal: CurrentPrincipal) -> Any:
     """Change the trade or observe (investor) password on the trading server."""
     accounts.change_password(get_settings(), principal, body.id, body.type, body.password)
     return {}
@@ -144,14 +144,14 @@ def ib_downloads(principal: CurrentPrincipal) -> Any:
 
 
 @router.get("/{account_id}/api-access", response_model=AccessSettings, responses=error_responses(401, 404))
-def api_access(principal: CurrentPrincipal, account_id: Annotated[int, Path(ge=1, le=2**53)]) -> Any:
+def account_api_access(principal: CurrentPrincipal, account_id: Annotated[int, Path(ge=1, le=2**53)]) -> Any:
     """The Client API settings of one of the caller's trading accounts (never the password)."""
     login, _ = client_api.client_login(principal, account_id)
     return client_api.settings_of("client", login)
 
 
 @router.put("/{account_id}/api-access", response_model=AccessSettings, responses=error_responses(401, 404, 409))
-def save_api_access(
+def save_account_api_access(
     principal: CurrentPrincipal, account_id: Annotated[int, Path(ge=1, le=2**53)], body: AccessChange
 ) -> Any:
     """Turn the Client API on or off for the account, choose open or closed, set the API

@@ -138,7 +138,7 @@ KycEditor = Annotated[Principal, Depends(require_staff("admin.settings.kyc"))]
 
 
 @router.get("/kyc/form", response_model=FormConfig, responses=error_responses(401, 403))
-def kyc_form(staff: KycEditor) -> Any:
+def staff_kyc_form(staff: KycEditor) -> Any:
     """The KYC form clients fill: modules, fields, questionnaires, requirements, e-verification."""
     return kyc_forms.current()
 

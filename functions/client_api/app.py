@@ -130,7 +130,7 @@ def account_summary(login: Login, request: Request, passkey: Passkey = None) -> 
 
 
 @partner.get("/GetCommissionRecords/{login}", responses=CALL)
-def commission_records(login: Login, request: Request, passkey: Passkey = None) -> list[dict[str, Any]]:
+def partner_commission_records(login: Login, request: Request, passkey: Passkey = None) -> list[dict[str, Any]]:
     """The IB's commission records with their balance records (the details), newest first."""
     return methods.commission_records(get_settings(), _caller("partner", login, passkey, request))
 

@@ -87,7 +87,7 @@ def document_upload(body: DocumentUploadRequest, principal: CurrentPrincipal) ->
 @router.post(
     "/submission", response_model=SubmissionResponse, status_code=201, responses=error_responses(401, 403, 409, 503)
 )
-def submit(principal: CurrentPrincipal) -> Any:
+def submit_kyc(principal: CurrentPrincipal) -> Any:
     """Send the completed KYC to staff for review."""
     permissions.require(principal, "kyc.submit")
     review_id = profile.submit(get_settings(), principal, clock.now())

@@ -114,13 +114,13 @@ def commission_details_export(principal: CurrentPrincipal, body: CommissionDetai
 
 
 @router.get("/api-access", response_model=AccessSettings, responses=READ)
-def api_access(principal: CurrentPrincipal) -> Any:
+def ib_api_access(principal: CurrentPrincipal) -> Any:
     """The Partner API settings (the login is the IB's id; never the password)."""
     return client_api.settings_of("partner", client_api.partner_login(principal))
 
 
 @router.put("/api-access", response_model=AccessSettings, responses=error_responses(401, 403, 409))
-def save_api_access(principal: CurrentPrincipal, body: AccessChange) -> Any:
+def save_ib_api_access(principal: CurrentPrincipal, body: AccessChange) -> Any:
     """Turn the Partner API on or off, choose open or closed, set the password and IP masks."""
     login = client_api.partner_login(principal)
     return client_api.save(

@@ -72,7 +72,7 @@ def add_report(path: str, name: str, filters: type, export: type, answer: type, 
         responses=READ,
         summary=title,
         description=f"{title}, newest first: one page and the total.",
-        operation_id=f"{name}_report",
+        name=f"{name}_report",
     )
     router.add_api_route(
         f"/{path}/export",
@@ -82,7 +82,7 @@ def add_report(path: str, name: str, filters: type, export: type, answer: type, 
         responses=EXPORT,
         summary=f"Export the {name} report",
         description=f"{title} as a CSV or XLSX file.",
-        operation_id=f"{name}_report_export",
+        name=f"export_{name}_report",
     )
 
 

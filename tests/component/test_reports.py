@@ -245,7 +245,9 @@ def traded(api: ApiClient, world: World) -> dict[str, Any]:
         assert opened.status == 201, opened.body
         account = trading.get_trading_account(int(opened.json()["id"]))
         assert account is not None
-        sync.sync_account(get_settings(), account, NOW, initial_days=10)
+        with pytest.MonkeyPatch.context() as patch:  # the server as it was at NOW: positions come and go
+            patch.setattr(sync, "platform_for", lambda settings, server: _simulated({"server": server}))
+            sync.sync_account(get_settings(), account, NOW, initial_days=10)
         accounts[name] = account
     return accounts
 
@@ -253,7 +255,7 @@ def traded(api: ApiClient, world: World) -> dict[str, Any]:
 def _simulated(account: dict[str, Any]) -> Any:
     from fxcrm.platform.trading.simulated import SimulatedPlatform
 
-    return SimulatedPlatform(str(account["server"]))
+    return SimulatedPlatform(str(account["server"]), clock=lambda: datetime.fromtimestamp(NOW, UTC))
 
 
 def _closed_trades(account: dict[str, Any]) -> list[Any]:
@@ -279,6 +281,14 @@ def test_history_orders_are_the_servers_closed_trades(api: ApiClient, world: Wor
         assert row["trading_account"]["account"] == str(account["login"])
     closes = [row["close_time"] for row in reply["list"]]
     assert closes == sorted(closes, reverse=True)
+    # every profit is in the account's currency (USD), converted at the close price
+    contract = {"EURUSD": 100000, "GBPUSD": 100000, "USDJPY": 100000, "EURGBP": 100000, "XAUUSD": 100, "US30": 1}
+    for row in (r for r in reply["list"] if r["open_price"]):
+        sign = 1 if row["trading_type"] == "BUY" else -1
+        close = Decimal(row["close_price"])
+        in_quote = (close - Decimal(row["open_price"])) * sign * Decimal(row["volume"]) * contract[row["symbol"]]
+        usd = {"USDJPY": in_quote / close, "EURGBP": in_quote * Decimal("1.2700")}.get(row["symbol"], in_quote)
+        assert (row["currency"], row["profit"]) == ("USD", f"{usd.quantize(Decimal('0.01'))}"), row
     buys = get(
         api, "/reports/history-orders", world.a["token"], trading_type="BUY", time_type="close", size=100, **whole
     ).json()

@@ -50,8 +50,9 @@ def test_sync_resumes_from_the_watermark(api: ApiClient) -> None:
     now = int(datetime.now(tz=UTC).timestamp())
     dal.set_watermark(int(account["id"]), now - 3600)
     result = sync_account(get_settings(), account, now, initial_days=30)
-    # only the last hour (plus the overlap) was asked for: the demo deposit, no month of trades
-    assert result.deals <= 2
+    # only the last hour (plus the overlap) was asked for and stored, no month of trades
+    stored = dal.list_account_deals(int(account["id"]))
+    assert len(stored) == result.deals and all(int(d["time"]) >= now - 3600 - 300 for d in stored)
     platform = platform_for(get_settings(), account["server"])
     expected = platform.deals(
         int(account["login"]), datetime.fromtimestamp(now - 3600 - 300, tz=UTC), datetime.fromtimestamp(now, tz=UTC)
@@ -59,10 +60,15 @@ def test_sync_resumes_from_the_watermark(api: ApiClient) -> None:
     assert result.deals == len(expected)
 
 
-def test_positions_and_orders_snapshots_match_the_platform(api: ApiClient) -> None:
+def test_positions_and_orders_snapshots_match_the_platform(api: ApiClient, monkeypatch: Any) -> None:
+    from fxcrm.platform.trading.simulated import SimulatedPlatform
+    from fxcrm.trading import sync
+
     account = _open_account(api)
-    sync_account(get_settings(), account, int(datetime.now(tz=UTC).timestamp()), initial_days=1)
-    platform = platform_for(get_settings(), account["server"])
+    now = datetime.now(tz=UTC)
+    platform = SimulatedPlatform(account["server"], clock=lambda: now)  # one moment: positions come and go
+    monkeypatch.setattr(sync, "platform_for", lambda settings, name: platform)
+    sync_account(get_settings(), account, int(now.timestamp()), initial_days=1)
     positions = dal.get_snapshot(int(account["id"]), "POSITIONS")
     orders = dal.get_snapshot(int(account["id"]), "ORDERS")
     assert positions is not None and orders is not None
@@ -112,6 +118,8 @@ def test_trading_results_reach_the_ledger_once_where_the_server_books_them(api: 
     account_id = _live_account(1, unique_email("pnl"))
     account = dal.get_trading_account(account_id)
     assert account is not None
+    # a simulated account trades once it has been funded on the server
+    server.balance(int(account["login"]), Decimal("1000.00"), f"dep-pnl-{account_id}")
     now = int(datetime.now(tz=UTC).timestamp())
     start = datetime.fromtimestamp(int(account["created_at"]) - 30 * 86400, tz=UTC)
     deals = server.deals(int(account["login"]), start, datetime.fromtimestamp(now, tz=UTC))

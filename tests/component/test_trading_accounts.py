@@ -176,8 +176,8 @@ def test_simulated_balance_operations_are_idempotent_and_never_overdraw(stack: o
 def test_simulated_history_is_deterministic_and_complete(stack: object) -> None:
     platform = SimulatedPlatform("MT5-Demo")
     login_no = platform.create_account(NEW)
-    # Whole days, so that no trade is cut in two by the window's edges.
-    end = datetime.now(tz=UTC) + timedelta(days=1)
+    platform.balance(login_no, Decimal("5000.00"), "fund")
+    end = datetime.now(tz=UTC) + timedelta(days=1)  # asks beyond now: the server has nothing there yet
     start = (end - timedelta(days=31)).replace(hour=0, minute=0, second=0, microsecond=0)
     first, again = platform.deals(login_no, start, end), platform.deals(login_no, start, end)
     assert first == again and len(first) > 10
@@ -186,11 +186,131 @@ def test_simulated_history_is_deterministic_and_complete(stack: object) -> None:
     by_position: dict[int, list[Any]] = {}
     for deal in trades:
         by_position.setdefault(deal.position_id, []).append(deal)
-    assert all(len(pair) == 2 and pair[0].time < pair[1].time for pair in by_position.values())
+    still_open = {p.ticket for p in platform.positions(login_no)}
+    for position, legs in by_position.items():
+        if len(legs) == 2:  # opened and closed: in, then out
+            assert [leg.entry for leg in legs] == [0, 1] and legs[0].time < legs[1].time
+        elif legs[0].entry == 0:  # opened and not closed yet: an open position
+            assert position in still_open
+        else:  # closed in the window, opened before it
+            assert legs[0].time < start + timedelta(days=4)
     assert all(d.volume_lots > 0 and d.price > 0 for d in trades)
     assert {o.type for o in platform.orders(login_no)} <= {2, 3, 4, 5}
-    other = SimulatedPlatform("MT5-Demo").deals(platform.create_account(NEW), start, end)
+    other_login = platform.create_account(NEW)
+    platform.balance(other_login, Decimal("5000.00"), "fund")
+    other = SimulatedPlatform("MT5-Demo").deals(other_login, start, end)
     assert [d.ticket for d in other] != [d.ticket for d in first]
+
+
+# ---------------------------------------------------------------- numbers as a real server shows them
+
+
+def _clock(at: datetime) -> Any:
+    return lambda: at
+
+
+def _funded(platform: SimulatedPlatform, amount: str = "10000.00", credit: str | None = None) -> int:
+    login_no = platform.create_account(NEW)
+    platform.balance(login_no, Decimal(amount), "fund")
+    if credit is not None:
+        from fxcrm.dal import trading as dal
+
+        dal.Table().update(f"SIMACCT#{platform.server}#{login_no}", "STATE", "SET credit = :c", {":c": Decimal(credit)})
+    return login_no
+
+
+def test_profit_is_in_usd_converted_at_the_close_price() -> None:
+    """0.02 lots of USDJPY from 149.743 to 151.535 made 3584 JPY: 23.65 USD, not "3584.00 USD"."""
+    from fxcrm.platform.trading.simulated import _Trade
+
+    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    trade = _Trade(1, "USDJPY", 0, Decimal("0.02"), at, at + timedelta(hours=1), Decimal("149.743"),
+                   Decimal("151.535"), Decimal(0))  # fmt: skip
+    assert trade.profit_at(Decimal("151.535")) == Decimal("23.65")
+
+
+def test_every_deal_is_in_the_account_currency(stack: object) -> None:
+    platform = SimulatedPlatform("MT5-Demo")
+    login_no = _funded(platform)
+    now = datetime.now(tz=UTC)
+    deals = platform.deals(login_no, now - timedelta(days=90), now)
+    opened = {d.position_id: d for d in deals if d.action in (0, 1) and d.entry == 0}
+    closes = [d for d in deals if d.action in (0, 1) and d.entry == 1 and d.position_id in opened]
+    contract = {"EURUSD": 100000, "GBPUSD": 100000, "USDJPY": 100000, "EURGBP": 100000, "XAUUSD": 100, "US30": 1}
+    seen = set()
+    for close in closes:
+        start = opened[close.position_id]
+        sign = 1 if start.action == 0 else -1
+        in_quote = (close.price - start.price) * sign * close.volume_lots * contract[close.symbol]
+        if close.symbol == "USDJPY":  # USD/X: divided by the close price
+            expected = in_quote / close.price
+        elif close.symbol == "EURGBP":  # a cross: through GBP's USD rate
+            expected = in_quote * Decimal("1.2700")
+        else:  # X/USD: in USD already
+            expected = in_quote
+        assert close.profit == expected.quantize(Decimal("0.01")), close
+        seen.add(close.symbol)
+    assert {"USDJPY", "EURGBP", "EURUSD"} <= seen
+
+
+def test_nothing_is_dated_in_the_future(stack: object) -> None:
+    """Just after midnight, when every trade of the day is still to come."""
+    platform = SimulatedPlatform("MT4-Live")
+    logins = [_funded(platform) for _ in range(4)]
+    today = datetime.now(tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    for now in (today + timedelta(minutes=30), today + timedelta(hours=13)):
+        at = SimulatedPlatform("MT4-Live", clock=_clock(now))
+        for login_no in logins:
+            positions = at.positions(login_no)
+            assert all(p.open_time <= now for p in positions)
+            assert all(o.setup_time <= now for o in at.orders(login_no))
+            deals = at.deals(login_no, now - timedelta(days=5), now + timedelta(days=5))
+            assert deals and all(d.time <= now for d in deals)
+            # an open position has opened (its in deal is there) and not closed (no out deal yet)
+            entries = {(d.position_id, d.entry) for d in deals}
+            assert all((p.ticket, 0) in entries and (p.ticket, 1) not in entries for p in positions)
+
+
+def test_equity_is_balance_plus_credit_plus_floating_profit(stack: object) -> None:
+    platform = SimulatedPlatform("MT5-Live")
+    login_no = _funded(platform, "2500.00", credit="100.00")
+    start = datetime.now(tz=UTC) - timedelta(days=3)
+    # the first hour of the last three days with open positions on this account
+    moments = [start + timedelta(hours=h) for h in range(72)]
+    busy = [m for m in moments if SimulatedPlatform("MT5-Live", clock=_clock(m)).positions(login_no)]
+    assert busy, "no open position in three days"
+    at = SimulatedPlatform("MT5-Live", clock=_clock(busy[0]))
+    positions, state = at.positions(login_no), at.account_state(login_no)
+    floating = sum((p.profit + p.swap for p in positions), Decimal(0))
+    assert (state.balance, state.credit) == (Decimal("2500.00"), Decimal("100.00"))
+    assert state.equity == Decimal("2600.00") + floating
+    contract = {"EURUSD": 100000, "GBPUSD": 100000, "USDJPY": 100000, "EURGBP": 100000, "XAUUSD": 100, "US30": 1}
+    usd = {"EURUSD": "price", "GBPUSD": "price", "XAUUSD": "price", "US30": "price", "USDJPY": "1", "EURGBP": "x1.27"}
+    margin = Decimal(0)
+    for p in positions:  # the notional in USD over the leverage (100)
+        notional = p.volume_lots * contract[p.symbol]
+        factor = {"price": p.open_price, "1": Decimal(1), "x1.27": p.open_price * Decimal("1.2700")}[usd[p.symbol]]
+        margin += notional * factor / 100
+        assert p.current_price > 0 and abs(p.profit) < p.volume_lots * contract[p.symbol] * p.open_price
+    assert state.margin == margin.quantize(Decimal("0.01"))
+    assert state.margin_free == state.equity - state.margin
+
+
+def test_an_unfunded_account_has_no_trades_and_equity_zero(api: ApiClient) -> None:
+    """A live account nobody paid into showed equity 1091.00 from positions it could not hold."""
+    from tests.component.test_funding import _live_account
+
+    email = unique_email("unfunded")
+    user = register(api, email)
+    for _ in range(3):
+        account_id = _live_account(int(user["user_info"]["id"]), email)
+        shown = api.get(f"/trading-accounts/{account_id}", token=user["token"]).json()
+        assert (shown["balance"], shown["credit"], shown["equity"]) == ("0.00", "0.00", "0.00"), shown
+    platform = SimulatedPlatform("MT5-Live")
+    login_no = int(shown["account"])
+    now = datetime.now(tz=UTC)
+    assert platform.positions(login_no) == [] and platform.orders(login_no) == []
+    assert platform.deals(login_no, now - timedelta(days=30), now) == []
 
 
 def test_staff_do_not_hold_trading_accounts(api: ApiClient) -> None:

@@ -1,10 +1,13 @@
 """The auth flow as a client, an IB and staff use it, over HTTP."""
 
 import json
+import re
 import secrets
+import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import boto3
 import httpx
@@ -101,19 +104,38 @@ def test_lambda_invokes_are_answered_by_the_templates_handler(cloud: RunningClou
     assert "broker_name_i18n" in json.loads(answer["body"])
 
 
-def test_readme_curl_walkthrough_runs(cloud: RunningCloud) -> None:
-    """The README's shell walk-through, run against the cloud as written."""
-    script = __import__("pathlib").Path(__file__).parents[2] / "docs" / "walkthrough.sh"
-    result = subprocess.run(
-        ["bash", str(script)],
-        env={"API": cloud.url, "PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "old token refused: 401" in result.stdout
+WALKTHROUGH = Path(__file__).parents[2] / "docs" / "walkthrough.sh"
+
+
+def test_the_readme_shows_the_walkthrough_script_verbatim() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    blocks = re.findall(r"^```sh\n(.*?)^```$", readme, flags=re.S | re.M)
+    assert WALKTHROUGH.read_text() in blocks
+
+
+def test_readme_curl_walkthrough_runs_again_and_again(cloud: RunningCloud, tmp_path: Path) -> None:
+    """The README's shell walk-through, run twice against the same cloud, with
+    nothing on PATH but what its prerequisites name (curl, python3) and the
+    shell's own tools."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name in ("bash", "curl", "grep", "date"):
+        (tools / name).symlink_to(shutil.which(name) or name)
+    (tools / "python3").symlink_to(sys.executable)
+    registered = []
+    for _ in range(2):
+        result = subprocess.run(
+            ["bash", str(WALKTHROUGH)],
+            env={"API": cloud.url, "PATH": str(tools)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.rstrip().endswith("old token refused: 401"), result.stdout
+        registered.append(result.stdout.splitlines()[0])
+    assert registered[0] != registered[1]  # each run is a new client
 
 
 def test_http_client_errors_have_the_stable_shape(cloud: RunningCloud) -> None:

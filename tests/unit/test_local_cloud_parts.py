@@ -1,6 +1,7 @@
 """The local cloud's template reader, resolver, router and event builder."""
 
 import base64
+from typing import Any
 
 from localcloud.events import http_event
 from localcloud.gateway import Gateway, Route
@@ -69,3 +70,77 @@ def test_payload_v2_event_shape() -> None:
     assert event["body"] == '{"k":1}' and event["isBase64Encoded"] is False
     binary = http_event("POST", "/f", "POST /f", {"Content-Type": "image/png"}, "", b"\x89PNG")
     assert binary["isBase64Encoded"] and base64.b64decode(binary["body"]) == b"\x89PNG"
+
+
+def test_the_gateway_writes_each_response_in_one_send_without_nagle() -> None:
+    """A keep-alive client waited ~40 ms per request when the body followed the
+    headers in a second small send (Nagle holding it for the delayed ACK)."""
+    import http.client
+    import socket
+    import threading
+
+    class Recorded(socket.socket):
+        sends: list[tuple[bytes, int]] = []  # each send, and TCP_NODELAY as it was sent
+
+        def _record(self, data: Any) -> None:
+            self.sends.append((bytes(data), self.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)))
+
+        def send(self, data: Any, *args: Any) -> int:
+            self._record(data)
+            return super().send(data, *args)
+
+        def sendall(self, data: Any, *args: Any) -> None:
+            self._record(data)
+            super().sendall(data, *args)
+
+    body = b'{"status":"ok"}'
+    gateway = Gateway([], {}, {"/probe": lambda _: (200, "application/json", body)})
+    server = gateway.serve("127.0.0.1", 0)
+    accepted: list[Recorded] = []
+
+    def get_request() -> tuple[socket.socket, Any]:
+        sock, address = server.socket.accept()
+        recorded = Recorded(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        accepted.append(recorded)
+        return recorded, address
+
+    server.get_request = get_request  # type: ignore[method-assign]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1])
+        for _ in range(2):  # two requests on one keep-alive connection
+            connection.request("GET", "/probe")
+            reply = connection.getresponse()
+            assert (reply.status, reply.read()) == (200, body)
+        connection.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(accepted) == 1
+    # one send per response, each the whole response, with Nagle off
+    assert len(Recorded.sends) == 2
+    assert all(data.startswith(b"HTTP/1.1 200") and data.endswith(body) and nodelay for data, nodelay in Recorded.sends)
+
+
+def test_swagger_ui_is_served_from_the_local_cloud_itself() -> None:
+    """/docs was a blank page offline: its script and styles came from a CDN."""
+    import re
+
+    from localcloud.cloud import swagger_endpoints
+
+    gateway = Gateway([], {}, swagger_endpoints())
+    status, headers, page = gateway.call("GET", "/docs", {}, b"", "127.0.0.1")
+    assert status == 200 and dict(headers)["Content-Type"].startswith("text/html")
+    references = re.findall(r'(?:src|href)=["\']([^"\']+)["\']', page.decode())
+    assert "/docs/swagger-ui-bundle.js" in references and "/docs/swagger-initializer.js" in references
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page.decode())  # no inline script: a strict CSP allows it
+    # every asset the page loads is same-origin (a path, not a host), and is there
+    assert all(ref.startswith("/") and not ref.startswith("//") for ref in references), references
+    expected = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+    for ref in references:
+        status, headers, body = gateway.call("GET", ref, {}, b"", "127.0.0.1")
+        kind = next(v for k, v in expected.items() if ref.endswith(k))
+        assert status == 200 and dict(headers)["Content-Type"].startswith(kind) and len(body) > 100, ref
+    bundle = gateway.call("GET", "/docs/swagger-ui-bundle.js", {}, b"", "127.0.0.1")[2]
+    initializer = gateway.call("GET", "/docs/swagger-initializer.js", {}, b"", "127.0.0.1")[2]
+    assert b"SwaggerUIBundle" in bundle and b'url: "/openapi.json"' in initializer

@@ -66,12 +66,26 @@ class LoginRequest(Strict):
     email: Email
     password: str = Field(min_length=1, max_length=128)
 
+    # the example clients and Swagger UI show
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "client1@broker.example.com", "password": "Client-demo-2026"}]}
+    )
+
 
 class RegisterRequest(Strict):
     email: Email
     email_code: str = Field(pattern=r"^\d{6}$", description="The 6-digit code sent for scene `register`")
     invite_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$", description="An IB's referral code")
     password: str = Field(pattern=PASSWORD_PATTERN, description=PASSWORD_RULE)
+
+    # the example clients and Swagger UI show
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"email": "me@example.com", "email_code": "123456", "invite_code": "DEMOIB", "password": "Walk-pass-1"}
+            ]
+        }
+    )
 
 
 class UserInfo(BaseModel):
@@ -117,11 +131,21 @@ class ChangePasswordRequest(Strict):
     new_password: str = Field(pattern=PASSWORD_PATTERN, description=PASSWORD_RULE)
     old_password: str = Field(min_length=1, max_length=128)
 
+    # the example clients and Swagger UI show
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"old_password": "Walk-pass-1", "new_password": "Walk-pass-2"}]}
+    )
+
 
 class SendEmailCodeRequest(Strict):
     email: Email
     received_at: Int = Field(ge=0, description="The client's Unix time in seconds when it asked")
     scene: Scene
+
+    # the example clients and Swagger UI show
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "me@example.com", "received_at": 1767225600, "scene": "register"}]}
+    )
 
 
 class SendEmailCodeResponse(BaseModel):

@@ -5,7 +5,7 @@ currency's places and names the field of any bad value."""
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from fxcrm.auth.schemas import Int, Strict
 
@@ -191,6 +191,15 @@ class DepositDraftRequest(Strict):
     remittance_id: Int = Field(ge=1, description="The deposit channel's id")
     trading_account_id: Int = Field(ge=1)
 
+    # the example clients and Swagger UI show
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"deposit_amount": "100.00", "remark": "", "remittance_id": 1, "trading_account_id": 1234567890}
+            ]
+        }
+    )
+
 
 class DepositDraftResponse(BaseModel):
     order_number: str
@@ -263,6 +272,32 @@ class WithdrawalRequest(Strict):
     trading_account_id: Int = Field(ge=1)
     withdrawal_amount: str = AmountText
 
+    # the example clients and Swagger UI show
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "bank_transfer_info": {
+                        "account_holder_name": "Ada Lovelace",
+                        "bank_country": "GB",
+                        "bank_name": "Example Bank",
+                        "bank_no": "GB33BUKB20201555555555",
+                        "branch_name": "London",
+                    },
+                    "currency": "USD",
+                    "email_code": "123456",
+                    "exchange_rate": "1",
+                    "fee": "0.00",
+                    "method": "bank_transfer",
+                    "remittance_amount": "50.00",
+                    "remittance_id": 2,
+                    "trading_account_id": 1234567890,
+                    "withdrawal_amount": "50.00",
+                }
+            ]
+        }
+    )
+
 
 class WithdrawalQuote(BaseModel):
     currency: str
@@ -301,6 +336,21 @@ class TransferRequest(Strict):
     remark: str = Field(max_length=200, pattern=TEXT)
     source_trading_account_id: Int = Field(ge=1)
     target_trading_account_id: Int = Field(ge=1)
+
+    # the example clients and Swagger UI show
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "amount": "25.00",
+                    "email_code": "123456",
+                    "remark": "",
+                    "source_trading_account_id": 1234567890,
+                    "target_trading_account_id": 1234567891,
+                }
+            ]
+        }
+    )
 
 
 class TransferResponse(BaseModel):

@@ -4,7 +4,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, Field, JsonValue, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from fxcrm import audit
 from fxcrm.auth.accounts import Principal
@@ -15,11 +15,6 @@ from fxcrm.dal import settings_items
 def _timezones() -> frozenset[str]:
     # Walks the time-zone database (~20 ms): done on first use, not at import.
     return frozenset(available_timezones())
-
-
-def _publish_timezones(schema: dict[str, JsonValue]) -> None:
-    """The field's enum in the OpenAPI document, built only when it is asked for."""
-    schema["enum"] = [str(name) for name in sorted(_timezones())]
 
 
 class I18nText(BaseModel):
@@ -38,7 +33,14 @@ class Branding(BaseModel):
     email: str = Field(default="support@broker.example.com", max_length=320)
     login_page_logo_url: str = Field(default="", max_length=2000)
     support_phone: str = Field(default="", max_length=50)
-    timezone: str = Field(default="UTC", max_length=64, json_schema_extra=_publish_timezones)
+    # A validated string, not an enum of ~600 names: the database has aliases that
+    # clash as identifiers (`GMT0`, `GMT-0`), which stops client generators.
+    timezone: str = Field(
+        default="UTC",
+        max_length=64,
+        description="An IANA time zone name, as in the tz database (`available_timezones()`).",
+        examples=["Asia/Shanghai", "Europe/London", "UTC"],
+    )
     watermark_logo_url: str = Field(default="", max_length=2000)
 
     @field_validator("timezone")

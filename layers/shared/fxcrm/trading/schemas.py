@@ -5,7 +5,7 @@ not keep trading passwords (docs/api.md lists the deviation)."""
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from fxcrm.auth.schemas import Int, Strict
 
@@ -40,6 +40,21 @@ class LiveApplicationRequest(Strict):
     trading_account_type_id: Int = Field(ge=1)
     trading_platform: Platform
 
+    # the example clients and Swagger UI show
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "currency": "USD",
+                    "leverage": 100,
+                    "password": "Live-Pass1",
+                    "trading_account_type_id": 202,
+                    "trading_platform": "MT5",
+                }
+            ]
+        }
+    )
+
 
 class AccountTypeConfig(Strict):
     name: str = Field(min_length=1, max_length=60)
@@ -62,6 +77,22 @@ class AccountTypeSaved(BaseModel):
 
 class OpenAccountRequest(LiveApplicationRequest):
     is_demo: bool
+
+    # the example clients and Swagger UI show
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "currency": "USD",
+                    "is_demo": True,
+                    "leverage": 100,
+                    "password": "Trade-Pass1",
+                    "trading_account_type_id": 101,
+                    "trading_platform": "MT4",
+                }
+            ]
+        }
+    )
 
 
 class OpenAccountResponse(BaseModel):
