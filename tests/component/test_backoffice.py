@@ -231,3 +231,108 @@ def test_settings_changes_are_audited_and_account_types_editable(api: ApiClient,
         for e in api.get(f"/admin/audit?day={day}&actor=admin@broker.example.com", token=admin).json()["list"]
     }
     assert {"settings.account_type", "site.branding"} <= actions
+
+
+# ---------------------------------------------------------------- separation of duties
+
+
+@pytest.fixture
+def controller(api: ApiClient) -> str:
+    return staff_token(api, "controller@broker.example.com", "Controller-demo-2026")
+
+
+FUNDING_DEFAULTS = {"transfer_approval_threshold": "1000.00", "two_approvals_above": "5000.00"}
+
+
+def _large_withdrawal(api: ApiClient, admin: str, client: Client, amount: str) -> int:
+    account = client.accounts[0]
+    _deposit(api, admin, client, account, "9000.00")
+    quote = _quote(api, client, amount)
+    body = {
+        "bank_transfer_info": {
+            "account_holder_name": "Chen Li",
+            "bank_country": "GB",
+            "bank_name": "Example Bank",
+            "bank_no": "GB33BUKB20201555555555",
+            "branch_name": "City",
+        },
+        "currency": "USD",
+        "email_code": _code(api, client, "withdrawal"),
+        "method": "bank_transfer",
+        "remittance_id": 11,
+        "trading_account_id": account,
+        "withdrawal_amount": amount,
+    } | {k: quote[k] for k in ("fee", "exchange_rate", "remittance_amount")}
+    made = api.post("/funding/withdrawals", body, token=client.token, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert made.status == 201, made.body
+    order_id = int(made.json()["order_number"][1:])
+    _approval_waiting(api, admin, order_id)
+    return order_id
+
+
+def test_raising_the_threshold_after_submission_does_not_lower_the_approvals_needed(
+    api: ApiClient, admin: str, controller: str, client: Client
+) -> None:
+    order_id = _large_withdrawal(api, admin, client, "6000.00")
+    assert api.get(f"/admin/approvals/{order_id}", token=admin).json()["required_approvals"] == 2
+    raised = api.put(
+        "/admin/funding/settings", FUNDING_DEFAULTS | {"two_approvals_above": "1000000.00"}, token=controller
+    )
+    try:
+        assert raised.status == 200, raised.body
+        finance = staff_token(api, *_new_staff(api, admin, "finance"))
+        first = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=finance)
+        assert first.status == 200 and first.json()["status"] == "waiting"  # one approval is not enough
+        alone = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=finance)
+        assert alone.status == 409 and alone.json()["code"] == "second_approver_required"
+    finally:
+        assert api.put("/admin/funding/settings", FUNDING_DEFAULTS, token=controller).status == 200
+    assert api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=admin).status == 200
+
+
+def test_who_approves_money_cannot_change_its_controls(api: ApiClient, admin: str, controller: str) -> None:
+    finance = staff_token(api, *_new_staff(api, admin, "finance"))
+    raise_limit = FUNDING_DEFAULTS | {"two_approvals_above": "1000000.00"}
+    channel = {
+        "name": "Bank transfer",
+        "method": "bank_transfer",
+        "min_amount": "1",
+        "max_amount": "999999",
+        "fee_fixed": "0",
+        "fee_percent": "0",
+        "allowed_currencies": ["USD"],
+    }
+    for token in (finance, admin):  # both decide withdrawals
+        for path, body in (
+            ("/admin/funding/settings", raise_limit),
+            ("/admin/funding/exchange-rates", {"rates": {"USD": "1", "EUR": "9.99"}}),
+            ("/admin/funding/channels/withdrawal/11", channel),
+        ):
+            refused = api.put(path, body, token=token)
+            assert refused.status == 403 and refused.json()["code"] == "permission_denied", (path, refused.body)
+    # the controller sets controls but decides nothing
+    assert api.post("/admin/approvals/1/decision", {"decision": "approve"}, token=controller).status == 403
+    assert (
+        api.get("/funding/withdrawal-channels", token=register(api, unique_email("c"))["token"]).json()["list"][0][
+            "max_amount"
+        ]
+        == "20000.00"
+    )  # nothing changed
+
+
+def test_a_settings_change_is_audited_with_before_and_after(api: ApiClient, controller: str) -> None:
+    changed = api.put(
+        "/admin/funding/settings", FUNDING_DEFAULTS | {"transfer_approval_threshold": "1500.00"}, token=controller
+    )
+    try:
+        assert changed.status == 200, changed.body
+    finally:
+        assert api.put("/admin/funding/settings", FUNDING_DEFAULTS, token=controller).status == 200
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    entries = api.get(
+        f"/admin/audit?day={day}&action=funding.setting.funding&target=setting:funding", token=controller
+    ).json()["list"]
+    raised = next(e for e in entries if e["after"]["transfer_approval_threshold"] == "1500.00")
+    assert raised["before"]["transfer_approval_threshold"] == "1000.00" and raised["actor_role"] == "controller"
+    restored = next(e for e in entries if e["before"].get("transfer_approval_threshold") == "1500.00")
+    assert restored["after"]["transfer_approval_threshold"] == "1000.00"

@@ -29,6 +29,7 @@ class ApprovalItem(BaseModel):
     decided_at: int | None = None
     reason: str | None = None
     closed_at: int | None = None
+    required_approvals: int = Field(default=1, description="Approvers needed, fixed when the item was submitted")
     first_approved_by: int | None = Field(default=None, description="Maker-checker: who gave the first approval")
     first_approved_by_email: str | None = None
     first_approved_at: int | None = None

@@ -54,7 +54,7 @@ class IbChange(Strict):
 
 class StaffCreate(Strict):
     email: Email
-    role: Literal["admin", "finance", "compliance", "support"]
+    role: Literal["admin", "finance", "compliance", "support", "controller"]
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     password: str = Field(pattern=PASSWORD_PATTERN, description=PASSWORD_RULE)

@@ -153,11 +153,19 @@ def reserve_with_order(kind: str, order: dict[str, Any], legs: list[tuple[str, D
 
 
 def submit_or_release(
-    settings: Settings, kind: Any, order: dict[str, Any], principal: Principal, summary: dict[str, Any], now: int
+    settings: Settings,
+    kind: Any,
+    order: dict[str, Any],
+    principal: Principal,
+    summary: dict[str, Any],
+    now: int,
+    required_approvals: int = 1,
 ) -> None:
     """Start the approval flow; if it cannot start, free the reservation and say so."""
     try:
-        workflow.submit(settings, kind, int(order["id"]), principal, summary, now)
+        workflow.submit(
+            settings, kind, int(order["id"]), principal, summary, now, required_approvals=required_approvals
+        )
     except ProviderUnavailable:
         ledger.release(txn_id(kind, order["order_number"]), now)
         dal.update_order(

@@ -133,7 +133,9 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
         "account": order["account"],
         "details": details,
     }
-    orders.submit_or_release(settings, KIND, order, principal, summary, now)
+    # Maker-checker is decided now, from the threshold in force at submission.
+    approvers = 2 if amount > reference.two_approvals_above() else 1
+    orders.submit_or_release(settings, KIND, order, principal, summary, now, required_approvals=approvers)
     return number
 
 
