@@ -629,3 +629,74 @@ def test_a_foreign_source_account_is_not_found(api: ApiClient, client: Client) -
     }
     reply = api.post("/funding/transfers", body, token=other, headers=_key())
     assert reply.status == 404 and reply.json()["field"] == "source_trading_account_id"
+
+
+# ---------------------------------------------------------------- record types rule the direction of money
+
+
+def _account_of_record_type(client: Client, record_type: str) -> int:
+    """A live account of an account type whose record type is `record_type`."""
+    from fxcrm import ids
+    from fxcrm.dal import trading
+    from fxcrm.settings import get_settings
+    from fxcrm.trading import accounts
+    from fxcrm.trading.accounts import Application
+
+    account_type = trading.get_account_type("MT5", 202, False)
+    assert account_type is not None
+    account_type = {**account_type, "record_type": record_type}
+    application = Application("MT5", 202, 100, "USD", "Live-Pass1", None)
+    login_number = accounts.create_on_platform(get_settings(), "MT5-Live", account_type, client.email, application)
+    account_id = ids.new_id()
+    accounts.record_account(
+        account_id, client.id, application, account_type, "MT5-Live", login_number, False, int(time.time())
+    )
+    return account_id
+
+
+def _transfer(api: ApiClient, client: Client, source: int, target: int, code: str = "123456") -> Any:
+    """A refusal comes before the code is checked, so refusals need no real code."""
+    body = {
+        "amount": "10.00",
+        "email_code": code,
+        "remark": "",
+        "source_trading_account_id": source,
+        "target_trading_account_id": target,
+    }
+    return api.post("/funding/transfers", body, token=client.token, headers=_key())
+
+
+def test_a_deposit_only_account_pays_nothing_out(api: ApiClient, admin: str, client: Client) -> None:
+    bonus = _account_of_record_type(client, "deposit_only")
+    _deposit(api, admin, client, bonus, "300.00")  # money goes in
+    withdrawal = api.post(
+        "/funding/withdrawals", _withdrawal_body(api, client, bonus, "100.00"), token=client.token, headers=_key()
+    )
+    assert withdrawal.status == 422, withdrawal.body
+    assert withdrawal.json()["field"] == "trading_account_id" and withdrawal.json()["code"] == "record_type_refused"
+    out = _transfer(api, client, bonus, client.accounts[0])
+    assert out.status == 422 and out.json()["field"] == "source_trading_account_id"
+    assert out.json()["code"] == "record_type_refused"
+    assert _platform_balance(api, client, bonus) == Decimal("300.00") and ledger.available(bonus) == Decimal("300.00")
+    _deposit(api, admin, client, client.accounts[0], "50.00")
+    into = _transfer(api, client, client.accounts[0], bonus, _code(api, client, "transfer"))  # money may go in
+    assert into.status == 201 and into.json()["audit_status"] == "approved", into.body
+    assert ledger.available(bonus) == Decimal("310.00")
+
+
+def test_a_withdrawal_only_account_takes_nothing_in(api: ApiClient, admin: str, client: Client) -> None:
+    payout = _account_of_record_type(client, "withdrawal_only")
+    deposit = api.post(
+        "/funding/deposits",
+        {"deposit_amount": "100.00", "remittance_id": 1, "trading_account_id": payout},
+        token=client.token,
+        headers=_key(),
+    )
+    assert deposit.status == 422, deposit.body
+    assert deposit.json()["field"] == "trading_account_id" and deposit.json()["code"] == "record_type_refused"
+    _deposit(api, admin, client, client.accounts[0], "50.00")
+    into = _transfer(api, client, client.accounts[0], payout)
+    assert into.status == 422 and into.json()["field"] == "target_trading_account_id"
+    assert into.json()["code"] == "record_type_refused"
+    assert ledger.available(client.accounts[0]) == Decimal("50.00")  # nothing reserved, nothing moved
+    assert ledger.available(payout) == Decimal("0")

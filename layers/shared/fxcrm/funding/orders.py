@@ -4,7 +4,7 @@ caller's own live accounts, the platform calls of a flow, history pages."""
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from fxcrm import ids
 from fxcrm.approvals import workflow
@@ -32,12 +32,24 @@ def order_number(kind: str, order_id: int) -> str:
     return f"{PREFIX[kind]}{order_id}"
 
 
-def owned_live_account(principal: Principal, account_id: int, field: str) -> dict[str, Any]:
+# The account type's record type rules which way money may move: a
+# deposit-only account pays nothing out, a withdrawal-only one takes nothing in.
+REFUSED_RECORD_TYPE = {"in": "withdrawal_only", "out": "deposit_only"}
+
+
+def owned_live_account(
+    principal: Principal, account_id: int, field: str, direction: Literal["in", "out"]
+) -> dict[str, Any]:
+    """One of the caller's live accounts that money may move `direction` (into or out of)."""
     account = trading_dal.get_trading_account(account_id)
     if account is None or int(account["user_id"]) != principal.user_id:
         raise NotFound("no such trading account", field)
     if account["is_demo"]:
         raise InvalidInput("demo accounts hold demo funds only", field, "demo_account")
+    record_type = account.get("record_type", "normal")
+    if record_type == REFUSED_RECORD_TYPE[direction]:
+        moving = "into" if direction == "in" else "out of"
+        raise InvalidInput(f"is a {record_type} account: no money moves {moving} it", field, "record_type_refused")
     return dict(plain(account))
 
 

@@ -36,8 +36,8 @@ def create(
     if source_id == target_id:
         raise InvalidInput("must differ from the source account", "target_trading_account_id", "same_account")
     amount = parse_amount(amount_text, CURRENCY, "amount")
-    source = orders.owned_live_account(principal, source_id, "source_trading_account_id")
-    target = orders.owned_live_account(principal, target_id, "target_trading_account_id")
+    source = orders.owned_live_account(principal, source_id, "source_trading_account_id", "out")
+    target = orders.owned_live_account(principal, target_id, "target_trading_account_id", "in")
     if source["currency"] != target["currency"]:
         raise InvalidInput("is in another currency than the source", "target_trading_account_id", "currency_mismatch")
     check_code(settings, principal.email, Scene.transfer, email_code, now)

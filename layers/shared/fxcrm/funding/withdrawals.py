@@ -96,7 +96,7 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
     details = _details(principal, body)
     if kyc_dal.get_kyc_status(principal.user_id) != "approved":
         raise Forbidden("complete identity verification (KYC) before withdrawing", code="kyc_not_approved")
-    account = orders.owned_live_account(principal, int(body["trading_account_id"]), "trading_account_id")
+    account = orders.owned_live_account(principal, int(body["trading_account_id"]), "trading_account_id", "out")
     check_code(settings, principal.email, Scene.withdrawal, body["email_code"], now)
 
     order = orders.new_order(
