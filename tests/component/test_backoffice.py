@@ -20,6 +20,7 @@ from tests.component.test_funding import (
     _order,
     _quote,
     _wait,
+    _withdrawal_body,
     client,
 )
 from tests.support.api import ApiClient
@@ -336,3 +337,43 @@ def test_a_settings_change_is_audited_with_before_and_after(api: ApiClient, cont
     assert raised["before"]["transfer_approval_threshold"] == "1000.00" and raised["actor_role"] == "controller"
     restored = next(e for e in entries if e["before"].get("transfer_approval_threshold") == "1500.00")
     assert restored["after"]["transfer_approval_threshold"] == "1000.00"
+
+
+# ---------------------------------------------------------------- email_code per staff setting
+
+
+def test_email_code_is_required_by_default_and_optional_when_staff_say_so(
+    api: ApiClient, admin: str, controller: str, client: Client
+) -> None:
+    source, target = client.accounts
+    _deposit(api, admin, client, source, "500.00")
+    withdrawal = _withdrawal_body(api, client, source, "100.00")
+    code = withdrawal.pop("email_code")
+    transfer = {
+        "amount": "10.00",
+        "remark": "",
+        "source_trading_account_id": source,
+        "target_trading_account_id": target,
+    }
+
+    def post(path: str, body: dict[str, Any]) -> Any:
+        return api.post(path, body, token=client.token, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+    for path, body in (("/funding/withdrawals", withdrawal), ("/funding/transfers", transfer)):
+        missing = post(path, body)
+        assert missing.status == 422 and missing.json()["field"] == "email_code", missing.body
+        assert missing.json()["code"] == "email_code_required"
+    optional = FUNDING_DEFAULTS | {"withdrawal_email_code_required": False, "transfer_email_code_required": False}
+    assert api.put("/admin/funding/settings", optional, token=controller).status == 200
+    try:
+        wrong = post("/funding/withdrawals", withdrawal | {"email_code": f"{(int(code) + 1) % 1_000_000:06d}"})
+        assert wrong.status == 422 and wrong.json()["field"] == "email_code"  # a code sent is still checked
+        assert post("/funding/withdrawals", withdrawal).status == 201
+        moved = post("/funding/transfers", transfer)
+        assert moved.status == 201 and moved.json()["audit_status"] == "approved", moved.body
+    finally:
+        assert api.put("/admin/funding/settings", FUNDING_DEFAULTS, token=controller).status == 200
+    assert post("/funding/transfers", transfer).json()["code"] == "email_code_required"
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    trail = api.get(f"/admin/audit?day={day}&target=setting:funding", token=controller).json()["list"]
+    assert any(e["after"].get("withdrawal_email_code_required") is False for e in trail)

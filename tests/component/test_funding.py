@@ -495,12 +495,12 @@ def test_200_concurrent_withdrawals_of_10_against_500_accept_exactly_50(
     (the code check is replaced; everything else runs as in production)."""
     from fxcrm.auth.accounts import Principal
     from fxcrm.errors import InvalidInput
-    from fxcrm.funding import withdrawals
+    from fxcrm.funding import orders, withdrawals
     from fxcrm.settings import get_settings
 
     account = client.accounts[0]
     _deposit(api, admin, client, account, "500.00")
-    monkeypatch.setattr(withdrawals, "check_code", lambda *args, **kwargs: None)
+    monkeypatch.setattr(orders, "check_code", lambda *args, **kwargs: None)
     quote = _quote(api, client, "10.00", channel=13, currency="USDT")
     body = {
         "cryptocurrency_info": {"network": "TRC20", "wallet_address": "T" + "b" * 33, "currency": "USDT"},

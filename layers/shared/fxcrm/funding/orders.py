@@ -9,11 +9,12 @@ from typing import Any, Literal
 from fxcrm import ids
 from fxcrm.approvals import workflow
 from fxcrm.auth.accounts import Principal
+from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.table import plain
 from fxcrm.errors import InvalidInput, NotFound, ProviderUnavailable
-from fxcrm.funding import ledger, times
+from fxcrm.funding import ledger, reference, times
 from fxcrm.funding.money import show
 from fxcrm.platform.mail import send_email
 from fxcrm.settings import Settings
@@ -26,6 +27,16 @@ PREFIX = {"deposit": "D", "withdrawal": "W", "transfer": "T"}
 class PlatformRefused(Exception):
     """The trading server refused a balance operation for good (e.g. not enough
     money): the flow compensates instead of retrying."""
+
+
+def confirm_by_email(settings: Settings, principal: Principal, kind: str, code: str | None, now: int) -> None:
+    """The emailed code of scene `kind` confirms a withdrawal or transfer. Staff
+    may make it optional per kind; a code that is sent is checked all the same."""
+    if code is None:
+        if reference.email_code_required(kind):
+            raise InvalidInput(f"is required: ask for a code of scene {kind}", "email_code", "email_code_required")
+        return
+    check_code(settings, principal.email, Scene(kind), code, now)
 
 
 def order_number(kind: str, order_id: int) -> str:

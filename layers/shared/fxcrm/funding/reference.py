@@ -42,6 +42,12 @@ def two_approvals_above() -> Decimal:
     return Decimal(str(value))
 
 
+def email_code_required(kind: str) -> bool:
+    """Whether a withdrawal or transfer must carry the emailed code (staff setting, default yes)."""
+    value = (settings_items.get_setting("funding") or {}).get(f"{kind}_email_code_required", True)
+    return bool(value)
+
+
 def fee_for(channel: dict[str, Any], amount: Decimal) -> Decimal:
     fixed = Decimal(str(channel.get("fee_fixed", "0")))
     percent = Decimal(str(channel.get("fee_percent", "0")))

@@ -249,7 +249,11 @@ class WithdrawalRequest(Strict):
     bank_transfer_info: WithdrawalBankInfo | None = None
     cryptocurrency_info: WithdrawalCryptoInfo | None = None
     currency: str = Field(pattern=r"^[A-Z]{2,6}$", description="The currency paid out")
-    email_code: str = Field(pattern=r"^\d{6}$", description="The code sent for scene `withdrawal`")
+    email_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="The code sent for scene `withdrawal`; required unless staff made it optional",
+    )
     exchange_rate: str = Field(pattern=AMOUNT, description="Units of `currency` per USD, as quoted")
     fee: str = Field(pattern=AMOUNT, description="In USD, as quoted")
     international_wire_info: WithdrawalWireInfo | None = None
@@ -297,7 +301,11 @@ class WithdrawalList(BaseModel):
 
 class TransferRequest(Strict):
     amount: str = AmountText
-    email_code: str = Field(pattern=r"^\d{6}$", description="The code sent for scene `transfer`")
+    email_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="The code sent for scene `transfer`; required unless staff made it optional",
+    )
     remark: str = Field(max_length=200, pattern=TEXT)
     source_trading_account_id: Int = Field(ge=1)
     target_trading_account_id: Int = Field(ge=1)
@@ -351,3 +359,5 @@ class FundingSettings(Strict):
     two_approvals_above: str = Field(
         default="5000.00", pattern=AMOUNT, description="Withdrawals above this need two different approvers"
     )
+    withdrawal_email_code_required: bool = Field(default=True, description="A withdrawal must carry `email_code`")
+    transfer_email_code_required: bool = Field(default=True, description="A transfer must carry `email_code`")

@@ -11,7 +11,6 @@ from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
 from fxcrm.auth.accounts import Principal
-from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
@@ -97,7 +96,7 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
     if kyc_dal.get_kyc_status(principal.user_id) != "approved":
         raise Forbidden("complete identity verification (KYC) before withdrawing", code="kyc_not_approved")
     account = orders.owned_live_account(principal, int(body["trading_account_id"]), "trading_account_id", "out")
-    check_code(settings, principal.email, Scene.withdrawal, body["email_code"], now)
+    orders.confirm_by_email(settings, principal, KIND, body.get("email_code"), now)
 
     order = orders.new_order(
         KIND,
