@@ -377,3 +377,48 @@ def test_email_code_is_required_by_default_and_optional_when_staff_say_so(
     day = datetime.now(UTC).strftime("%Y-%m-%d")
     trail = api.get(f"/admin/audit?day={day}&target=setting:funding", token=controller).json()["list"]
     assert any(e["after"].get("withdrawal_email_code_required") is False for e in trail)
+
+
+# ---------------------------------------------------------------- free text in staff input
+
+
+def test_staff_free_text_refuses_control_and_bidi_characters(api: ApiClient, admin: str, client: Client) -> None:
+    staff = {"email": unique_email("s"), "role": "support", "last_name": "Support", "password": "Staff-pass-1"}
+    for name in ("Sam\x00", "Sam\x1b[31m", "Sam\r\nX-Injected: 1", "\u202eSam"):
+        refused = api.post("/admin/staff", staff | {"first_name": name}, token=admin)
+        assert refused.status == 422 and refused.json()["field"] == "first_name", refused.body
+    assert api.get(f"/admin/users?email={staff['email']}", token=admin).json()["total"] == 0
+    status = api.put(
+        f"/admin/users/{client.id}/status", {"status": "disabled", "reason": "fraud\u2066 ok\u2069"}, token=admin
+    )
+    assert status.status == 422 and status.json()["field"] == "reason"
+    assert api.get(f"/admin/users/{client.id}", token=admin).json()["user"]["status"] == "active"
+    order_id = int(_deposit_waiting(api, admin, client)[1:])
+    reject = api.post(
+        f"/admin/approvals/{order_id}/decision",
+        {"decision": "reject", "reason": "bad receipt\x1b]0;x\x07"},
+        token=admin,
+    )
+    assert reject.status == 422 and reject.json()["field"] == "reason"
+    assert api.get(f"/admin/approvals/{order_id}", token=admin).json()["status"] == "waiting"
+
+
+def _deposit_waiting(api: ApiClient, admin: str, client: Client) -> str:
+    from tests.component.test_funding import _key, _upload
+
+    draft = api.post(
+        "/funding/deposits",
+        {"deposit_amount": "100.00", "remittance_id": 1, "trading_account_id": client.accounts[0]},
+        token=client.token,
+        headers=_key(),
+    )
+    number = str(draft.json()["order_number"])
+    key = _upload(api, client, number)
+    assert (
+        api.post(
+            "/funding/deposits/submit", {"order_number": number, "receipt_url": key}, token=client.token, headers=_key()
+        ).status
+        == 200
+    )
+    _approval_waiting(api, admin, int(number[1:]))
+    return number

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote as quote_url
 
 import pytest
 import requests
@@ -700,3 +701,60 @@ def test_a_withdrawal_only_account_takes_nothing_in(api: ApiClient, admin: str, 
     assert into.json()["code"] == "record_type_refused"
     assert ledger.available(client.accounts[0]) == Decimal("50.00")  # nothing reserved, nothing moved
     assert ledger.available(payout) == Decimal("0")
+
+
+# ---------------------------------------------------------------- input: ASCII digits, no control or bidi characters
+
+ARABIC_300 = "\u0663\u0660\u0660"  # 300 in Arabic-Indic digits
+FULLWIDTH_300 = "\uff13\uff10\uff10"  # 300 in fullwidth digits
+
+
+@pytest.mark.parametrize("amount", [ARABIC_300, FULLWIDTH_300, f"{ARABIC_300}.00", "3\u0660\u0660"])
+def test_amounts_take_ascii_digits_only(api: ApiClient, client: Client, amount: str) -> None:
+    body = {"deposit_amount": amount, "remittance_id": 1, "trading_account_id": client.accounts[0]}
+    draft = api.post("/funding/deposits", body, token=client.token, headers=_key())
+    assert draft.status == 422 and draft.json()["field"] == "deposit_amount", draft.body
+    quote = api.get(
+        f"/funding/withdrawals/quote?remittance_id=11&withdrawal_amount={quote_url(amount)}&currency=USD",
+        token=client.token,
+    )
+    assert quote.status == 422 and quote.json()["field"] == "withdrawal_amount", quote.body
+    assert api.get("/funding/deposits", token=client.token).json()["total"] == 0  # no order was made
+
+
+def test_history_times_take_ascii_digits_only(api: ApiClient, client: Client) -> None:
+    arabic = "\u0662\u0660\u0662\u0666-01-01 00:00:00"  # ٢٠٢٦-01-01
+    reply = api.get(f"/funding/deposits?start_time={quote_url(arabic)}", token=client.token)
+    assert reply.status == 422 and reply.json()["field"] == "start_time", reply.body
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"remark": "salary\x1b[8m"}, "remark"),
+        ({"remark": "salary\x7f"}, "remark"),
+        ({"remark": "salary\x85"}, "remark"),
+        ({"remark": "line\u2028break"}, "remark"),
+        ({"bank_transfer_info": BANK | {"bank_name": "Example \u202eknaB"}}, "bank_transfer_info.bank_name"),
+        ({"bank_transfer_info": BANK | {"branch_name": "\u2067City\u2069"}}, "bank_transfer_info.branch_name"),
+    ],
+)
+def test_free_text_refuses_control_and_bidi_characters(
+    api: ApiClient, client: Client, change: dict[str, Any], field: str
+) -> None:
+    body = {"payment_method": "bank_transfer", "bank_transfer_info": BANK} | change
+    reply = api.post("/funding/payment-accounts", body, token=client.token)
+    assert reply.status == 422 and reply.json()["field"] == field, reply.body
+    assert api.get("/funding/payment-accounts", token=client.token).json()["total"] == 0
+
+
+def test_free_text_in_any_script_is_kept(api: ApiClient, client: Client) -> None:
+    info = BANK | {"bank_name": "Banco São Paulo", "branch_name": "北京分行"}
+    made = api.post(
+        "/funding/payment-accounts",
+        {"payment_method": "bank_transfer", "bank_transfer_info": info, "remark": "Gehalt für März"},
+        token=client.token,
+    )
+    assert made.status == 201, made.body
+    shown = api.get(f"/funding/payment-accounts/{made.json()['id']}", token=client.token).json()
+    assert shown["bank_transfer_info"]["branch_name"] == "北京分行" and shown["remark"] == "Gehalt für März"

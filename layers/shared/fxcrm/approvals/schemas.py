@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from fxcrm.auth.schemas import Strict
+from fxcrm.text import FreeText
 
 ApprovalKind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
 ApprovalStatus = Literal["pending", "waiting", "approved", "completed", "rejected", "expired", "failed"]
@@ -12,7 +13,7 @@ ApprovalStatus = Literal["pending", "waiting", "approved", "completed", "rejecte
 
 class DecisionRequest(Strict):
     decision: Literal["approve", "reject"]
-    reason: str | None = Field(default=None, max_length=500, description="Required to reject; the client sees it")
+    reason: FreeText | None = Field(default=None, max_length=500, description="Required to reject; the client sees it")
 
 
 class ApprovalItem(BaseModel):

@@ -18,7 +18,7 @@ from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users
 from fxcrm.errors import Forbidden, InvalidInput
 from fxcrm.funding import ledger, orders, payment_accounts, reference
-from fxcrm.funding.money import parse_amount, quantise, show
+from fxcrm.funding.money import parse_amount, parse_decimal, quantise, show
 from fxcrm.platform.payouts import payouts_for
 from fxcrm.settings import Settings
 
@@ -53,11 +53,7 @@ def quote(principal: Principal, channel_id: int, amount_text: str, currency: str
 
 
 def _same(text: str, value: Decimal, field: str, shown: str) -> None:
-    try:
-        sent = Decimal(text)
-    except ArithmeticError as error:
-        raise InvalidInput("must be a decimal number", field) from error
-    if sent != value:
+    if parse_decimal(text, field) != value:
         raise InvalidInput(f"differs from the server's {shown}; quote again", field, "quote_mismatch")
 
 
