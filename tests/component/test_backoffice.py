@@ -422,3 +422,17 @@ def _deposit_waiting(api: ApiClient, admin: str, client: Client) -> str:
     )
     _approval_waiting(api, admin, int(number[1:]))
     return number
+
+
+def test_an_item_from_before_required_approvals_was_stored_needs_two(
+    api: ApiClient, admin: str, client: Client
+) -> None:
+    from fxcrm.dal.table import Table
+
+    order_id = int(_deposit_waiting(api, admin, client)[1:])
+    Table().update(f"APPROVAL#{order_id}", "APPROVAL", "REMOVE required_approvals")
+    assert api.get(f"/admin/approvals/{order_id}", token=admin).json()["required_approvals"] == 2
+    first = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=admin)
+    assert first.status == 200 and first.json()["status"] == "waiting"
+    finance = staff_token(api, *_new_staff(api, admin, "finance"))
+    assert api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=finance).status == 200

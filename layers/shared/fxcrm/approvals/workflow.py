@@ -215,7 +215,8 @@ def _get(approval_id: int) -> dict[str, Any]:
 
 def view(approval: dict[str, Any]) -> dict[str, Any]:
     """What staff see of an item (never the task token or sealed secrets)."""
-    return {k: plain(v) for k, v in approval.items() if k not in PRIVATE}
+    shown = {k: plain(v) for k, v in approval.items() if k not in PRIVATE}
+    return shown | {"required_approvals": required_approvals(approval)}  # as decide() reads it
 
 
 RECEIPT_LINK_SECONDS = 300
