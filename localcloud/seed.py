@@ -20,6 +20,8 @@ class DemoUser:
 DEMO_USERS = [
     DemoUser("admin@broker.example.com", "Admin-demo-2026", "staff", "admin", "Ada", "Admin"),
     DemoUser("support@broker.example.com", "Support-demo-2026", "staff", "support", "Sam", "Support"),
+    # Sets the money controls (channels, rates, thresholds) and approves nothing.
+    DemoUser("controller@broker.example.com", "Controller-demo-2026", "staff", "controller", "Cora", "Controller"),
     DemoUser("ib@broker.example.com", "Ib-demo-2026", "ib", "ib", "Ivan", "Broker", referral_code="DEMOIB"),
     DemoUser(
         "client1@broker.example.com",

@@ -279,7 +279,7 @@ def create_staff(staff: UserManager, body: StaffCreate, request: Request) -> Any
 @router.get("/audit", response_model=AuditList, responses=error_responses(401, 403, 422))
 def audit_log(
     staff: AuditViewer,
-    day: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="UTC date")],
+    day: Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="UTC date")],
     actor: Annotated[str | None, Query(max_length=254)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     target: Annotated[str | None, Query(max_length=100)] = None,
@@ -298,7 +298,7 @@ CSV_FILE: dict[int | str, dict[str, Any]] = {
 @router.get("/audit/export", response_model=None, responses=CSV_FILE | error_responses(401, 403, 422))
 def audit_export(
     staff: AuditViewer,
-    day: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")],
+    day: Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")],
     actor: Annotated[str | None, Query(max_length=254)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     target: Annotated[str | None, Query(max_length=100)] = None,

@@ -24,7 +24,9 @@ partner = APIRouter(prefix="/partner", tags=["client api"])
 
 Login = Annotated[int, Path(ge=1, le=2**53, description="The trading account's login (partner: the IB's id)")]
 Passkey = Annotated[str | None, Header(description="The token from RequestClientApiToken / RequestPartnerApiToken")]
-Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD (broker's time zone)")]
+Day = Annotated[
+    str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="YYYY-MM-DD (broker's time zone)")
+]
 TOKEN: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "The token, as plain text"}
 }

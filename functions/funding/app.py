@@ -13,6 +13,7 @@ from fxcrm.api.security import CurrentPrincipal
 from fxcrm.auth.schemas import EmptyResponse
 from fxcrm.funding import deposits, payment_accounts, reference, transfers, withdrawals
 from fxcrm.funding.schemas import (
+    AMOUNT,
     TIME_DESCRIPTION,
     CurrencyList,
     DepositChannelList,
@@ -131,7 +132,7 @@ def create_deposit(body: DepositDraftRequest, principal: CurrentPrincipal, key: 
 def receipt_upload(
     body: ReceiptUploadRequest,
     principal: CurrentPrincipal,
-    order_number: Annotated[str, Path(pattern=r"^D\d{1,16}$")],
+    order_number: Annotated[str, Path(pattern=r"^D[0-9]{1,16}$")],
 ) -> Any:
     """A presigned POST for the receipt (JPEG, PNG or PDF, size-capped, short-lived)."""
     return deposits.receipt_upload(get_settings(), principal, order_number, body.content_type)
@@ -164,7 +165,7 @@ def deposit_history(
 def withdrawal_quote(
     principal: CurrentPrincipal,
     remittance_id: Annotated[int, Query(ge=1, le=2**53)],
-    withdrawal_amount: Annotated[str, Query(pattern=r"^\d{1,12}(\.\d{1,8})?$")],
+    withdrawal_amount: Annotated[str, Query(pattern=AMOUNT)],
     currency: Annotated[str, Query(pattern=r"^[A-Z]{2,6}$")],
 ) -> Any:
     """The fee, rate and amount paid out that a withdrawal request must carry."""

@@ -21,6 +21,7 @@ from tests.component.test_funding import (
     _order,
     _quote,
     _wait,
+    _withdrawal_body,
     client,
 )
 from tests.support.api import ApiClient
@@ -272,3 +273,207 @@ def test_settings_changes_are_audited_and_account_types_editable(api: ApiClient,
         for e in api.get(f"/admin/audit?day={day}&actor=admin@broker.example.com", token=admin).json()["list"]
     }
     assert {"settings.account_type", "site.branding"} <= actions
+
+
+# ---------------------------------------------------------------- separation of duties
+
+
+@pytest.fixture
+def controller(api: ApiClient) -> str:
+    return staff_token(api, "controller@broker.example.com", "Controller-demo-2026")
+
+
+FUNDING_DEFAULTS = {"transfer_approval_threshold": "1000.00", "two_approvals_above": "5000.00"}
+
+
+def _large_withdrawal(api: ApiClient, admin: str, client: Client, amount: str) -> int:
+    account = client.accounts[0]
+    _deposit(api, admin, client, account, "9000.00")
+    quote = _quote(api, client, amount)
+    body = {
+        "bank_transfer_info": {
+            "account_holder_name": "Chen Li",
+            "bank_country": "GB",
+            "bank_name": "Example Bank",
+            "bank_no": "GB33BUKB20201555555555",
+            "branch_name": "City",
+        },
+        "currency": "USD",
+        "email_code": _code(api, client, "withdrawal"),
+        "method": "bank_transfer",
+        "remittance_id": 11,
+        "trading_account_id": account,
+        "withdrawal_amount": amount,
+    } | {k: quote[k] for k in ("fee", "exchange_rate", "remittance_amount")}
+    made = api.post("/funding/withdrawals", body, token=client.token, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert made.status == 201, made.body
+    order_id = int(made.json()["order_number"][1:])
+    _approval_waiting(api, admin, order_id)
+    return order_id
+
+
+def test_raising_the_threshold_after_submission_does_not_lower_the_approvals_needed(
+    api: ApiClient, admin: str, controller: str, client: Client
+) -> None:
+    order_id = _large_withdrawal(api, admin, client, "6000.00")
+    assert api.get(f"/admin/approvals/{order_id}", token=admin).json()["required_approvals"] == 2
+    raised = api.put(
+        "/admin/funding/settings", FUNDING_DEFAULTS | {"two_approvals_above": "1000000.00"}, token=controller
+    )
+    try:
+        assert raised.status == 200, raised.body
+        finance = staff_token(api, *_new_staff(api, admin, "finance"))
+        first = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=finance)
+        assert first.status == 200 and first.json()["status"] == "waiting"  # one approval is not enough
+        alone = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=finance)
+        assert alone.status == 409 and alone.json()["code"] == "second_approver_required"
+    finally:
+        assert api.put("/admin/funding/settings", FUNDING_DEFAULTS, token=controller).status == 200
+    assert api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=admin).status == 200
+
+
+def test_who_approves_money_cannot_change_its_controls(api: ApiClient, admin: str, controller: str) -> None:
+    finance = staff_token(api, *_new_staff(api, admin, "finance"))
+    raise_limit = FUNDING_DEFAULTS | {"two_approvals_above": "1000000.00"}
+    channel = {
+        "name": "Bank transfer",
+        "method": "bank_transfer",
+        "min_amount": "1",
+        "max_amount": "999999",
+        "fee_fixed": "0",
+        "fee_percent": "0",
+        "allowed_currencies": ["USD"],
+    }
+    for token in (finance, admin):  # both decide withdrawals
+        for path, body in (
+            ("/admin/funding/settings", raise_limit),
+            ("/admin/funding/exchange-rates", {"rates": {"USD": "1", "EUR": "9.99"}}),
+            ("/admin/funding/channels/withdrawal/11", channel),
+        ):
+            refused = api.put(path, body, token=token)
+            assert refused.status == 403 and refused.json()["code"] == "permission_denied", (path, refused.body)
+    # the controller sets controls but decides nothing
+    assert api.post("/admin/approvals/1/decision", {"decision": "approve"}, token=controller).status == 403
+    assert (
+        api.get("/funding/withdrawal-channels", token=register(api, unique_email("c"))["token"]).json()["list"][0][
+            "max_amount"
+        ]
+        == "20000.00"
+    )  # nothing changed
+
+
+def test_a_settings_change_is_audited_with_before_and_after(api: ApiClient, controller: str) -> None:
+    changed = api.put(
+        "/admin/funding/settings", FUNDING_DEFAULTS | {"transfer_approval_threshold": "1500.00"}, token=controller
+    )
+    try:
+        assert changed.status == 200, changed.body
+    finally:
+        assert api.put("/admin/funding/settings", FUNDING_DEFAULTS, token=controller).status == 200
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    entries = api.get(
+        f"/admin/audit?day={day}&action=funding.setting.funding&target=setting:funding", token=controller
+    ).json()["list"]
+    raised = next(e for e in entries if e["after"]["transfer_approval_threshold"] == "1500.00")
+    assert raised["before"]["transfer_approval_threshold"] == "1000.00" and raised["actor_role"] == "controller"
+    restored = next(e for e in entries if e["before"].get("transfer_approval_threshold") == "1500.00")
+    assert restored["after"]["transfer_approval_threshold"] == "1000.00"
+
+
+# ---------------------------------------------------------------- email_code per staff setting
+
+
+def test_email_code_is_required_by_default_and_optional_when_staff_say_so(
+    api: ApiClient, admin: str, controller: str, client: Client
+) -> None:
+    source, target = client.accounts
+    _deposit(api, admin, client, source, "500.00")
+    withdrawal = _withdrawal_body(api, client, source, "100.00")
+    code = withdrawal.pop("email_code")
+    transfer = {
+        "amount": "10.00",
+        "remark": "",
+        "source_trading_account_id": source,
+        "target_trading_account_id": target,
+    }
+
+    def post(path: str, body: dict[str, Any]) -> Any:
+        return api.post(path, body, token=client.token, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+    for path, body in (("/funding/withdrawals", withdrawal), ("/funding/transfers", transfer)):
+        missing = post(path, body)
+        assert missing.status == 422 and missing.json()["field"] == "email_code", missing.body
+        assert missing.json()["code"] == "email_code_required"
+    optional = FUNDING_DEFAULTS | {"withdrawal_email_code_required": False, "transfer_email_code_required": False}
+    assert api.put("/admin/funding/settings", optional, token=controller).status == 200
+    try:
+        wrong = post("/funding/withdrawals", withdrawal | {"email_code": f"{(int(code) + 1) % 1_000_000:06d}"})
+        assert wrong.status == 422 and wrong.json()["field"] == "email_code"  # a code sent is still checked
+        assert post("/funding/withdrawals", withdrawal).status == 201
+        moved = post("/funding/transfers", transfer)
+        assert moved.status == 201 and moved.json()["audit_status"] == "approved", moved.body
+    finally:
+        assert api.put("/admin/funding/settings", FUNDING_DEFAULTS, token=controller).status == 200
+    assert post("/funding/transfers", transfer).json()["code"] == "email_code_required"
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    trail = api.get(f"/admin/audit?day={day}&target=setting:funding", token=controller).json()["list"]
+    assert any(e["after"].get("withdrawal_email_code_required") is False for e in trail)
+
+
+# ---------------------------------------------------------------- free text in staff input
+
+
+def test_staff_free_text_refuses_control_and_bidi_characters(api: ApiClient, admin: str, client: Client) -> None:
+    staff = {"email": unique_email("s"), "role": "support", "last_name": "Support", "password": "Staff-pass-1"}
+    for name in ("Sam\x00", "Sam\x1b[31m", "Sam\r\nX-Injected: 1", "\u202eSam"):
+        refused = api.post("/admin/staff", staff | {"first_name": name}, token=admin)
+        assert refused.status == 422 and refused.json()["field"] == "first_name", refused.body
+    assert api.get(f"/admin/users?email={staff['email']}", token=admin).json()["total"] == 0
+    status = api.put(
+        f"/admin/users/{client.id}/status", {"status": "disabled", "reason": "fraud\u2066 ok\u2069"}, token=admin
+    )
+    assert status.status == 422 and status.json()["field"] == "reason"
+    assert api.get(f"/admin/users/{client.id}", token=admin).json()["user"]["status"] == "active"
+    order_id = int(_deposit_waiting(api, admin, client)[1:])
+    reject = api.post(
+        f"/admin/approvals/{order_id}/decision",
+        {"decision": "reject", "reason": "bad receipt\x1b]0;x\x07"},
+        token=admin,
+    )
+    assert reject.status == 422 and reject.json()["field"] == "reason"
+    assert api.get(f"/admin/approvals/{order_id}", token=admin).json()["status"] == "waiting"
+
+
+def _deposit_waiting(api: ApiClient, admin: str, client: Client) -> str:
+    from tests.component.test_funding import _key, _upload
+
+    draft = api.post(
+        "/funding/deposits",
+        {"deposit_amount": "100.00", "remittance_id": 1, "trading_account_id": client.accounts[0]},
+        token=client.token,
+        headers=_key(),
+    )
+    number = str(draft.json()["order_number"])
+    key = _upload(api, client, number)
+    assert (
+        api.post(
+            "/funding/deposits/submit", {"order_number": number, "receipt_url": key}, token=client.token, headers=_key()
+        ).status
+        == 200
+    )
+    _approval_waiting(api, admin, int(number[1:]))
+    return number
+
+
+def test_an_item_from_before_required_approvals_was_stored_needs_two(
+    api: ApiClient, admin: str, client: Client
+) -> None:
+    from fxcrm.dal.table import Table
+
+    order_id = int(_deposit_waiting(api, admin, client)[1:])
+    Table().update(f"APPROVAL#{order_id}", "APPROVAL", "REMOVE required_approvals")
+    assert api.get(f"/admin/approvals/{order_id}", token=admin).json()["required_approvals"] == 2
+    first = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=admin)
+    assert first.status == 200 and first.json()["status"] == "waiting"
+    finance = staff_token(api, *_new_staff(api, admin, "finance"))
+    assert api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=finance).status == 200

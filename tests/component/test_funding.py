@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote as quote_url
 
 import pytest
 import requests
@@ -532,12 +533,12 @@ def test_200_concurrent_withdrawals_of_10_against_500_accept_exactly_50(
     (the code check is replaced; everything else runs as in production)."""
     from fxcrm.auth.accounts import Principal
     from fxcrm.errors import InvalidInput
-    from fxcrm.funding import withdrawals
+    from fxcrm.funding import orders, withdrawals
     from fxcrm.settings import get_settings
 
     account = client.accounts[0]
     _deposit(api, admin, client, account, "500.00")
-    monkeypatch.setattr(withdrawals, "check_code", lambda *args, **kwargs: None)
+    monkeypatch.setattr(orders, "check_code", lambda *args, **kwargs: None)
     quote = _quote(api, client, "10.00", channel=13, currency="USDT")
     body = {
         "cryptocurrency_info": {"network": "TRC20", "wallet_address": "T" + "b" * 33, "currency": "USDT"},
@@ -666,3 +667,131 @@ def test_a_foreign_source_account_is_not_found(api: ApiClient, client: Client) -
     }
     reply = api.post("/funding/transfers", body, token=other, headers=_key())
     assert reply.status == 404 and reply.json()["field"] == "source_trading_account_id"
+
+
+# ---------------------------------------------------------------- record types rule the direction of money
+
+
+def _account_of_record_type(client: Client, record_type: str) -> int:
+    """A live account of an account type whose record type is `record_type`."""
+    from fxcrm import ids
+    from fxcrm.dal import trading
+    from fxcrm.settings import get_settings
+    from fxcrm.trading import accounts
+    from fxcrm.trading.accounts import Application
+
+    account_type = trading.get_account_type("MT5", 202, False)
+    assert account_type is not None
+    account_type = {**account_type, "record_type": record_type}
+    application = Application("MT5", 202, 100, "USD", "Live-Pass1", None)
+    login_number = accounts.create_on_platform(get_settings(), "MT5-Live", account_type, client.email, application)
+    account_id = ids.new_id()
+    accounts.record_account(
+        account_id, client.id, application, account_type, "MT5-Live", login_number, False, int(time.time())
+    )
+    return account_id
+
+
+def _transfer(api: ApiClient, client: Client, source: int, target: int, code: str = "123456") -> Any:
+    """A refusal comes before the code is checked, so refusals need no real code."""
+    body = {
+        "amount": "10.00",
+        "email_code": code,
+        "remark": "",
+        "source_trading_account_id": source,
+        "target_trading_account_id": target,
+    }
+    return api.post("/funding/transfers", body, token=client.token, headers=_key())
+
+
+def test_a_deposit_only_account_pays_nothing_out(api: ApiClient, admin: str, client: Client) -> None:
+    bonus = _account_of_record_type(client, "deposit_only")
+    _deposit(api, admin, client, bonus, "300.00")  # money goes in
+    withdrawal = api.post(
+        "/funding/withdrawals", _withdrawal_body(api, client, bonus, "100.00"), token=client.token, headers=_key()
+    )
+    assert withdrawal.status == 422, withdrawal.body
+    assert withdrawal.json()["field"] == "trading_account_id" and withdrawal.json()["code"] == "record_type_refused"
+    out = _transfer(api, client, bonus, client.accounts[0])
+    assert out.status == 422 and out.json()["field"] == "source_trading_account_id"
+    assert out.json()["code"] == "record_type_refused"
+    assert _platform_balance(api, client, bonus) == Decimal("300.00") and ledger.available(bonus) == Decimal("300.00")
+    _deposit(api, admin, client, client.accounts[0], "50.00")
+    into = _transfer(api, client, client.accounts[0], bonus, _code(api, client, "transfer"))  # money may go in
+    assert into.status == 201 and into.json()["audit_status"] == "approved", into.body
+    assert ledger.available(bonus) == Decimal("310.00")
+
+
+def test_a_withdrawal_only_account_takes_nothing_in(api: ApiClient, admin: str, client: Client) -> None:
+    payout = _account_of_record_type(client, "withdrawal_only")
+    deposit = api.post(
+        "/funding/deposits",
+        {"deposit_amount": "100.00", "remittance_id": 1, "trading_account_id": payout},
+        token=client.token,
+        headers=_key(),
+    )
+    assert deposit.status == 422, deposit.body
+    assert deposit.json()["field"] == "trading_account_id" and deposit.json()["code"] == "record_type_refused"
+    _deposit(api, admin, client, client.accounts[0], "50.00")
+    into = _transfer(api, client, client.accounts[0], payout)
+    assert into.status == 422 and into.json()["field"] == "target_trading_account_id"
+    assert into.json()["code"] == "record_type_refused"
+    assert ledger.available(client.accounts[0]) == Decimal("50.00")  # nothing reserved, nothing moved
+    assert ledger.available(payout) == Decimal("0")
+
+
+# ---------------------------------------------------------------- input: ASCII digits, no control or bidi characters
+
+ARABIC_300 = "\u0663\u0660\u0660"  # 300 in Arabic-Indic digits
+FULLWIDTH_300 = "\uff13\uff10\uff10"  # 300 in fullwidth digits
+
+
+@pytest.mark.parametrize("amount", [ARABIC_300, FULLWIDTH_300, f"{ARABIC_300}.00", "3\u0660\u0660"])
+def test_amounts_take_ascii_digits_only(api: ApiClient, client: Client, amount: str) -> None:
+    body = {"deposit_amount": amount, "remittance_id": 1, "trading_account_id": client.accounts[0]}
+    draft = api.post("/funding/deposits", body, token=client.token, headers=_key())
+    assert draft.status == 422 and draft.json()["field"] == "deposit_amount", draft.body
+    quote = api.get(
+        f"/funding/withdrawals/quote?remittance_id=11&withdrawal_amount={quote_url(amount)}&currency=USD",
+        token=client.token,
+    )
+    assert quote.status == 422 and quote.json()["field"] == "withdrawal_amount", quote.body
+    assert api.get("/funding/deposits", token=client.token).json()["total"] == 0  # no order was made
+
+
+def test_history_times_take_ascii_digits_only(api: ApiClient, client: Client) -> None:
+    arabic = "\u0662\u0660\u0662\u0666-01-01 00:00:00"  # ٢٠٢٦-01-01
+    reply = api.get(f"/funding/deposits?start_time={quote_url(arabic)}", token=client.token)
+    assert reply.status == 422 and reply.json()["field"] == "start_time", reply.body
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"remark": "salary\x1b[8m"}, "remark"),
+        ({"remark": "salary\x7f"}, "remark"),
+        ({"remark": "salary\x85"}, "remark"),
+        ({"remark": "line\u2028break"}, "remark"),
+        ({"bank_transfer_info": BANK | {"bank_name": "Example \u202eknaB"}}, "bank_transfer_info.bank_name"),
+        ({"bank_transfer_info": BANK | {"branch_name": "\u2067City\u2069"}}, "bank_transfer_info.branch_name"),
+    ],
+)
+def test_free_text_refuses_control_and_bidi_characters(
+    api: ApiClient, client: Client, change: dict[str, Any], field: str
+) -> None:
+    body = {"payment_method": "bank_transfer", "bank_transfer_info": BANK} | change
+    reply = api.post("/funding/payment-accounts", body, token=client.token)
+    assert reply.status == 422 and reply.json()["field"] == field, reply.body
+    assert api.get("/funding/payment-accounts", token=client.token).json()["total"] == 0
+
+
+def test_free_text_in_any_script_is_kept(api: ApiClient, client: Client) -> None:
+    info = BANK | {"bank_name": "Banco São Paulo", "branch_name": "北京分行"}
+    made = api.post(
+        "/funding/payment-accounts",
+        {"payment_method": "bank_transfer", "bank_transfer_info": info, "remark": "Gehalt für März"},
+        token=client.token,
+    )
+    assert made.status == 201, made.body
+    shown = api.get(f"/funding/payment-accounts/{made.json()['id']}", token=client.token).json()
+    assert shown["bank_transfer_info"]["branch_name"] == "北京分行" and shown["remark"] == "Gehalt für März"

@@ -36,7 +36,7 @@ BUDGETS: dict[str, dict[str, int]] = {
         "stepfunctions.StartExecution": 1,
     },
     "POST /funding/withdrawals": {
-        "dynamodb.GetItem": 6,
+        "dynamodb.GetItem": 7,  # + the funding settings: approvals needed are fixed at submission
         "dynamodb.PutItem": 1,
         "dynamodb.DeleteItem": 1,
         "dynamodb.UpdateItem": 2,  # one: the email code's attempt, taken before comparing

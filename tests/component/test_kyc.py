@@ -569,3 +569,36 @@ def test_staff_edit_the_form_and_its_requirements(api: ApiClient, admin: str, cl
         assert trail and trail[0]["after"]["requirements"]["demo"] == ["identity"]
     finally:
         assert api.put("/admin/kyc/form", original, token=admin).status == 200
+
+
+# ---------------------------------------------------------------- free text: no control or bidi characters
+
+
+@pytest.mark.parametrize(
+    ("module", "values", "field"),
+    [
+        ("identity", IDENTITY | {"first_name": "Le\x00na"}, "kyc_data.identity.first_name"),
+        ("identity", IDENTITY | {"last_name": "\x1b[2J\x1b[31mNovak"}, "kyc_data.identity.last_name"),
+        ("identity", IDENTITY | {"full_name": "Lena\r\nNovak"}, "kyc_data.identity.full_name"),
+        ("identity", IDENTITY | {"full_name": "Lena Novak\n"}, "kyc_data.identity.full_name"),
+        (
+            "contact",
+            CONTACT | {"residential_address": "Hauptstr. 1\u202e nilreB"},
+            "kyc_data.contact.residential_address",
+        ),
+        ("contact", CONTACT | {"residence_province": "\u2066Berlin\u2069"}, "kyc_data.contact.residence_province"),
+    ],
+)
+def test_kyc_text_with_control_or_bidi_characters_is_refused(
+    api: ApiClient, client: dict[str, Any], module: str, values: dict[str, Any], field: str
+) -> None:
+    reply = save(api, client["token"], module, values)
+    assert reply.status == 422, reply.body
+    assert reply.json()["field"] == field
+    assert api.get("/kyc", token=client["token"]).json()["kyc_data"].get(module) in (None, {})
+
+
+def test_kyc_text_in_any_script_is_kept_as_written(api: ApiClient, client: dict[str, Any]) -> None:
+    names = {"first_name": "Łucja", "last_name": "O'Brien-محمد", "full_name": "Łucja 陈 O'Brien-محمد"}
+    assert save(api, client["token"], "identity", IDENTITY | names).status == 200
+    assert api.get("/kyc", token=client["token"]).json()["kyc_data"]["identity"] == IDENTITY | names

@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from fxcrm.auth.schemas import Strict
+from fxcrm.text import FreeText
 
 ApprovalKind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
 ApprovalStatus = Literal["pending", "waiting", "approved", "completed", "rejected", "expired", "failed"]
@@ -12,7 +13,7 @@ ApprovalStatus = Literal["pending", "waiting", "approved", "completed", "rejecte
 
 class DecisionRequest(Strict):
     decision: Literal["approve", "reject"]
-    reason: str | None = Field(default=None, max_length=500, description="Required to reject; the client sees it")
+    reason: FreeText | None = Field(default=None, max_length=500, description="Required to reject; the client sees it")
 
 
 class ApprovalItem(BaseModel):
@@ -29,6 +30,7 @@ class ApprovalItem(BaseModel):
     decided_at: int | None = None
     reason: str | None = None
     closed_at: int | None = None
+    required_approvals: int = Field(default=1, description="Approvers needed, fixed when the item was submitted")
     first_approved_by: int | None = Field(default=None, description="Maker-checker: who gave the first approval")
     first_approved_by_email: str | None = None
     first_approved_at: int | None = None

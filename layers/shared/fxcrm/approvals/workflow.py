@@ -10,7 +10,6 @@ decision racing the timeout, cannot take effect twice. Task tokens never leave
 the table."""
 
 from contextlib import suppress
-from decimal import Decimal
 from typing import Any, Literal
 
 from fxcrm import audit
@@ -47,13 +46,19 @@ def submit(
     now: int,
     private: dict[str, Any] | None = None,
     timeout_seconds: int | None = None,
+    required_approvals: int = 1,
 ) -> None:
     """Record the item and start its flow, named after the item (a retried
-    start cannot start a second flow)."""
+    start cannot start a second flow). The submitter says how many approvers
+    the item needs; it is fixed here, so a setting changed while the item
+    waits cannot lower it."""
+    if required_approvals not in (1, 2):
+        raise ValueError(f"an item needs one or two approvals, not {required_approvals}")
     approval = {
         "id": approval_id,
         "kind": kind,
         "status": "pending",
+        "required_approvals": required_approvals,
         "user_id": owner.user_id,
         "email": owner.email,
         "summary": summary,
@@ -103,7 +108,7 @@ def decide(
         raise InvalidInput("say why the item is rejected; the client sees this", "reason")
     if approval["status"] != "waiting":
         raise Conflict(f"this item is {approval['status']}, not waiting for a decision", "approval_id", "not_waiting")
-    if approve and _needs_two_approvals(approval):
+    if approve and required_approvals(approval) == 2:
         first = approval.get("first_approved_by")
         if first is None:
             return _first_approval(staff, approval, source_ip, now)
@@ -157,13 +162,10 @@ CLOSE_FROM = {
 }
 
 
-def _needs_two_approvals(approval: dict[str, Any]) -> bool:
-    """Maker-checker: withdrawals above the staff-set amount need two approvers."""
-    if approval["kind"] != "withdrawal":
-        return False
-    from fxcrm.funding import reference  # funding builds on this module, not the other way round
-
-    return Decimal(str(approval["summary"]["amount"])) > reference.two_approvals_above()
+def required_approvals(approval: dict[str, Any]) -> int:
+    """Maker-checker: the number the submitter fixed on the item. An item
+    written before the number was stored gets the stricter rule."""
+    return int(approval.get("required_approvals", 2))
 
 
 def _first_approval(staff: Principal, approval: dict[str, Any], source_ip: str, now: int) -> dict[str, Any]:
@@ -213,7 +215,8 @@ def _get(approval_id: int) -> dict[str, Any]:
 
 def view(approval: dict[str, Any]) -> dict[str, Any]:
     """What staff see of an item (never the task token or sealed secrets)."""
-    return {k: plain(v) for k, v in approval.items() if k not in PRIVATE}
+    shown = {k: plain(v) for k, v in approval.items() if k not in PRIVATE}
+    return shown | {"required_approvals": required_approvals(approval)}  # as decide() reads it
 
 
 RECEIPT_LINK_SECONDS = 300

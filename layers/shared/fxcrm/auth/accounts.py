@@ -15,7 +15,7 @@ from fxcrm.settings import Settings
 CLIENT = "client"
 IB = "ib"
 STAFF = "staff"
-STAFF_ROLES = ("admin", "finance", "compliance", "support")
+STAFF_ROLES = ("admin", "finance", "compliance", "support", "controller")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ MAX_LENGTH = 128
 def check_rule(password: str, field: str = "password") -> None:
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise InvalidInput(f"must be {MIN_LENGTH} to {MAX_LENGTH} characters", field)
-    if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"[0-9]", password):
         raise InvalidInput("must contain at least one letter and one digit", field)
 
 

@@ -27,6 +27,19 @@ def require(principal: Principal, action: str) -> None:
         raise Forbidden("your role may not do this", code="permission_denied")
 
 
+# Separation of duties: whoever may approve money may not set the controls
+# on it (thresholds, limits, fees, rates), and the other way round.
+MONEY_DECISIONS = ("admin.approvals.deposit", "admin.approvals.withdrawal", "admin.approvals.transfer")
+MONEY_CONTROLS = "admin.funding.settings"
+
+
+def require_money_controls(principal: Principal) -> None:
+    """The money-control settings: their action, held by a role that decides no money."""
+    require(principal, MONEY_CONTROLS)
+    if allowed_actions(principal) & set(MONEY_DECISIONS):
+        raise Forbidden("a role that approves money may not change its controls", code="separation_of_duties")
+
+
 def home_portal(principal: Principal) -> str:
     return {"client": "client", "ib": "ib", "staff": "admin"}[principal.user_type]
 

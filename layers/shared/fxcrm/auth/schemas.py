@@ -8,7 +8,7 @@ from fxcrm.auth.email_codes import Scene
 
 # The portal password rule (fxcrm.auth.passwords) as a schema pattern; the
 # lookaheads need Python's regex engine.
-PASSWORD_PATTERN = r"^(?=.*[A-Za-z])(?=.*\d).{8,128}$"  # noqa: S105 - not a secret
+PASSWORD_PATTERN = r"^(?=.*[A-Za-z])(?=.*[0-9]).{8,128}$"  # noqa: S105 - not a secret
 PASSWORD_RULE = "8-128 characters with at least one letter and one digit"  # noqa: S105 - not a secret
 # Captcha tickets and random strings are printable ASCII.
 TOKEN_PATTERN = r"^[\x21-\x7e]+$"  # noqa: S105 - not a secret
@@ -74,7 +74,7 @@ class LoginRequest(Strict):
 
 class RegisterRequest(Strict):
     email: Email
-    email_code: str = Field(pattern=r"^\d{6}$", description="The 6-digit code sent for scene `register`")
+    email_code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code sent for scene `register`")
     invite_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$", description="An IB's referral code")
     password: str = Field(pattern=PASSWORD_PATTERN, description=PASSWORD_RULE)
 
@@ -114,11 +114,11 @@ class TotpEnrolment(BaseModel):
 
 
 class TotpCode(Strict):
-    code: str = Field(pattern=r"^\d{6}$", description="The 6-digit code of the authenticator app")
+    code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code of the authenticator app")
 
 
 class TotpVerification(Strict):
-    code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
     recovery_code: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{10}$", description="Instead of a code")
 
 
@@ -127,7 +127,7 @@ class TotpActivated(SessionResponse):
 
 
 class ChangePasswordRequest(Strict):
-    email_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    email_code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
     new_password: str = Field(pattern=PASSWORD_PATTERN, description=PASSWORD_RULE)
     old_password: str = Field(min_length=1, max_length=128)
 

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, IPvAnyNetwork, WithJsonSchema
 
 from fxcrm.auth.schemas import PASSWORD_PATTERN, PASSWORD_RULE, Email, Int, Strict
+from fxcrm.text import FreeText
 
 Network = Annotated[IPvAnyNetwork, WithJsonSchema({"type": "string", "description": "e.g. 203.0.113.0/24"})]
 
@@ -39,30 +40,30 @@ class UserDetail(BaseModel):
 
 class UserStatusChange(Strict):
     status: Literal["active", "disabled"]
-    reason: str = Field(min_length=1, max_length=500)
+    reason: FreeText = Field(min_length=1, max_length=500)
 
 
 class IbChange(Strict):
     ib_id: Int | None = Field(ge=1, description="The new IB; null detaches")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: FreeText = Field(min_length=1, max_length=500)
     effective_at: str | None = Field(
         default=None,
-        pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
         description="When the move takes effect for rebates (broker's time zone; default now; not in the future)",
     )
 
 
 class StaffCreate(Strict):
     email: Email
-    role: Literal["admin", "finance", "compliance", "support"]
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
+    role: Literal["admin", "finance", "compliance", "support", "controller"]
+    first_name: FreeText = Field(min_length=1, max_length=100)
+    last_name: FreeText = Field(min_length=1, max_length=100)
     password: str = Field(pattern=PASSWORD_PATTERN, description=PASSWORD_RULE)
     ip_allow: list[Network] = Field(default_factory=list, max_length=20, description="Empty: any address")
 
 
 class TotpReset(Strict):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: FreeText = Field(min_length=1, max_length=500)
 
 
 class IdOnly(BaseModel):

@@ -35,7 +35,7 @@ def draft(
         raise InvalidInput(f"does not take {CURRENCY}", "remittance_id", "currency_not_supported")
     amount = parse_amount(amount_text, CURRENCY, "deposit_amount")
     reference.check_limits(channel, amount, "deposit_amount")
-    account = orders.owned_live_account(principal, account_id, "trading_account_id")
+    account = orders.owned_live_account(principal, account_id, "trading_account_id", "in")
     order = orders.new_order(
         KIND,
         principal,

@@ -4,16 +4,17 @@ caller's own live accounts, the platform calls of a flow, history pages."""
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from fxcrm import ids
 from fxcrm.approvals import workflow
 from fxcrm.auth.accounts import Principal
+from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.table import plain
 from fxcrm.errors import InvalidInput, NotFound, ProviderUnavailable
-from fxcrm.funding import ledger, times
+from fxcrm.funding import ledger, reference, times
 from fxcrm.funding.money import show
 from fxcrm.platform.mail import send_email
 from fxcrm.settings import Settings
@@ -28,16 +29,38 @@ class PlatformRefused(Exception):
     money): the flow compensates instead of retrying."""
 
 
+def confirm_by_email(settings: Settings, principal: Principal, kind: str, code: str | None, now: int) -> None:
+    """The emailed code of scene `kind` confirms a withdrawal or transfer. Staff
+    may make it optional per kind; a code that is sent is checked all the same."""
+    if code is None:
+        if reference.email_code_required(kind):
+            raise InvalidInput(f"is required: ask for a code of scene {kind}", "email_code", "email_code_required")
+        return
+    check_code(settings, principal.email, Scene(kind), code, now)
+
+
 def order_number(kind: str, order_id: int) -> str:
     return f"{PREFIX[kind]}{order_id}"
 
 
-def owned_live_account(principal: Principal, account_id: int, field: str) -> dict[str, Any]:
+# The account type's record type rules which way money may move: a
+# deposit-only account pays nothing out, a withdrawal-only one takes nothing in.
+REFUSED_RECORD_TYPE = {"in": "withdrawal_only", "out": "deposit_only"}
+
+
+def owned_live_account(
+    principal: Principal, account_id: int, field: str, direction: Literal["in", "out"]
+) -> dict[str, Any]:
+    """One of the caller's live accounts that money may move `direction` (into or out of)."""
     account = trading_dal.get_trading_account(account_id)
     if account is None or int(account["user_id"]) != principal.user_id:
         raise NotFound("no such trading account", field)
     if account["is_demo"]:
         raise InvalidInput("demo accounts hold demo funds only", field, "demo_account")
+    record_type = account.get("record_type", "normal")
+    if record_type == REFUSED_RECORD_TYPE[direction]:
+        moving = "into" if direction == "in" else "out of"
+        raise InvalidInput(f"is a {record_type} account: no money moves {moving} it", field, "record_type_refused")
     return dict(plain(account))
 
 
@@ -153,11 +176,19 @@ def reserve_with_order(kind: str, order: dict[str, Any], legs: list[tuple[str, D
 
 
 def submit_or_release(
-    settings: Settings, kind: Any, order: dict[str, Any], principal: Principal, summary: dict[str, Any], now: int
+    settings: Settings,
+    kind: Any,
+    order: dict[str, Any],
+    principal: Principal,
+    summary: dict[str, Any],
+    now: int,
+    required_approvals: int = 1,
 ) -> None:
     """Start the approval flow; if it cannot start, free the reservation and say so."""
     try:
-        workflow.submit(settings, kind, int(order["id"]), principal, summary, now)
+        workflow.submit(
+            settings, kind, int(order["id"]), principal, summary, now, required_approvals=required_approvals
+        )
     except ProviderUnavailable:
         ledger.release(txn_id(kind, order["order_number"]), now)
         dal.update_order(

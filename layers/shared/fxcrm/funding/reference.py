@@ -42,6 +42,12 @@ def two_approvals_above() -> Decimal:
     return Decimal(str(value))
 
 
+def email_code_required(kind: str) -> bool:
+    """Whether a withdrawal or transfer must carry the emailed code (staff setting, default yes)."""
+    value = (settings_items.get_setting("funding") or {}).get(f"{kind}_email_code_required", True)
+    return bool(value)
+
+
 def fee_for(channel: dict[str, Any], amount: Decimal) -> Decimal:
     fixed = Decimal(str(channel.get("fee_fixed", "0")))
     percent = Decimal(str(channel.get("fee_percent", "0")))
@@ -100,7 +106,7 @@ def check_limits(channel: dict[str, Any], amount: Decimal, field: str) -> None:
 def save_channel(
     staff: Principal, direction: str, channel_id: int, config: dict[str, Any], source_ip: str, now: int
 ) -> dict[str, Any]:
-    permissions.require(staff, "admin.funding.settings")
+    permissions.require_money_controls(staff)
     if Decimal(str(config["min_amount"])) > Decimal(str(config["max_amount"])):
         raise InvalidInput("must not be above max_amount", "min_amount")
     before = dal.get_channel(direction, channel_id)
@@ -120,10 +126,10 @@ def save_channel(
 
 def save_setting(staff: Principal, name: str, value: dict[str, Any], source_ip: str, now: int) -> dict[str, Any]:
     """Exchange rates or the funding settings (transfer-approval threshold)."""
-    permissions.require(staff, "admin.funding.settings")
+    permissions.require_money_controls(staff)
     if name not in ("exchange_rates", "funding"):
         raise NotFound("no such setting", "name")
-    before = settings_items.get_setting(name) or {}
+    before = plain(settings_items.get_setting(name) or {})
     settings_items.put_setting(name, value, staff.user_id, now)
     audit.record(staff, f"funding.setting.{name}", f"setting:{name}", source_ip, now, before=before, after=value)
     return value

@@ -8,28 +8,29 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fxcrm.auth.schemas import Int, Strict
+from fxcrm.text import FreeText
 
 Method = Literal["bank_transfer", "international_wire_transfer", "cryptocurrency"]
 MethodFilter = Literal["all", "bank_transfer", "international_wire_transfer", "cryptocurrency"]
 OrderStatus = Literal["pending", "auditing", "approved", "disapproved"]
-AMOUNT = r"^\d{1,12}(\.\d{1,8})?$"
+AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,8})?$"
 AmountText = Field(pattern=AMOUNT, description="A decimal amount such as 100.00")
 TIME_DESCRIPTION = "YYYY-MM-DD HH:MM:SS in the broker's time zone"
 COUNTRY = r"^[A-Z]{2}$"
 BANK_NO = r"^[A-Za-z0-9 -]{4,34}$"
 SWIFT = r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$"
-TEXT = r"^[^\x00-\x1f]*$"  # printable: no control characters
 
 
 def text(max_length: int = 100, min_length: int = 1) -> Any:
-    return Field(min_length=min_length, max_length=max_length, pattern=TEXT)
+    """The length of a FreeText field (which refuses control and bidi characters)."""
+    return Field(min_length=min_length, max_length=max_length)
 
 
 class BankTransferInfo(Strict):
     bank_country: str = Field(pattern=COUNTRY, description="ISO 3166 alpha-2 code")
-    bank_name: str = text()
+    bank_name: FreeText = text()
     bank_no: str = Field(pattern=BANK_NO)
-    branch_name: str = text(min_length=0)
+    branch_name: FreeText = text(min_length=0)
     bsc_code: str = Field(default="", max_length=20, pattern=r"^[A-Za-z0-9-]*$", description="Bank/branch sort code")
 
 
@@ -40,14 +41,14 @@ class CryptocurrencyInfo(Strict):
 
 class InternationalWireInfo(Strict):
     bank_country: str = Field(pattern=COUNTRY, description="ISO 3166 alpha-2 code")
-    bank_name: str = text()
+    bank_name: FreeText = text()
     bank_no: str = Field(pattern=BANK_NO, description="Account number or IBAN")
-    beneficiary_address: str = text(200)
+    beneficiary_address: FreeText = text(200)
     swift_code: str = Field(pattern=SWIFT)
 
 
 class WithdrawalBankInfo(BankTransferInfo):
-    account_holder_name: str = text()
+    account_holder_name: FreeText = text()
 
 
 class WithdrawalCryptoInfo(CryptocurrencyInfo):
@@ -55,7 +56,7 @@ class WithdrawalCryptoInfo(CryptocurrencyInfo):
 
 
 class WithdrawalWireInfo(InternationalWireInfo):
-    account_holder_name: str = text()
+    account_holder_name: FreeText = text()
 
 
 # ---------------------------------------------------------------- reference data
@@ -119,7 +120,7 @@ class PaymentAccountRequest(Strict):
     cryptocurrency_info: CryptocurrencyInfo | None = None
     international_wire_info: InternationalWireInfo | None = None
     payment_method: Method
-    remark: str = Field(default="", max_length=200, pattern=TEXT)
+    remark: FreeText = Field(default="", max_length=200)
 
 
 class PaymentAccountUpdate(Strict):
@@ -128,7 +129,7 @@ class PaymentAccountUpdate(Strict):
     id: Int = Field(ge=1)
     international_wire_info: InternationalWireInfo | None = None
     is_default: bool | None = None
-    remark: str | None = Field(default=None, max_length=200, pattern=TEXT)
+    remark: FreeText | None = Field(default=None, max_length=200)
 
 
 class IdResponse(BaseModel):
@@ -187,7 +188,7 @@ class TradingAccountRef(BaseModel):
 
 class DepositDraftRequest(Strict):
     deposit_amount: str = AmountText
-    remark: str = Field(default="", max_length=200, pattern=TEXT)
+    remark: FreeText = Field(default="", max_length=200)
     remittance_id: Int = Field(ge=1, description="The deposit channel's id")
     trading_account_id: Int = Field(ge=1)
 
@@ -223,7 +224,7 @@ class ReceiptUploadRequest(Strict):
 
 
 class DepositSubmitRequest(Strict):
-    order_number: str = Field(pattern=r"^D\d{1,16}$")
+    order_number: str = Field(pattern=r"^D[0-9]{1,16}$")
     receipt_url: str = Field(max_length=300, description="The `key` the upload step returned")
 
 
@@ -258,7 +259,11 @@ class WithdrawalRequest(Strict):
     bank_transfer_info: WithdrawalBankInfo | None = None
     cryptocurrency_info: WithdrawalCryptoInfo | None = None
     currency: str = Field(pattern=r"^[A-Z]{2,6}$", description="The currency paid out")
-    email_code: str = Field(pattern=r"^\d{6}$", description="The code sent for scene `withdrawal`")
+    email_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="The code sent for scene `withdrawal`; required unless staff made it optional",
+    )
     exchange_rate: str = Field(pattern=AMOUNT, description="Units of `currency` per USD, as quoted")
     fee: str = Field(pattern=AMOUNT, description="In USD, as quoted")
     international_wire_info: WithdrawalWireInfo | None = None
@@ -266,7 +271,7 @@ class WithdrawalRequest(Strict):
     payment_account_id: Int | None = Field(
         default=None, ge=1, description="A saved payment account instead of the details"
     )
-    remark: str = Field(default="", max_length=200, pattern=TEXT)
+    remark: FreeText = Field(default="", max_length=200)
     remittance_amount: str = Field(pattern=AMOUNT, description="(withdrawal_amount - fee) x exchange_rate")
     remittance_id: Int = Field(ge=1, description="The withdrawal channel's id")
     trading_account_id: Int = Field(ge=1)
@@ -332,8 +337,12 @@ class WithdrawalList(BaseModel):
 
 class TransferRequest(Strict):
     amount: str = AmountText
-    email_code: str = Field(pattern=r"^\d{6}$", description="The code sent for scene `transfer`")
-    remark: str = Field(max_length=200, pattern=TEXT)
+    email_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="The code sent for scene `transfer`; required unless staff made it optional",
+    )
+    remark: FreeText = Field(max_length=200)
     source_trading_account_id: Int = Field(ge=1)
     target_trading_account_id: Int = Field(ge=1)
 
@@ -379,15 +388,15 @@ class TransferList(BaseModel):
 
 
 class ChannelConfig(Strict):
-    name: str = text()
+    name: FreeText = text()
     method: Method
     min_amount: str = AmountText
     max_amount: str = AmountText
     fee_fixed: str = Field(default="0", pattern=AMOUNT)
-    fee_percent: str = Field(default="0", pattern=r"^\d{1,2}(\.\d{1,4})?$")
+    fee_percent: str = Field(default="0", pattern=r"^[0-9]{1,2}(\.[0-9]{1,4})?$")
     allowed_countries: list[str] = Field(default_factory=list, max_length=250)
     allowed_currencies: list[str] = Field(min_length=1, max_length=50)
-    account_info: str = Field(default="", max_length=2000)
+    account_info: FreeText = Field(default="", max_length=2000)
     icon_url: str = Field(default="", max_length=300)
     enabled: bool = True
 
@@ -401,3 +410,5 @@ class FundingSettings(Strict):
     two_approvals_above: str = Field(
         default="5000.00", pattern=AMOUNT, description="Withdrawals above this need two different approvers"
     )
+    withdrawal_email_code_required: bool = Field(default=True, description="A withdrawal must carry `email_code`")
+    transfer_email_code_required: bool = Field(default=True, description="A transfer must carry `email_code`")

@@ -1,5 +1,6 @@
 """The seed's time strings ("YYYY-MM-DD HH:MM:SS") in the broker's time zone."""
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -7,11 +8,15 @@ from fxcrm.errors import InvalidInput
 
 FORMAT = "%Y-%m-%d %H:%M:%S"
 FOREVER = 2**31 - 1
+# strptime reads any script's digits; times are ASCII.
+SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
 def parse(text: str | None, field: str, timezone: str, default: int) -> int:
     if not text:
         return default
+    if not SHAPE.fullmatch(text):
+        raise InvalidInput("must look like 2026-11-21 18:30:00", field, "invalid_time")
     try:
         return int(datetime.strptime(text, FORMAT).replace(tzinfo=ZoneInfo(timezone)).timestamp())
     except ValueError as error:

@@ -9,7 +9,6 @@ from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
 from fxcrm.auth.accounts import Principal
-from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
@@ -26,7 +25,7 @@ def create(
     settings: Settings,
     principal: Principal,
     amount_text: str,
-    email_code: str,
+    email_code: str | None,
     remark: str,
     source_id: int,
     target_id: int,
@@ -36,11 +35,11 @@ def create(
     if source_id == target_id:
         raise InvalidInput("must differ from the source account", "target_trading_account_id", "same_account")
     amount = parse_amount(amount_text, CURRENCY, "amount")
-    source = orders.owned_live_account(principal, source_id, "source_trading_account_id")
-    target = orders.owned_live_account(principal, target_id, "target_trading_account_id")
+    source = orders.owned_live_account(principal, source_id, "source_trading_account_id", "out")
+    target = orders.owned_live_account(principal, target_id, "target_trading_account_id", "in")
     if source["currency"] != target["currency"]:
         raise InvalidInput("is in another currency than the source", "target_trading_account_id", "currency_mismatch")
-    check_code(settings, principal.email, Scene.transfer, email_code, now)
+    orders.confirm_by_email(settings, principal, KIND, email_code, now)
 
     order = orders.new_order(
         KIND,

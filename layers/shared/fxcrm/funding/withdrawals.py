@@ -11,7 +11,6 @@ from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
 from fxcrm.auth.accounts import Principal
-from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
@@ -19,7 +18,7 @@ from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users
 from fxcrm.errors import Forbidden, InvalidInput
 from fxcrm.funding import ledger, orders, payment_accounts, reference
-from fxcrm.funding.money import parse_amount, quantise, show
+from fxcrm.funding.money import parse_amount, parse_decimal, quantise, show
 from fxcrm.platform.payouts import payouts_for
 from fxcrm.settings import Settings
 
@@ -54,11 +53,7 @@ def quote(principal: Principal, channel_id: int, amount_text: str, currency: str
 
 
 def _same(text: str, value: Decimal, field: str, shown: str) -> None:
-    try:
-        sent = Decimal(text)
-    except ArithmeticError as error:
-        raise InvalidInput("must be a decimal number", field) from error
-    if sent != value:
+    if parse_decimal(text, field) != value:
         raise InvalidInput(f"differs from the server's {shown}; quote again", field, "quote_mismatch")
 
 
@@ -96,8 +91,8 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
     details = _details(principal, body)
     if kyc_dal.get_kyc_status(principal.user_id) != "approved":
         raise Forbidden("complete identity verification (KYC) before withdrawing", code="kyc_not_approved")
-    account = orders.owned_live_account(principal, int(body["trading_account_id"]), "trading_account_id")
-    check_code(settings, principal.email, Scene.withdrawal, body["email_code"], now)
+    account = orders.owned_live_account(principal, int(body["trading_account_id"]), "trading_account_id", "out")
+    orders.confirm_by_email(settings, principal, KIND, body.get("email_code"), now)
 
     order = orders.new_order(
         KIND,
@@ -133,7 +128,9 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
         "account": order["account"],
         "details": details,
     }
-    orders.submit_or_release(settings, KIND, order, principal, summary, now)
+    # Maker-checker is decided now, from the threshold in force at submission.
+    approvers = 2 if amount > reference.two_approvals_above() else 1
+    orders.submit_or_release(settings, KIND, order, principal, summary, now, required_approvals=approvers)
     return number
 
 

@@ -116,6 +116,11 @@ def verifier_from_settings(settings: Settings) -> EVerifier:
     return LocalVerifier()
 
 
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() is true for any script's digits ("٣٠"); ids are ASCII.
+    return text.isascii() and text.isdigit()
+
+
 def parse_webhook(settings: Settings, body: bytes, headers: dict[str, str]) -> Review | None:
     """Verify a Sumsub webhook's signature and read its verdict. Events other
     than `applicantReviewed` answer None (nothing to record)."""
@@ -131,7 +136,7 @@ def parse_webhook(settings: Settings, body: bytes, headers: dict[str, str]) -> R
     if event.get("type") != "applicantReviewed":
         return None
     external = str(event.get("externalUserId", ""))
-    if not external.startswith(EXTERNAL_PREFIX) or not external.removeprefix(EXTERNAL_PREFIX).isdigit():
+    if not external.startswith(EXTERNAL_PREFIX) or not _ascii_digits(external.removeprefix(EXTERNAL_PREFIX)):
         return None  # not one of ours
     result = event.get("reviewResult") or {}
     return Review(

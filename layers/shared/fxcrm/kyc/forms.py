@@ -19,6 +19,7 @@ from fxcrm import audit
 from fxcrm.auth.accounts import Principal
 from fxcrm.dal import settings_items
 from fxcrm.errors import InvalidInput
+from fxcrm.text import FreeText, check_free_text
 
 ModuleKey = Literal[
     "identity",
@@ -50,21 +51,21 @@ DOCUMENTS_FOR_TYPE: dict[str, tuple[str, ...]] = {
 
 
 class Option(BaseModel):
-    label: str = Field(max_length=200)
-    value: str = Field(max_length=100)
+    label: FreeText = Field(max_length=200)
+    value: FreeText = Field(max_length=100)
 
 
 class FieldConfig(BaseModel):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")
-    name: str = Field(max_length=200)
+    name: FreeText = Field(max_length=200)
     component_type: Literal["input", "textarea", "select", "radio", "checkbox", "date", "upload"]
     type: Literal["string", "date", "phone", "email", "file", "agreement"] = "string"
     is_required: bool = False
     is_enabled: bool = True
     options: list[Option] = []
     sort: int = 0
-    description: str = Field(default="", max_length=500)
-    value: str = Field(default="", max_length=500, description="A default, or an agreement's document URL")
+    description: FreeText = Field(default="", max_length=500)
+    value: FreeText = Field(default="", max_length=500, description="A default, or an agreement's document URL")
 
     @model_validator(mode="after")
     def choices_have_options(self) -> "FieldConfig":
@@ -75,7 +76,7 @@ class FieldConfig(BaseModel):
 
 class ModuleConfig(BaseModel):
     key: ModuleKey
-    name: str = Field(max_length=200)
+    name: FreeText = Field(max_length=200)
     section: Literal["identity", "kyc", "agreement"]
     fields: list[FieldConfig] = []
 
@@ -83,7 +84,7 @@ class ModuleConfig(BaseModel):
 class Question(BaseModel):
     question_id: int = Field(ge=1)
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")
-    question: str = Field(max_length=500)
+    question: FreeText = Field(max_length=500)
     component_type: Literal["input", "textarea", "select", "radio", "checkbox"]
     is_required: bool = True
     options: list[Option] = []
@@ -91,7 +92,7 @@ class Question(BaseModel):
 
 class Questionnaire(BaseModel):
     questionnaire_id: int = Field(ge=1)
-    questionnaire_name: str = Field(max_length=200)
+    questionnaire_name: FreeText = Field(max_length=200)
     questions: list[Question]
 
 
@@ -196,11 +197,14 @@ def _clean_value(form: FormConfig, field: FieldConfig, value: Any, name: str) ->
     if field.component_type == "checkbox":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise InvalidInput("must be a list of option values", name)
+        for choice in value:
+            _free_text(choice, name)
         if allowed and not set(value) <= allowed:
             raise InvalidInput(f"must be chosen from {sorted(allowed)}", name, "not_an_option")
         return value
     if not isinstance(value, str):
         raise InvalidInput("must be text", name)
+    _free_text(value, name)  # before strip(): a trailing CR/LF is refused, not trimmed away
     value = value.strip()
     if len(value) > 500:
         raise InvalidInput("is longer than 500 characters", name)
@@ -213,6 +217,14 @@ def _clean_value(form: FormConfig, field: FieldConfig, value: Any, name: str) ->
     elif field.type == "email" and not EMAIL.match(value):
         raise InvalidInput("is not an email address", name)
     return value
+
+
+def _free_text(value: str, name: str) -> None:
+    """The shared free-text rule (fxcrm.text), as a 422 naming the field."""
+    try:
+        check_free_text(value)
+    except ValueError as error:
+        raise InvalidInput(str(error), name) from error
 
 
 def _check_date(form: FormConfig, field: FieldConfig, value: str, name: str) -> None:

@@ -13,7 +13,7 @@ Side = Literal["all", "BUY", "SELL"]
 PendingType = Literal["all", "BUY_LIMIT", "SELL_LIMIT", "BUY_STOP", "SELL_STOP", "BUY_STOP_LIMIT", "SELL_STOP_LIMIT"]
 ExportFormat = Literal["csv", "xlsx"]
 MAX_SIZE = 100
-TIME_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 
 
 class Window(Strict):
@@ -77,7 +77,7 @@ class PendingFilters(TradeFilters):
     trading_type: PendingType
 
 
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 TimeSearch = Literal["calculate_at", "grant_at"]
 
 
@@ -136,7 +136,7 @@ class CommissionExport(CommissionFields, Window, Export): ...
 
 class CommissionDetailExport(DetailFields, Window, Export):
     rebate_aggregation_id: str | None = Field(
-        default=None, pattern=r"^\d{1,16}$", description="One commission record's details"
+        default=None, pattern=r"^[0-9]{1,16}$", description="One commission record's details"
     )
 
 

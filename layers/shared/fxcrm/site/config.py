@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from fxcrm import audit
 from fxcrm.auth.accounts import Principal
 from fxcrm.dal import settings_items
+from fxcrm.text import FreeText
 
 
 @lru_cache(maxsize=1)
@@ -18,9 +19,9 @@ def _timezones() -> frozenset[str]:
 
 
 class I18nText(BaseModel):
-    en: str = Field(default="", max_length=500)
-    zh_CN: str = Field(default="", alias="zh-CN", max_length=500)
-    zh_TW: str = Field(default="", alias="zh-TW", max_length=500)
+    en: FreeText = Field(default="", max_length=500)
+    zh_CN: FreeText = Field(default="", alias="zh-CN", max_length=500)
+    zh_TW: FreeText = Field(default="", alias="zh-TW", max_length=500)
 
     model_config = {"populate_by_name": True}
 
@@ -32,7 +33,7 @@ class Branding(BaseModel):
     company_logo_url: str = Field(default="", max_length=2000)
     email: str = Field(default="support@broker.example.com", max_length=320)
     login_page_logo_url: str = Field(default="", max_length=2000)
-    support_phone: str = Field(default="", max_length=50)
+    support_phone: FreeText = Field(default="", max_length=50)
     # A validated string, not an enum of ~600 names: the database has aliases that
     # clash as identifiers (`GMT0`, `GMT-0`), which stops client generators.
     timezone: str = Field(

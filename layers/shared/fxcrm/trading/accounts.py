@@ -34,7 +34,7 @@ def check_platform_password(password: str, field: str) -> None:
     for pattern, what in (
         (r"[a-z]", "a lower-case letter"),
         (r"[A-Z]", "an upper-case letter"),
-        (r"\d", "a digit"),
+        (r"[0-9]", "a digit"),
         (r"[^A-Za-z0-9]", "a special character"),
     ):
         if not re.search(pattern, password):

@@ -8,11 +8,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fxcrm.auth.schemas import Int, Strict
+from fxcrm.text import FreeText
 
 Platform = Literal["MT4", "MT5"]
 RecordType = Literal["deposit_only", "withdrawal_only", "normal"]
 # MT5's password rule; checked again by the domain with a message naming the rule.
-PLATFORM_PASSWORD = r"^(?=.*[a-z])(?=.*[A-Z])(?=.*\d)(?=.*[^A-Za-z0-9]).{8,16}$"  # noqa: S105 - a pattern
+PLATFORM_PASSWORD = r"^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9])(?=.*[^A-Za-z0-9]).{8,16}$"  # noqa: S105 - a pattern
 PASSWORD_DESCRIPTION = "8-16 characters with a lower-case and an upper-case letter, a digit and a special character"  # noqa: S105
 
 
@@ -57,7 +58,7 @@ class LiveApplicationRequest(Strict):
 
 
 class AccountTypeConfig(Strict):
-    name: str = Field(min_length=1, max_length=60)
+    name: FreeText = Field(min_length=1, max_length=60)
     record_type: RecordType = "normal"
     group: str = Field(
         min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\\-]+$", description="The MT group, e.g. real\\ecn"
