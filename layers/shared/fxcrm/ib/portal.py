@@ -8,7 +8,7 @@ from typing import Any
 
 import segno
 
-from fxcrm.auth.accounts import Principal, full_name
+from fxcrm.auth.accounts import Principal, full_name, name_matches
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
@@ -106,7 +106,7 @@ def clients(
             continue
         if status and shown_status != status:
             continue
-        if not _contains(str(user["email"]), email) or not _contains(full_name(user), client_name):
+        if not _contains(str(user["email"]), email) or not name_matches(user, client_name):
             continue
         rows.append((user, shown_status))
     shown = []
@@ -156,7 +156,7 @@ def client_accounts(
         for a in sorted(found, key=lambda a: int(a["created_at"]), reverse=True)
         if (not login or str(a["login"]) == login.strip())
         and _contains(str(a.get("type_name", "")), type_name)
-        and _contains(full_name(users[int(a["user_id"])]), user_name)
+        and name_matches(users[int(a["user_id"])], user_name)
     ]
     shown = []
     for account in rows[(page - 1) * size : page * size]:
