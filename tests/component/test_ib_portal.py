@@ -232,3 +232,35 @@ def test_the_kyc_name_is_the_clients_name_everywhere(api: ApiClient) -> None:
     admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
     shown = api.get(f"/admin/users/{client_id}", token=admin).json()["user"]
     assert (shown["first_name"], shown["full_name"]) == ("Zoë", "Zoë Ångström")
+
+
+def test_each_rebate_record_says_what_the_ib_earned_on_one_trade(api: ApiClient) -> None:
+    """A rebate record is one trade at one level: its own rebate_id, the
+    client's trade result as trade_profit, and the IB's rebate with its currency."""
+    master = new_ib(api, name="Mara")
+    sub = new_ib(api, master["id"], name="Sami")
+    registered = register(api, unique_email("earner"), invite_code=sub["code"])
+    client = Trades(int(registered["user_info"]["id"]))
+    clean_slate = NOW - 3 * 86400
+    t = clean_slate + 52 * 3600
+    client.close("EURUSD", "1.00", t, t + 3600, profit="-12.30")  # sub 5.00, master 2.00
+    client.close("EURUSD", "0.50", t, t + 1800, profit="40.00")  # sub 2.50, master 1.00
+    settle_until(clean_slate + 60 * 3600)
+
+    def rows(ib: dict[str, Any]) -> list[dict[str, Any]]:
+        found = api.get("/ib/rebates", token=ib["token"]).json()["list"]
+        return sorted(found, key=lambda r: r["trade_profit"])
+
+    earned = rows(sub)
+    assert [(r["trade_profit"], r["rebate_amount"], r["rebate_currency"]) for r in earned] == [
+        ("-12.30", "5.00", "USD"),
+        ("40.00", "2.50", "USD"),
+    ]
+    [record] = api.get("/ib/commissions", token=sub["token"]).json()["list"]
+    assert record["total_amount"] == "7.50"
+    assert {r["rebate_aggregation_id"] for r in earned} == {record["id"]}  # one run paid both
+    above = rows(master)
+    assert [r["rebate_amount"] for r in above] == ["2.00", "1.00"]
+    ids = [r["rebate_id"] for r in earned + above]
+    assert len(set(ids)) == 4  # each trade and level is its own row, not the run
+    assert earned == rows(sub)  # and keeps its id

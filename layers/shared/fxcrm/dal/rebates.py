@@ -12,6 +12,7 @@ RBAGG#<aggregation id> / AGG     a commission record: one IB's rebates of one ru
 RBRUN#<run id> / RUN             a settlement run's summary (trades, details, unknown symbols, skipped)
 """
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,13 @@ STATE = "REBATE#STATE"
 
 def detail_key(server: str, ticket: int, level: int) -> tuple[str, str]:
     return f"RBDETAIL#{server}#{ticket}#{level}", "DETAIL"
+
+
+def detail_id(detail: Item) -> int:
+    """The row's own id (the IB portal's `rebate_id`): a JavaScript-safe hash of
+    its key, so every detail has one, stored before this id existed or not."""
+    key = f"{detail['server']}#{int(detail['ticket'])}#{int(detail['level'])}"
+    return int(hashlib.sha256(f"detail:{key}".encode()).hexdigest()[:13], 16)
 
 
 def detail_item(detail: Item) -> Item:
