@@ -1,6 +1,7 @@
 """Rebate settlement records.
 
-REBATE#STATE / WATERMARK         settled_until: trades closed up to here are settled
+REBATE#STATE / WATERMARK         settled_until: trades recorded (by TradeSync) up to here are settled;
+                                 basis: `recorded` (absent: written when runs went by close time)
 REBATE#STATE / LOCK              holder, expires_at: one settlement run at a time (a lease)
 RBDETAIL#<server>#<ticket>#<level> / DETAIL
                                  one commission-detail record per trade and IB level, written once;
@@ -175,15 +176,19 @@ def list_aggregation_details(aggregation_id: int, table: Table | None = None) ->
 
 
 def get_watermark(table: Table | None = None) -> int | None:
-    found = (table or Table()).get(STATE, "WATERMARK")
+    found = get_watermark_state(table)
     return int(found["settled_until"]) if found else None
+
+
+def get_watermark_state(table: Table | None = None) -> Item | None:
+    return (table or Table()).get(STATE, "WATERMARK")
 
 
 def move_watermark(expected: int | None, until: int, table: Table | None = None) -> bool:
     """Move the watermark forward, only from where this run found it."""
     try:
         (table or Table()).put(
-            {"pk": STATE, "sk": "WATERMARK", "settled_until": until},
+            {"pk": STATE, "sk": "WATERMARK", "settled_until": until, "basis": "recorded"},
             condition="attribute_not_exists(pk) OR settled_until = :expected",
             expression_values={":expected": expected if expected is not None else -1},
         )
