@@ -292,7 +292,7 @@ def test_a_held_record_is_paid_when_staff_grant_it(api: ApiClient, clean_slate: 
     assert api.post(f"/admin/rebates/{held[0]['id']}/grant", token=support).status == 403
 
 
-def test_a_trade_synced_after_its_hour_was_settled_is_paid_once(stack: object) -> None:
+def test_a_trade_synced_after_its_hour_was_settled_is_paid_once(api: ApiClient) -> None:
     """TradeSync was down: trades that closed hours before the watermark arrive
     after it. The next run pays them (and says how many were late), a third run
     pays nothing more, and the same trades synced again are not new arrivals."""
@@ -322,6 +322,9 @@ def test_a_trade_synced_after_its_hour_was_settled_is_paid_once(stack: object) -
     assert balance(own) == Decimal("6.00")
     assert settlement.settle(settings, NOW, until=mark + 180)["status"] == "nothing to settle"
     assert len(rebates.list_ib_details(own, 0, 2**31 - 1)) == 2
+    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    records = api.get(f"/admin/rebates?ib_id={own}", token=admin).json()["list"]
+    assert [r["total_amount"] for r in records] == ["6.00"]  # one record, paid once
 
 
 def test_a_late_trade_hedging_one_settled_earlier_earns_nothing(stack: object) -> None:
