@@ -40,8 +40,8 @@ from fxcrm.reports.catalog import months, since_epoch
 from fxcrm.settings import Settings
 
 PERIOD_SECONDS = 3600  # runs settle whole hours
-# and leave the last hour alone: TradeSync copies trades every 15 minutes (with a
-# 5-minute overlap), so a trade closed in it may not be in the table yet
+# and leave the last hour alone: TradeSync stamps a trade's recording time before it
+# writes it (within one 15-minute run), so a trade recorded in it may not be in the table yet
 LAG_SECONDS = 3600
 LEASE_SECONDS = 900
 EXPENSE = "REBATES:USD"
