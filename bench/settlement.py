@@ -94,7 +94,7 @@ def build(trades: int, now: int) -> tuple[dict[int, list[int]], list[dict[str, A
             }
         )
     for first in range(0, len(rows), 1000):
-        trading.put_history_orders(rows[first : first + 1000])
+        trading.put_history_orders(rows[first : first + 1000], now)  # as one TradeSync run records them
     return chains, rows
 
 

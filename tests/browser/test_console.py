@@ -233,4 +233,9 @@ def test_compliance_reviews_a_kyc_with_its_documents(browser: Any, cloud: Runnin
         page.click("#approve")
         page.wait_for_selector("#decision-notice:has-text('Done')")
         _wait(lambda: {"status": http.get("/kyc", headers=user).json()["kyc_status"]}, "approved")
+        # the name given in KYC is the client's name in the back office
+        page.click("#nav button[data-view=users]")
+        page.click("#user-search button[type=submit]")
+        page.click(f"#user-rows tr:has-text('{identity['full_name']}')")
+        page.wait_for_selector(f"#user-detail dd:has-text('{identity['full_name']}')")
         page.close()

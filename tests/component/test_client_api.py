@@ -262,5 +262,8 @@ def test_the_partner_method_returns_the_records_the_ib_portal_shows(api: ApiClie
         == [(portal[0]["id"], "4.00")]
     )
     assert records[0]["Partner"] == ib["id"] and len(records[0]["BalanceRecords"]) == 1
+    [row] = api.get("/ib/rebates", token=ib["token"]).json()["list"]
+    [detail] = records[0]["BalanceRecords"]
+    assert (detail["Id"], detail["Amount"], detail["Currency"]) == (row["rebate_id"], row["rebate_amount"], "USD")
     # a client token is not a partner token
     assert request_token(api, ib["id"], kind="Client").status == 401

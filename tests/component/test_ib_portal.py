@@ -9,6 +9,7 @@ import secrets
 import time
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -180,3 +181,86 @@ def test_staff_see_the_rebates_by_ib(api: ApiClient, tree: dict[str, Any]) -> No
     admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
     rows = api.get(f"/admin/rebates?ib_id={tree['sub']['id']}", token=admin).json()
     assert rows["total"] == 1 and rows["list"][0]["total_amount"] == "5.00"
+
+
+def test_the_kyc_name_is_the_clients_name_everywhere(api: ApiClient) -> None:
+    """The name a client gives in KYC is the user's name at login, in the IB's
+    lists, rebate records and reports and in the back office; each name filter
+    finds it as a user would type it (any case, part of it, without accents)."""
+    from tests.component.test_kyc import IDENTITY, save
+
+    ib = new_ib(api, name="Nora")
+    email = unique_email("named")
+    registered = register(api, email, invite_code=ib["code"])
+    client_id, token = int(registered["user_info"]["id"]), registered["token"]
+    assert registered["user_info"]["full_name"] == ""  # no name before KYC
+    identity = IDENTITY | {"first_name": "Zoë", "last_name": "Ångström", "full_name": "Zoë Ångström"}
+    assert save(api, token, "identity", identity).status == 200
+
+    info = login(api, email, "Secret-pass-1").json()["user_info"]
+    assert (info["first_name"], info["last_name"], info["full_name"]) == ("Zoë", "Ångström", "Zoë Ångström")
+
+    for typed in ("angst", "ZOË ÅNG", "ström zo"):
+        found = api.get(f"/ib/clients?{urlencode({'client_name': typed})}", token=ib["token"]).json()
+        assert [(r["client_user_id"], r["full_name"]) for r in found["list"]] == [(client_id, "Zoë Ångström")], typed
+    assert api.get("/ib/clients?client_name=smith", token=ib["token"]).json()["total"] == 0
+
+    demo = {
+        "currency": "USD",
+        "is_demo": True,
+        "leverage": 100,
+        "password": "Trade-Pass1",
+        "trading_account_type_id": 201,
+        "trading_platform": "MT5",
+    }
+    assert api.post("/trading-accounts", demo, token=token).status == 201
+    accounts_found = api.get("/ib/client-accounts?user_name=zoe", token=ib["token"]).json()
+    assert [r["user_name"] for r in accounts_found["list"]] == ["Zoë Ångström"]
+    assert api.get("/ib/client-accounts?user_name=nobody", token=ib["token"]).json()["total"] == 0
+
+    clean_slate = NOW - 3 * 86400
+    t = clean_slate + 45 * 3600
+    Trades(client_id).close("EURUSD", "1.00", t, t + 3600)
+    settle_until(clean_slate + 48 * 3600)
+    rebate = api.get("/ib/rebates", token=ib["token"]).json()["list"][0]
+    assert (rebate["client_user_name"], rebate["ib_user_name"]) == ("Zoë Ångström", f"Nora {ib['code']}")
+    typed = urlencode({"client_user_name": "ÅNGSTRÖM"})
+    details = api.get(f"/ib/commission-details?{typed}", token=ib["token"]).json()
+    assert [d["client_user_name"] for d in details["list"]] == ["Zoë Ångström"]
+    assert api.get("/ib/commission-details?client_user_name=nobody", token=ib["token"]).json()["total"] == 0
+
+    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    shown = api.get(f"/admin/users/{client_id}", token=admin).json()["user"]
+    assert (shown["first_name"], shown["full_name"]) == ("Zoë", "Zoë Ångström")
+
+
+def test_each_rebate_record_says_what_the_ib_earned_on_one_trade(api: ApiClient) -> None:
+    """A rebate record is one trade at one level: its own rebate_id, the
+    client's trade result as trade_profit, and the IB's rebate with its currency."""
+    master = new_ib(api, name="Mara")
+    sub = new_ib(api, master["id"], name="Sami")
+    registered = register(api, unique_email("earner"), invite_code=sub["code"])
+    client = Trades(int(registered["user_info"]["id"]))
+    clean_slate = NOW - 3 * 86400
+    t = clean_slate + 52 * 3600
+    client.close("EURUSD", "1.00", t, t + 3600, profit="-12.30")  # sub 5.00, master 2.00
+    client.close("EURUSD", "0.50", t, t + 1800, profit="40.00")  # sub 2.50, master 1.00
+    settle_until(clean_slate + 60 * 3600)
+
+    def rows(ib: dict[str, Any]) -> list[dict[str, Any]]:
+        found = api.get("/ib/rebates", token=ib["token"]).json()["list"]
+        return sorted(found, key=lambda r: r["trade_profit"])
+
+    earned = rows(sub)
+    assert [(r["trade_profit"], r["rebate_amount"], r["rebate_currency"]) for r in earned] == [
+        ("-12.30", "5.00", "USD"),
+        ("40.00", "2.50", "USD"),
+    ]
+    [record] = api.get("/ib/commissions", token=sub["token"]).json()["list"]
+    assert record["total_amount"] == "7.50"
+    assert {r["rebate_aggregation_id"] for r in earned} == {record["id"]}  # one run paid both
+    above = rows(master)
+    assert [r["rebate_amount"] for r in above] == ["2.00", "1.00"]
+    ids = [r["rebate_id"] for r in earned + above]
+    assert len(set(ids)) == 4  # each trade and level is its own row, not the run
+    assert earned == rows(sub)  # and keeps its id

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.component.conftest import register, sent_mail, staff_token, unique_email
+from tests.component.conftest import login, register, sent_mail, staff_token, unique_email
 from tests.support.api import ApiClient
 
 PDF = b"%PDF-1.4\n" + b"0" * 200
@@ -265,6 +265,10 @@ def test_submit_review_approve(api: ApiClient, admin: str, client: dict[str, Any
     reply = api.post("/kyc/submission", token=token)
     assert (reply.status, reply.json()["code"]) == (422, "kyc_incomplete")
     fill_everything(api, token)
+    from fxcrm.dal import users
+
+    # an identity saved before names were copied to the user: the approval copies it
+    users.set_fields(client["id"], {"first_name": "", "last_name": "", "full_name": "", "name_search": ""})
     live = {
         "currency": "USD",
         "leverage": 200,
@@ -291,6 +295,8 @@ def test_submit_review_approve(api: ApiClient, admin: str, client: dict[str, Any
     shown = wait_status(api, token, "approved")
     assert shown["kyc_way"] == "manual" and shown["kyc_approved_at"]
     assert shown["identity_status"] == "approved"
+    info = login(api, client["email"], "Secret-pass-1").json()["user_info"]
+    assert (info["first_name"], info["last_name"], info["full_name"]) == ("Lena", "Novak", "Lena Novak")
     assert any("approved" in m.subject for m in sent_mail(client["email"]))
     assert api.post("/trading-accounts/applications", live, token=token).status == 201
     audit = api.get(f"/admin/users/{client['id']}", token=admin).json()

@@ -76,7 +76,9 @@ class Trades:
         side: int = 0,
         commission: str = "-7.00",
         profit: str = "10.00",
+        recorded: int | None = None,
     ) -> dict[str, Any]:
+        """Store a closed trade as TradeSync does, at `recorded` (by default as it closed)."""
         from fxcrm.dal import trading
 
         ticket = secrets.randbelow(2**47)
@@ -98,7 +100,7 @@ class Trades:
             "commission": Decimal(commission),
             "swap": Decimal(0),
         }
-        trading.put_history_orders([row])
+        trading.put_history_orders([row], closed if recorded is None else recorded)
         return row
 
 
@@ -117,7 +119,7 @@ def clean_slate(stack: object) -> int:
 
 
 def settle_until(until: int, since: int | None = None) -> dict[str, Any]:
-    """Settle the trades closed in (since, until] (by default the 12 hours before)."""
+    """Settle the trades recorded in (since, until] (by default the 12 hours before)."""
     from fxcrm.rebates import settlement
     from fxcrm.settings import get_settings
 
@@ -288,3 +290,59 @@ def test_a_held_record_is_paid_when_staff_grant_it(api: ApiClient, clean_slate: 
     assert api.post(f"/admin/rebates/{held[0]['id']}/grant", token=admin).status == 409
     support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
     assert api.post(f"/admin/rebates/{held[0]['id']}/grant", token=support).status == 403
+
+
+def test_a_trade_synced_after_its_hour_was_settled_is_paid_once(api: ApiClient) -> None:
+    """TradeSync was down: trades that closed hours before the watermark arrive
+    after it. The next run pays them (and says how many were late), a third run
+    pays nothing more, and the same trades synced again are not new arrivals."""
+    from fxcrm.dal import rebates
+    from fxcrm.rebates import settlement
+    from fxcrm.settings import get_settings
+
+    settings = get_settings()
+    settlement.settle(settings, NOW)  # catch up with whatever the session holds
+    mark = rebates.get_watermark()
+    assert mark is not None
+    own = make_ib()
+    client = Trades(make_client(own))
+    late = [
+        client.close("EURUSD", "0.40", mark - 6 * HOUR, mark - 5 * HOUR, recorded=mark + 60),  # 2.00
+        client.close("XAUUSD", "0.50", mark - 30 * HOUR, mark - 29 * HOUR, recorded=mark + 90),  # 4.00
+    ]
+    second = settlement.settle(settings, NOW, until=mark + 120)
+    assert (second["status"], second["trades"], second["details"], second["late_trades"]) == ("settled", 2, 2, 2)
+    assert balance(own) == Decimal("6.00")
+
+    from fxcrm.dal import trading
+
+    trading.put_history_orders(late, mark + 150)  # TradeSync's overlap reads them again
+    third = settlement.settle(settings, NOW, until=mark + 180)
+    assert (third["status"], third["trades"], third["details"]) == ("settled", 0, 0)
+    assert balance(own) == Decimal("6.00")
+    assert settlement.settle(settings, NOW, until=mark + 180)["status"] == "nothing to settle"
+    assert len(rebates.list_ib_details(own, 0, 2**31 - 1)) == 2
+    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    records = api.get(f"/admin/rebates?ib_id={own}", token=admin).json()["list"]
+    assert [r["total_amount"] for r in records] == ["6.00"]  # one record, paid once
+
+
+def test_a_late_trade_hedging_one_settled_earlier_earns_nothing(stack: object) -> None:
+    """A late trade's hedge partner was recorded (and settled) by an earlier run:
+    the account's history finds it, as it would have found a partner in the window."""
+    from fxcrm.dal import rebates
+    from fxcrm.rebates import settlement
+    from fxcrm.settings import get_settings
+
+    settings = get_settings()
+    settlement.settle(settings, NOW)
+    mark = rebates.get_watermark()
+    assert mark is not None
+    own = make_ib()
+    client = Trades(make_client(own))
+    client.close("GBPUSD", "1.00", mark - 12 * HOUR, mark - 10 * HOUR, side=0, recorded=mark + 60)  # 5.00
+    assert settlement.settle(settings, NOW, until=mark + 120)["details"] == 1
+    client.close("GBPUSD", "1.00", mark - 11 * HOUR, mark - 9 * HOUR, side=1, recorded=mark + 150)
+    summary = settlement.settle(settings, NOW, until=mark + 180)
+    assert (summary["trades"], summary["late_trades"], summary["skipped"]["hedged"]) == (1, 1, 1)
+    assert balance(own) == Decimal("5.00")

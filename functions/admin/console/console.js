@@ -277,7 +277,7 @@ $("user-search").addEventListener("submit", async (event) => {
     const data = await api("GET", `/admin/users?${params}`);
     $("user-rows").replaceChildren(...data.list.map((u) => {
       const row = el("tr");
-      row.append(el("td", u.email), el("td", [u.first_name, u.last_name].filter(Boolean).join(" ")), el("td", u.user_type), el("td", u.status), el("td", u.ib_id || ""));
+      row.append(el("td", u.email), el("td", u.full_name || [u.first_name, u.last_name].filter(Boolean).join(" ")), el("td", u.user_type), el("td", u.status), el("td", u.ib_id || ""));
       row.addEventListener("click", () => openUser(u.id));
       return row;
     }));
@@ -292,7 +292,7 @@ async function openUser(id) {
   box.replaceChildren(el("p", "Loading…"));
   try {
     const d = await api("GET", `/admin/users/${id}`);
-    const fields = [["Email", d.user.email], ["Type", `${d.user.user_type} (${d.user.role})`], ["Status", d.user.status], ["KYC", d.kyc_status], ["IB", d.user.ib_id || "none"]];
+    const fields = [["Email", d.user.email], ["Name", d.user.full_name || "—"], ["Type", `${d.user.user_type} (${d.user.role})`], ["Status", d.user.status], ["KYC", d.kyc_status], ["IB", d.user.ib_id || "none"]];
     const dl = el("dl");
     dl.append(...fields.flatMap(([k, v]) => [el("dt", k), el("dd", v)]));
     const accounts = el("ul");

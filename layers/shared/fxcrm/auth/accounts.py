@@ -1,5 +1,6 @@
 """Register, log in, change password, and authenticate a bearer token."""
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,8 +46,37 @@ def normalise_email(email: str) -> str:
 
 
 def full_name(user: dict[str, Any]) -> str:
-    """First and last name, as a person's name is shown everywhere."""
-    return " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
+    """A person's name as it is shown everywhere: the full name they gave in
+    KYC, else first and last name."""
+    return str(user.get("full_name") or "") or " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
+
+
+def name_key(text: str) -> str:
+    """A name as the name filters compare it: accents dropped, case folded,
+    runs of spaces made one (so "JOSÉ  garcía" and "Jose Garcia" are one name)."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def person_name(first_name: str, last_name: str, given_full_name: str = "") -> dict[str, str]:
+    """The name fields of a user item: first and last name, the full name (as
+    given, else first and last) and `name_search`, its words as `name_key`
+    makes them, which the name filters match."""
+    first, last = " ".join(first_name.split()), " ".join(last_name.split())
+    shown = " ".join(given_full_name.split()) or " ".join(p for p in (first, last) if p)
+    words = name_key(" ".join((shown, first, last))).split()
+    return {"first_name": first, "last_name": last, "full_name": shown, "name_search": " ".join(dict.fromkeys(words))}
+
+
+def name_matches(user: dict[str, Any], typed: str | None) -> bool:
+    """A name filter as a user types it: every word typed is part of the
+    user's name, in any case and order, with or without accents."""
+    wanted = name_key(typed or "").split()
+    if not wanted:
+        return True
+    # users stored before `name_search` existed are matched on their shown name
+    known = str(user.get("name_search") or "") or name_key(full_name(user))
+    return all(word in known for word in wanted)
 
 
 def _session(settings: Settings, user: dict[str, Any], now: int, mfa: bool = False) -> Session:
@@ -75,8 +105,7 @@ def new_user(email: str, password: str, user_type: str, role: str, now: int, **e
         "status": "active",
         "token_version": 1,
         "created_at": now,
-        "first_name": extra.pop("first_name", ""),
-        "last_name": extra.pop("last_name", ""),
+        **person_name(extra.pop("first_name", ""), extra.pop("last_name", "")),
         **extra,
     }
 

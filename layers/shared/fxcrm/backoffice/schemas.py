@@ -15,6 +15,7 @@ class UserRow(BaseModel):
     email: str
     first_name: str | None = None
     last_name: str | None = None
+    full_name: str = Field(default="", description="The name given in KYC (else first and last name)")
     user_type: Literal["client", "ib", "staff"]
     role: str
     status: str

@@ -6,7 +6,7 @@ from typing import Any
 
 from fxcrm import audit, ids
 from fxcrm.auth import passwords, permissions
-from fxcrm.auth.accounts import STAFF, STAFF_ROLES, Principal, new_user, normalise_email
+from fxcrm.auth.accounts import STAFF, STAFF_ROLES, Principal, full_name, new_user, normalise_email
 from fxcrm.dal import audit as audit_dal
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import kyc as kyc_dal
@@ -32,6 +32,7 @@ MAX_LISTED = 500
 
 def _row(user: dict[str, Any]) -> dict[str, Any]:
     row = {k: plain(user.get(k)) for k in PROFILE_FIELDS}
+    row["full_name"] = full_name(user)
     row["totp_enrolled"] = bool(user.get("totp_secret")) if user.get("user_type") == STAFF else None
     return row
 

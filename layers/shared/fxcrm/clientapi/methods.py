@@ -175,6 +175,7 @@ def commission_records(settings: Settings, caller: Caller) -> list[dict[str, Any
                 "GrantAt": times.show(int(record["grant_at"]), tz) if record.get("grant_at") else "",
                 "BalanceRecords": [
                     {
+                        "Id": rebates_dal.detail_id(d),  # the IB portal's rebate_id of the same row
                         "Ticket": int(d["ticket"]),
                         "Login": int(d["login"]),
                         "Symbol": d["symbol"],
@@ -182,6 +183,7 @@ def commission_records(settings: Settings, caller: Caller) -> list[dict[str, Any
                         "Level": int(d["level"]),
                         "Rule": d["rule_id"],
                         "Amount": _money(d["amount"]),
+                        "Currency": d["currency"],
                     }
                     for d in details
                 ],

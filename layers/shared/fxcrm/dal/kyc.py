@@ -10,6 +10,7 @@ KYCMATCH#<fingerprint> / USER#<user id>
                                 (name, birthday, country): a second user under one key is a duplicate
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -49,9 +50,12 @@ def get_modules(user_id: int) -> dict[str, Any]:
     return {row["sk"].removeprefix("MODULE#"): row.get("data") for row in rows}
 
 
-def save_module(user_id: int, module: str, data: Any, completed: list[str], now: int) -> None:
-    """Write a module and the list of completed modules together; refused
-    once the KYC is under review or approved."""
+def save_module(
+    user_id: int, module: str, data: Any, completed: list[str], now: int, with_items: Sequence[dict[str, Any]] = ()
+) -> None:
+    """Write a module and the list of completed modules together (and
+    `with_items`, other writes of the same transaction); refused once the KYC
+    is under review or approved."""
     table = Table()
     table.client.transact_write_items(
         TransactItems=[
@@ -74,6 +78,7 @@ def save_module(user_id: int, module: str, data: Any, completed: list[str], now:
                     ),
                 }
             },
+            *with_items,
         ]
     )
 

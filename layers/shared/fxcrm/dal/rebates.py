@@ -1,6 +1,7 @@
 """Rebate settlement records.
 
-REBATE#STATE / WATERMARK         settled_until: trades closed up to here are settled
+REBATE#STATE / WATERMARK         settled_until: trades recorded (by TradeSync) up to here are settled;
+                                 basis: `recorded` (absent: written when runs went by close time)
 REBATE#STATE / LOCK              holder, expires_at: one settlement run at a time (a lease)
 RBDETAIL#<server>#<ticket>#<level> / DETAIL
                                  one commission-detail record per trade and IB level, written once;
@@ -12,6 +13,7 @@ RBAGG#<aggregation id> / AGG     a commission record: one IB's rebates of one ru
 RBRUN#<run id> / RUN             a settlement run's summary (trades, details, unknown symbols, skipped)
 """
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +26,13 @@ STATE = "REBATE#STATE"
 
 def detail_key(server: str, ticket: int, level: int) -> tuple[str, str]:
     return f"RBDETAIL#{server}#{ticket}#{level}", "DETAIL"
+
+
+def detail_id(detail: Item) -> int:
+    """The row's own id (the IB portal's `rebate_id`): a JavaScript-safe hash of
+    its key, so every detail has one, stored before this id existed or not."""
+    key = f"{detail['server']}#{int(detail['ticket'])}#{int(detail['level'])}"
+    return int(hashlib.sha256(f"detail:{key}".encode()).hexdigest()[:13], 16)
 
 
 def detail_item(detail: Item) -> Item:
@@ -167,15 +176,19 @@ def list_aggregation_details(aggregation_id: int, table: Table | None = None) ->
 
 
 def get_watermark(table: Table | None = None) -> int | None:
-    found = (table or Table()).get(STATE, "WATERMARK")
+    found = get_watermark_state(table)
     return int(found["settled_until"]) if found else None
+
+
+def get_watermark_state(table: Table | None = None) -> Item | None:
+    return (table or Table()).get(STATE, "WATERMARK")
 
 
 def move_watermark(expected: int | None, until: int, table: Table | None = None) -> bool:
     """Move the watermark forward, only from where this run found it."""
     try:
         (table or Table()).put(
-            {"pk": STATE, "sk": "WATERMARK", "settled_until": until},
+            {"pk": STATE, "sk": "WATERMARK", "settled_until": until, "basis": "recorded"},
             condition="attribute_not_exists(pk) OR settled_until = :expected",
             expression_values={":expected": expected if expected is not None else -1},
         )

@@ -127,12 +127,15 @@ class Table:
                 return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def batch_get(self, keys: list[tuple[str, str]]) -> list[Item]:
+    def batch_get(self, keys: list[tuple[str, str]], consistent: bool = False) -> list[Item]:
         """Items by key, 100 per request, retrying what DynamoDB leaves unprocessed."""
         found: list[Item] = []
         for start in range(0, len(keys), 100):
             request: dict[str, Any] = {
-                self.name: {"Keys": [values({"pk": pk, "sk": sk}) for pk, sk in keys[start : start + 100]]}
+                self.name: {
+                    "Keys": [values({"pk": pk, "sk": sk}) for pk, sk in keys[start : start + 100]],
+                    "ConsistentRead": consistent,
+                }
             }
             while request:
                 answer = self.client.batch_get_item(RequestItems=request)

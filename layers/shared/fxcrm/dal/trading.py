@@ -8,7 +8,10 @@ TACCT#<id> / POSITIONS, / ORDERS        the latest snapshot of open positions an
 DEAL#<server>#<ticket> / DEAL           a deal; gsi1: ACCTDEALS#<account id> / <time>#<ticket>
 POSOPEN#<server>#<position> / OPEN      a position's opening deal (joined to its close)
 HORDER#<server>#<ticket> / HORDER       a closed trade (history order); gsi1: ACCTHIST#<account id> /
-                                        <close time>#<ticket>; gsi2: HORDERS#<yyyy-mm> / <close time>#<server>#<ticket>
+                                        <close time>#<ticket>; gsi2: HORDERS#<yyyy-mm> / <close time>#<server>#<ticket>;
+                                        `recorded_at`: when TradeSync first stored it
+HORDERIN#<yyyy-mm> / <recorded at>#<server>#<ticket>
+                                        the same trade under the time it was first recorded (what settlement reads)
 USER#<user id> / TACCT#<id>             the owner's index entry of the account (list my accounts)
 SIMSERVER#<server> / COUNTER            the simulated server's last account number
 SIMACCT#<server>#<login> / STATE        the simulated server's account (balance, credit, password hashes)
@@ -222,9 +225,10 @@ def history_order_keys(row: Item) -> Item:
     """A closed trade: by account (gsi1) and by close month (gsi2), in close-time order."""
     close = int(row["close_time"])
     month = datetime.fromtimestamp(close, UTC).strftime("%Y-%m")
+    pk, sk = history_order_key(str(row["server"]), int(row["ticket"]))
     return {
-        "pk": f"HORDER#{row['server']}#{row['ticket']}",
-        "sk": "HORDER",
+        "pk": pk,
+        "sk": sk,
         "gsi1pk": f"ACCTHIST#{row['account_id']}",
         "gsi1sk": f"{close:010d}#{row['ticket']}",
         "gsi2pk": f"HORDERS#{month}",
@@ -232,9 +236,47 @@ def history_order_keys(row: Item) -> Item:
     }
 
 
-def put_history_orders(rows: list[Item], table: Table | None = None) -> None:
-    """Closed trades keyed by server and closing ticket: a trade written again is the same item."""
-    (table or Table()).batch_put([{**row, **history_order_keys(row)} for row in rows])
+def arrival_keys(row: Item) -> Item:
+    """A closed trade by the time it was first recorded (month partitions, like gsi2's)."""
+    at = int(row["recorded_at"])
+    month = datetime.fromtimestamp(at, UTC).strftime("%Y-%m")
+    return {"pk": f"HORDERIN#{month}", "sk": f"{at:010d}#{row['server']}#{row['ticket']}"}
+
+
+def put_history_orders(rows: list[Item], recorded_at: int, table: Table | None = None) -> int:
+    """Closed trades keyed by server and closing ticket: a trade written again
+    is the same item and keeps the time it was first recorded. A trade stored
+    for the first time is also written under that time (`HORDERIN#…`), and
+    that first, so a run that dies in between leaves no trade unrecorded.
+    Returns how many trades were new."""
+    table = table or Table()
+    by_key = {(str(r["server"]), int(r["ticket"])): r for r in rows}
+    stored = {
+        (str(i["server"]), int(i["ticket"])): i
+        for i in table.batch_get([history_order_key(s, t) for s, t in by_key], consistent=True)
+    }
+    new, again = [], []
+    for key, row in by_key.items():
+        if key not in stored:
+            new.append(row | {"recorded_at": recorded_at})
+        else:  # re-read through the sync's overlap: not a new arrival
+            first = stored[key].get("recorded_at")
+            again.append(row | ({"recorded_at": first} if first is not None else {}))
+    table.batch_put([{**row, **arrival_keys(row)} for row in new])
+    table.batch_put([{**row, **history_order_keys(row)} for row in new + again])
+    return len(new)
+
+
+def history_order_key(server: str, ticket: int) -> tuple[str, str]:
+    return f"HORDER#{server}#{ticket}", "HORDER"
+
+
+def list_arrivals(month: str, start: int, end: int, table: Table | None = None) -> list[Item]:
+    """The closed trades first recorded in a month (yyyy-mm) at a time in [start, end], oldest first."""
+    return (table or Table()).query(
+        "pk = :pk AND sk BETWEEN :start AND :end",
+        {":pk": f"HORDERIN#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
+    )
 
 
 def list_account_history(account_id: int, start: int, end: int, table: Table | None = None) -> list[Item]:

@@ -1,6 +1,7 @@
 """User items.
 
-USER#<id> / PROFILE          the user (hash, type, role, token version, TOTP, IB);
+USER#<id> / PROFILE          the user (hash, type, role, token version, TOTP, IB; the name,
+                             from KYC once given, with `name_search`: its casefolded words for the name filters);
                              gsi2: USERS#<type> / <id, 16 digits> (users of a type, by age)
                              gsi1 (when under an IB): IBCLIENTS#<ib id> / <id, 16 digits> (an IB's direct downline)
 USER#<id> / IBHIST#<at>#<n>  a change of the user's IB (who, from, to)
@@ -115,6 +116,21 @@ def set_fields(user_id: int, fields: Item, table: Table | None = None) -> None:
         condition="attribute_exists(pk)",
         names=names,
     )
+
+
+def set_fields_request(user_id: int, fields: Item, table: Table | None = None) -> dict[str, Any]:
+    """`set_fields` as one Update of another write's transaction (a KYC save and the name it gives)."""
+    table = table or Table()
+    return {
+        "Update": {
+            "TableName": table.name,
+            "Key": values(dict(zip(("pk", "sk"), user_key(user_id), strict=True))),
+            "UpdateExpression": "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": {f"#f{i}": name for i, name in enumerate(fields)},
+            "ExpressionAttributeValues": values({f":f{i}": value for i, value in enumerate(fields.values())}),
+        }
+    }
 
 
 def activate_totp(user_id: int, secret: str, step: int, recovery_hashes: set[str], table: Table | None = None) -> None:

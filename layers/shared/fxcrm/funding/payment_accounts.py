@@ -6,7 +6,7 @@ from typing import Any
 
 from fxcrm import ids
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.auth.accounts import Principal, full_name
 from fxcrm.dal import funding as dal
 from fxcrm.dal import users
 from fxcrm.dal.table import plain
@@ -85,7 +85,7 @@ def detail(settings: Settings, principal: Principal, account_id: int) -> dict[st
     view[INFO_FIELD[account["method"]]] = account["details"]
     return view | {
         "id": account_id,
-        "account_holder_name": f"{user.get('first_name', '')} {user.get('last_name', '')}".strip(),
+        "account_holder_name": full_name(user),
         "payment_method": account["method"],
         "remark": account.get("remark", ""),
         "created_at": times.show(int(account["created_at"]), settings.broker_timezone),

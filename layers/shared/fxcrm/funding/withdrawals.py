@@ -10,7 +10,7 @@ from typing import Any
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.auth.accounts import Principal, full_name
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
@@ -65,7 +65,7 @@ def _details(principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput("send either a saved payment account or the details, not both", "payment_account_id")
         details = payment_accounts.details_for_withdrawal(principal, int(request["payment_account_id"]), method)
         user = users.get_user(principal.user_id) or {}
-        holder = f"{user.get('first_name', '')} {user.get('last_name', '')}".strip()
+        holder = full_name(user)
         extra = {"currency": request["currency"]} if method == "cryptocurrency" else {"account_holder_name": holder}
         return details | extra
     return payment_accounts.check_details(method, infos)

@@ -8,7 +8,7 @@ from typing import Any
 
 import segno
 
-from fxcrm.auth.accounts import Principal, full_name
+from fxcrm.auth.accounts import Principal, full_name, name_matches
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
@@ -19,6 +19,7 @@ from fxcrm.funding import times
 from fxcrm.funding.money import show
 from fxcrm.kyc import profile as kyc_profile
 from fxcrm.platform import aws, files
+from fxcrm.reports.catalog import ACCOUNT_CURRENCY
 from fxcrm.reports.scope import downline_users
 from fxcrm.settings import Settings
 from fxcrm.trading import accounts
@@ -106,7 +107,7 @@ def clients(
             continue
         if status and shown_status != status:
             continue
-        if not _contains(str(user["email"]), email) or not _contains(full_name(user), client_name):
+        if not _contains(str(user["email"]), email) or not name_matches(user, client_name):
             continue
         rows.append((user, shown_status))
     shown = []
@@ -156,7 +157,7 @@ def client_accounts(
         for a in sorted(found, key=lambda a: int(a["created_at"]), reverse=True)
         if (not login or str(a["login"]) == login.strip())
         and _contains(str(a.get("type_name", "")), type_name)
-        and _contains(full_name(users[int(a["user_id"])]), user_name)
+        and name_matches(users[int(a["user_id"])], user_name)
     ]
     shown = []
     for account in rows[(page - 1) * size : page * size]:
@@ -201,14 +202,18 @@ def rebate_records(settings: Settings, principal: Principal, page: int, size: in
         granted = (records[aggregation] or {}).get("grant_at")
         shown.append(
             {
-                "rebate_id": aggregation,
+                "rebate_id": rebates_dal.detail_id(detail),
+                "rebate_aggregation_id": aggregation,
                 "rebate_type": str(detail["kind"]),
                 "client_user_id": client,
                 "client_user_name": names[client],
                 "ib_user_id": principal.user_id,
                 "ib_user_name": full_name(me),
                 "symbol": detail["symbol"],
-                "trade_profit": show(Decimal(str(detail["profit"])), str(detail["currency"])),
+                # the client's trade result, in the account's currency; the IB's earning is rebate_amount
+                "trade_profit": show(Decimal(str(detail["profit"])), ACCOUNT_CURRENCY),
+                "rebate_amount": show(Decimal(str(detail["amount"])), str(detail["currency"])),
+                "rebate_currency": str(detail["currency"]),
                 "open_time": times.show(int(detail["open_time"]), tz),
                 "settlement_time": times.show(int(detail["calculate_at"]), tz),
                 "payment_time": times.show(int(granted), tz) if granted else "",

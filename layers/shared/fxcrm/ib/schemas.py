@@ -52,14 +52,17 @@ class IbClientAccountList(BaseModel):
 
 
 class RebateRecord(BaseModel):
-    rebate_id: int = Field(description="The commission record this rebate was paid in")
+    rebate_id: int = Field(description="This row: the rebate on one trade at one level of the IB tree")
+    rebate_aggregation_id: int = Field(description="The commission record this rebate was paid in")
     rebate_type: str = Field(description="per_lot or commission_share")
     client_user_id: int
     client_user_name: str
     ib_user_id: int
     ib_user_name: str
     symbol: str
-    trade_profit: str
+    trade_profit: str = Field(description="The client's profit or loss on the trade (not the IB's rebate)")
+    rebate_amount: str = Field(description="What the IB earned on this trade")
+    rebate_currency: str
     open_time: str
     settlement_time: str
     payment_time: str = Field(description="'' while held for approval")

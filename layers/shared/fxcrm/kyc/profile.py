@@ -19,7 +19,7 @@ from fxcrm import audit, ids
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.auth.accounts import Principal, person_name
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import kyc as dal
 from fxcrm.dal import users as users_dal
@@ -172,9 +172,29 @@ def _completed(form: FormConfig, state: dict[str, Any], module: str) -> list[str
     return [m for m in forms.MODULES if m in done]
 
 
+def _name_fields(identity: dict[str, Any] | None, now: int) -> dict[str, Any] | None:
+    """The user item's name from the identity module (None if it names nobody:
+    a form without name fields leaves the user's name alone)."""
+    given = {k: str((identity or {}).get(k) or "") for k in ("first_name", "last_name", "full_name")}
+    name = person_name(given["first_name"], given["last_name"], given["full_name"])
+    return (name | {"updated_at": now}) if name["full_name"] else None
+
+
+def _take_name(user_id: int, now: int) -> None:
+    """Copy the identity's name onto the user again (at approval: the name
+    the review approved is the user's name everywhere)."""
+    name = _name_fields(plain(dal.get_modules(user_id).get("identity")), now)
+    if name is not None:
+        users_dal.set_fields(user_id, name)
+
+
 def _write_module(user_id: int, module: str, data: Any, completed: list[str], now: int) -> None:
+    # the identity's name becomes the user's, in the same transaction as the module
+    name = _name_fields(data, now) if module == "identity" else None
     try:
-        dal.save_module(user_id, module, data, completed, now)
+        dal.save_module(
+            user_id, module, data, completed, now, [users_dal.set_fields_request(user_id, name)] if name else ()
+        )
     except ClientError as error:
         if is_condition_failure(error):
             raise Conflict(
@@ -313,6 +333,7 @@ def approve(settings: Settings, review_id: int, now: int) -> dict[str, Any]:
     if review is None:
         raise NotFound("no such review", "approval_id")
     user_id = int(review["user_id"])
+    _take_name(user_id, now)  # before the status, so an approved KYC always shows its name
     try:
         dal.change_status(
             user_id, "approved", ("pending",), now, {"kyc_approved_at": now, "kyc_way": "manual", "remark": ""}
@@ -438,6 +459,7 @@ def record_review(settings: Settings, review: everify.Review, now: int) -> None:
         with _ignore_locked():
             dal.save_module(review.user_id, "e_verify", {"passed": True}, completed, now)
         if form.e_verify.auto_approve:
+            _take_name(review.user_id, now)
             with _ignore_locked():
                 dal.change_status(
                     review.user_id, "approved", CHANGEABLE, now, {"kyc_approved_at": now, "kyc_way": "e_verify"}

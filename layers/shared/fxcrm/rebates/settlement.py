@@ -1,6 +1,12 @@
-"""Rebate settlement: closed trades since the watermark → one commission-detail
-record per trade and IB level → one commission record per IB and run,
-credited to the IB's rebate balance through the ledger (or held for staff).
+"""Rebate settlement: closed trades recorded since the watermark → one
+commission-detail record per trade and IB level → one commission record per
+IB and run, credited to the IB's rebate balance through the ledger (or held
+for staff).
+
+Runs go by the time TradeSync first recorded a trade, not the time it
+closed: a trade that arrives late (a TradeSync outage, a late platform,
+back-dated history) is recorded after the watermark and so is settled by the
+next run, like any other; each trade is recorded once, in one run's window.
 
 Why it cannot pay twice:
 - a detail is written only if its trade and level have none (conditional
@@ -34,8 +40,8 @@ from fxcrm.reports.catalog import months, since_epoch
 from fxcrm.settings import Settings
 
 PERIOD_SECONDS = 3600  # runs settle whole hours
-# and leave the last hour alone: TradeSync copies trades every 15 minutes (with a
-# 5-minute overlap), so a trade closed in it may not be in the table yet
+# and leave the last hour alone: TradeSync stamps a trade's recording time before it
+# writes it (within one 15-minute run), so a trade recorded in it may not be in the table yet
 LAG_SECONDS = 3600
 LEASE_SECONDS = 900
 EXPENSE = "REBATES:USD"
@@ -61,6 +67,7 @@ class Outcome:
     short_hold: int = 0
     hedged: int = 0
     demo: int = 0
+    late: int = 0
     unknown_symbols: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> dict[str, Any]:
@@ -70,6 +77,7 @@ class Outcome:
             "aggregations": self.aggregations,
             "credited": str(self.credited),
             "held": self.held,
+            "late_trades": self.late,
             "skipped": {"no_ib": self.no_ib, "short_hold": self.short_hold, "hedged": self.hedged, "demo": self.demo},
             "unknown_symbols": dict(self.unknown_symbols),
         }
@@ -78,11 +86,20 @@ class Outcome:
 # ---------------------------------------------------------------- computing
 
 
+def arrived_late(trade: dict[str, Any]) -> bool:
+    """Recorded after a settlement by close time would have passed the trade's
+    hour (LAG_SECONDS after the hour it closed in): what runs by close time missed."""
+    recorded = trade.get("recorded_at")
+    due = (int(trade["close_time"]) // PERIOD_SECONDS + 1) * PERIOD_SECONDS + LAG_SECONDS
+    return recorded is not None and int(recorded) > due
+
+
 def _hedged_tickets(trades: list[dict[str, Any]], window_start: int) -> set[tuple[str, int]]:
     """Trades that overlapped an opposite trade of the same symbol on the same
-    account. A partner that overlapped a trade closed in this window closed
-    after the trade opened: it is in this window too, unless the trade opened
-    before the window; only then is the account's earlier history read."""
+    account. A partner recorded in this window is among these trades; one
+    recorded before it closed before the window's start (a trade closes before
+    it is recorded), so the account's history is read only when a trade opened
+    before the window: a late trade or a long one."""
     by_account: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for trade in trades:
         if trade.get("open_time") is not None:
@@ -92,9 +109,9 @@ def _hedged_tickets(trades: list[dict[str, Any]], window_start: int) -> set[tupl
         candidates = {(t["server"], int(t["ticket"])): t for t in own}
         earliest = min(int(t["open_time"]) for t in own)
         if earliest <= window_start:
-            for other in map(plain, trading_dal.list_account_history(account_id, earliest, window_start)):
+            for other in map(plain, trading_dal.list_account_history(account_id, earliest, 2**31 - 1)):
                 if other.get("open_time") is not None:
-                    candidates[(other["server"], int(other["ticket"]))] = other
+                    candidates.setdefault((other["server"], int(other["ticket"])), other)
         by_symbol: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for candidate in candidates.values():
             by_symbol[rules_module.normalise(str(candidate["symbol"]))].append(candidate)
@@ -187,14 +204,28 @@ def compute(
     return details
 
 
+def _oldest_first(trades: Any) -> list[dict[str, Any]]:
+    unique = {(str(t["server"]), int(t["ticket"])): t for t in trades}
+    return sorted(unique.values(), key=lambda t: (int(t["close_time"]), str(t["server"]), int(t["ticket"])))
+
+
 def trades_between(settings: Settings, since: int, until: int, now: int) -> list[dict[str, Any]]:
     """Closed trades with a close time in (since, until], oldest first (a Query per month)."""
-    found = [
+    return _oldest_first(
         plain(item)
         for month in months(settings, since + 1, until, now)
         for item in trading_dal.list_month_history(month, since + 1, until)
-    ]
-    return sorted(found, key=lambda t: (int(t["close_time"]), str(t["server"]), int(t["ticket"])))
+    )
+
+
+def trades_recorded(settings: Settings, since: int, until: int, now: int) -> list[dict[str, Any]]:
+    """Closed trades first recorded in (since, until], whenever they closed,
+    oldest close first (a Query per month of recording)."""
+    return _oldest_first(
+        {k: v for k, v in plain(item).items() if k not in ("pk", "sk")}
+        for month in months(settings, since + 1, until, now)
+        for item in trading_dal.list_arrivals(month, since + 1, until)
+    )
 
 
 # ---------------------------------------------------------------- paying
@@ -248,19 +279,24 @@ def pay(
 
 
 def settle(settings: Settings, now: int, until: int | None = None) -> dict[str, Any]:
-    """Settle trades closed since the watermark up to `until` (by default the
-    last whole hour that is at least LAG_SECONDS old)."""
+    """Settle trades recorded since the watermark up to `until` (by default
+    the last whole hour that is at least LAG_SECONDS old: TradeSync stamps a
+    trade before it writes it, within one 15-minute Lambda run)."""
     holder = uuid.uuid4().hex
     if not dal.take_lock(holder, now, LEASE_SECONDS):
         return {"status": "busy"}
     try:
-        since = dal.get_watermark()
+        state = dal.get_watermark_state()
+        since = int(state["settled_until"]) if state else None
         start = since if since is not None else since_epoch(settings)
         end = until if until is not None else (now - LAG_SECONDS) // PERIOD_SECONDS * PERIOD_SECONDS
         if end <= start:
             return {"status": "nothing to settle", "settled_until": start}
         run_id = f"{start}-{end}"
-        outcome = settle_window(settings, (start, end), run_id, now)
+        # The first run on recording times also takes every trade closed since the
+        # watermark: trades stored before recording times existed have none.
+        bridge = now if (state or {}).get("basis") != "recorded" else None
+        outcome = settle_window(settings, (start, end), run_id, now, closed_until=bridge)
         dal.move_watermark(since, end)
         summary = {"status": "settled", "run_id": run_id, "settled_until": end, **outcome.summary()}
         dal.put_run({"id": run_id, "at": now, **summary})
@@ -272,10 +308,17 @@ def settle(settings: Settings, now: int, until: int | None = None) -> dict[str, 
         dal.release_lock(holder)
 
 
-def settle_window(settings: Settings, window: tuple[int, int], run_id: str, now: int) -> Outcome:
+def settle_window(
+    settings: Settings, window: tuple[int, int], run_id: str, now: int, closed_until: int | None = None
+) -> Outcome:
+    """Settle the trades recorded in the window (and, with `closed_until`, those
+    closed from the window's start to then)."""
     rules = rules_module.current()
     outcome = Outcome()
-    trades = trades_between(settings, window[0], window[1], now)
+    trades = trades_recorded(settings, window[0], window[1], now)
+    if closed_until is not None:
+        trades = _oldest_first([*trades, *trades_between(settings, window[0], closed_until, now)])
+    outcome.late = sum(1 for t in trades if arrived_late(t))
     details = compute(rules, Tree(), trades, run_id, now, outcome, window[0])
     existing = dal.put_new_details(details)
     taken = {(e["server"], int(e["ticket"]), int(e["level"])) for e in existing if e["run_id"] != run_id}

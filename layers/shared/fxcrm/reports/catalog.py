@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from fxcrm.auth.accounts import Principal, full_name
+from fxcrm.auth.accounts import Principal, full_name, name_matches
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
@@ -42,13 +42,20 @@ class Names:
     """Users' display names, read once per user within a report run."""
 
     def __init__(self) -> None:
-        self._known: dict[int, str] = {}
+        self._users: dict[int, dict[str, Any]] = {}
+
+    def _user(self, user_id: int) -> dict[str, Any]:
+        if user_id not in self._users:
+            self._users[user_id] = users_dal.get_user(user_id) or {}
+        return self._users[user_id]
 
     def of(self, user_id: int) -> str:
-        if user_id not in self._known:
-            user = users_dal.get_user(user_id) or {}
-            self._known[user_id] = full_name(user) or str(user.get("email", ""))
-        return self._known[user_id]
+        user = self._user(user_id)
+        return full_name(user) or str(user.get("email", ""))
+
+    def match(self, user_id: int, typed: str | None) -> bool:
+        """A name filter: the user's stored casefolded name holds every word typed."""
+        return name_matches(self._user(user_id), typed)
 
 
 @dataclass
@@ -412,10 +419,7 @@ def _commission_details(run: Run) -> Iterator[dict[str, Any]]:
             continue
         if not by_grant and not run.first <= int(detail["calculate_at"]) <= run.last:
             continue
-        if (
-            f.client_user_name
-            and f.client_user_name.strip().lower() not in run.names.of(int(detail["client_user_id"])).lower()
-        ):
+        if not run.names.match(int(detail["client_user_id"]), f.client_user_name):
             continue
         yield detail
 

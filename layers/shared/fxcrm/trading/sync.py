@@ -49,7 +49,7 @@ def sync_account(settings: Settings, account: dict[str, Any], now: int, initial_
     deals = platform.deals(login, datetime.fromtimestamp(start, tz=UTC), datetime.fromtimestamp(now, tz=UTC))
     owner = {"account_id": account_id, "user_id": int(account["user_id"]), "server": server}
     dal.put_deals([_row(d, **owner) for d in deals])
-    _store_history_orders(server, owner | {"login": login}, deals)
+    _store_history_orders(server, owner | {"login": login}, deals, now)
     if platform.balance_includes_trading and not account["is_demo"]:
         _post_trading_results(account, deals, now)
     positions = platform.positions(login)
@@ -64,10 +64,11 @@ TRADES = (0, 1)  # MT deal actions buy and sell; balance operations are the CRM'
 OPENING, CLOSING = (0,), (1, 3)  # MT deal entries: in; out and out-by
 
 
-def _store_history_orders(server: str, owner: dict[str, Any], deals: list[Deal]) -> None:
+def _store_history_orders(server: str, owner: dict[str, Any], deals: list[Deal], now: int) -> None:
     """Each closing deal becomes a history order (a closed trade), joined to
     the deal that opened its position: from this batch, or remembered from
-    an earlier sync."""
+    an earlier sync. A trade seen for the first time is recorded at `now`,
+    which is when rebate settlement picks it up, however long ago it closed."""
     trades = [d for d in deals if d.action in TRADES]
     opening = {d.position_id: _row(d) for d in trades if d.entry in OPENING}
     dal.put_open_legs(server, list(opening.values()))
@@ -95,7 +96,7 @@ def _store_history_orders(server: str, owner: dict[str, Any], deals: list[Deal])
                 "swap": deal.swap,
             }
         )
-    dal.put_history_orders(rows)
+    dal.put_history_orders(rows, now)
 
 
 def _post_trading_results(account: dict[str, Any], deals: list[Deal], now: int) -> None:
