@@ -160,3 +160,27 @@ def test_template_routes_and_app_operations_match(openapi: dict[str, Any]) -> No
     routes = {(m.lower(), p) for m, p, _ in http_routes(load_template()) if m != "ANY"} - pages
     operations = {(m, p) for p, ops in openapi["paths"].items() for m in ops}
     assert routes == operations
+
+
+# The seed's request enums (`seed-enums.json`, from the seed's "Enum:" columns).
+SEED_ENUMS: dict[str, dict[str, list[str]]] = json.loads((Path(__file__).parent / "seed-enums.json").read_text())[
+    "enums"
+]
+
+
+def _request_schema(document: dict[str, Any], operation: dict[str, Any], name: str) -> dict[str, Any]:
+    for parameter in operation.get("parameters", []):
+        if parameter["name"] == name:
+            return resolve(document, parameter["schema"])
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    return resolve(document, resolve(document, body)["properties"][name])
+
+
+@pytest.mark.parametrize(
+    ("number", "name"), sorted((int(n), name) for n, fields in SEED_ENUMS.items() for name in fields)
+)
+def test_every_value_of_a_seed_enum_is_accepted(openapi: dict[str, Any], number: int, name: str) -> None:
+    """`all` included: the seed lists it first in its filters (and in save-module's modules)."""
+    method, path = SERVED[number]
+    schema = _request_schema(openapi, openapi["paths"][path][method], name)
+    assert set(SEED_ENUMS[str(number)][name]) <= set(schema["enum"])
