@@ -172,6 +172,34 @@ def test_currencies_and_channels(api: ApiClient, client: Client) -> None:
     assert withdrawals["list"][0]["fee"] == "1%" and withdrawals["list"][1]["fee"] == "25.00 USD"
 
 
+def test_both_funding_lists_offer_the_live_accounts_only(api: ApiClient, client: Client) -> None:
+    """A demo account is refused by a deposit, so the lists a client picks from never offer it."""
+    demo = api.post(
+        "/trading-accounts",
+        {
+            "currency": "USD",
+            "is_demo": True,
+            "leverage": 100,
+            "password": "Trade-Pass1",
+            "trading_account_type_id": 201,
+            "trading_platform": "MT5",
+        },
+        token=client.token,
+    )
+    assert demo.status == 201, demo.body
+    for types in ("type=deposit_only&type=normal", "type=withdrawal_only&type=normal"):
+        listed = api.get(f"/trading-accounts/balances?{types}", token=client.token).json()
+        assert sorted(row["trading_account_id"] for row in listed["list"]) == sorted(client.accounts)
+        assert {row["server_type"] for row in listed["list"]} == {"MT5-Live"} and listed["total"] == 2
+    refused = api.post(
+        "/funding/deposits",
+        {"trading_account_id": demo.json()["id"], "remittance_id": 1, "deposit_amount": "100.00"},
+        token=client.token,
+        headers=_key(),
+    )
+    assert (refused.status, refused.json()["field"]) == (422, "trading_account_id")
+
+
 def test_payment_accounts_one_default_per_method_and_private(api: ApiClient, client: Client) -> None:
     first = api.post(
         "/funding/payment-accounts", {"payment_method": "bank_transfer", "bank_transfer_info": BANK}, token=client.token
