@@ -162,6 +162,25 @@ def test_template_routes_and_app_operations_match(openapi: dict[str, Any]) -> No
     assert routes == operations
 
 
+# Times the seed itself types as Unix seconds (send email code: 接收时间戳(Unix时间戳,单位:秒)).
+SEED_EPOCH_FIELDS = {"received_at", "can_resend_at", "expired_at"}
+
+
+def _is_time(name: str) -> bool:
+    return name == "at" or name.endswith(("_at", "_time")) or name in ("period_start", "period_end")
+
+
+def test_every_time_in_a_response_is_the_seed_string(openapi: dict[str, Any]) -> None:
+    """One time format on the wire: YYYY-MM-DD HH:MM:SS (docs/api.md), not epoch seconds."""
+    numbers = []
+    for name, schema in openapi["components"]["schemas"].items():
+        for field, spec in schema.get("properties", {}).items():
+            kinds = {spec.get("type")} | {b.get("type") for b in spec.get("anyOf", [])}
+            if _is_time(field) and kinds & {"integer", "number"} and field not in SEED_EPOCH_FIELDS:
+                numbers.append(f"{name}.{field}")
+    assert numbers == []
+
+
 # The seed's request enums (`seed-enums.json`, from the seed's "Enum:" columns).
 SEED_ENUMS: dict[str, dict[str, list[str]]] = json.loads((Path(__file__).parent / "seed-enums.json").read_text())[
     "enums"
