@@ -15,6 +15,16 @@ from localcloud.events import http_event, response_body
 from localcloud.functions import Handler, invoke_handler
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway HTTP APIs accept up to 10 MB
+JSON = [("Content-Type", "application/json")]
+
+
+def error_reply(
+    status: int, code: str, message: str, field: str | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """What the gateway answers itself, in fxcrm's error shape (docs/api.md)."""
+    from fxcrm.api.errors import body
+
+    return status, list(JSON), json.dumps(body(code, message, field)).encode()
 
 
 @dataclass(frozen=True)
@@ -63,8 +73,9 @@ class Gateway:
             return status, [("Content-Type", content_type)], payload
         route, params, _path_known = self.match(method, split.path)
         if route is None:
-            # API Gateway answers an unknown route with 404 {"message":"Not Found"}.
-            return 404, [("Content-Type", "application/json")], b'{"message":"Not Found"}'
+            # Outside every function's prefix. (API Gateway itself would answer
+            # {"message":"Not Found"}; docs/api.md says so.)
+            return error_reply(404, "not_found", f"no such path: {split.path}", "path")
         event = http_event(
             method, split.path, f"{route.method} {route.path}", headers, split.query, body, source_ip, params or None
         )
@@ -74,7 +85,7 @@ class Gateway:
             import traceback
 
             traceback.print_exc()
-            return 500, [("Content-Type", "application/json")], b'{"message":"Internal Server Error"}'
+            return error_reply(500, "internal_error", "something went wrong; it has been logged")
         out_headers = list((response.get("headers") or {}).items())
         out_headers += [("Set-Cookie", c) for c in response.get("cookies") or []]
         return int(response.get("statusCode", 200)), out_headers, response_body(response)
@@ -92,7 +103,7 @@ class Gateway:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > MAX_BODY:
-                    self._reply(413, [("Content-Type", "application/json")], b'{"message":"Request Entity Too Large"}')
+                    self._reply(*error_reply(413, "too_large", f"is over {MAX_BODY} bytes", "body"))
                     return
                 body = self.rfile.read(length) if length else b""
                 status, headers, payload = gateway.call(

@@ -66,7 +66,7 @@ def approvals(
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Any:
     """The approval queue: items in one status (default: waiting), oldest first, with their age."""
-    return workflow.queue(staff, status, kind, page, size, clock.now())
+    return workflow.queue(get_settings(), staff, status, kind, page, size, clock.now())
 
 
 @router.get("/approvals/{approval_id}", response_model=ApprovalItem, responses=error_responses(401, 403, 404))

@@ -460,4 +460,19 @@ def test_undeclared_method_gets_405_listing_every_allowed_method(api: ApiClient)
     assert reply.status == 405 and reply.json()["code"] == "method_not_allowed"
     assert reply.headers["allow"] == "GET, PUT"
     missing = api.get("/auth/nothing-here")
-    assert missing.status == 404 and missing.json()["code"] == "not_found"
+    assert missing.status == 404
+    assert missing.json() == {"code": "not_found", "message": "no such path: /auth/nothing-here", "field": "path"}
+    assert reply.json()["field"] == "method"
+
+
+@pytest.mark.parametrize(
+    ("body", "offset"), [(b'{"email": ', 10), (b'{"email": "a@b.example", }', 25), (b"not json", 0)]
+)
+def test_a_malformed_json_body_names_the_body(api: ApiClient, body: bytes, offset: int) -> None:
+    """Not a character offset as the field: the body itself is at fault."""
+    status, _, payload = api.gateway.call(
+        "POST", "/auth/login", {"Content-Type": "application/json"}, body, "203.0.113.9"
+    )
+    answer = json.loads(payload)
+    assert (status, answer["code"], answer["field"]) == (422, "validation_error", "body")
+    assert answer["errors"] == [{"field": "body", "message": f"is not valid JSON (at character {offset})"}]

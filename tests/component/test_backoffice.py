@@ -3,6 +3,7 @@ the audit log, and maker-checker on large withdrawals."""
 
 import csv
 import io
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -188,6 +189,9 @@ def test_the_audit_log_filters_and_exports(api: ApiClient, admin: str) -> None:
     assert exported.status == 200 and exported.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(exported.body.decode())))
     assert len(table) == rows["total"] and table[0]["actor_email"] == "admin@broker.example.com"
+    # the seed's time format (the broker's zone, UTC here), in the file as in the list
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", t["at"]) for t in table)
+    assert {t["at"] for t in table} == {r["at"] for r in rows["list"]} and table[0]["at"].startswith(day)
     support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
     assert api.get(f"/admin/audit?day={day}", token=support).status == 403
     assert api.get("/admin/audit?day=2026-13-45", token=admin).status == 422

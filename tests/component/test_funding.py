@@ -2,6 +2,8 @@
 payment accounts, deposits with receipts, withdrawals, transfers, the ledger
 behind them and the Idempotency-Key on every money-moving POST."""
 
+import csv
+import io
 import secrets
 import time
 import uuid
@@ -171,6 +173,34 @@ def test_currencies_and_channels(api: ApiClient, client: Client) -> None:
     withdrawals = api.get("/funding/withdrawal-channels?size=2", token=client.token).json()
     assert withdrawals["total"] == 3 and len(withdrawals["list"]) == 2
     assert withdrawals["list"][0]["fee"] == "1%" and withdrawals["list"][1]["fee"] == "25.00 USD"
+
+
+def test_both_funding_lists_offer_the_live_accounts_only(api: ApiClient, client: Client) -> None:
+    """A demo account is refused by a deposit, so the lists a client picks from never offer it."""
+    demo = api.post(
+        "/trading-accounts",
+        {
+            "currency": "USD",
+            "is_demo": True,
+            "leverage": 100,
+            "password": "Trade-Pass1",
+            "trading_account_type_id": 201,
+            "trading_platform": "MT5",
+        },
+        token=client.token,
+    )
+    assert demo.status == 201, demo.body
+    for types in ("type=deposit_only&type=normal", "type=withdrawal_only&type=normal"):
+        listed = api.get(f"/trading-accounts/balances?{types}", token=client.token).json()
+        assert sorted(row["trading_account_id"] for row in listed["list"]) == sorted(client.accounts)
+        assert {row["server_type"] for row in listed["list"]} == {"MT5-Live"} and listed["total"] == 2
+    refused = api.post(
+        "/funding/deposits",
+        {"trading_account_id": demo.json()["id"], "remittance_id": 1, "deposit_amount": "100.00"},
+        token=client.token,
+        headers=_key(),
+    )
+    assert (refused.status, refused.json()["field"]) == (422, "trading_account_id")
 
 
 def test_payment_accounts_one_default_per_method_and_private(api: ApiClient, client: Client) -> None:
@@ -365,6 +395,81 @@ def test_a_rejected_deposit_shows_the_reason_and_credits_nothing(api: ApiClient,
     row = _wait(_order(api, client, "deposits", number), "disapproved")
     assert row["remark"] == "Receipt is unreadable"
     assert _platform_balance(api, client, account) == 0 and ledger.available(account) == 0
+    # who disapproved it, by the staff member's name
+    reported = api.get("/reports/deposits?status=disapproved", token=client.token).json()["list"]
+    assert [(r["order_number"], r["auditor_name"]) for r in reported] == [(number, "Ada Admin")]
+
+
+def test_reports_name_the_auditor_and_the_queue_links_each_receipt(api: ApiClient, admin: str, client: Client) -> None:
+    """`auditor_name` is the deciding staff member's name (Ada Admin), not an
+    email; each deposit row of the queue links to its receipt, waiting or done."""
+    account = client.accounts[0]
+    draft = api.post(
+        "/funding/deposits",
+        {"deposit_amount": "120.00", "remittance_id": 1, "trading_account_id": account},
+        token=client.token,
+        headers=_key(),
+    ).json()
+    number, content = draft["order_number"], PDF + secrets.token_bytes(8)
+    api.post(
+        "/funding/deposits/submit",
+        {"order_number": number, "receipt_url": _upload(api, client, number, content)},
+        token=client.token,
+        headers=_key(),
+    )
+    _approval_waiting(api, admin, int(number[1:]))
+    for status in ("waiting", "completed"):
+        if status == "completed":
+            assert (
+                api.post(f"/admin/approvals/{number[1:]}/decision", {"decision": "approve"}, token=admin).status == 200
+            )
+            _wait(_order(api, client, "deposits", number), "approved")
+        queue = api.get(f"/admin/approvals?kind=deposit&status={status}&size=100", token=admin).json()
+        row = next(i for i in queue["list"] if i["id"] == int(number[1:]))
+        receipt = requests.get(row["receipt_link"], timeout=10)
+        assert receipt.status_code == 200 and receipt.content == content
+    reported = api.get("/reports/deposits?status=approved", token=client.token).json()["list"]
+    assert [(r["order_number"], r["auditor_name"]) for r in reported] == [(number, "Ada Admin")]
+    exported = api.post("/reports/deposits/export", {"status": "approved"}, token=client.token).json()
+    parsed = csv.DictReader(io.StringIO(requests.get(exported["download_url"], timeout=10).content.decode("utf-8-sig")))
+    assert [p["auditor_name"] for p in parsed] == ["Ada Admin"]
+
+
+def test_a_payment_account_is_held_in_the_clients_kyc_name(api: ApiClient, admin: str) -> None:
+    """`account_holder_name` is the name the client entered in its KYC identity,
+    in the detail and in a withdrawal paid to the saved account."""
+    email = unique_email("holder")
+    registered = register(api, email)
+    token, user_id = registered["token"], int(registered["user_info"]["id"])
+    identity = {
+        "first_name": "Wei",
+        "last_name": "Chen",
+        "full_name": "Chen Wei",
+        "gender": "male",
+        "birthday": "1988-02-03",
+        "country": "SG",
+    }
+    saved_identity = api.put(
+        "/kyc/modules", {"current_module": "identity", "kyc_data": {"identity": identity}}, token=token
+    )
+    assert saved_identity.status == 200, saved_identity.body
+    kyc.set_kyc_status(user_id, "approved", int(time.time()))
+    client = Client(email, token, user_id, [_live_account(user_id, email)])
+    saved = api.post(
+        "/funding/payment-accounts", {"payment_method": "bank_transfer", "bank_transfer_info": BANK}, token=token
+    )
+    assert saved.status == 201, saved.body
+    detail = api.get(f"/funding/payment-accounts/{saved.json()['id']}", token=token).json()
+    assert detail["account_holder_name"] == "Chen Wei"
+    _deposit(api, admin, client, client.accounts[0], "300.00")
+    body = _withdrawal_body(api, client, client.accounts[0], "100.00", payment_account_id=saved.json()["id"])
+    body.pop("bank_transfer_info")
+    reply = api.post("/funding/withdrawals", body, token=token, headers=_key())
+    assert reply.status == 201, reply.body
+    from fxcrm.dal import funding
+
+    order = funding.get_order(reply.json()["order_number"])
+    assert order is not None and order["details"]["account_holder_name"] == "Chen Wei"
 
 
 # ---------------------------------------------------------------- withdrawals

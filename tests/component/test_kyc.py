@@ -195,10 +195,19 @@ def test_other_modules_check_phones_documents_and_agreements(api: ApiClient, cli
     assert (reply.json()["field"], reply.status) == ("kyc_data.authentication.identity_back", 422)
     reply = save(api, token, "agreement", AGREEMENT | {"risk_disclosure": False})
     assert (reply.json()["field"], reply.json()["code"]) == ("kyc_data.agreement.risk_disclosure", "not_accepted")
+    # data of another module: the module named is the mistake
     reply = api.put("/kyc/modules", {"current_module": "identity", "kyc_data": {"contact": CONTACT}}, token=token)
-    assert (reply.status, reply.json()["field"]) == (422, "kyc_data")
-    reply = save(api, token, "e_verify", {"passed": True})
     assert (reply.status, reply.json()["field"]) == (422, "current_module")
+    reply = api.put("/kyc/modules", {"current_module": "all", "kyc_data": {"contacts": CONTACT}}, token=token)
+    assert (reply.status, reply.json()["field"], reply.json()["code"]) == (422, "kyc_data.contacts", "unknown_module")
+    # the verdict is the provider's: a client cannot write it
+    reply = save(api, token, "e_verify", {"passed": True})
+    assert (reply.status, reply.json()["field"], reply.json()["code"]) == (
+        422,
+        "kyc_data.e_verify.passed",
+        "unknown_field",
+    )
+    assert api.get("/kyc", token=token).json()["completed_module"] == []
 
 
 def test_all_saves_several_modules_at_once(api: ApiClient, client: dict[str, Any]) -> None:
@@ -227,6 +236,79 @@ def test_questionnaire_answers_are_checked_and_kept(api: ApiClient, client: dict
     shown = api.get("/kyc", token=token).json()
     assert shown["completed_module"] == ["questionnaire"]
     assert {a["key"]: a["answer"] for a in shown["kyc_data"]["questionnaire"]}["instruments"] == ["forex", "metals"]
+
+
+def test_the_questionnaire_can_be_answered_from_the_form_alone(api: ApiClient, client: dict[str, Any]) -> None:
+    """Every id `save questionnaire answers` takes is in the form."""
+    token = client["token"]
+    form = api.get("/kyc/form", token=token).json()
+    module = next(m for m in form["kyc"]["modules"] if m["module"]["key"] == "questionnaire")
+    by_questionnaire: dict[int, list[dict[str, Any]]] = {}
+    for field in module["fields"]:
+        first = field["options"][0]["value"]
+        answer = [first] if field["component_type"] == "checkbox" else first
+        by_questionnaire.setdefault(field["questionnaire_id"], []).append(
+            {"question_id": field["question_id"], "answer": answer}
+        )
+    assert by_questionnaire  # the default form has a questionnaire
+    for questionnaire_id, answers in by_questionnaire.items():
+        reply = api.post(
+            "/kyc/questionnaire-answers", {"questionnaire_id": questionnaire_id, "answers": answers}, token=token
+        )
+        assert reply.status == 200, reply.body
+    assert api.get("/kyc", token=token).json()["completed_module"] == ["questionnaire"]
+    shown = next(
+        m for m in api.get("/kyc/form", token=token).json()["kyc"]["modules"] if m["module"]["key"] == "questionnaire"
+    )
+    assert [f["value"] for f in shown["fields"]] == [
+        a["answer"] for answers in by_questionnaire.values() for a in answers
+    ]
+    assert {f["questionnaire_name"] for f in shown["fields"]} == {"Trading experience"}
+    others = [f for m in form["identity"]["modules"] for f in m["fields"]]
+    assert {f["question_id"] for f in others} == {None}
+
+
+def test_save_module_takes_the_questionnaire_by_question_key(api: ApiClient, client: dict[str, Any]) -> None:
+    """The seed's `current_module` questionnaire: kyc_data {questionnaire: {question key: answer}}."""
+    token = client["token"]
+    answers = {"experience_years": "1to3", "understands_leverage": "yes", "annual_income": "gt100k"}
+    reply = save(api, token, "questionnaire", answers | {"understands_leverage": "maybe"})
+    assert (reply.status, reply.json()["field"]) == (422, "kyc_data.questionnaire.understands_leverage")
+    reply = save(api, token, "questionnaire", answers | {"favourite_colour": "red"})
+    assert (reply.json()["field"], reply.json()["code"]) == ("kyc_data.questionnaire.favourite_colour", "unknown_field")
+    reply = save(api, token, "questionnaire", {k: v for k, v in answers.items() if k != "annual_income"})
+    assert (reply.json()["field"], reply.json()["code"]) == ("kyc_data.questionnaire.annual_income", "required")
+    assert save(api, token, "questionnaire", answers).status == 200
+    shown = api.get("/kyc", token=token).json()
+    assert shown["completed_module"] == ["questionnaire"]
+    saved = {a["key"]: a for a in shown["kyc_data"]["questionnaire"]}
+    assert {k: a["answer"] for k, a in saved.items()} == answers
+    assert (saved["annual_income"]["question_id"], saved["annual_income"]["questionnaire_id"]) == (4, 1)
+    both = {"identity": IDENTITY, "questionnaire": answers}
+    assert api.put("/kyc/modules", {"current_module": "all", "kyc_data": both}, token=token).status == 200
+    assert api.get("/kyc", token=token).json()["completed_module"] == ["identity", "questionnaire"]
+
+
+def test_save_module_e_verify_confirms_a_passed_session_only(api: ApiClient, client: dict[str, Any]) -> None:
+    """The seed's `current_module` e_verify (电子验证): the provider decides; saving
+    the module confirms the caller's own passed session."""
+    token = client["token"]
+    reply = save(api, token, "e_verify", {})
+    assert (reply.status, reply.json()["field"], reply.json()["code"]) == (
+        422,
+        "kyc_data.e_verify.session_id",
+        "e_verify_not_passed",
+    )
+    urls = {"success_url": "https://portal.broker.example.com/ok", "failed_url": "https://portal.broker.example.com/no"}
+    session = api.post("/kyc/e-verification", urls, token=token).json()["session_id"]
+    reply = save(api, token, "e_verify", {"session_id": session})
+    assert (reply.status, reply.json()["code"]) == (422, "e_verify_not_passed")  # pending
+    assert api.get(f"/kyc/e-verification/local/{session}").status == 303  # the provider passes it
+    reply = save(api, token, "e_verify", {"session_id": "not-" + session})
+    assert (reply.status, reply.json()["code"]) == (422, "unknown_session")
+    reply = save(api, token, "e_verify", {"session_id": session})
+    assert reply.status == 200, reply.body
+    assert "e_verify" in api.get("/kyc", token=token).json()["completed_module"]
 
 
 # ---------------------------------------------------------------- documents

@@ -62,6 +62,12 @@ def _decide(api: ApiClient, token: str, application_id: int, decision: str, reas
     return api.post(f"/admin/approvals/{application_id}/decision", body, token=token)
 
 
+def _shown(epoch: Any) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _raw_item(application_id: int) -> dict[str, Any]:
     from fxcrm.dal.approvals import get_approval
 
@@ -101,6 +107,10 @@ def test_approved_application_opens_the_account_with_the_application_id(
     assert again.status == 409 and again.json()["code"] == "not_waiting"
     trail = api.get(f"/admin/approvals/{application_id}", token=admin).json()
     assert trail["decided_by_email"] == "admin@broker.example.com" and trail["status"] == "completed"
+    # one time format on the wire: the seed's, in the broker's zone (UTC here)
+    stored = _raw_item(application_id)
+    assert row["created_at"] == _shown(stored["created_at"])
+    assert (trail["created_at"], trail["decided_at"]) == (_shown(stored["created_at"]), _shown(stored["decided_at"]))
 
     from fxcrm.dal.audit import trail as audit_trail
 

@@ -193,6 +193,17 @@ def test_withdrawal_method_and_transfer_filters(api: ApiClient, world: World) ->
         withdrawals[0]
     ]
     assert numbers(get(api, "/reports/withdrawals", token, status="all", **WINDOW)) == [withdrawals[1], withdrawals[0]]
+    # the seed's request: `method` given as `all`, meaning every method
+    assert numbers(get(api, "/reports/withdrawals", token, status="all", method="all", **WINDOW)) == [
+        withdrawals[1],
+        withdrawals[0],
+    ]
+    exported = api.post("/reports/withdrawals/export", {"status": "all", "method": "all", **WINDOW}, token=token)
+    assert exported.status == 200, exported.body
+    parsed = csv.DictReader(
+        io.StringIO(requests.get(exported.json()["download_url"], timeout=10).content.decode("utf-8-sig"))
+    )
+    assert [p["order_number"] for p in parsed] == [withdrawals[1], withdrawals[0]]
     transfers = world.numbers["transfer"]
     assert numbers(get(api, "/reports/transfers", token, status="all", **WINDOW)) == [transfers[1], transfers[0]]
     assert numbers(get(api, "/reports/transfers", token, status="pending", **WINDOW)) == [transfers[0]]
@@ -488,3 +499,42 @@ def test_a_large_export_runs_in_the_background(api: ApiClient, world: World, mon
         monkeypatch.delenv("EXPORT_INLINE_ROWS")
         get_settings.cache_clear()
         os.environ.pop("EXPORT_INLINE_ROWS", None)
+
+
+def _seed_all_filters() -> list[tuple[int, str, str]]:
+    """Every seed operation with an `all` in a filter enum (save-module's `all`
+    is not a filter: tests/component/test_kyc.py)."""
+    from tests.contract.test_seed_contract import SEED_ENUMS, SERVED
+
+    return [
+        (int(n), *SERVED[int(n)])
+        for n, fields in sorted(SEED_ENUMS.items(), key=lambda kv: int(kv[0]))
+        if n != "30" and any("all" in values for values in fields.values())
+    ]
+
+
+@pytest.mark.parametrize(("number", "method", "path"), _seed_all_filters())
+def test_every_seed_all_filter_is_accepted_as_no_filter(
+    api: ApiClient, world: World, number: int, method: str, path: str
+) -> None:
+    """Each operation answers the seed's `all` as it answers no filter (or every value)."""
+    from tests.contract.test_seed_contract import SEED_ENUMS
+
+    fields = SEED_ENUMS[str(number)]
+    seeded = {name: "all" for name, values in fields.items() if "all" in values}
+    token = world.admin
+    if method == "get":
+        reply = get(api, path, token, **seeded)
+        assert reply.status == 200, reply.body
+        for name in seeded:
+            each = [get(api, path, token, **(seeded | {name: value})).json() for value in fields[name][1:]]
+            if path.startswith("/reports/"):
+                # the single values partition the rows: `all` holds every one of them
+                assert reply.json()["total"] == sum(answer["total"] for answer in each)
+            else:
+                union = {str(row) for answer in each for row in answer["list"]}
+                assert {str(row) for row in reply.json()["list"]} == union
+    else:
+        reply = api.post(path, seeded, token=token)
+        assert reply.status == 200, reply.body
+        assert reply.json()["status"] == "done"

@@ -163,3 +163,46 @@ def test_template_routes_and_app_operations_match(openapi: dict[str, Any]) -> No
     routes = {(m.lower(), p) for m, p, _ in http_routes(load_template()) if m != "ANY"} - pages
     operations = {(m, p) for p, ops in openapi["paths"].items() for m in ops}
     assert routes == operations
+
+
+# Times the seed itself types as Unix seconds (send email code: 接收时间戳(Unix时间戳,单位:秒)).
+SEED_EPOCH_FIELDS = {"received_at", "can_resend_at", "expired_at"}
+
+
+def _is_time(name: str) -> bool:
+    return name == "at" or name.endswith(("_at", "_time")) or name in ("period_start", "period_end")
+
+
+def test_every_time_in_a_response_is_the_seed_string(openapi: dict[str, Any]) -> None:
+    """One time format on the wire: YYYY-MM-DD HH:MM:SS (docs/api.md), not epoch seconds."""
+    numbers = []
+    for name, schema in openapi["components"]["schemas"].items():
+        for field, spec in schema.get("properties", {}).items():
+            kinds = {spec.get("type")} | {b.get("type") for b in spec.get("anyOf", [])}
+            if _is_time(field) and kinds & {"integer", "number"} and field not in SEED_EPOCH_FIELDS:
+                numbers.append(f"{name}.{field}")
+    assert numbers == []
+
+
+# The seed's request enums (`seed-enums.json`, from the seed's "Enum:" columns).
+SEED_ENUMS: dict[str, dict[str, list[str]]] = json.loads((Path(__file__).parent / "seed-enums.json").read_text())[
+    "enums"
+]
+
+
+def _request_schema(document: dict[str, Any], operation: dict[str, Any], name: str) -> dict[str, Any]:
+    for parameter in operation.get("parameters", []):
+        if parameter["name"] == name:
+            return resolve(document, parameter["schema"])
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    return resolve(document, resolve(document, body)["properties"][name])
+
+
+@pytest.mark.parametrize(
+    ("number", "name"), sorted((int(n), name) for n, fields in SEED_ENUMS.items() for name in fields)
+)
+def test_every_value_of_a_seed_enum_is_accepted(openapi: dict[str, Any], number: int, name: str) -> None:
+    """`all` included: the seed lists it first in its filters (and in save-module's modules)."""
+    method, path = SERVED[number]
+    schema = _request_schema(openapi, openapi["paths"][path][method], name)
+    assert set(SEED_ENUMS[str(number)][name]) <= set(schema["enum"])

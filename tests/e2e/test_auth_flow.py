@@ -75,7 +75,16 @@ def test_public_site_settings_and_unknown_routes(cloud: RunningCloud) -> None:
         branding = http.get("/site/branding")
         assert branding.status_code == 200 and "broker_name_i18n" in branding.json()
         assert http.get("/site/login-page").json()["admin_login_layout"]
-        assert http.get("/no/such/route").status_code == 404
+        # every error in the documented shape, naming what is at fault
+        for path in ("/no/such/route", "/kyc/no-such-route"):
+            missing = http.get(path)
+            assert missing.status_code == 404
+            assert missing.json() == {"code": "not_found", "message": f"no such path: {path}", "field": "path"}
+        wrong = http.delete("/site/branding")
+        assert (wrong.status_code, wrong.json()["code"], wrong.json()["field"]) == (405, "method_not_allowed", "method")
+        broken = http.post("/auth/login", content=b'{"email": ', headers={"Content-Type": "application/json"})
+        assert broken.status_code == 422
+        assert (broken.json()["code"], broken.json()["field"]) == ("validation_error", "body")
         assert http.get("/openapi.json").json()["paths"]["/auth/login"]["post"]
         assert "swagger-ui" in http.get("/docs").text
 

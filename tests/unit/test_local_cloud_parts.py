@@ -1,6 +1,7 @@
 """The local cloud's template reader, resolver, router and event builder."""
 
 import base64
+import json
 from typing import Any
 
 from localcloud.events import http_event
@@ -49,7 +50,8 @@ def test_router_prefers_the_literal_route_and_extracts_parameters() -> None:
     route, _, path_known = gateway.match("POST", "/auth/permissions/ib")
     assert route is None and path_known
     status, _, body = gateway.call("GET", "/nowhere", {}, b"", "127.0.0.1")
-    assert status == 404 and body == b'{"message":"Not Found"}'
+    assert status == 404
+    assert json.loads(body) == {"code": "not_found", "message": "no such path: /nowhere", "field": "path"}
 
 
 def test_payload_v2_event_shape() -> None:

@@ -41,7 +41,8 @@ function age(seconds) {
   return `${Math.floor(seconds / 86400)}d ${Math.floor((seconds % 86400) / 3600)}h`;
 }
 
-function when(epoch) { return epoch ? new Date(epoch * 1000).toISOString().replace("T", " ").slice(0, 19) : ""; }
+// The API answers times as "YYYY-MM-DD HH:MM:SS" (broker time zone); numbers are epoch seconds.
+function when(t) { return typeof t === "string" ? t : t ? new Date(t * 1000).toISOString().replace("T", " ").slice(0, 19) : ""; }
 
 function badge(status) { return el("span", status, { class: `badge ${status}` }); }
 

@@ -42,6 +42,16 @@ _HTTP_CODES = {
 }
 
 
+# What a status of the HTTP layer itself (no route, no such method, ...) is about.
+_HTTP_FIELDS = {
+    404: "path",
+    405: "method",
+    406: "Accept",
+    413: "body",
+    415: "Content-Type",
+}
+
+
 class FieldError(BaseModel):
     field: str
     message: str
@@ -87,6 +97,15 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(location[-1] if location else "body")
 
 
+def _field_error(error: dict[str, Any]) -> FieldError:
+    if error.get("type") == "json_invalid":
+        # pydantic locates bad JSON by character offset: the field is the body itself
+        offset = next((p for p in error.get("loc", ()) if isinstance(p, int)), None)
+        where = f" (at character {offset})" if offset is not None else ""
+        return FieldError(field="body", message=f"is not valid JSON{where}")
+    return FieldError(field=_field_name(tuple(error.get("loc", ()))), message=str(error.get("msg", "invalid")))
+
+
 def _allowed_methods(request: Request) -> list[str]:
     """Every method of every route on this path (Starlette names only the first route's)."""
     methods: set[str] = set()
@@ -107,10 +126,7 @@ def install(app: FastAPI, routes: list[APIRoute]) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-        found = [
-            FieldError(field=_field_name(tuple(e.get("loc", ()))), message=str(e.get("msg", "invalid")))
-            for e in error.errors()
-        ]
+        found = [_field_error(e) for e in error.errors()]
         first = found[0] if found else FieldError(field="body", message="invalid request")
         return JSONResponse(
             body("validation_error", f"{first.field}: {first.message}", first.field, found), status_code=422
@@ -122,7 +138,9 @@ def install(app: FastAPI, routes: list[APIRoute]) -> None:
         headers = dict(getattr(error, "headers", None) or {})
         if error.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(request))
-        return JSONResponse(body(code, str(error.detail)), status_code=error.status_code, headers=headers or None)
+        field = _HTTP_FIELDS.get(error.status_code)
+        message = f"no such path: {request.url.path}" if error.status_code == 404 else str(error.detail)
+        return JSONResponse(body(code, message, field), status_code=error.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, error: Exception) -> JSONResponse:

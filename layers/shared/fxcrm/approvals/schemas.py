@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from fxcrm.auth.schemas import Strict
+from fxcrm.funding.times import WireTime
 from fxcrm.text import FreeText
 
 ApprovalKind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
@@ -23,17 +24,17 @@ class ApprovalItem(BaseModel):
     user_id: int
     email: str
     summary: dict[str, Any]
-    created_at: int
-    updated_at: int
+    created_at: WireTime
+    updated_at: WireTime
     decided_by: int | None = None
     decided_by_email: str | None = None
-    decided_at: int | None = None
+    decided_at: WireTime | None = None
     reason: str | None = None
-    closed_at: int | None = None
+    closed_at: WireTime | None = None
     required_approvals: int = Field(default=1, description="Approvers needed, fixed when the item was submitted")
     first_approved_by: int | None = Field(default=None, description="Maker-checker: who gave the first approval")
     first_approved_by_email: str | None = None
-    first_approved_at: int | None = None
+    first_approved_at: WireTime | None = None
     login: int | None = None
     age_seconds: int | None = None
     kyc_status: str | None = Field(default=None, description="The client's KYC status (item detail)")

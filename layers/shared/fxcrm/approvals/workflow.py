@@ -227,6 +227,12 @@ def get(settings: Settings, staff: Principal, approval_id: int) -> dict[str, Any
     permissions.require(staff, "admin.approvals.view")
     shown = view(_get(approval_id))
     shown["kyc_status"] = kyc_dal.get_kyc_status(int(shown["user_id"]))
+    return _with_receipt_link(settings, shown)
+
+
+def _with_receipt_link(settings: Settings, shown: dict[str, Any]) -> dict[str, Any]:
+    """An item with a short-lived link to its uploaded receipt, if it has one:
+    the one place both the detail and each queue row get it."""
     receipt, version = shown["summary"].get("receipt_key"), shown["summary"].get("receipt_version")
     if receipt and version:  # only the version checked at submit, never bytes uploaded since
         shown["receipt_link"] = files.presigned_get(
@@ -235,10 +241,15 @@ def get(settings: Settings, staff: Principal, approval_id: int) -> dict[str, Any
     return shown
 
 
-def queue(staff: Principal, status: str, kind: str | None, page: int, size: int, now: int) -> dict[str, Any]:
-    """One page of the queue, oldest first, each with its age in seconds."""
+def queue(
+    settings: Settings, staff: Principal, status: str, kind: str | None, page: int, size: int, now: int
+) -> dict[str, Any]:
+    """One page of the queue, oldest first, each with its age in seconds (and
+    a deposit's receipt link, as in the detail)."""
     permissions.require(staff, "admin.approvals.view")
     rows = dal.list_queue(status, kind)
     page_rows = rows[(page - 1) * size : page * size]
-    shown = [view(r) | {"age_seconds": max(0, now - int(r["created_at"]))} for r in page_rows]
+    shown = [
+        _with_receipt_link(settings, view(r) | {"age_seconds": max(0, now - int(r["created_at"]))}) for r in page_rows
+    ]
     return {"list": shown, "total": len(rows)}

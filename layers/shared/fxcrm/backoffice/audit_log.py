@@ -11,6 +11,7 @@ from fxcrm.auth.accounts import Principal
 from fxcrm.dal import audit as dal
 from fxcrm.dal.table import plain
 from fxcrm.errors import InvalidInput
+from fxcrm.funding import times
 
 COLUMNS = ("at", "actor_email", "actor_role", "action", "target", "source_ip", "before", "after")
 
@@ -23,7 +24,10 @@ def _entries(
         date.fromisoformat(day)
     except ValueError as error:
         raise InvalidInput("must be a date such as 2026-11-21", "day") from error
-    rows = [{k: plain(v) for k, v in e.items() if k not in ("pk", "sk", "gsi1pk", "gsi1sk")} for e in dal.day(day)]
+    rows = [
+        times.wire_row({k: plain(v) for k, v in e.items() if k not in ("pk", "sk", "gsi1pk", "gsi1sk")})
+        for e in dal.day(day)
+    ]
     return [
         r
         for r in rows

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, IPvAnyNetwork, WithJsonSchema
 
 from fxcrm.auth.schemas import PASSWORD_PATTERN, PASSWORD_RULE, Email, Int, Strict
+from fxcrm.funding.times import WireTime
 from fxcrm.text import FreeText
 
 Network = Annotated[IPvAnyNetwork, WithJsonSchema({"type": "string", "description": "e.g. 203.0.113.0/24"})]
@@ -21,7 +22,7 @@ class UserRow(BaseModel):
     status: str
     ib_id: int | None = None
     referral_code: str | None = None
-    created_at: int | None = None
+    created_at: WireTime | None = None
     totp_enrolled: bool | None = Field(default=None, description="Staff: two-factor login is set up")
 
 

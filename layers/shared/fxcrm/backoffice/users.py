@@ -14,6 +14,7 @@ from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as dal
 from fxcrm.dal.table import plain
 from fxcrm.errors import Conflict, InvalidInput, NotFound
+from fxcrm.funding import times
 
 PROFILE_FIELDS = (
     "id",
@@ -69,26 +70,33 @@ def detail(staff: Principal, user_id: int) -> dict[str, Any]:
         "user": _row(user),
         "kyc_status": kyc_dal.get_kyc_status(user_id),
         "accounts": [
-            {
-                k: plain(a.get(k))
-                for k in ("id", "login", "server", "is_demo", "type_name", "leverage", "currency", "created_at")
-            }
+            times.wire_row(
+                {
+                    k: plain(a.get(k))
+                    for k in ("id", "login", "server", "is_demo", "type_name", "leverage", "currency", "created_at")
+                }
+            )
             for a in sorted(accounts, key=lambda a: -int(a["id"]))
         ],
         "orders": [
-            {
-                k: plain(o.get(k))
-                for k in ("order_number", "kind", "status", "amount", "currency", "created_at", "reason")
-            }
+            times.wire_row(
+                {
+                    k: plain(o.get(k))
+                    for k in ("order_number", "kind", "status", "amount", "currency", "created_at", "reason")
+                }
+            )
             for o in sorted(orders, key=lambda o: -int(o["created_at"]))
         ],
         "audit": [_entry(e) for e in audit_dal.trail(f"user:{user_id}")],
-        "ib_history": [plain({k: v for k, v in h.items() if k not in ("pk", "sk")}) for h in dal.ib_history(user_id)],
+        "ib_history": [
+            times.wire_row(plain({k: v for k, v in h.items() if k not in ("pk", "sk")}))
+            for h in dal.ib_history(user_id)
+        ],
     }
 
 
 def _entry(entry: dict[str, Any]) -> dict[str, Any]:
-    return {k: plain(v) for k, v in entry.items() if k not in ("pk", "sk", "gsi1pk", "gsi1sk")}
+    return times.wire_row({k: plain(v) for k, v in entry.items() if k not in ("pk", "sk", "gsi1pk", "gsi1sk")})
 
 
 def set_status(staff: Principal, user_id: int, status: str, reason: str, source_ip: str, now: int) -> dict[str, Any]:

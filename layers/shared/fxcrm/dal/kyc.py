@@ -50,6 +50,12 @@ def get_modules(user_id: int) -> dict[str, Any]:
     return {row["sk"].removeprefix("MODULE#"): row.get("data") for row in rows}
 
 
+def get_module(user_id: int, module: str) -> Any:
+    """One saved module's data (one GetItem), or None."""
+    row = Table().get(f"KYC#{user_id}", f"MODULE#{module}")
+    return row.get("data") if row else None
+
+
 def save_module(
     user_id: int, module: str, data: Any, completed: list[str], now: int, with_items: Sequence[dict[str, Any]] = ()
 ) -> None:

@@ -143,7 +143,7 @@ def credit(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
         approval = approvals_dal.get_approval(order_id) or {}
         dal.update_order(
             number,
-            {"status": "approved", "decided_at": now, "auditor_name": approval.get("decided_by_email", "")},
+            {"status": "approved", "decided_at": now, "auditor_name": orders.auditor_name(approval)},
             ("auditing",),
         )
         orders.notify(
@@ -178,8 +178,9 @@ def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dic
             (ledger.external(KIND, order["method"], CURRENCY), amount),
         ]
         ledger.post(f"dep-{number}-reversal", KIND, number, CURRENCY, legs, now)
-    reason = orders.disapproval_reason(outcome, approvals_dal.get_approval(order_id))
-    orders.disapprove(number, reason, now)
+    approval = approvals_dal.get_approval(order_id)
+    reason = orders.disapproval_reason(outcome, approval)
+    orders.disapprove(number, reason, now, orders.auditor_name(approval) if outcome == "rejected" else "")
     workflow.close(order_id, outcome, now)
     orders.notify(settings, order, "Your deposit was not credited", f"Deposit {number} was not credited: {reason}.")
     return {"status": "disapproved"}

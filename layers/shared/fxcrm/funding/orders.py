@@ -8,10 +8,11 @@ from typing import Any, Literal
 
 from fxcrm import ids
 from fxcrm.approvals import workflow
-from fxcrm.auth.accounts import Principal
+from fxcrm.auth.accounts import Principal, full_name
 from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
+from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
 from fxcrm.errors import InvalidInput, NotFound, ProviderUnavailable
 from fxcrm.funding import ledger, reference, times
@@ -150,6 +151,15 @@ ENDINGS = {
 }
 
 
+def auditor_name(approval: dict[str, Any] | None) -> str:
+    """Who decided an order's approval item, by the staff user's stored name
+    (its email only if the profile has no name): the reports' `auditor_name`."""
+    if not approval or approval.get("decided_by") is None:
+        return ""
+    staff = users_dal.get_user(int(approval["decided_by"])) or {}
+    return full_name(staff) or str(approval.get("decided_by_email") or staff.get("email", ""))
+
+
 def disapproval_reason(outcome: str, approval: dict[str, Any] | None, detail: str = "") -> str:
     if outcome == "rejected" and approval is not None:
         return str(approval.get("reason") or "declined")
@@ -239,12 +249,14 @@ def new_order(
     }
 
 
-def disapprove(number: str, reason: str, now: int) -> bool:
-    """Mark a pending or audited order disapproved; False if an earlier attempt did."""
+def disapprove(number: str, reason: str, now: int, auditor: str = "") -> bool:
+    """Mark a pending or audited order disapproved (by `auditor`, when staff
+    rejected it); False if an earlier attempt did."""
+    fields = {"status": "disapproved", "reason": reason, "decided_at": now} | (
+        {"auditor_name": auditor} if auditor else {}
+    )
     try:
-        dal.update_order(
-            number, {"status": "disapproved", "reason": reason, "decided_at": now}, ("pending", "auditing")
-        )
+        dal.update_order(number, fields, ("pending", "auditing"))
     except dal.StatusChanged:
         return False
     return True

@@ -8,6 +8,7 @@ from fxcrm import ids
 from fxcrm.auth import permissions
 from fxcrm.auth.accounts import Principal, full_name
 from fxcrm.dal import funding as dal
+from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import users
 from fxcrm.dal.table import plain
 from fxcrm.errors import InvalidInput, NotFound
@@ -78,14 +79,22 @@ def _defaults(items: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
+def holder_name(user_id: int) -> str:
+    """Whose a saved payment account is: the client's name as entered in its
+    KYC identity (the name on its document), else its profile's name. The seed's
+    payment accounts take no holder name: payouts go to the client's own name."""
+    identity = plain(kyc_dal.get_module(user_id, "identity")) or {}
+    entered = str(identity.get("full_name") or "").strip()
+    return entered or full_name(users.get_user(user_id) or {})
+
+
 def detail(settings: Settings, principal: Principal, account_id: int) -> dict[str, Any]:
     account = get_owned(principal, account_id)
-    user = users.get_user(principal.user_id) or {}
     view: dict[str, Any] = dict.fromkeys(INFO_FIELD.values())
     view[INFO_FIELD[account["method"]]] = account["details"]
     return view | {
         "id": account_id,
-        "account_holder_name": full_name(user),
+        "account_holder_name": holder_name(principal.user_id),
         "payment_method": account["method"],
         "remark": account.get("remark", ""),
         "created_at": times.show(int(account["created_at"]), settings.broker_timezone),
@@ -146,4 +155,5 @@ def details_for_withdrawal(principal: Principal, account_id: int, method: str) -
         raise InvalidInput(
             f"is a {account['method']} account, not {method}", "payment_account_id", "wrong_method_details"
         )
-    return dict(account["details"])
+    holder = {} if method == "cryptocurrency" else {"account_holder_name": holder_name(principal.user_id)}
+    return dict(account["details"]) | holder

@@ -4,7 +4,7 @@ transfer-approval threshold. Staff edit them; each edit is audited."""
 from decimal import Decimal
 from typing import Any
 
-from fxcrm import audit
+from fxcrm import audit, choices
 from fxcrm.auth import permissions
 from fxcrm.auth.accounts import Principal
 from fxcrm.dal import funding as dal
@@ -12,6 +12,7 @@ from fxcrm.dal import settings_items
 from fxcrm.dal.table import plain
 from fxcrm.errors import InvalidInput, NotFound
 from fxcrm.funding.money import quantise
+from fxcrm.funding.schemas import MethodFilter
 
 METHODS = ("bank_transfer", "international_wire_transfer", "cryptocurrency")
 ACCOUNT_CURRENCY = "USD"  # trading accounts are in USD (the seed's only account currency)
@@ -19,7 +20,8 @@ ACCOUNT_CURRENCY = "USD"  # trading accounts are in USD (the seed's only account
 
 def currencies(method: str) -> dict[str, Any]:
     rows = (settings_items.get_setting("currencies") or {}).get("list", [])
-    shown = [{"code": c["code"], "name": c["name"]} for c in rows if method == "all" or method in c["methods"]]
+    wanted = choices.selected(method, MethodFilter)
+    shown = [{"code": c["code"], "name": c["name"]} for c in rows if wanted & set(c["methods"])]
     return {"list": shown, "total": len(shown)}
 
 

@@ -1,8 +1,13 @@
-"""The seed's time strings ("YYYY-MM-DD HH:MM:SS") in the broker's time zone."""
+"""The seed's time strings ("YYYY-MM-DD HH:MM:SS") in the broker's time zone:
+the one time format on the wire (`WireTime`); items store epoch seconds."""
 
 import re
 from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
+
+from pydantic import BeforeValidator, WithJsonSchema
 
 from fxcrm.errors import InvalidInput
 
@@ -32,3 +37,27 @@ def window(start: str | None, end: str | None, timezone: str) -> tuple[int, int]
 
 def show(epoch: int, timezone: str) -> str:
     return datetime.fromtimestamp(epoch, ZoneInfo(timezone)).strftime(FORMAT)
+
+
+def wire(value: Any) -> Any:
+    """A stored time (epoch seconds) as the seed's string in the broker's time
+    zone (`BROKER_TIMEZONE`); a string is taken as already shown."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    from fxcrm.settings import get_settings  # read once per process (cached)
+
+    return show(int(value), get_settings().broker_timezone)
+
+
+# A response field that carries a time: stored as epoch seconds, answered as the seed's string.
+WireTime = Annotated[
+    str,
+    BeforeValidator(wire),
+    WithJsonSchema({"type": "string", "description": "YYYY-MM-DD HH:MM:SS in the broker's time zone"}),
+]
+
+
+def wire_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An untyped row (back-office detail, audit entries) with each time field
+    (`at`, `*_at`, `*_time`) as `wire` shows it; nested values stay as stored."""
+    return {k: wire(v) if k == "at" or k.endswith(("_at", "_time")) else v for k, v in row.items()}

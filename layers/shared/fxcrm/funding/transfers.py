@@ -115,7 +115,7 @@ def post(settings: Settings, order_id: int, now: int, close: bool = True) -> dic
         dal.update_order(number, {"credit_started": True}, ("pending", "auditing"))  # before: see compensate
         orders.move_on_platform(settings, dict(target), orders.amount_of(order), f"tr-{number}-in")
         ledger.settle(f"tr-{number}", now)
-        auditor = (approvals_dal.get_approval(order_id) or {}).get("decided_by_email", "") if close else ""
+        auditor = orders.auditor_name(approvals_dal.get_approval(order_id)) if close else ""
         dal.update_order(number, {"status": "approved", "decided_at": now, "auditor_name": auditor}, ("auditing",))
     if close:
         workflow.close(order_id, "completed", now)
@@ -137,8 +137,9 @@ def compensate(
             settings, int(order["account_id"]), -amount, f"tr-{number}-out", done=bool(order.get("held"))
         )
     ledger.release(f"tr-{number}", now)
-    reason = orders.disapproval_reason(outcome, approvals_dal.get_approval(order_id) if close else None, detail)
-    orders.disapprove(number, reason, now)
+    approval = approvals_dal.get_approval(order_id) if close else None
+    reason = orders.disapproval_reason(outcome, approval, detail)
+    orders.disapprove(number, reason, now, orders.auditor_name(approval) if outcome == "rejected" else "")
     if close:
         workflow.close(order_id, outcome, now)
         orders.notify(settings, order, "Your transfer was not made", f"Transfer {number} was not made: {reason}.")

@@ -10,12 +10,11 @@ from typing import Any
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal, full_name
+from fxcrm.auth.accounts import Principal
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import trading as trading_dal
-from fxcrm.dal import users
 from fxcrm.errors import Forbidden, InvalidInput
 from fxcrm.funding import ledger, orders, payment_accounts, reference
 from fxcrm.funding.money import parse_amount, parse_decimal, quantise, show
@@ -64,10 +63,7 @@ def _details(principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
         if any(infos.values()):
             raise InvalidInput("send either a saved payment account or the details, not both", "payment_account_id")
         details = payment_accounts.details_for_withdrawal(principal, int(request["payment_account_id"]), method)
-        user = users.get_user(principal.user_id) or {}
-        holder = full_name(user)
-        extra = {"currency": request["currency"]} if method == "cryptocurrency" else {"account_holder_name": holder}
-        return details | extra
+        return details | ({"currency": request["currency"]} if method == "cryptocurrency" else {})
     return payment_accounts.check_details(method, infos)
 
 
@@ -171,7 +167,7 @@ def post(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
     ledger.settle(f"wd-{number}", now)
     if order["status"] != "approved":
         approval = approvals_dal.get_approval(order_id) or {}
-        auditor = approval.get("decided_by_email", "")
+        auditor = orders.auditor_name(approval)
         dal.update_order(number, {"status": "approved", "decided_at": now, "auditor_name": auditor}, ("auditing",))
         orders.notify(
             settings,
@@ -195,8 +191,10 @@ def compensate(settings: Settings, order_id: int, outcome: str, detail: str, now
             settings, int(order["account_id"]), -orders.amount_of(order), f"wd-{number}", done=bool(order.get("held"))
         )
     ledger.release(f"wd-{number}", now)
-    reason = orders.disapproval_reason(outcome, approvals_dal.get_approval(order_id), detail)
-    if orders.disapprove(number, reason, now):  # not again if an earlier attempt got here
+    approval = approvals_dal.get_approval(order_id)
+    reason = orders.disapproval_reason(outcome, approval, detail)
+    auditor = orders.auditor_name(approval) if outcome == "rejected" else ""
+    if orders.disapprove(number, reason, now, auditor):  # not again if an earlier attempt got here
         orders.notify(
             settings,
             order,

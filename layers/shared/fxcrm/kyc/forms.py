@@ -33,8 +33,9 @@ ModuleKey = Literal[
     "e_verify",
 ]
 MODULES: tuple[str, ...] = ModuleKey.__args__  # type: ignore[attr-defined]
-# Modules the client fills through `save module`; the questionnaire has its own
-# endpoint and e-verification is written by the provider's callback.
+# Modules of plain field values. The questionnaire's answers (saved by `save
+# module` by question key, or by its own endpoint) and e-verification (whose
+# verdict only the provider writes) have rules of their own (profile.py).
 FILLED_BY_FORM = ("identity", "family", "contact", "job", "authentication_accessory", "authentication", "agreement")
 SETTING = "kyc_form"
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
@@ -245,9 +246,12 @@ def _check_date(form: FormConfig, field: FieldConfig, value: str, name: str) -> 
             raise InvalidInput("is not a plausible date of birth", name, "bad_date")
 
 
-def clean_answers(form: FormConfig, questionnaire_id: int, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def clean_answers(
+    form: FormConfig, questionnaire_id: int, answers: list[dict[str, Any]], prefix: str = "answers"
+) -> list[dict[str, Any]]:
     """Questionnaire answers checked against its questions; every required
-    question answered, each answer among the options."""
+    question answered, each answer among the options. A bad answer is named
+    `<prefix>.<question key>`."""
     questionnaire = next((q for q in form.questionnaires if q.questionnaire_id == questionnaire_id), None)
     if questionnaire is None:
         raise InvalidInput("no such questionnaire", "questionnaire_id")
@@ -261,7 +265,7 @@ def clean_answers(form: FormConfig, questionnaire_id: int, answers: list[dict[st
     cleaned = []
     for question in questionnaire.questions:
         value = given.get(question.question_id)
-        name = f"answers.{question.key}"
+        name = f"{prefix}.{question.key}"
         if value is None or value == "" or value == []:
             if question.is_required:
                 raise InvalidInput("is required", name, "required")
@@ -284,7 +288,8 @@ def clean_answers(form: FormConfig, questionnaire_id: int, answers: list[dict[st
 
 
 def questionnaire_fields(form: FormConfig) -> list[dict[str, Any]]:
-    """The questionnaire module's questions shown as form fields."""
+    """The questionnaire module's questions shown as form fields, each with
+    the ids that `save questionnaire answers` takes."""
     return [
         {
             "key": q.key,
@@ -296,8 +301,31 @@ def questionnaire_fields(form: FormConfig) -> list[dict[str, Any]]:
             "options": [o.model_dump() for o in q.options],
             "sort": q.question_id,
             "description": questionnaire.questionnaire_name,
-            "value": str(questionnaire.questionnaire_id),
+            "value": "",
+            "question_id": q.question_id,
+            "questionnaire_id": questionnaire.questionnaire_id,
+            "questionnaire_name": questionnaire.questionnaire_name,
         }
         for questionnaire in form.questionnaires
         for q in questionnaire.questions
     ]
+
+
+def answers_by_key(form: FormConfig, data: Any, prefix: str) -> dict[int, list[dict[str, Any]]]:
+    """The questionnaire module saved as {question key: answer} (the seed's
+    `kyc_data.questionnaire`), checked per questionnaire, by questionnaire id."""
+    if not isinstance(data, dict):
+        raise InvalidInput("must be an object of answers by question key", prefix)
+    keys = {q.key for questionnaire in form.questionnaires for q in questionnaire.questions}
+    unknown = sorted(set(data) - keys)
+    if unknown:
+        raise InvalidInput("is not a question of the form", f"{prefix}.{unknown[0]}", "unknown_field")
+    return {
+        questionnaire.questionnaire_id: clean_answers(
+            form,
+            questionnaire.questionnaire_id,
+            [{"question_id": q.question_id, "answer": data[q.key]} for q in questionnaire.questions if q.key in data],
+            prefix,
+        )
+        for questionnaire in form.questionnaires
+    }

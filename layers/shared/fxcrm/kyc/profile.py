@@ -217,29 +217,71 @@ def save_module(
     state = _state(principal.user_id)
     _require_changeable(state)
     if current_module == "all":
-        wanted = [m for m in kyc_data if m in forms.MODULES]
-        if not wanted or len(wanted) != len(kyc_data):
+        unknown = [m for m in kyc_data if m not in forms.MODULES or form.module(m) is None]
+        if unknown:
+            raise InvalidInput("is not a module of the form", f"kyc_data.{unknown[0]}", "unknown_module")
+        if not kyc_data:
             raise InvalidInput("name each module to save by its key", "kyc_data")
+        wanted = list(kyc_data)
     else:
-        if set(kyc_data) - {current_module}:
-            raise InvalidInput("holds only the current module's data", "kyc_data")
+        if form.module(current_module) is None:
+            raise InvalidInput("is not a module of the broker's form", "current_module", "unknown_module")
+        other = sorted(set(kyc_data) - {current_module})
+        if other:
+            # the data is another module's: the module named is the mistake
+            raise InvalidInput(f"is {current_module}, but kyc_data holds {other[0]}", "current_module")
         wanted = [current_module]
-    cleaned = {key: forms.clean_module(form, key, kyc_data.get(key)) for key in wanted}
-    for key, values in cleaned.items():
-        module = form.module(key)
-        checked = {
-            field.key: documents.check(
-                settings, principal.user_id, str(values[field.key]), f"kyc_data.{key}.{field.key}"
-            )
-            for field in (module.fields if module else [])
-            if field.type == "file" and values.get(field.key)
-        }
-        if checked:
-            values[FINGERPRINTS] = {name: c.sha256 for name, c in checked.items()}
-            values[VERSIONS] = {name: c.version_id for name, c in checked.items()}
+    cleaned = {key: _clean(settings, principal, form, state, key, kyc_data.get(key)) for key in wanted}
     for key in wanted:
         state["completed_module"] = _completed(form, state, key)
         _write_module(principal.user_id, key, cleaned[key], state["completed_module"], now)
+
+
+def _clean(
+    settings: Settings, principal: Principal, form: FormConfig, state: dict[str, Any], key: str, data: Any
+) -> Any:
+    """One module's data as it is stored, by the module's own rule."""
+    if key == "questionnaire":
+        # the questions by key (as the form lists them); stored as the answers endpoint stores them
+        answers = forms.answers_by_key(form, data, "kyc_data.questionnaire")
+        return {str(questionnaire_id): found for questionnaire_id, found in answers.items()}
+    if key == "e_verify":
+        return _confirm_e_verification(state, data)
+    values = forms.clean_module(form, key, data)
+    module = form.module(key)
+    checked = {
+        field.key: documents.check(settings, principal.user_id, str(values[field.key]), f"kyc_data.{key}.{field.key}")
+        for field in (module.fields if module else [])
+        if field.type == "file" and values.get(field.key)
+    }
+    if checked:
+        values[FINGERPRINTS] = {name: c.sha256 for name, c in checked.items()}
+        values[VERSIONS] = {name: c.version_id for name, c in checked.items()}
+    return values
+
+
+def _confirm_e_verification(state: dict[str, Any], data: Any) -> dict[str, Any]:
+    """The e_verify module (电子验证) is the provider's verdict: a client saves
+    it only to confirm its own passed session (`session_id` optional), never to
+    set the verdict."""
+    name = "kyc_data.e_verify"
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidInput("must be an object", name)
+    unknown = sorted(set(data) - {"session_id"})
+    if unknown:
+        raise InvalidInput("is written by the verification provider only", f"{name}.{unknown[0]}", "unknown_field")
+    session = state.get("e_verify") or {}
+    if "session_id" in data and data["session_id"] != session.get("session_id"):
+        raise InvalidInput("is not your current e-verification session", f"{name}.session_id", "unknown_session")
+    if session.get("status") != "approved":
+        raise InvalidInput(
+            "the e-verification has not passed (start it with POST /kyc/e-verification)",
+            f"{name}.session_id",
+            "e_verify_not_passed",
+        )
+    return {"passed": True}
 
 
 def save_answers(principal: Principal, questionnaire_id: int, answers: list[dict[str, Any]], now: int) -> None:

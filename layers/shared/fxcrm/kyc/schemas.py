@@ -36,6 +36,12 @@ class KycStatusResponse(BaseModel):
 
 class FormField(FieldConfig):
     value: Any = Field(default="", description="The client's saved value, a default, or an agreement's URL")
+    # A questionnaire's question carries what `save questionnaire answers` takes (null elsewhere).
+    question_id: int | None = Field(default=None, description="Questionnaire questions: the answer's `question_id`")
+    questionnaire_id: int | None = Field(
+        default=None, description="Questionnaire questions: the answers' `questionnaire_id`"
+    )
+    questionnaire_name: str | None = Field(default=None, description="Questionnaire questions: its questionnaire")
 
 
 class FormModuleName(BaseModel):

@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from fxcrm.auth.schemas import Strict
+from fxcrm.funding.times import WireTime
 from fxcrm.reports.schemas import TIME_PATTERN
 
 TIME = Field(pattern=TIME_PATTERN, description="YYYY-MM-DD HH:MM:SS in the broker's time zone")
@@ -30,13 +31,13 @@ class CommissionRecord(BaseModel):
     run_id: str
     kind: Literal["settlement", "adjustment"]
     status: Literal["granted", "held"]
-    period_start: int
-    period_end: int
+    period_start: WireTime
+    period_end: WireTime
     total_amount: str
     total_orders: int
     currency: str
-    calculate_at: int
-    grant_at: int | None = None
+    calculate_at: WireTime
+    grant_at: WireTime | None = None
 
 
 class CommissionRecordList(BaseModel):

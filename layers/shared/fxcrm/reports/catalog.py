@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from fxcrm import choices
 from fxcrm.auth.accounts import Principal, full_name, name_matches
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import rebates as rebates_dal
@@ -108,17 +109,13 @@ def _newest_first(lists: Iterable[list[dict[str, Any]]], key: str) -> Iterator[d
 
 # ---------------------------------------------------------------- deposits, withdrawals, transfers
 
-STATUSES_ALL = {
-    "deposit": {"auditing", "approved", "disapproved"},
-    "withdrawal": {"auditing", "approved", "disapproved"},
-}
-STATUSES_ALL["transfer"] = STATUSES_ALL["deposit"] | {"pending"}
-
 
 def _orders(kind: str) -> Callable[[Run], Iterator[dict[str, Any]]]:
     def source(run: Run) -> Iterator[dict[str, Any]]:
         f = run.filters
-        wanted = STATUSES_ALL[kind] if f.status == "all" else {f.status}
+        # `all` is every status the report's enum lists (a deposit's draft is not one)
+        wanted = choices.chosen(f, "status")
+        methods = choices.chosen(f, "method") if "method" in type(f).model_fields else None
         if run.scope.everyone:
             items: Iterable[dict[str, Any]] = (
                 item
@@ -131,7 +128,7 @@ def _orders(kind: str) -> Callable[[Run], Iterator[dict[str, Any]]]:
         for item in items:
             if item["status"] not in wanted:
                 continue
-            if getattr(f, "method", None) and item.get("method") != f.method:
+            if methods is not None and item.get("method") not in methods:
                 continue
             if getattr(f, "order_number", None) and item["order_number"] != f.order_number:
                 continue
@@ -239,12 +236,13 @@ def _history(run: Run) -> Iterator[dict[str, Any]]:
             for item in trading_dal.list_month_history(month, low, high)
         )
     wanted_server = SERVER_IDS.get(f.server_id or 0)
+    sides = {SIDES[side] for side in choices.chosen(f, "trading_type")}
     for item in items:
         if by_open and not (item.get("open_time") is not None and run.first <= int(item["open_time"]) <= run.last):
             continue
         if wanted_server and item["server"] != wanted_server:
             continue
-        if f.trading_type != "all" and int(item["side"]) != SIDES[f.trading_type]:
+        if int(item["side"]) not in sides:
             continue
         if not _symbol_matches(f, str(item["symbol"])):
             continue
@@ -291,8 +289,9 @@ def _snapshot_rows(run: Run, kind: str, time_field: str) -> Iterator[dict[str, A
 
 def _positions(run: Run) -> Iterator[dict[str, Any]]:
     f = run.filters
+    sides = {SIDES[side] for side in choices.chosen(f, "trading_type")}
     for row in _snapshot_rows(run, "POSITIONS", "open_time"):
-        if f.trading_type != "all" and int(row["action"]) != SIDES[f.trading_type]:
+        if int(row["action"]) not in sides:
             continue
         if _symbol_matches(f, str(row["symbol"])) and (not f.order_number or f.order_number == str(row["ticket"])):
             yield row
@@ -322,8 +321,9 @@ def _position_row(run: Run, row: dict[str, Any]) -> dict[str, Any]:
 
 def _pending(run: Run) -> Iterator[dict[str, Any]]:
     f = run.filters
+    kinds = choices.chosen(f, "trading_type")
     for row in _snapshot_rows(run, "ORDERS", "setup_time"):
-        if f.trading_type != "all" and PENDING_TYPES.get(int(row["type"])) != f.trading_type:
+        if PENDING_TYPES.get(int(row["type"])) not in kinds:
             continue
         if _symbol_matches(f, str(row["symbol"])) and (not f.order_number or f.order_number == str(row["ticket"])):
             yield row

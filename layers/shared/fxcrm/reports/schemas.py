@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from fxcrm.auth.schemas import Strict
-from fxcrm.funding.schemas import TIME_DESCRIPTION
+from fxcrm.funding.schemas import TIME_DESCRIPTION, MethodFilter
 
 OrderStatus = Literal["all", "auditing", "approved", "disapproved"]
 TransferStatus = Literal["all", "pending", "auditing", "approved", "disapproved"]
@@ -37,7 +37,7 @@ class DepositFields(BaseModel):
 
 
 class WithdrawalFields(DepositFields):
-    method: Literal["bank_transfer", "international_wire_transfer", "cryptocurrency"] | None = None
+    method: MethodFilter = Field(default="all", description="all = every method")
 
 
 class TransferFields(BaseModel):

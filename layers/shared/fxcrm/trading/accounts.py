@@ -226,7 +226,9 @@ def change_password(settings: Settings, principal: Principal, account_id: int, k
 
 
 def balances(settings: Settings, principal: Principal, record_types: set[str]) -> dict[str, Any]:
-    rows = [a for a in _my_accounts(principal) if a.get("record_type", "normal") in record_types]
+    """The accounts a deposit, withdrawal or transfer may use: live ones of
+    these record types (demo accounts hold demo funds; funding refuses them)."""
+    rows = [a for a in _my_accounts(principal) if not a["is_demo"] and a.get("record_type", "normal") in record_types]
     out = []
     for account in rows:
         shown = view(settings, account)

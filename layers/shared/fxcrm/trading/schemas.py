@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fxcrm.auth.schemas import Int, Strict
+from fxcrm.funding.times import WireTime
 from fxcrm.text import FreeText
 
 Platform = Literal["MT4", "MT5"]
@@ -113,7 +114,7 @@ class LiveApplication(BaseModel):
     leverage: int
     currency: str
     account: str = Field(description="The trading account number once opened")
-    created_at: int
+    created_at: WireTime
 
 
 class LiveApplicationList(BaseModel):
