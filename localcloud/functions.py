@@ -66,6 +66,7 @@ class Dispatcher:
 
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {}
+        self.guard: Any = None  # localcloud.iam.Guard, set by load_stack
 
     def add(self, physical_name: str, handler: Handler) -> None:
         self.handlers[physical_name] = handler
@@ -115,12 +116,20 @@ class Dispatcher:
 
 def load_stack(stack: Any) -> tuple[Dispatcher, list[Any]]:
     """Every function of a provisioned stack: a dispatcher holding their
-    handlers, and their modules (for the FastAPI apps among them)."""
+    handlers, each held to its IAM role (`localcloud.iam`), and their modules
+    (for the FastAPI apps among them)."""
+    from localcloud.iam import Guard
+
+    mount_layers()
+    from fxcrm.platform import aws
+
     dispatcher = Dispatcher()
+    dispatcher.guard = Guard(stack.resolver, list(stack.functions))
+    aws.on_client(dispatcher.guard.hook)
     modules = []
     for logical_id, physical in stack.functions.items():
         properties = stack.resolver.template["Resources"][logical_id]["Properties"]
         handler, module = load_function(logical_id, properties)
-        dispatcher.add(physical, handler)
+        dispatcher.add(physical, dispatcher.guard.wrap(logical_id, handler))
         modules.append(module)
     return dispatcher, modules

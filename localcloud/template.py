@@ -1,6 +1,6 @@
 """Read template.yaml (with its short-form intrinsic tags) and resolve the
 intrinsic functions the local cloud needs: Ref, GetAtt, Sub, If, Equals,
-Join, Select."""
+Join, Select, Split."""
 
 import re
 from dataclasses import dataclass, field
@@ -116,6 +116,8 @@ class Resolver:
                 return str(arg[0]).join(str(v) for v in self.resolve(arg[1]))
             if key == "Fn::Select":
                 return self.resolve(arg[1])[int(arg[0])]
+            if key == "Fn::Split":
+                return str(self.resolve(arg[1])).split(str(arg[0]))
             if key == "Condition":
                 return self.condition(arg)
         return {k: self.resolve(v) for k, v in value.items()}

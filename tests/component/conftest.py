@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from localcloud.functions import load_stack
+from localcloud.functions import Dispatcher, load_stack
 from localcloud.moto_patches import make_dynamodb_atomic
 from localcloud.provision import ACCOUNT_ID, REGION, Stack, provision
 from tests.support.api import ApiClient
@@ -41,9 +41,15 @@ def stack() -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def api(stack: Stack) -> ApiClient:
-    dispatcher, _ = load_stack(stack)
-    dispatcher.install_into_moto()
+def dispatcher(stack: Stack) -> Dispatcher:
+    """Every function's handler, each held to its IAM role (`dispatcher.guard`)."""
+    loaded, _ = load_stack(stack)
+    loaded.install_into_moto()
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack, dispatcher: Dispatcher) -> ApiClient:
     return ApiClient(stack.resolver.template, stack.functions, dispatcher.handlers)
 
 

@@ -5,6 +5,7 @@ reviewer, e-verification (local stand-in and the signed webhook) and the
 staff-edited form."""
 
 import json
+import re
 import secrets
 import time
 from typing import Any
@@ -541,6 +542,18 @@ def _webhook(api: ApiClient, event: dict[str, Any], secret: str | None = None) -
     return api.post("/kyc/e-verification/webhook", event, headers=headers)
 
 
+def _page_token(page_html: str) -> str:
+    match = re.search(r'name="token" value="([0-9a-f]{64})"', page_html)
+    assert match, page_html
+    return match.group(1)
+
+
+def _choose(api: ApiClient, path: str, outcome: str, token: str) -> Any:
+    """What the stand-in page's buttons send: a form-encoded POST."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    return api.request("POST", path, headers=form, body=f"outcome={outcome}&token={token}".encode())
+
+
 def test_local_e_verification_redirects_and_records_the_outcome(api: ApiClient, client: dict[str, Any]) -> None:
     token = client["token"]
     urls = {
@@ -552,21 +565,54 @@ def test_local_e_verification_redirects_and_records_the_outcome(api: ApiClient, 
     session = started.json()
     assert session["redirect_url"].endswith(f"/kyc/e-verification/local/{session['session_id']}")
     path = "/kyc/e-verification/local/" + session["session_id"]
-    page = api.get(path + "?outcome=fail")
-    assert (page.status, page.headers["location"]) == (303, urls["failed_url"])
+    page = api.get(path)
+    assert page.status == 200 and page.headers["content-type"].startswith("text/html")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert 'method="post"' in page.body.decode()
+    chosen = _choose(api, path, "fail", _page_token(page.body.decode()))
+    assert (chosen.status, chosen.headers["location"]) == (303, urls["failed_url"])
     assert api.get(path).status == 404  # a finished session cannot be replayed
+    assert _choose(api, path, "pass", _page_token(page.body.decode())).status == 404
     shown = api.get("/kyc", token=token).json()
     assert shown["kyc_data"]["e_verify"]["status"] == "rejected"
     assert shown["kyc_data"]["e_verify"]["reason_code"] == "LOCAL_REJECT"
 
     second = api.post("/kyc/e-verification", urls, token=token).json()
-    page = api.get("/kyc/e-verification/local/" + second["session_id"])
-    assert (page.status, page.headers["location"]) == (303, urls["success_url"])
+    path = "/kyc/e-verification/local/" + second["session_id"]
+    chosen = _choose(api, path, "pass", _page_token(api.get(path).body.decode()))
+    assert (chosen.status, chosen.headers["location"]) == (303, urls["success_url"])
     shown = api.get("/kyc", token=token).json()
     assert shown["kyc_data"]["e_verify"]["status"] == "approved" and "e_verify" in shown["completed_module"]
     assert shown["kyc_status"] == "filling"  # the broker's default: staff still review
     reply = api.post("/kyc/e-verification", urls, token=token)
     assert (reply.status, reply.json()["code"]) == (409, "already_verified")
+
+
+def test_local_e_verification_decides_only_on_a_post_from_its_own_page(api: ApiClient, client: dict[str, Any]) -> None:
+    """The attack: open the link with ?outcome=pass (or have a victim's browser
+    load it), or post a verdict without the page's token."""
+    urls = {
+        "success_url": "https://portal.broker.example.com/ok",
+        "failed_url": "https://portal.broker.example.com/failed",
+    }
+    session = api.post("/kyc/e-verification", urls, token=client["token"]).json()
+    path = "/kyc/e-verification/local/" + session["session_id"]
+    assert api.get(path + "?outcome=pass").status == 200  # only the page; nothing recorded
+    forged = _choose(api, path, "pass", "0" * 64)
+    assert (forged.status, forged.json()["code"], forged.json()["field"]) == (403, "bad_token", "token")
+    first_token = _page_token(api.get(path).body.decode())
+    other = api.post("/kyc/e-verification", urls, token=client["token"]).json()
+    path = "/kyc/e-verification/local/" + other["session_id"]
+    borrowed = _choose(api, path, "pass", first_token)  # the token is bound to its own attempt
+    assert (borrowed.status, borrowed.json()["code"]) == (403, "bad_token")
+    other_token = _page_token(api.get(path).body.decode())
+    missing = api.request(
+        "POST", path, headers={"Content-Type": "application/x-www-form-urlencoded"}, body=b"outcome=pass"
+    )
+    assert (missing.status, missing.json()["field"]) == (422, "token")
+    bad = _choose(api, path, "maybe", other_token)
+    assert (bad.status, bad.json()["field"]) == (422, "outcome")
+    assert api.get("/kyc", token=client["token"]).json()["kyc_data"]["e_verify"]["status"] == "pending"
 
 
 def test_e_verification_attempts_are_limited(api: ApiClient, client: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ questionnaire, passes the local e-verification stand-in and submits; staff
 approve and the status is approved. Oversized, wrongly typed and foreign
 documents are refused at save; a forged webhook is refused."""
 
+import re
 import secrets
 import time
 from typing import Any
@@ -108,8 +109,17 @@ def test_fill_upload_verify_submit_and_approve(cloud: RunningCloud) -> None:
         }
         session = http.post("/kyc/e-verification", json=urls, headers=user).json()
         assert session["redirect_url"].startswith(cloud.url)
-        page = httpx.get(session["redirect_url"], follow_redirects=False, timeout=30)
-        assert (page.status_code, page.headers["location"]) == (303, urls["success_url"])
+        page = httpx.get(session["redirect_url"] + "?outcome=pass", follow_redirects=False, timeout=30)
+        assert page.status_code == 200  # a GET only shows the page: its buttons post the verdict
+        token = re.search(r'name="token" value="([0-9a-f]{64})"', page.text)
+        assert token, page.text
+        chosen = httpx.post(
+            session["redirect_url"],
+            data={"outcome": "pass", "token": token.group(1)},
+            follow_redirects=False,
+            timeout=30,
+        )
+        assert (chosen.status_code, chosen.headers["location"]) == (303, urls["success_url"])
 
         forged = http.post(
             "/kyc/e-verification/webhook",

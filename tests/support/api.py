@@ -34,11 +34,13 @@ class ApiClient:
         token: str | None = None,
         headers: dict[str, str] | None = None,
         source_ip: str = "203.0.113.10",
+        body: bytes | None = None,
     ) -> Reply:
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
-        body = json.dumps(json_body).encode() if json_body is not None else b""
+        if body is None:
+            body = json.dumps(json_body).encode() if json_body is not None else b""
         status, out_headers, payload = self.gateway.call(method, path, all_headers, body, source_ip)
         return Reply(status, {k.lower(): v for k, v in out_headers}, payload)
 

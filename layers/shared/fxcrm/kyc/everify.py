@@ -7,8 +7,10 @@ chosen by `E_VERIFY_PROVIDER`.
   that sends the client back to `success_url` or `failed_url`, and the
   `applicantReviewed` webhook signed with `X-Payload-Digest`.
 - `LocalVerifier` stands in on a laptop: the link is our own page
-  (`/kyc/e-verification/local/{session_id}`), which records a pass or a fail
-  and redirects to the client's URL.
+  (`/kyc/e-verification/local/{session_id}`). A GET only shows pass/fail
+  buttons; the verdict is recorded on their POST, which must carry the page's
+  token (an HMAC of the attempt), and then redirects to the client's URL. A
+  stack with `Stage=prod` cannot select it (template Rules).
 
 Secrets (Secrets Manager, `E_VERIFY_SECRET_NAME`): `webhook_secret` always;
 for Sumsub also `app_token`, `secret_key`, `level_name` and optionally `base_url`."""
@@ -108,6 +110,14 @@ class LocalVerifier:
 
     def start(self, attempt: Attempt, api_base: str) -> str:
         return f"{api_base.rstrip('/')}/kyc/e-verification/local/{attempt.session_id}"
+
+
+def local_token(settings: Settings, session_id: str) -> str:
+    """The stand-in page's form token: bound to one attempt and keyed with the
+    webhook secret, so that only a POST from the page itself (not a link, an
+    image or another site's form) can record a verdict."""
+    secret = get_secret_json(settings.e_verify_secret_name, settings.secret_cache_seconds)["webhook_secret"]
+    return hmac.new(secret.encode(), f"local-e-verify:{session_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def verifier_from_settings(settings: Settings) -> EVerifier:

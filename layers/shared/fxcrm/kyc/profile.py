@@ -7,6 +7,7 @@ disapproved KYC can be corrected and submitted again. While pending or once
 approved, nothing can be changed."""
 
 import hashlib
+import hmac
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -522,13 +523,28 @@ def _ignore_locked() -> Iterator[None]:
             raise
 
 
-def local_result(settings: Settings, session_id: str, passed: bool, now: int) -> str:
-    """The local stand-in's page: record the outcome and answer where to send the client."""
+def _local_session(settings: Settings, session_id: str) -> tuple[int, dict[str, Any]]:
+    """The user and unfinished attempt behind a stand-in page; 404 otherwise."""
     if settings.e_verify_provider != "local":
         raise NotFound("no such page", "session_id")
     user_id = dal.get_session_user(session_id)
     session = (_state(user_id).get("e_verify") or {}) if user_id is not None else {}
     if user_id is None or session.get("session_id") != session_id or session.get("status") != "pending":
         raise NotFound("no such verification session, or it is finished", "session_id")
+    return user_id, session
+
+
+def local_page(settings: Settings, session_id: str) -> str:
+    """The local stand-in's page (GET): records nothing; answers the form token its buttons post."""
+    _local_session(settings, session_id)
+    return everify.local_token(settings, session_id)
+
+
+def local_result(settings: Settings, session_id: str, passed: bool, token: str, now: int) -> str:
+    """The local stand-in's verdict (POST from its page): check the page's token,
+    record the outcome and answer where to send the client."""
+    user_id, session = _local_session(settings, session_id)
+    if not hmac.compare_digest(token.encode(), everify.local_token(settings, session_id).encode()):
+        raise Forbidden("the verdict must come from the verification page", "token", "bad_token")
     record_review(settings, everify.Review(user_id, passed, "" if passed else "LOCAL_REJECT", ""), now)
     return str(session["success_url"] if passed else session["failed_url"])
