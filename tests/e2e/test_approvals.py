@@ -30,6 +30,15 @@ def _wait(http: httpx.Client, token: str, application_id: int, status: str) -> d
     return row
 
 
+def _wait_for_mail(http: httpx.Client, to: str, text: str) -> None:
+    """The flow mails the client after it closes the item, so the mail may
+    arrive a moment after the status the client sees."""
+    deadline = time.monotonic() + 30
+    while not any(text in m["body"] for m in http.get("/_dev/mailbox", params={"to": to}).json()):
+        assert time.monotonic() < deadline, f"no mail to {to} with {text}"
+        time.sleep(0.2)
+
+
 def test_staff_approve_a_live_application_and_the_account_opens(cloud: RunningCloud) -> None:
     client = cloud.login("client1@broker.example.com", "Client-demo-2026").json()["token"]
     admin = cloud.staff_token("admin@broker.example.com", "Admin-demo-2026")
@@ -49,7 +58,6 @@ def test_staff_approve_a_live_application_and_the_account_opens(cloud: RunningCl
         account = http.get(f"/trading-accounts/{application_id}", headers={"Authorization": f"Bearer {client}"}).json()
         assert account["is_demo"] is False and account["server_name"] == "fxcrm-MT4-Live"
         assert account["account"] == row["account"] and account["trading_account_type_name"] == "ECN"
-        mails = http.get("/_dev/mailbox", params={"to": "client1@broker.example.com"}).json()
-        assert any(row["account"] in m["body"] for m in mails)
+        _wait_for_mail(http, "client1@broker.example.com", row["account"])
         twice = http.post(f"/admin/approvals/{application_id}/decision", json={"decision": "approve"}, headers=staff)
         assert twice.status_code == 409
