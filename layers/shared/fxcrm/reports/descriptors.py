@@ -73,6 +73,38 @@ class ReportDescriptor:
         return (self.row(run, item) for item in self.source(run))
 
 
+def _ib_report(
+    name: str,
+    path: str,
+    description: str,
+    filters: type[schemas.Filters],
+    export: type[schemas.Export],
+    page_model: type[Page[Any]],
+    source: Callable[[Run], Iterable[dict[str, Any]]],
+    row: Callable[[Run, dict[str, Any]], dict[str, Any]],
+) -> ReportDescriptor:
+    """An IB portal report, with the route names (`commissions`, `commissions_export`)
+    and summaries its operations were first published with."""
+    route = path.rsplit("/", 1)[1].replace("-", "_")
+    title = route.replace("_", " ").title()
+    return ReportDescriptor(
+        name,
+        "partner",
+        path,
+        title,
+        filters,
+        export,
+        page_model,
+        source,
+        row,
+        description=description,
+        export_summary=f"{title} Export",
+        export_description=f"The {name} report as a CSV or XLSX file.",
+        page_route=route,
+        export_route=f"{route}_export",
+    )
+
+
 REPORTS: dict[str, ReportDescriptor] = {
     report.name: report
     for report in (
@@ -142,37 +174,25 @@ REPORTS: dict[str, ReportDescriptor] = {
             catalog.pending,
             catalog.pending_row,
         ),
-        ReportDescriptor(
+        _ib_report(
             "commission",
-            "partner",
             "/ib/commissions",
-            "Commissions",
+            "The IB's commission records (one per settlement run), newest first.",
             schemas.CommissionFilters,
             schemas.CommissionExport,
             schemas.CommissionReport,
             catalog.commissions,
             catalog.commission_row,
-            description="The IB's commission records (one per settlement run), newest first.",
-            export_summary="Commissions Export",
-            export_description="The commission report as a CSV or XLSX file.",
-            page_route="commissions",
-            export_route="commissions_export",
         ),
-        ReportDescriptor(
+        _ib_report(
             "commission-detail",
-            "partner",
             "/ib/commission-details",
-            "Commission Details",
+            "Each trade and level the IB earned on, and how the amount came about.",
             schemas.CommissionDetailFilters,
             schemas.CommissionDetailExport,
             schemas.CommissionDetailReport,
             catalog.commission_details,
             catalog.commission_detail_row,
-            description="Each trade and level the IB earned on, and how the amount came about.",
-            export_summary="Commission Details Export",
-            export_description="The commission-detail report as a CSV or XLSX file.",
-            page_route="commission_details",
-            export_route="commission_details_export",
         ),
     )
 }
