@@ -70,6 +70,35 @@ def test_every_auth_route_is_on_the_http_api(cloudformation: dict[str, Any]) -> 
     assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
 
 
+def _integrated_functions(cloudformation: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(method, path) -> the logical id of the function the HTTP API invokes for it
+    (the catch-all ANY routes left out)."""
+    body = next(iter(_of_type(cloudformation, "AWS::ApiGatewayV2::Api").values()))["Properties"]["Body"]
+    found = {}
+    for path, ops in body["paths"].items():
+        for method, op in ops.items():
+            if method == "x-amazon-apigateway-any-method":
+                continue
+            uri = op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            found[(method, path)] = uri.split("/functions/${", 1)[1].split(".Arn}", 1)[0]
+    return found
+
+
+def test_report_routes_follow_the_report_descriptors(cloudformation: dict[str, Any]) -> None:
+    """Each report's page and export route reach the function its descriptor names,
+    and the Reports function has no report route the descriptors lack."""
+    from fxcrm.reports.descriptors import REPORTS
+
+    routes = _integrated_functions(cloudformation)
+    declared = {}
+    for report in REPORTS.values():
+        function = f"{report.function.capitalize()}Function"
+        declared[("get", report.path)] = declared[("post", report.export_path)] = function
+    assert {route: routes.get(route) for route in declared} == declared
+    reports_routes = {route for route, function in routes.items() if function == "ReportsFunction"}
+    assert reports_routes - set(declared) == {("get", "/reports/exports/{job_id}")}
+
+
 def test_tables_are_retained_recoverable_and_the_idempotency_table_expires(cloudformation: dict[str, Any]) -> None:
     tables = _of_type(cloudformation, "AWS::DynamoDB::Table")
     assert set(tables) == {"DomainTable", "IdempotencyTable"}
