@@ -9,10 +9,11 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from localcloud.events import LocalContext
-from localcloud.template import ROOT
+from localcloud.template import ROOT, local_path
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -28,18 +29,21 @@ def invoked_by_moto() -> bool:
     return bool(getattr(_moto_invocation, "active", False))
 
 
-def mount_layers() -> None:
-    """Make the shared layer importable, as Lambda does by mounting /opt/python."""
-    if str(SHARED_LAYER) not in sys.path:
-        sys.path.insert(0, str(SHARED_LAYER))
+def mount_layers(paths: list[Path] | None = None) -> None:
+    """Make layers importable, as Lambda does by mounting /opt/python: the
+    shared layer by default. (The deps layer's packages are this virtualenv's.)"""
+    for path in paths if paths is not None else [SHARED_LAYER]:
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
 
 
 def load_function(logical_id: str, properties: dict[str, Any]) -> tuple[Handler, Any]:
-    """Import `CodeUri/<module>.py` under a unique module name (every function
-    has an `app.py`); return its handler and the module."""
+    """Import `<code>/<module>.py` of a transformed AWS::Lambda::Function under a
+    unique module name (every function has an `app.py`); return its handler and
+    the module."""
     mount_layers()
     module_name, attribute = str(properties["Handler"]).rsplit(".", 1)
-    path = ROOT / str(properties["CodeUri"]) / f"{module_name.replace('.', '/')}.py"
+    path = local_path(properties["Code"]) / f"{module_name.replace('.', '/')}.py"
     spec = importlib.util.spec_from_file_location(f"fxcrm_function_{logical_id}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
@@ -128,8 +132,8 @@ def load_stack(stack: Any) -> tuple[Dispatcher, list[Any]]:
     aws.on_client(dispatcher.guard.hook)
     modules = []
     for logical_id, physical in stack.functions.items():
-        properties = stack.resolver.template["Resources"][logical_id]["Properties"]
-        handler, module = load_function(logical_id, properties)
+        mount_layers(stack.resolver.layer_paths(logical_id))
+        handler, module = load_function(logical_id, stack.resolver.properties(logical_id))
         dispatcher.add(physical, dispatcher.guard.wrap(logical_id, handler))
         modules.append(module)
     return dispatcher, modules
