@@ -85,11 +85,17 @@ class Dispatcher:
         """Replace the body of moto's Docker-free Lambda backend's invoke."""
         from moto.awslambda_simple.models import LambdaSimpleBackend
 
+        from localcloud.moto_patches import check_moto_version, signature_of
+
+        check_moto_version()  # a moto internal, like the DynamoDB patches
+        names = ("function_name", "body", "headers", "response_headers")
+        signature = signature_of(LambdaSimpleBackend.invoke, *names)
         dispatcher = self
 
-        def invoke(
-            backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-        ) -> bytes:
+        def invoke(backend: Any, *args: Any, **kwargs: Any) -> bytes:
+            arguments = signature.bind(backend, *args, **kwargs).arguments
+            function_name: str = arguments["function_name"]
+            body, headers, response_headers = (arguments[name] for name in names[1:])
             payload = json.loads(body) if body else {}
             if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
                 # As Lambda does for an asynchronous invoke: answer at once, run later.
@@ -115,6 +121,7 @@ class Dispatcher:
             finally:
                 _moto_invocation.active = False
 
+        invoke.__wrapped__ = LambdaSimpleBackend.invoke  # type: ignore[attr-defined]  # its signature, if installed again
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
 
 

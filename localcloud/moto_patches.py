@@ -42,7 +42,7 @@ def check_moto_version(found: str | None = None) -> None:
         )
 
 
-def _signature(function: Callable[..., Any], *names: str) -> inspect.Signature:
+def signature_of(function: Callable[..., Any], *names: str) -> inspect.Signature:
     """The signature of a moto method, which must still take the named arguments."""
     signature = inspect.signature(function)
     missing = [name for name in names if name not in signature.parameters]
@@ -100,7 +100,7 @@ def _make_transactions_cheap() -> None:
     original: Callable[..., Any] = DynamoDBBackend.transact_write_items
     if getattr(original, "_fxcrm_cheap", False):
         return
-    signature = _signature(original, "transact_items")
+    signature = signature_of(original, "transact_items")
     models.copy = _TablesNotCopied()  # type: ignore[assignment,attr-defined]
 
     def transact_write_items(backend: Any, *args: Any, **kwargs: Any) -> None:
@@ -176,7 +176,7 @@ def _make_queries_cheap() -> None:
         return
     original_query: Callable[..., Any] = Table.query
     original_all_items: Callable[..., Any] = Table.all_items
-    signature = _signature(original_query, "hash_key", "index_name")
+    signature = signature_of(original_query, "hash_key", "index_name")
 
     def all_items(table: Any) -> list[Any]:
         partition = getattr(_query_scope, "partition", None)

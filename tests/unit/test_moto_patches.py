@@ -36,7 +36,7 @@ def test_a_wrapped_method_that_lost_an_argument_is_refused_by_name() -> None:
     def query(self: Any, key: Any, index: Any = None) -> None: ...
 
     with pytest.raises(MotoVersionError, match="no longer takes hash_key, index_name"):
-        moto_patches._signature(query, "hash_key", "index_name")
+        moto_patches.signature_of(query, "hash_key", "index_name")
 
 
 @mock_aws
@@ -85,3 +85,25 @@ def test_patched_queries_answer_by_argument_name_whatever_the_call_passes() -> N
         TableName="t", IndexName="gsi", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": {"S": "y"}}
     )
     assert [item["sk"]["S"] for item in answer["Items"]] == ["2"]
+
+
+@mock_aws(config={"lambda": {"use_docker": False}})
+def test_lambda_invokes_reach_the_handler_through_the_bound_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    from localcloud.functions import Dispatcher
+
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", LambdaSimpleBackend.invoke)  # restored afterwards
+    dispatcher = Dispatcher()
+    dispatcher.add("echo", lambda event, _: {"seen": event})
+    dispatcher.install_into_moto()
+    dispatcher.install_into_moto()  # installing again still finds moto's arguments
+    role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    client = boto3.client("lambda")
+    client.create_function(
+        FunctionName="echo", Runtime="python3.13", Role=role, Handler="app.handler", Code={"ZipFile": b"PK"}
+    )
+    answer = client.invoke(FunctionName="echo", Payload=json.dumps({"n": 1}))
+    assert json.loads(answer["Payload"].read()) == {"seen": {"n": 1}}
