@@ -231,7 +231,7 @@ def provision(
     default; a SAM template is transformed first). Schedules, Lambda
     permissions and the API stage have no resource here: `localcloud.cloud`
     runs the schedules' timers and `localcloud.gateway` the routes."""
-    cfn = cloudformation(template)
+    cfn = cloudformation(template, parameters)
     resolver = Resolver(cfn, REGION, ACCOUNT_ID, STACK_NAME, dict(parameters or {}))
     stack = Stack(resolver)
     for kind, create in PROVISIONERS:

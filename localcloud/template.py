@@ -60,10 +60,12 @@ def _packaged(template: dict[str, Any]) -> dict[str, Any]:
     return packaged
 
 
-def transform_template(template: dict[str, Any]) -> dict[str, Any]:
+def transform_template(template: dict[str, Any], parameters: dict[str, Any] | None = None) -> dict[str, Any]:
     """The SAM template as CloudFormation sees it, transformed offline (no AWS
-    call: managed policy names are not looked up). Raises
-    samtranslator's InvalidDocumentException for an invalid template."""
+    call: managed policy names are not looked up) for the given parameters
+    (SAM writes some parameter values into its output, e.g. the API's CORS
+    origins; the rest stay Refs). Raises samtranslator's
+    InvalidDocumentException for an invalid template."""
     import boto3
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
@@ -71,7 +73,8 @@ def transform_template(template: dict[str, Any]) -> dict[str, Any]:
     # The region only fills pseudo-parameter defaults; the output keeps Refs to them.
     translator = Translator(None, Parser(), boto_session=boto3.Session(region_name="us-east-1"))
     try:
-        return dict(translator.translate(_packaged(template), {}, get_managed_policy_map=dict))
+        values = dict(parameters or {})
+        return dict(translator.translate(_packaged(template), values, get_managed_policy_map=dict))
     finally:
         translator.metrics.publish()  # to its offline dummy publisher (else it warns at exit)
 
@@ -81,12 +84,13 @@ def _transformed_file(path: Path, text: str) -> dict[str, Any]:
     return transform_template(load_template(path))
 
 
-def cloudformation(template: dict[str, Any] | None = None) -> dict[str, Any]:
+def cloudformation(template: dict[str, Any] | None = None, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
     """The transformed template: template.yaml's by default, a SAM template's
     transform, or the template itself when it is already transformed."""
-    if template is None:
+    if template is None and not parameters:
         return copy.deepcopy(_transformed_file(TEMPLATE_PATH, TEMPLATE_PATH.read_text()))
-    return transform_template(template) if "Transform" in template else template
+    template = load_template() if template is None else template
+    return transform_template(template, parameters) if "Transform" in template else template
 
 
 def local_path(location: dict[str, Any]) -> Path:

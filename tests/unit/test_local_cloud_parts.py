@@ -249,3 +249,16 @@ def test_template_yaml_builds_every_function_from_the_transform() -> None:
         assert ROOT / "layers" / "shared" in resolver.layer_paths(name), name
         assert resolver.role_of(name) == f"{name}Role"
         assert resolver.properties(f"{name}Role")["Policies"], name
+
+
+def test_the_transform_takes_the_local_parameters() -> None:
+    """What SAM writes into its output from a parameter (the API's CORS origins)
+    follows the parameters the local cloud runs with, not only the defaults."""
+
+    def origins(cfn: dict[str, Any]) -> Any:
+        return cfn["Resources"]["HttpApi"]["Properties"]["Body"]["x-amazon-apigateway-cors"]["allowOrigins"]
+
+    assert origins(cloudformation()) == ["*"]
+    assert origins(cloudformation(parameters={"AllowedOrigin": "https://portal.acme-fx.com"})) == [
+        "https://portal.acme-fx.com"
+    ]
