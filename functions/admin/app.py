@@ -29,8 +29,8 @@ from fxcrm.backoffice.schemas import (
     UserStatusChange,
 )
 from fxcrm.errors import NotFound
-from fxcrm.funding import reference, times
-from fxcrm.funding.schemas import ChannelConfig, ExchangeRates, FundingSettings
+from fxcrm.funding import online, reference, times
+from fxcrm.funding.schemas import ChannelConfig, ExchangeRates, FundingSettings, PspIssueList
 from fxcrm.kyc import forms as kyc_forms
 from fxcrm.kyc import profile as kyc_profile
 from fxcrm.kyc.forms import FormConfig
@@ -99,6 +99,13 @@ def save_channel(
 ) -> Any:
     """Create or change a deposit or withdrawal channel (audited)."""
     return reference.save_channel(staff, direction, channel_id, body.model_dump(), client_ip(request), clock.now())
+
+
+@router.get("/funding/psp-issues", response_model=PspIssueList, responses=error_responses(401, 403))
+def psp_issues(staff: Viewer, month: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]) -> Any:
+    """The payment provider's callbacks that changed nothing (bad signature, unknown order,
+    another amount or currency, a refund the account no longer holds) in a month, newest first."""
+    return online.issues(month)
 
 
 @router.put(

@@ -89,6 +89,8 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         **LIST,
         "JwtSecret": SECRET,
         "Mt5Secret": SECRET,
+        "PspSecret": SECRET,  # the PSP's keys (online deposits)
+        **SENDER,  # an online deposit credited on the PSP's callback
         **{f"stateMachine:<stack>-{flow}": START for flow in ("deposit", "withdrawal", "transfer")},
     },
 }
