@@ -128,3 +128,13 @@ def test_a_provider_that_is_down_is_unavailable() -> None:
     client = NowPayments({"api_key": "k", "ipn_secret": "s"}, httpx.Client(base_url=url, timeout=2))
     with pytest.raises(PaymentsUnavailable):
         client.create_payment(REQUEST)
+
+
+def test_a_prod_stage_refuses_the_local_stand_in() -> None:
+    from pydantic import ValidationError
+
+    from fxcrm.settings import Settings
+
+    with pytest.raises(ValidationError, match="PAYMENT_PROVIDER=local"):
+        Settings(stage="prod", payment_provider="local")
+    assert Settings(stage="prod", payment_provider="nowpayments").payment_provider == "nowpayments"
