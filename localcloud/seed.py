@@ -110,7 +110,9 @@ WITHDRAWAL_CHANNELS = [
     (11, "Bank transfer", "bank_transfer", "50", "20000", "0", "1", ["USD", "EUR"], ""),
     (12, "International wire", "international_wire_transfer", "200", "50000", "25", "0", ["USD", "EUR", "GBP"], ""),
     (13, "Crypto", "cryptocurrency", "10", "50000", "1", "0", ["USDT", "BTC"], ""),
+    (14, "Crypto (online)", "cryptocurrency", "10", "20000", "1", "0", ["USDT"], ""),
 ]
+ONLINE_WITHDRAWAL_CHANNELS = {14: {"kind": "online"}}  # paid out through the payment provider
 
 
 def seed_funding() -> None:
@@ -145,7 +147,9 @@ def seed_funding() -> None:
                     "icon_url": f"https://static.broker.example.com/channels/{method}.svg",
                     "enabled": True,
                 }
-                | (ONLINE_DEPOSIT_CHANNELS.get(channel_id, {}) if direction == "deposit" else {}),
+                | (ONLINE_DEPOSIT_CHANNELS if direction == "deposit" else ONLINE_WITHDRAWAL_CHANNELS).get(
+                    channel_id, {}
+                ),
             )
 
 

@@ -15,7 +15,16 @@ from fxcrm.api.idempotency import IdempotencyKey, run_once
 from fxcrm.api.security import CurrentPrincipal
 from fxcrm.auth.schemas import EmptyResponse
 from fxcrm.errors import InvalidInput
-from fxcrm.funding import deposits, local_psp, online, payment_accounts, reference, transfers, withdrawals
+from fxcrm.funding import (
+    deposits,
+    local_psp,
+    online,
+    online_payouts,
+    payment_accounts,
+    reference,
+    transfers,
+    withdrawals,
+)
 from fxcrm.funding.schemas import (
     AMOUNT,
     TIME_DESCRIPTION,
@@ -180,6 +189,15 @@ async def psp_callback(request: Request) -> Any:
     return {"ok": True, "result": result}
 
 
+@router.post("/psp/payout-callback", response_model=CallbackAnswer, responses=error_responses(401, 503))
+async def psp_payout_callback(request: Request) -> Any:
+    """The payment provider's payout callback (NOWPayments payout IPN, signed in `x-nowpayments-sig`)."""
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    result = online_payouts.handle_callback(get_settings(), body, headers, str(request.base_url), clock.now())
+    return {"ok": True, "result": result}
+
+
 # The stand-in page: nothing from elsewhere, never framed, never cached.
 _PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
@@ -193,7 +211,7 @@ _PAGE = """<!doctype html>
 </head><body>
 <h1>Local payment</h1>
 <p>This stand-in replaces the payment provider on a development stack.</p>
-<p>Deposit {order}: {amount} {currency}</p>
+<p>{what} {order}: {amount} {currency}</p>
 <form method="post" action="{action}">
 <input type="hidden" name="token" value="{token}">
 <button type="submit" name="outcome" value="pay">Pay</button>
@@ -257,7 +275,9 @@ def withdrawal_quote(
 
 
 @router.post("/withdrawals", response_model=OrderNumberResponse, status_code=201, responses=MONEY)
-def create_withdrawal(body: WithdrawalRequest, principal: CurrentPrincipal, key: IdempotencyKey) -> Any:
+def create_withdrawal(
+    body: WithdrawalRequest, principal: CurrentPrincipal, key: IdempotencyKey, request: Request
+) -> Any:
     """Request a withdrawal: the amount is reserved at once, then staff approve it."""
     payload = body.model_dump()
     return run_once(
@@ -265,7 +285,9 @@ def create_withdrawal(body: WithdrawalRequest, principal: CurrentPrincipal, key:
         key,
         "withdrawal",
         payload,
-        lambda: {"order_number": withdrawals.request(get_settings(), principal, payload, clock.now())},
+        lambda: {
+            "order_number": withdrawals.request(get_settings(), principal, payload, clock.now(), str(request.base_url))
+        },
     )
 
 

@@ -111,3 +111,87 @@ def test_an_online_deposit_is_credited_once_through_the_stand_in_page(cloud: Run
         assert _balance(http, client, account) == Decimal("250.00")
         mails = httpx.get(f"{cloud.url}/_dev/mailbox", params={"to": "client1@broker.example.com"}, timeout=10).json()
         assert sum(number in m["body"] and "credited" in m["subject"] for m in mails) == 1
+
+
+def _pay_on_page(http: httpx.Client, url: str, outcome: str) -> httpx.Response:
+    page = http.get(url)
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="token" value="([0-9a-f]{64})"', page.text)
+    assert found
+    return http.post(url, content=f"outcome={outcome}&token={found.group(1)}", headers=FORM)
+
+
+def _withdraw(cloud: RunningCloud, http: httpx.Client, client: dict[str, str], account: int, amount: str) -> str:
+    http.post(
+        "/auth/email-codes",
+        json={"email": "client1@broker.example.com", "received_at": int(time.time()), "scene": "withdrawal"},
+        headers=client,
+    )
+    quote = http.get(
+        "/funding/withdrawals/quote",
+        params={"remittance_id": 14, "withdrawal_amount": amount, "currency": "USDT"},
+        headers=client,
+    ).json()
+    reply = http.post(
+        "/funding/withdrawals",
+        json={
+            "cryptocurrency_info": {
+                "network": "TRC20",
+                "wallet_address": "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
+                "currency": "USDT",
+            },
+            "currency": "USDT",
+            "email_code": cloud.code_for("client1@broker.example.com"),
+            "method": "cryptocurrency",
+            "remittance_id": 14,
+            "trading_account_id": account,
+            "withdrawal_amount": amount,
+            "fee": quote["fee"],
+            "exchange_rate": quote["exchange_rate"],
+            "remittance_amount": quote["remittance_amount"],
+        },
+        headers=client | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert reply.status_code == 201, reply.text
+    return str(reply.json()["order_number"])
+
+
+def test_a_withdrawal_to_the_psp_channel_is_paid_and_a_failed_payout_restores_the_balance(cloud: RunningCloud) -> None:
+    client = {
+        "Authorization": f"Bearer {cloud.login('client1@broker.example.com', 'Client-demo-2026').json()['token']}"
+    }
+    staff = {"Authorization": f"Bearer {cloud.staff_token('admin@broker.example.com', 'Admin-demo-2026')}"}
+    with cloud.client() as http:
+        account = _live_account(http, client, staff)
+        funded = _draft(http, client, account, "500.00")
+        assert _pay_on_page(http, funded["pay_url"], "pay").status_code == 303
+        assert _balance(http, client, account) == Decimal("500.00")
+        user_id = http.get("/admin/users", params={"email": "client1@broker.example.com"}, headers=staff).json()[
+            "list"
+        ][0]["id"]
+
+        def row(number: str) -> dict[str, Any]:
+            rows = http.get("/funding/withdrawals", headers=client).json()["list"]
+            return dict(next(r for r in rows if r["order_number"] == number))
+
+        def payout_page(number: str) -> str:
+            """The staff view of the order names the provider's payout (the stand-in's page)."""
+            orders = http.get(f"/admin/users/{user_id}", headers=staff).json()["orders"]
+            order = next(o for o in orders if o["order_number"] == number)
+            assert order["psp_payout_status"] == "WAITING"
+            return f"{cloud.url}/funding/psp/local/{order['psp_payout_id']}"
+
+        for amount, outcome, balance, status in (
+            ("200.00", "pay", "300.00", "approved"),
+            ("100.00", "fail", "300.00", "disapproved"),
+        ):
+            number = _withdraw(cloud, http, client, account, amount)
+            item = f"/admin/approvals/{number[1:]}"
+            _wait(lambda item=item: http.get(item, headers=staff).json(), "waiting")
+            decided = http.post(f"/admin/approvals/{number[1:]}/decision", json={"decision": "approve"}, headers=staff)
+            assert decided.status_code == 200, decided.text
+            _wait(lambda item=item: http.get(item, headers=staff).json(), "completed")
+            assert row(number)["status"] == "auditing"  # with the provider
+            assert _pay_on_page(http, payout_page(number), outcome).status_code == 303
+            assert row(number)["status"] == status
+            assert _balance(http, client, account) == Decimal(balance)

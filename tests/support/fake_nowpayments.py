@@ -35,6 +35,11 @@ class FakeNowPaymentsState:
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     ids: Any = field(default_factory=lambda: itertools.count(4522625843))
     requests: list[tuple[str, str]] = field(default_factory=list)
+    email: str = "finance@broker.example.com"
+    password: str = "np-password"
+    totp_secret: str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    tokens: set[str] = field(default_factory=set)
+    payouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     fail_next: int = 0  # answer this many requests with 502
     delay_next: float = 0.0  # hold the next request this long (a timeout for a short-timeout client)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -74,6 +79,18 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("x-api-key") != state.api_key:
             self._error(403, "INVALID_API_KEY", "Invalid api key")
             return
+        if method == "POST" and self.path == "/v1/auth":
+            body = json.loads(raw or b"{}")
+            if (body.get("email"), body.get("password")) != (state.email, state.password):
+                self._error(401, "INVALID_CREDENTIALS", "Invalid email or password")
+                return
+            token = f"jwt-{next(state.ids)}"
+            state.tokens.add(token)
+            self._reply(200, {"token": token})
+            return
+        if self.path.startswith("/v1/payout"):
+            self._payout(method, raw)
+            return
         if method == "POST" and self.path == "/v1/invoice":
             body = json.loads(raw or b"{}")
             missing = [name for name in REQUIRED if name not in body]
@@ -108,6 +125,46 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, payment)
             return
         self._error(404, "NOT_FOUND", "Not found")
+
+    def _payout(self, method: str, raw: bytes) -> None:
+        import pyotp
+
+        state = self.state
+        if self.headers.get("Authorization", "").removeprefix("Bearer ") not in state.tokens:
+            self._error(401, "AUTH_REQUIRED", "Authorization header is empty (Bearer JWTtoken is required)")
+            return
+        body = json.loads(raw or b"{}")
+        parts = self.path.strip("/").split("/")  # v1, payout[, id[, verify]]
+        if method == "POST" and len(parts) == 2:
+            batch_id = str(next(state.ids))
+            rows = [
+                w
+                | {
+                    "id": str(next(state.ids)),
+                    "batch_withdrawal_id": batch_id,
+                    "status": "WAITING",
+                    "amount": str(w["amount"]),
+                    "hash": None,
+                    "error": None,
+                }
+                for w in body.get("withdrawals", [])
+            ]
+            with state.lock:
+                state.payouts[batch_id] = {"id": batch_id, "withdrawals": rows, "verified": False}
+            self._reply(200, {"id": batch_id, "withdrawals": rows})
+            return
+        batch = state.payouts.get(parts[2]) if len(parts) > 2 else None
+        if batch is None:
+            self._error(404, "PAYOUT_NOT_FOUND", "Payout not found")
+            return
+        if method == "POST" and parts[3:] == ["verify"]:
+            if not pyotp.TOTP(state.totp_secret).verify(str(body.get("verification_code")), valid_window=1):
+                self._error(400, "INVALID_VERIFICATION_CODE", "Invalid verification code")
+                return
+            batch["verified"] = True
+            self._reply(200, {"result": "OK"})
+            return
+        self._reply(200, batch["withdrawals"])
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -156,3 +213,10 @@ class FakeNowPayments:
         """POST the IPN to the invoice's ipn_callback_url, as NOWPayments does."""
         invoice = self.state.invoices[str(payment["invoice_id"])]
         return httpx.post(str(invoice["ipn_callback_url"]), content=json.dumps(payment), headers=headers, timeout=10)
+
+    def settle_payout(self, batch_id: str, status: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """The payout ends (FINISHED, FAILED, REJECTED): its row, and the signed IPN sent for it."""
+        row = self.state.payouts[batch_id]["withdrawals"][0]
+        row["status"] = status
+        row["hash"] = "a1b2c3" if status == "FINISHED" else None
+        return dict(row), {"x-nowpayments-sig": nowpayments_signature(self.state.ipn_secret, row)}

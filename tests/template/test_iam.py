@@ -69,7 +69,13 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     },
     "SettlementFunction": _table(PUT, UPDATE, DELETE),
     "TradeSyncFunction": {**_table(PUT, BATCH_WRITE), "Mt5Secret": SECRET},
-    "ApprovalTasksFunction": {**_table(PUT, UPDATE), **SENDER, "Mt5Secret": SECRET, "key/SealingKey": {"kms:Decrypt"}},
+    "ApprovalTasksFunction": {
+        **_table(PUT, UPDATE),
+        **SENDER,
+        "Mt5Secret": SECRET,
+        "PspSecret": SECRET,  # payouts through the PSP
+        "key/SealingKey": {"kms:Decrypt"},
+    },
     "AdminFunction": {
         **_table(PUT, UPDATE, BATCH_WRITE),
         "JwtSecret": SECRET,

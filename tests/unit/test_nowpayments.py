@@ -9,7 +9,13 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from fxcrm.platform.payments import BadSignature, PaymentRefused, PaymentRequest, PaymentsUnavailable
+from fxcrm.platform.payments import (
+    BadSignature,
+    PaymentRefused,
+    PaymentRequest,
+    PaymentsUnavailable,
+    PayoutRequest,
+)
 from fxcrm.platform.payments.nowpayments import NowPayments, canonical, sign
 from tests.support.fake_nowpayments import FakeNowPayments, nowpayments_signature
 
@@ -32,7 +38,13 @@ def fake() -> Iterator[FakeNowPayments]:
 
 
 def _client(fake: FakeNowPayments, timeout: float = 5, **secret: str) -> NowPayments:
-    keys = {"api_key": "NP-KEY-1", "ipn_secret": "ipn-secret-1"} | secret
+    keys = {
+        "api_key": "NP-KEY-1",
+        "ipn_secret": "ipn-secret-1",
+        "email": "finance@broker.example.com",
+        "password": "np-password",
+        "totp_secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    } | secret
     return NowPayments(keys, httpx.Client(base_url=fake.url, timeout=timeout))
 
 
@@ -138,3 +150,48 @@ def test_a_prod_stage_refuses_the_local_stand_in() -> None:
     with pytest.raises(ValidationError, match="PAYMENT_PROVIDER=local"):
         Settings(stage="prod", payment_provider="local")
     assert Settings(stage="prod", payment_provider="nowpayments").payment_provider == "nowpayments"
+
+
+PAYOUT = PayoutRequest(
+    order_number="W77",
+    amount=Decimal("199.00"),
+    currency="USDT",
+    network="TRC20",
+    address="TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
+    callback_url="https://api.broker.example/funding/psp/payout-callback",
+)
+
+
+def test_a_payout_is_created_with_the_order_number_as_its_key_and_verified_by_2fa(fake: FakeNowPayments) -> None:
+    created = _client(fake).create_payout(PAYOUT)
+    batch = fake.state.payouts[created.payout_id]
+    row = batch["withdrawals"][0]
+    assert (created.order_number, created.status, created.outcome) == ("W77", "WAITING", "waiting")
+    assert row["unique_external_id"] == "W77" and row["currency"] == "usdttrc20" and row["amount"] == "199.0"
+    assert row["address"] == PAYOUT.address and row["ipn_callback_url"] == PAYOUT.callback_url
+    assert batch["verified"]  # the 2FA code was accepted
+
+
+def test_a_payouts_outcome_by_lookup_and_by_its_signed_callback(fake: FakeNowPayments) -> None:
+    client = _client(fake)
+    created = client.create_payout(PAYOUT)
+    row, headers = fake.settle_payout(created.payout_id, "FAILED")
+    looked_up = client.payout_status(created.payout_id)
+    assert (looked_up.outcome, looked_up.order_number) == ("failed", "W77")
+    event = client.parse_payout_callback(json.dumps(row).encode(), headers)
+    assert (event.payout_id, event.order_number, event.outcome) == (created.payout_id, "W77", "failed")
+    with pytest.raises(BadSignature):
+        client.parse_payout_callback(json.dumps(row | {"status": "FINISHED"}).encode(), headers)
+
+
+def test_payout_refusals_carry_the_providers_code(fake: FakeNowPayments) -> None:
+    with pytest.raises(PaymentRefused) as login:
+        _client(fake, password="wrong").create_payout(PAYOUT)
+    assert login.value.code == "INVALID_CREDENTIALS"
+    with pytest.raises(PaymentRefused) as code:
+        _client(fake, totp_secret="KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU").create_payout(PAYOUT)
+    assert code.value.code == "INVALID_VERIFICATION_CODE"
+    with pytest.raises(PaymentRefused) as network:
+        _client(fake).create_payout(PayoutRequest("W78", Decimal("5"), "USDT", "SOL", "x", ""))
+    assert network.value.code == "UNSUPPORTED_CURRENCY"
+    assert len(fake.state.payouts) == 1  # only the one whose 2FA failed was created

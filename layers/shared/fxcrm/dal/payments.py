@@ -47,5 +47,16 @@ def put_local_invoice(invoice: Item, table: Table | None = None) -> None:
     )
 
 
+def put_local_invoice_once(invoice: Item, table: Table | None = None) -> bool:
+    """False if it exists already (the same payout asked for again)."""
+    try:
+        put_local_invoice(invoice, table)
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
 def get_local_invoice(invoice_id: str, table: Table | None = None) -> Item | None:
     return (table or Table()).get(f"PSPLOCAL#{invoice_id}", "INVOICE")

@@ -9,7 +9,7 @@ from typing import Any
 from fxcrm.errors import Forbidden, NotFound, ProviderUnavailable
 from fxcrm.funding.money import show
 from fxcrm.platform.payments import PaymentsUnavailable
-from fxcrm.platform.payments.local import OUTCOME_STATUS, LocalPayments
+from fxcrm.platform.payments.local import LocalPayments
 from fxcrm.platform.payments.providers import local_payments
 from fxcrm.settings import Settings
 
@@ -29,6 +29,7 @@ def page(settings: Settings, invoice_id: str, api_base: str) -> dict[str, str]:
     provider, invoice = _open(settings, invoice_id, api_base)
     currency = str(invoice["currency"])
     return {
+        "what": "Payout" if invoice.get("type") == "payout" else "Deposit",
         "order": str(invoice["order_number"]),
         "amount": show(Decimal(str(invoice["amount"])), currency),
         "currency": currency,
@@ -41,9 +42,9 @@ def choose(settings: Settings, invoice_id: str, outcome: str, token: str, api_ba
     provider, invoice = _open(settings, invoice_id, api_base)
     if not hmac.compare_digest(provider.page_token(invoice_id), token):
         raise Forbidden("the page's token does not match", "token", "bad_token")
-    if outcome in OUTCOME_STATUS:
+    if outcome in ("pay", "fail"):
         try:
-            provider.send_callback(invoice, OUTCOME_STATUS[outcome])
+            provider.send_callback(invoice, outcome)
         except PaymentsUnavailable as error:
             raise ProviderUnavailable(str(error)) from error
     return str(invoice["success_url"] if outcome == "pay" else invoice["cancel_url"])

@@ -27,6 +27,10 @@ class PaymentsUnavailable(Exception):
     """The provider did not answer (timeout, 5xx) after the retries: try again later."""
 
 
+class NotSent(PaymentsUnavailable):
+    """The request never reached the provider (no connection): sending it again is safe."""
+
+
 class PaymentRefused(Exception):
     """The provider refused the request for good (its error body's code and message)."""
 
@@ -68,6 +72,26 @@ class PaymentRequest:
     cancel_url: str
 
 
+@dataclass(frozen=True)
+class PayoutRequest:
+    order_number: str  # also the provider's idempotency key (NOWPayments' unique_external_id)
+    amount: Decimal
+    currency: str  # the payout currency (USDT, BTC, ...)
+    network: str  # the wallet's network (TRC20, ERC20, BTC)
+    address: str
+    callback_url: str  # POST /funding/psp/payout-callback
+
+
+@dataclass(frozen=True)
+class PayoutEvent:
+    """A payout's status, as created, looked up or reported by callback."""
+
+    payout_id: str
+    order_number: str
+    status: str  # the provider's word (NOWPayments: WAITING, SENDING, FINISHED, FAILED, REJECTED, ...)
+    outcome: Outcome  # paid (sent), failed (nothing sent), waiting
+
+
 class PaymentProvider(Protocol):
     name: str
 
@@ -78,3 +102,9 @@ class PaymentProvider(Protocol):
         ...
 
     def lookup(self, payment_id: str) -> PaymentEvent: ...
+
+    def create_payout(self, request: PayoutRequest) -> PayoutEvent: ...
+
+    def payout_status(self, payout_id: str) -> PayoutEvent: ...
+
+    def parse_payout_callback(self, body: bytes, headers: dict[str, str]) -> PayoutEvent: ...

@@ -15,18 +15,27 @@ import httpx
 from fxcrm import ids
 from fxcrm.dal import payments as dal
 from fxcrm.dal.table import plain
-from fxcrm.platform.payments import Checkout, PaymentEvent, PaymentRequest, PaymentsUnavailable
+from fxcrm.platform.payments import (
+    Checkout,
+    PaymentEvent,
+    PaymentRequest,
+    PaymentsUnavailable,
+    PayoutEvent,
+    PayoutRequest,
+)
 from fxcrm.platform.payments.nowpayments import (
     SIGNATURE_HEADER,
     canonical,
     event_from,
     ipn_secrets,
+    payout_event_from,
     sign,
     verify,
 )
 
-# The page's buttons and the NOWPayments status each one reports.
+# The page's buttons and the NOWPayments status each one reports (payments; payouts).
 OUTCOME_STATUS = {"pay": "finished", "fail": "failed"}
+PAYOUT_STATUS = {"pay": "FINISHED", "fail": "FAILED"}
 
 
 class LocalPayments:
@@ -59,6 +68,33 @@ class LocalPayments:
     def lookup(self, payment_id: str) -> PaymentEvent:
         raise PaymentsUnavailable("the local stand-in reports by callback only")
 
+    def create_payout(self, request: PayoutRequest) -> PayoutEvent:
+        """A payout waiting on the stand-in's page, which sends it or fails it.
+        Keyed by the order number, so asking twice makes one payout."""
+        invoice_id = uuid.uuid5(uuid.NAMESPACE_URL, f"fxcrm-local-payout:{request.order_number}").hex
+        record = {
+            "invoice_id": invoice_id,
+            "type": "payout",
+            "payment_id": str(ids.new_id()),
+            "order_number": request.order_number,
+            "amount": request.amount,
+            "currency": request.currency,
+            "address": request.address,
+            "callback_url": request.callback_url,
+            "success_url": f"{self._api_base}/funding/psp/local/{invoice_id}",
+            "cancel_url": f"{self._api_base}/funding/psp/local/{invoice_id}",
+        }
+        dal.put_local_invoice_once(record)  # a second ask finds the first
+        return PayoutEvent(invoice_id, request.order_number, "WAITING", "waiting")
+
+    def payout_status(self, payout_id: str) -> PayoutEvent:
+        raise PaymentsUnavailable("the local stand-in reports by callback only")
+
+    def parse_payout_callback(self, body: bytes, headers: dict[str, str]) -> PayoutEvent:
+        payload = verify(ipn_secrets(self._secret), body, headers)
+        found = payout_event_from(payload)
+        return PayoutEvent(str(payload.get("batch_withdrawal_id")), found.order_number, found.status, found.outcome)
+
     # ------------------------------------------------------------ the page
 
     def page_token(self, invoice_id: str) -> str:
@@ -87,9 +123,25 @@ class LocalPayments:
             "outcome_currency": "usdttrc20",
         }
 
-    def send_callback(self, invoice: dict[str, Any], status: str) -> None:
+    def payout_payload(self, invoice: dict[str, Any], status: str) -> dict[str, Any]:
+        return {
+            "id": invoice["payment_id"],
+            "batch_withdrawal_id": invoice["invoice_id"],
+            "status": status,
+            "unique_external_id": invoice["order_number"],
+            "address": invoice.get("address", ""),
+            "amount": str(invoice["amount"]),
+            "currency": str(invoice["currency"]).lower(),
+            "hash": f"local-{invoice['payment_id']}" if status == "FINISHED" else None,
+            "error": "declined by the stand-in" if status == "FAILED" else None,
+        }
+
+    def send_callback(self, invoice: dict[str, Any], outcome: str) -> None:
         """POST the signed callback to the callback URL, as the provider would."""
-        payload = self.callback_payload(invoice, status)
+        if invoice.get("type") == "payout":
+            payload = self.payout_payload(invoice, PAYOUT_STATUS[outcome])
+        else:
+            payload = self.callback_payload(invoice, OUTCOME_STATUS[outcome])
         headers = {SIGNATURE_HEADER: sign(self._secret["ipn_secret"], payload), "Content-Type": "application/json"}
         try:
             httpx.post(str(invoice["callback_url"]), content=canonical(payload), headers=headers, timeout=20)
