@@ -267,3 +267,22 @@ def test_first_deposit_and_kyc_rules_send_it_to_staff(api: ApiClient, admin: str
     second = _draft(api, newcomer, "30.00", channel=5)
     assert _callback(api, _payload(second)).json()["result"] == "credited"
     assert _platform_balance(api, newcomer, newcomer.accounts[0]) == Decimal("100.00")
+
+
+def test_a_paid_deposit_staff_refuse_is_listed_for_a_refund(api: ApiClient, admin: str, client: Client) -> None:
+    draft = _draft(api, client, "15000.00")
+    assert _callback(api, _payload(draft)).json()["result"] == "submitted for review"
+    order_id = int(draft["order_number"][1:])
+    _wait(lambda: api.get(f"/admin/approvals/{order_id}", token=admin).json(), "waiting")
+    rejected = api.post(
+        f"/admin/approvals/{order_id}/decision", {"decision": "reject", "reason": "Source of funds"}, token=admin
+    )
+    assert rejected.status == 200, rejected.body
+    _wait(lambda: {"status": _status(api, client, draft["order_number"])}, "disapproved")
+    assert _platform_balance(api, client, client.accounts[0]) == 0
+
+    def listed() -> dict[str, Any]:
+        due = [i for i in _issues(api, admin) if i["reason"] == "refund_due"]
+        return {"status": "listed" if any(i["order_number"] == draft["order_number"] for i in due) else "not yet"}
+
+    _wait(listed, "listed")

@@ -57,7 +57,7 @@ def draft(
     )
     dal.create_order(order)
     if channel.get("kind") == "online":  # paid through the PSP: see fxcrm.funding.online
-        from fxcrm.funding import online
+        from fxcrm.funding import online  # here: online builds on this module
 
         return online.start_payment(settings, order, api_base)
     number = order["order_number"]
@@ -200,6 +200,10 @@ def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dic
     approval = approvals_dal.get_approval(order_id)
     reason = orders.disapproval_reason(outcome, approval)
     orders.disapprove(number, reason, now, orders.auditor_name(approval) if outcome == "rejected" else "")
+    if order.get("psp_review"):  # paid online, then refused by staff: the client's money is at the provider
+        from fxcrm.funding import online  # here: online builds on this module
+
+        online.refund_due(order, reason, now)
     workflow.close(order_id, outcome, now)
     orders.notify(settings, order, "Your deposit was not credited", f"Deposit {number} was not credited: {reason}.")
     return {"status": "disapproved"}

@@ -231,6 +231,20 @@ def _reversed(settings: Settings, order: dict[str, Any], event: PaymentEvent, no
     return "reversed"
 
 
+def refund_due(order: dict[str, Any], reason: str, now: int) -> None:
+    """A paid online deposit that staff refused: finance refunds it through the provider."""
+    _issue(
+        "refund_due",
+        now,
+        payment_id=str(order.get("psp_payment_id", "")),
+        order_number=str(order["order_number"]),
+        status=str(order.get("psp_status", "")),
+        amount=str(orders.amount_of(order)),
+        currency=str(order["currency"]),
+        detail=f"not credited ({reason}); refund the payment through the provider",
+    )
+
+
 def issues(month: str) -> dict[str, Any]:
     rows = [
         times.wire_row(plain({k: v for k, v in item.items() if k not in ("pk", "sk")}))
