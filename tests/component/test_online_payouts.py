@@ -144,3 +144,29 @@ def test_the_payout_is_never_asked_for_twice(api: ApiClient, admin: str, client:
     with pytest.raises(orders.PlatformRefused, match="paid out already"):
         withdrawals.compensate(get_settings(), order_id, "failed", "", int(time.time()))
     assert _platform_balance(api, client, account) == Decimal("400.00")  # still held, for staff to settle
+
+
+def test_when_the_payout_callback_is_lost_staff_look_the_outcome_up(api: ApiClient, admin: str, client: Client) -> None:
+    """The stand-in's page decides the payout, but its callback never arrives: staff
+    ask the provider, and the failed payout gives the amount back, once."""
+    account = client.accounts[0]
+    _deposit(api, admin, client, account, "500.00")
+    number = _withdraw(api, admin, client, "150.00")
+    refresh = f"/admin/funding/withdrawals/{number}/payout-status"
+    waiting = api.post(refresh, token=admin).json()
+    assert (waiting["result"], waiting["status"], waiting["psp_payout_status"]) == ("waiting", "auditing", "WAITING")
+    payout_id = (funding_dal.get_order(number) or {})["psp_payout_id"]
+    provider = LocalPayments(_secret(), "")
+    provider.record_outcome(dict(get_local_invoice(payout_id) or {}), "fail")  # the page was used; no callback came
+    assert _platform_balance(api, client, account) == Decimal("350.00")
+    looked_up = api.post(refresh, token=admin).json()
+    assert (looked_up["result"], looked_up["status"], looked_up["psp_payout_status"]) == (
+        "refunded",
+        "disapproved",
+        "FAILED",
+    )
+    assert api.post(refresh, token=admin).json()["result"] == "unchanged"
+    assert _platform_balance(api, client, account) == Decimal("500.00")
+    assert ledger.available(account) == Decimal("500.00")
+    assert api.post("/admin/funding/withdrawals/W1/payout-status", token=admin).status == 404
+    assert api.post(refresh, token=client.token).status in (401, 403)

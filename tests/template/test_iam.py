@@ -78,6 +78,8 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     },
     "AdminFunction": {
         **_table(PUT, UPDATE, BATCH_WRITE),
+        "PspSecret": SECRET,  # staff look a PSP payout up
+        **SENDER,  # and its outcome is mailed to the client
         "JwtSecret": SECRET,
         "Mt5Secret": SECRET,
         **{

@@ -60,3 +60,9 @@ def put_local_invoice_once(invoice: Item, table: Table | None = None) -> bool:
 
 def get_local_invoice(invoice_id: str, table: Table | None = None) -> Item | None:
     return (table or Table()).get(f"PSPLOCAL#{invoice_id}", "INVOICE")
+
+
+def set_local_invoice_status(invoice_id: str, status: str, table: Table | None = None) -> None:
+    (table or Table()).update(
+        f"PSPLOCAL#{invoice_id}", "INVOICE", "SET #s = :s", {":s": status}, names={"#s": "status"}
+    )

@@ -43,6 +43,7 @@ def choose(settings: Settings, invoice_id: str, outcome: str, token: str, api_ba
     if not hmac.compare_digest(provider.page_token(invoice_id), token):
         raise Forbidden("the page's token does not match", "token", "bad_token")
     if outcome in ("pay", "fail"):
+        provider.record_outcome(invoice, outcome)
         try:
             provider.send_callback(invoice, outcome)
         except PaymentsUnavailable as error:

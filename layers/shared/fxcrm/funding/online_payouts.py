@@ -14,10 +14,13 @@ order number as its own idempotency key. The outcome arrives by callback
 from decimal import Decimal
 from typing import Any
 
-from fxcrm import ids
+from fxcrm import audit, ids
+from fxcrm.auth import permissions
+from fxcrm.auth.accounts import Principal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import payments as payments_dal
-from fxcrm.errors import NotAuthenticated, ProviderUnavailable
+from fxcrm.dal.table import plain
+from fxcrm.errors import NotAuthenticated, NotFound, ProviderUnavailable
 from fxcrm.funding import ledger, orders
 from fxcrm.funding.money import show
 from fxcrm.observability import logger
@@ -121,6 +124,24 @@ def poll(settings: Settings, order: dict[str, Any], now: int) -> str:
         logger.info("payout status not known yet", extra={"order_number": order["order_number"], "error": str(error)})
         return "waiting"
     return finish(settings, order, event, now)
+
+
+def refresh(settings: Settings, staff: Principal, number: str, source_ip: str, now: int) -> dict[str, Any]:
+    """Staff ask the provider for a payout's outcome (a callback may have been lost)."""
+    permissions.require(staff, "admin.approvals.decide")
+    order = dal.get_order(number)
+    if order is None or order["kind"] != "withdrawal" or not order.get("psp_payout_id"):
+        raise NotFound("no payout through the payment provider", "order_number")
+    result = poll(settings, dict(plain(order)), now) if order["status"] == "auditing" else "unchanged"
+    after = dict(plain(dal.get_order(number) or order))
+    audit.record(staff, "funding.payout.refresh", f"order:{number}", source_ip, now, after={"result": result})
+    return {
+        "order_number": number,
+        "status": after["status"],
+        "psp_payout_id": str(after["psp_payout_id"]),
+        "psp_payout_status": str(after.get("psp_payout_status", "")),
+        "result": result,
+    }
 
 
 def handle_callback(settings: Settings, body: bytes, headers: dict[str, str], api_base: str, now: int) -> str:

@@ -231,6 +231,14 @@ class PspIssue(BaseModel):
     body: str = Field(default="", description="bad_signature: the start of the body as received")
 
 
+class PayoutRefresh(BaseModel):
+    order_number: str
+    status: OrderStatus
+    psp_payout_id: str
+    psp_payout_status: str = Field(description="The provider's word (WAITING, FINISHED, FAILED, ...)")
+    result: str = Field(description="paid, refunded, waiting or unchanged")
+
+
 class PspIssueList(BaseModel):
     list: list[PspIssue]
     total: int

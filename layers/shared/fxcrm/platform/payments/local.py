@@ -24,6 +24,7 @@ from fxcrm.platform.payments import (
     PayoutRequest,
 )
 from fxcrm.platform.payments.nowpayments import (
+    PAYOUT_OUTCOMES,
     SIGNATURE_HEADER,
     canonical,
     event_from,
@@ -88,7 +89,16 @@ class LocalPayments:
         return PayoutEvent(invoice_id, request.order_number, "WAITING", "waiting")
 
     def payout_status(self, payout_id: str) -> PayoutEvent:
-        raise PaymentsUnavailable("the local stand-in reports by callback only")
+        invoice = dal.get_local_invoice(payout_id)
+        if invoice is None:
+            raise PaymentsUnavailable("no such payout at the stand-in")
+        status = str(invoice.get("status", "WAITING"))
+        return PayoutEvent(payout_id, str(invoice["order_number"]), status, PAYOUT_OUTCOMES.get(status, "waiting"))
+
+    def record_outcome(self, invoice: dict[str, Any], outcome: str) -> None:
+        """What the page's button decided, kept so a look-up finds it when a callback is lost."""
+        if invoice.get("type") == "payout":
+            dal.set_local_invoice_status(str(invoice["invoice_id"]), PAYOUT_STATUS[outcome])
 
     def parse_payout_callback(self, body: bytes, headers: dict[str, str]) -> PayoutEvent:
         payload = verify(ipn_secrets(self._secret), body, headers)
