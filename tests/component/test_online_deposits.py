@@ -286,3 +286,21 @@ def test_a_paid_deposit_staff_refuse_is_listed_for_a_refund(api: ApiClient, admi
         return {"status": "listed" if any(i["order_number"] == draft["order_number"] for i in due) else "not yet"}
 
     _wait(listed, "listed")
+
+
+def test_a_paid_deposit_the_trading_server_refuses_is_listed_for_staff(
+    api: ApiClient, admin: str, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fxcrm.funding import orders
+
+    draft = _draft(api, client, "40.00")
+
+    def refuse(*_: Any) -> None:
+        raise orders.PlatformRefused("the trading account no longer exists")
+
+    monkeypatch.setattr(orders, "move_on_platform", refuse)
+    assert _callback(api, _payload(draft)).json()["result"] == "recorded"
+    assert any(
+        i["reason"] == "credit_refused" and i["order_number"] == draft["order_number"] for i in _issues(api, admin)
+    )
+    assert ledger.available(client.accounts[0]) == 0

@@ -203,7 +203,11 @@ def _paid(settings: Settings, order: dict[str, Any], now: int) -> str:
         }
         workflow.submit(settings, "deposit", int(order["id"]), owner, summary, now)
         return "submitted for review"
-    return "credited" if deposits.apply_credit(settings, order, now, auditor="") else "unchanged"
+    try:
+        return "credited" if deposits.apply_credit(settings, order, now, auditor="") else "unchanged"
+    except orders.PlatformRefused as error:  # e.g. the account is gone: paid, not credited; staff settle it
+        _issue("credit_refused", now, order_number=number, detail=str(error), amount=str(orders.amount_of(order)))
+        return "recorded"
 
 
 def _reversed(settings: Settings, order: dict[str, Any], event: PaymentEvent, now: int) -> str:

@@ -220,7 +220,9 @@ class CallbackAnswer(BaseModel):
 class PspIssue(BaseModel):
     id: int
     at: str = Field(description="When it arrived (YYYY-MM-DD HH:MM:SS, broker time)")
-    reason: Literal["bad_signature", "unknown_order", "amount_mismatch", "reversal_short", "refund_due"]
+    reason: Literal[
+        "bad_signature", "unknown_order", "amount_mismatch", "reversal_short", "refund_due", "credit_refused"
+    ]
     payment_id: str = ""
     order_number: str = ""
     status: str = Field(default="", description="The provider's payment status")
