@@ -101,12 +101,18 @@ DEPOSIT_CHANNELS = [
         ["USD", "USDT"],
         "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
     ),
+    (4, "Crypto (online)", "cryptocurrency", "10", "20000", "0", "0", ["USD"], ""),
 ]
+# Paid through the payment provider (PAYMENT_PROVIDER; locally the stand-in page), credited
+# on its callback; staff review an online deposit above this amount.
+ONLINE_DEPOSIT_CHANNELS = {4: {"kind": "online", "review_above": "10000.00"}}
 WITHDRAWAL_CHANNELS = [
     (11, "Bank transfer", "bank_transfer", "50", "20000", "0", "1", ["USD", "EUR"], ""),
     (12, "International wire", "international_wire_transfer", "200", "50000", "25", "0", ["USD", "EUR", "GBP"], ""),
     (13, "Crypto", "cryptocurrency", "10", "50000", "1", "0", ["USDT", "BTC"], ""),
+    (14, "Crypto (online)", "cryptocurrency", "10", "20000", "1", "0", ["USDT"], ""),
 ]
+ONLINE_WITHDRAWAL_CHANNELS = {14: {"kind": "online"}}  # paid out through the payment provider
 
 
 def seed_funding() -> None:
@@ -140,7 +146,10 @@ def seed_funding() -> None:
                     "account_info": info,
                     "icon_url": f"https://static.broker.example.com/channels/{method}.svg",
                     "enabled": True,
-                },
+                }
+                | (ONLINE_DEPOSIT_CHANNELS if direction == "deposit" else ONLINE_WITHDRAWAL_CHANNELS).get(
+                    channel_id, {}
+                ),
             )
 
 

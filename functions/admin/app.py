@@ -29,8 +29,8 @@ from fxcrm.backoffice.schemas import (
     UserStatusChange,
 )
 from fxcrm.errors import NotFound
-from fxcrm.funding import reference, times
-from fxcrm.funding.schemas import ChannelConfig, ExchangeRates, FundingSettings
+from fxcrm.funding import online, online_payouts, reference, times
+from fxcrm.funding.schemas import ChannelConfig, ExchangeRates, FundingSettings, PayoutRefresh, PspIssueList
 from fxcrm.kyc import forms as kyc_forms
 from fxcrm.kyc import profile as kyc_profile
 from fxcrm.kyc.forms import FormConfig
@@ -99,6 +99,25 @@ def save_channel(
 ) -> Any:
     """Create or change a deposit or withdrawal channel (audited)."""
     return reference.save_channel(staff, direction, channel_id, body.model_dump(), client_ip(request), clock.now())
+
+
+@router.get("/funding/psp-issues", response_model=PspIssueList, responses=error_responses(401, 403))
+def psp_issues(staff: Viewer, month: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]) -> Any:
+    """The payment provider's callbacks that changed nothing (bad signature, unknown order,
+    another amount or currency, a refund the account no longer holds) in a month, newest first."""
+    return online.issues(month)
+
+
+@router.post(
+    "/funding/withdrawals/{order_number}/payout-status",
+    response_model=PayoutRefresh,
+    responses=error_responses(401, 403, 404),
+)
+def refresh_payout(
+    staff: Decider, order_number: Annotated[str, Path(pattern=r"^W[0-9]{1,16}$")], request: Request
+) -> Any:
+    """Ask the payment provider for a payout's outcome and act on it (audited): when its callback was lost."""
+    return online_payouts.refresh(get_settings(), staff, order_number, client_ip(request), clock.now())
 
 
 @router.put(

@@ -1,9 +1,12 @@
 """Funding function: /funding/* (currencies, channels, payment accounts,
 deposits with receipts, withdrawals, transfers and their histories)."""
 
+import html
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
@@ -11,10 +14,21 @@ from fxcrm.api.errors import error_responses
 from fxcrm.api.idempotency import IdempotencyKey, run_once
 from fxcrm.api.security import CurrentPrincipal
 from fxcrm.auth.schemas import EmptyResponse
-from fxcrm.funding import deposits, payment_accounts, reference, transfers, withdrawals
+from fxcrm.errors import InvalidInput
+from fxcrm.funding import (
+    deposits,
+    local_psp,
+    online,
+    online_payouts,
+    payment_accounts,
+    reference,
+    transfers,
+    withdrawals,
+)
 from fxcrm.funding.schemas import (
     AMOUNT,
     TIME_DESCRIPTION,
+    CallbackAnswer,
     CurrencyList,
     DepositChannelList,
     DepositDraftRequest,
@@ -107,8 +121,11 @@ def payment_account(principal: CurrentPrincipal, account_id: Annotated[int, Path
 
 
 @router.post("/deposits", response_model=DepositDraftResponse, status_code=201, responses=MONEY)
-def create_deposit(body: DepositDraftRequest, principal: CurrentPrincipal, key: IdempotencyKey) -> Any:
-    """Start a deposit: an order with where to pay; upload the receipt, then submit."""
+def create_deposit(
+    body: DepositDraftRequest, principal: CurrentPrincipal, key: IdempotencyKey, request: Request
+) -> Any:
+    """Start a deposit: an order with where to pay. Offline channels: upload the
+    receipt, then submit. Online channels: send the client to `pay_url`."""
     return run_once(
         principal,
         key,
@@ -122,6 +139,7 @@ def create_deposit(body: DepositDraftRequest, principal: CurrentPrincipal, key: 
             body.remittance_id,
             body.trading_account_id,
             clock.now(),
+            str(request.base_url),
         ),
     )
 
@@ -158,6 +176,90 @@ def deposit_history(
     return deposits.history(get_settings(), principal, start_time, end_time, page, size)
 
 
+# ---------------------------------------------------------------- the payment provider
+
+
+@router.post("/psp/callback", response_model=CallbackAnswer, responses=error_responses(401, 503))
+async def psp_callback(request: Request) -> Any:
+    """The payment provider's callback (NOWPayments IPN, signed in `x-nowpayments-sig`).
+    Public: the signature is the authentication; a replay changes nothing."""
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    result = online.handle_callback(get_settings(), body, headers, str(request.base_url), clock.now())
+    return {"ok": True, "result": result}
+
+
+@router.post("/psp/payout-callback", response_model=CallbackAnswer, responses=error_responses(401, 503))
+async def psp_payout_callback(request: Request) -> Any:
+    """The payment provider's payout callback (NOWPayments payout IPN, signed in `x-nowpayments-sig`)."""
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    result = online_payouts.handle_callback(get_settings(), body, headers, str(request.base_url), clock.now())
+    return {"ok": True, "result": result}
+
+
+# The stand-in page: nothing from elsewhere, never framed, never cached.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>fxcrm - local payment</title>
+<style>body{{font-family:sans-serif;max-width:32rem;margin:4rem auto}}button{{font-size:1rem;margin-right:1rem}}</style>
+</head><body>
+<h1>Local payment</h1>
+<p>This stand-in replaces the payment provider on a development stack.</p>
+<p>{what} {order}: {amount} {currency}</p>
+<form method="post" action="{action}">
+<input type="hidden" name="token" value="{token}">
+<button type="submit" name="outcome" value="pay">Pay</button>
+<button type="submit" name="outcome" value="fail">Fail</button>
+<button type="submit" name="outcome" value="cancel">Cancel</button>
+</form>
+</body></html>
+"""
+_InvoiceId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+
+
+@router.get(
+    "/psp/local/{invoice_id}",
+    responses={
+        200: {
+            "description": "The stand-in's page: pay, fail and cancel buttons that POST",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        **error_responses(404),
+    },
+)
+def local_payment_page(invoice_id: _InvoiceId, request: Request) -> HTMLResponse:
+    """The local stand-in for the provider's payment page. A GET changes nothing."""
+    page = local_psp.page(get_settings(), invoice_id, str(request.base_url))
+    shown = {k: html.escape(str(v)) for k, v in page.items()}
+    return HTMLResponse(_PAGE.format(action=html.escape(invoice_id), **shown), headers=_PAGE_HEADERS)
+
+
+@router.post(
+    "/psp/local/{invoice_id}",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={303: {"description": "Back to the portal"}, **error_responses(403, 404, 503)},
+)
+async def local_payment(invoice_id: _InvoiceId, request: Request) -> RedirectResponse:
+    """The stand-in page's form (`outcome` pay|fail|cancel and its `token`, form-encoded):
+    pay and fail send the provider's signed callback; then back to the portal."""
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    outcome = (form.get("outcome") or [""])[0]
+    if outcome not in ("pay", "fail", "cancel"):
+        raise InvalidInput("must be pay, fail or cancel", "outcome")
+    token = (form.get("token") or [""])[0]
+    if not token:
+        raise InvalidInput("the page's token is required", "token")
+    target = local_psp.choose(get_settings(), invoice_id, outcome, token, str(request.base_url))
+    return RedirectResponse(target, status_code=303)
+
+
 # ---------------------------------------------------------------- withdrawals
 
 
@@ -173,7 +275,9 @@ def withdrawal_quote(
 
 
 @router.post("/withdrawals", response_model=OrderNumberResponse, status_code=201, responses=MONEY)
-def create_withdrawal(body: WithdrawalRequest, principal: CurrentPrincipal, key: IdempotencyKey) -> Any:
+def create_withdrawal(
+    body: WithdrawalRequest, principal: CurrentPrincipal, key: IdempotencyKey, request: Request
+) -> Any:
     """Request a withdrawal: the amount is reserved at once, then staff approve it."""
     payload = body.model_dump()
     return run_once(
@@ -181,7 +285,9 @@ def create_withdrawal(body: WithdrawalRequest, principal: CurrentPrincipal, key:
         key,
         "withdrawal",
         payload,
-        lambda: {"order_number": withdrawals.request(get_settings(), principal, payload, clock.now())},
+        lambda: {
+            "order_number": withdrawals.request(get_settings(), principal, payload, clock.now(), str(request.base_url))
+        },
     )
 
 

@@ -169,9 +169,9 @@ def test_currencies_and_channels(api: ApiClient, client: Client) -> None:
     assert crypto["list"][0]["name"]["zh"]
     assert api.get("/funding/currencies", token=client.token).json()["total"] == 5
     deposits = api.get("/funding/deposit-channels", token=client.token).json()
-    assert deposits["total"] == 3 and deposits["list"][0]["allowed_countries"]
+    assert deposits["total"] == 4 and deposits["list"][0]["allowed_countries"]
     withdrawals = api.get("/funding/withdrawal-channels?size=2", token=client.token).json()
-    assert withdrawals["total"] == 3 and len(withdrawals["list"]) == 2
+    assert withdrawals["total"] == 4 and len(withdrawals["list"]) == 2
     assert withdrawals["list"][0]["fee"] == "1%" and withdrawals["list"][1]["fee"] == "25.00 USD"
 
 

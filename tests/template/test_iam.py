@@ -69,9 +69,17 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     },
     "SettlementFunction": _table(PUT, UPDATE, DELETE),
     "TradeSyncFunction": {**_table(PUT, BATCH_WRITE), "Mt5Secret": SECRET},
-    "ApprovalTasksFunction": {**_table(PUT, UPDATE), **SENDER, "Mt5Secret": SECRET, "key/SealingKey": {"kms:Decrypt"}},
+    "ApprovalTasksFunction": {
+        **_table(PUT, UPDATE),
+        **SENDER,
+        "Mt5Secret": SECRET,
+        "PspSecret": SECRET,  # payouts through the PSP
+        "key/SealingKey": {"kms:Decrypt"},
+    },
     "AdminFunction": {
         **_table(PUT, UPDATE, BATCH_WRITE),
+        "PspSecret": SECRET,  # staff look a PSP payout up
+        **SENDER,  # and its outcome is mailed to the client
         "JwtSecret": SECRET,
         "Mt5Secret": SECRET,
         **{
@@ -89,6 +97,8 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         **LIST,
         "JwtSecret": SECRET,
         "Mt5Secret": SECRET,
+        "PspSecret": SECRET,  # the PSP's keys (online deposits)
+        **SENDER,  # an online deposit credited on the PSP's callback
         **{f"stateMachine:<stack>-{flow}": START for flow in ("deposit", "withdrawal", "transfer")},
     },
 }

@@ -17,6 +17,7 @@ STAND_INS = {
     "CaptchaProvider": ("local", "tencent"),
     "EVerifyProvider": ("local", "sumsub"),
     "TradingPlatform": ("simulated", "mt5webapi"),
+    "PaymentProvider": ("local", "nowpayments"),
 }
 # What an operator fills into samconfig.toml's prod placeholders.
 FILLED = {

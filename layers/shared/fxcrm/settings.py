@@ -6,6 +6,7 @@ Domain code receives values from here; it never reads `os.environ` itself.
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,6 +65,10 @@ class Settings(BaseSettings):
     receipt_max_bytes: int = 5 * 1024 * 1024
     upload_expires_seconds: int = 300
     payout_provider: Literal["local"] = "local"
+    # Online deposits: "local" (a stand-in payment page) or "nowpayments" (keys in this secret).
+    stage: Literal["dev", "prod"] = "dev"
+    payment_provider: Literal["local", "nowpayments"] = "local"
+    psp_secret_name: str = "fxcrm/psp"  # noqa: S105 - not a secret
 
     # KYC: documents upload straight to S3 (presigned POST) within this size;
     # e-verification through "local" (a stand-in page) or "sumsub" (keys in this secret).
@@ -83,6 +88,13 @@ class Settings(BaseSettings):
     settlement_function_name: str = "fxcrm-settlement"
     # The client portal's address: an IB's referral link is <portal_url>/register?invite_code=<code>.
     portal_url: str = "https://portal.broker.example.com"
+
+    @model_validator(mode="after")
+    def _no_stand_in_in_prod(self) -> "Settings":
+        # The template's Rules refuse it too; this guards a stack changed by hand.
+        if self.stage == "prod" and self.payment_provider == "local":
+            raise ValueError("STAGE=prod refuses PAYMENT_PROVIDER=local (the local payment page is a stand-in)")
+        return self
 
     def workflow_arn(self, flow: str) -> str:
         return self.workflow_arn_prefix + flow

@@ -84,6 +84,12 @@ def detail(staff: Principal, user_id: int) -> dict[str, Any]:
                     k: plain(o.get(k))
                     for k in ("order_number", "kind", "status", "amount", "currency", "created_at", "reason")
                 }
+                # an online deposit: the payment provider's id and status of the payment
+                | {
+                    k: plain(o[k])
+                    for k in ("psp_provider", "psp_payment_id", "psp_status", "psp_payout_id", "psp_payout_status")
+                    if k in o
+                }
             )
             for o in sorted(orders, key=lambda o: -int(o["created_at"]))
         ],

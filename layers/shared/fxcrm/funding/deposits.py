@@ -27,7 +27,14 @@ RECEIPT_TYPES = tuple(files.MAGIC)
 
 
 def draft(
-    settings: Settings, principal: Principal, amount_text: str, remark: str, channel_id: int, account_id: int, now: int
+    settings: Settings,
+    principal: Principal,
+    amount_text: str,
+    remark: str,
+    channel_id: int,
+    account_id: int,
+    now: int,
+    api_base: str = "",
 ) -> dict[str, Any]:
     permissions.require(principal, "funding.deposit")
     channel = reference.channel(KIND, channel_id)
@@ -49,6 +56,10 @@ def draft(
         client_remark=remark,
     )
     dal.create_order(order)
+    if channel.get("kind") == "online":  # paid through the PSP: see fxcrm.funding.online
+        from fxcrm.funding import online  # here: online builds on this module
+
+        return online.start_payment(settings, order, api_base)
     number = order["order_number"]
     pay_data = {"account_info": channel.get("account_info", ""), "reference": number, "amount": show(amount, CURRENCY)}
     return {
@@ -126,12 +137,22 @@ def submit(settings: Settings, principal: Principal, number: str, receipt_key: s
 def credit(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
     """After approval: credit the platform and the ledger (each once), then close."""
     order = orders.get_order(KIND, order_id)
-    number = order["order_number"]
     if order["status"] != "approved":
-        account = trading_dal.get_trading_account(int(order["account_id"]))
-        if account is None:
-            raise orders.PlatformRefused("the trading account no longer exists")
-        amount = orders.amount_of(order)
+        apply_credit(settings, order, now, orders.auditor_name(approvals_dal.get_approval(order_id) or {}))
+    workflow.close(order_id, "completed", now)
+    return {"status": "approved"}
+
+
+def apply_credit(settings: Settings, order: dict[str, Any], now: int, auditor: str) -> bool:
+    """Credit an audited deposit: the platform and the ledger each once (by the
+    order number), then approved. True for the call that approved it; a
+    concurrent or repeated call finds it approved and does nothing more."""
+    number = order["order_number"]
+    account = trading_dal.get_trading_account(int(order["account_id"]))
+    if account is None:
+        raise orders.PlatformRefused("the trading account no longer exists")
+    amount = orders.amount_of(order)
+    try:
         dal.update_order(number, {"credit_started": True}, ("auditing",))  # before: see compensate
         orders.move_on_platform(settings, account, amount, f"dep-{number}")
         dal.update_order(number, {"credited_on_platform": True}, ("auditing",))
@@ -140,20 +161,18 @@ def credit(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
             (ledger.trading_account(int(account["id"])), amount),
         ]
         ledger.post(f"dep-{number}", KIND, number, CURRENCY, legs, now)
-        approval = approvals_dal.get_approval(order_id) or {}
-        dal.update_order(
-            number,
-            {"status": "approved", "decided_at": now, "auditor_name": orders.auditor_name(approval)},
-            ("auditing",),
-        )
-        orders.notify(
-            settings,
-            order,
-            "Your deposit is credited",
-            f"Deposit {number}: {show(amount, CURRENCY)} {CURRENCY} is in account {order['account']['account']}.",
-        )
-    workflow.close(order_id, "completed", now)
-    return {"status": "approved"}
+        dal.update_order(number, {"status": "approved", "decided_at": now, "auditor_name": auditor}, ("auditing",))
+    except StatusChanged:
+        if (dal.get_order(number) or {}).get("status") == "approved":
+            return False  # another call finished it
+        raise
+    orders.notify(
+        settings,
+        order,
+        "Your deposit is credited",
+        f"Deposit {number}: {show(amount, CURRENCY)} {CURRENCY} is in account {order['account']['account']}.",
+    )
+    return True
 
 
 def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dict[str, Any]:
@@ -181,6 +200,10 @@ def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dic
     approval = approvals_dal.get_approval(order_id)
     reason = orders.disapproval_reason(outcome, approval)
     orders.disapprove(number, reason, now, orders.auditor_name(approval) if outcome == "rejected" else "")
+    if order.get("psp_review"):  # paid online, then refused by staff: the client's money is at the provider
+        from fxcrm.funding import online  # here: online builds on this module
+
+        online.refund_due(order, reason, now)
     workflow.close(order_id, outcome, now)
     orders.notify(settings, order, "Your deposit was not credited", f"Deposit {number} was not credited: {reason}.")
     return {"status": "disapproved"}
@@ -196,7 +219,7 @@ def history(
             "client_remark": order.get("client_remark", ""),
             "remark": order.get("reason", ""),
             "icon": order.get("icon", ""),
-            "pay_url": "",
+            "pay_url": order.get("pay_url", "") if order["status"] == "pending" else "",
             "remittance_name": order["channel_name"],
             "server_name": order["account"]["server_name"],
             "server_type": order["account"]["server_type"],

@@ -200,9 +200,45 @@ class DepositDraftRequest(Strict):
 class DepositDraftResponse(BaseModel):
     order_number: str
     pay_data: str = Field(description="JSON: where to pay and the reference to quote")
-    pay_type: Literal["offline"]
-    pay_url: str
+    pay_type: Literal["offline", "online"] = Field(
+        description="offline: pay to `account_info` and upload a receipt; online: send the client to `pay_url`"
+    )
+    pay_url: str = Field(description="online: the payment provider's page; offline: empty")
     status: OrderStatus
+
+
+class CallbackAnswer(BaseModel):
+    ok: bool
+    result: str = Field(description="What the callback did: credited, recorded, unchanged, ...")
+
+
+class PspIssue(BaseModel):
+    id: int
+    at: str = Field(description="When it arrived (YYYY-MM-DD HH:MM:SS, broker time)")
+    reason: Literal[
+        "bad_signature", "unknown_order", "amount_mismatch", "reversal_short", "refund_due", "credit_refused"
+    ]
+    payment_id: str = ""
+    order_number: str = ""
+    status: str = Field(default="", description="The provider's payment status")
+    amount: str = ""
+    currency: str = ""
+    expected: str = Field(default="", description="amount_mismatch: the order's amount and currency")
+    detail: str = ""
+    body: str = Field(default="", description="bad_signature: the start of the body as received")
+
+
+class PayoutRefresh(BaseModel):
+    order_number: str
+    status: OrderStatus
+    psp_payout_id: str
+    psp_payout_status: str = Field(description="The provider's word (WAITING, FINISHED, FAILED, ...)")
+    result: str = Field(description="paid, refunded, waiting or unchanged")
+
+
+class PspIssueList(BaseModel):
+    list: list[PspIssue]
+    total: int
 
 
 class ReceiptUpload(BaseModel):
@@ -388,6 +424,12 @@ class ChannelConfig(Strict):
     account_info: FreeText = Field(default="", max_length=2000)
     icon_url: str = Field(default="", max_length=300)
     enabled: bool = True
+    # Deposit channels: offline (receipt, staff approve) or online (the PSP, credited on its callback),
+    # and the staff rules that send an online deposit to the normal approval flow.
+    kind: Literal["offline", "online"] = "offline"
+    review_above: str = Field(default="", pattern=f"^$|{AMOUNT}", description="online: staff review above this")
+    review_first_deposit: bool = Field(default=False, description="online: staff review a client's first deposit")
+    review_without_kyc: bool = Field(default=False, description="online: staff review while KYC is not approved")
 
 
 class ExchangeRates(Strict):

@@ -16,7 +16,7 @@ from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.errors import Forbidden, InvalidInput
-from fxcrm.funding import ledger, orders, payment_accounts, reference
+from fxcrm.funding import ledger, online_payouts, orders, payment_accounts, reference
 from fxcrm.funding.money import parse_amount, parse_decimal, quantise, show
 from fxcrm.platform.payouts import payouts_for
 from fxcrm.settings import Settings
@@ -67,7 +67,7 @@ def _details(principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
     return payment_accounts.check_details(method, infos)
 
 
-def request(settings: Settings, principal: Principal, body: dict[str, Any], now: int) -> str:
+def request(settings: Settings, principal: Principal, body: dict[str, Any], now: int, api_base: str = "") -> str:
     """Validate, check the email code, reserve the amount with the order; start the flow."""
     permissions.require(principal, "funding.withdraw")
     channel = reference.channel(KIND, int(body["remittance_id"]))
@@ -107,6 +107,9 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
         details=details,
         client_remark=body.get("remark", ""),
         submit_time=now,
+        # online: paid through the payment provider, whose callbacks come back to this API
+        payout_kind=channel.get("kind", "offline"),
+        api_base=api_base,
     )
     number = str(order["order_number"])
     legs = [
@@ -150,6 +153,8 @@ def hold(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
 
 def pay_out(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
     order = orders.get_order(KIND, order_id)
+    if online_payouts.is_online(order):
+        return {"payout_reference": online_payouts.send(settings, order)}
     reference_id = payouts_for(settings.payout_provider).pay(
         order["order_number"],
         order["method"],
@@ -164,6 +169,10 @@ def pay_out(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
 def post(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
     order = orders.get_order(KIND, order_id)
     number = str(order["order_number"])
+    if online_payouts.is_online(order):  # the provider's outcome settles it (callback or this look-up)
+        result = online_payouts.poll(settings, order, now) if order["status"] == "auditing" else "unchanged"
+        workflow.close(order_id, "completed", now)
+        return {"status": "paying" if result == "waiting" else str(orders.get_order(KIND, order_id)["status"])}
     ledger.settle(f"wd-{number}", now)
     if order["status"] != "approved":
         approval = approvals_dal.get_approval(order_id) or {}
@@ -184,7 +193,7 @@ def compensate(settings: Settings, order_id: int, outcome: str, detail: str, now
     """Refund the hold, void the reservation, disapprove the order: each once."""
     order = orders.get_order(KIND, order_id)
     number = str(order["order_number"])
-    if order.get("payout_reference"):
+    if order.get("payout_reference") or order.get("psp_payout_started"):
         raise orders.PlatformRefused(f"{number} was paid out already; it cannot be reversed automatically")
     if order.get("hold_started"):
         orders.undo_platform_op(

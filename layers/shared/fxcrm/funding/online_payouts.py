@@ -1,0 +1,174 @@
+"""Withdrawals paid through the payment provider (a withdrawal channel of kind online).
+
+After approval the flow's PayOut step asks the provider for the payout, once:
+the order is marked before the call, so a retry after an unclear answer never
+sends a second one (it stops for staff instead), and the provider gets the
+order number as its own idempotency key. The outcome arrives by callback
+(`POST /funding/psp/payout-callback`) or by looking the payout up:
+
+- sent (FINISHED): the reservation is settled and the order approved;
+- failed or rejected: the hold on the trading server is given back and the
+  reservation voided (the withdrawal's compensation steps, each once), and the
+  order is disapproved."""
+
+from decimal import Decimal
+from typing import Any
+
+from fxcrm import audit, ids
+from fxcrm.auth import permissions
+from fxcrm.auth.accounts import Principal
+from fxcrm.dal import funding as dal
+from fxcrm.dal import payments as payments_dal
+from fxcrm.dal.table import plain
+from fxcrm.errors import NotAuthenticated, NotFound, ProviderUnavailable
+from fxcrm.funding import ledger, orders
+from fxcrm.funding.money import show
+from fxcrm.observability import logger
+from fxcrm.platform.payments import (
+    BadSignature,
+    NotSent,
+    PaymentRefused,
+    PaymentsUnavailable,
+    PayoutEvent,
+    PayoutRequest,
+)
+from fxcrm.platform.payments.providers import provider_for
+from fxcrm.settings import Settings
+
+CALLBACK_PATH = "/funding/psp/payout-callback"
+
+
+def is_online(order: dict[str, Any]) -> bool:
+    return order.get("payout_kind") == "online"
+
+
+def send(settings: Settings, order: dict[str, Any]) -> str:
+    """Ask the provider for the payout (once); its id."""
+    number = str(order["order_number"])
+    if order.get("psp_payout_id"):
+        return str(order["psp_payout_id"])
+    if order.get("psp_payout_started"):
+        # An earlier attempt may have reached the provider: never send again blindly.
+        raise orders.PlatformRefused(f"{number}: the payout may have been sent; check it with the provider")
+    provider = provider_for(settings, str(order.get("api_base", "")))
+    details = order.get("details") or {}
+    request = PayoutRequest(
+        order_number=number,
+        amount=Decimal(str(order["remittance_amount"])),
+        currency=str(order["remittance_currency"]),
+        network=str(details.get("network", "")),
+        address=str(details.get("wallet_address", "")),
+        callback_url=str(order.get("api_base", "")).rstrip("/") + CALLBACK_PATH,
+    )
+    dal.update_order(number, {"psp_payout_started": True}, ("auditing",))
+    try:
+        payout = provider.create_payout(request)
+    except NotSent as error:  # it never reached the provider: the flow may try again
+        dal.update_order(number, {"psp_payout_started": False}, ("auditing",))
+        raise ProviderUnavailable(str(error)) from error
+    except PaymentRefused as error:  # refused for good: nothing was sent
+        dal.update_order(number, {"psp_payout_started": False}, ("auditing",))
+        raise orders.PlatformRefused(f"the payment provider refused the payout: {error.message}") from error
+    except PaymentsUnavailable as error:  # unclear: it may exist; staff look
+        raise orders.PlatformRefused(f"{number}: no clear answer from the payment provider") from error
+    fields = {
+        "psp_payout_id": payout.payout_id,
+        "psp_payout_status": payout.status,
+        "payout_reference": f"{provider.name}:{payout.payout_id}",
+    }
+    dal.update_order(number, fields, ("auditing",))
+    return payout.payout_id
+
+
+def finish(settings: Settings, order: dict[str, Any], event: PayoutEvent, now: int) -> str:
+    """Act on a payout's final outcome (each step once); what was done."""
+    number = str(order["order_number"])
+    if order["status"] in ("approved", "disapproved"):
+        return "unchanged"
+    dal.update_order(number, {"psp_payout_status": event.status}, ("auditing",))
+    if event.outcome == "paid":
+        ledger.settle(orders.txn_id("withdrawal", number), now)
+        try:
+            dal.update_order(number, {"status": "approved", "decided_at": now}, ("auditing",))
+        except dal.StatusChanged:
+            return "unchanged"
+        orders.notify(
+            settings,
+            order,
+            "Your withdrawal is on its way",
+            f"Withdrawal {number}: {show(Decimal(str(order['remittance_amount'])), order['remittance_currency'])} "
+            f"{order['remittance_currency']} was sent by {order['channel_name']}.",
+        )
+        return "paid"
+    if event.outcome == "failed":
+        amount = orders.amount_of(order)
+        orders.undo_platform_op(settings, int(order["account_id"]), -amount, f"wd-{number}", done=True)
+        ledger.release(orders.txn_id("withdrawal", number), now)
+        if orders.disapprove(number, "the payment provider could not pay it out", now):
+            orders.notify(
+                settings,
+                order,
+                "Your withdrawal was not made",
+                f"Withdrawal {number} was not paid out by {order['channel_name']}. The amount is back in your account.",
+            )
+            return "refunded"
+        return "unchanged"
+    return "waiting"
+
+
+def poll(settings: Settings, order: dict[str, Any], now: int) -> str:
+    """Look the payout up (the flow's last step, and whenever staff ask)."""
+    try:
+        event = provider_for(settings, str(order.get("api_base", ""))).payout_status(str(order["psp_payout_id"]))
+    except (PaymentsUnavailable, PaymentRefused) as error:
+        logger.info("payout status not known yet", extra={"order_number": order["order_number"], "error": str(error)})
+        return "waiting"
+    return finish(settings, order, event, now)
+
+
+def refresh(settings: Settings, staff: Principal, number: str, source_ip: str, now: int) -> dict[str, Any]:
+    """Staff ask the provider for a payout's outcome (a callback may have been lost)."""
+    permissions.require(staff, "admin.approvals.decide")
+    order = dal.get_order(number)
+    if order is None or order["kind"] != "withdrawal" or not order.get("psp_payout_id"):
+        raise NotFound("no payout through the payment provider", "order_number")
+    result = poll(settings, dict(plain(order)), now) if order["status"] == "auditing" else "unchanged"
+    after = dict(plain(dal.get_order(number) or order))
+    audit.record(staff, "funding.payout.refresh", f"order:{number}", source_ip, now, after={"result": result})
+    return {
+        "order_number": number,
+        "status": after["status"],
+        "psp_payout_id": str(after["psp_payout_id"]),
+        "psp_payout_status": str(after.get("psp_payout_status", "")),
+        "result": result,
+    }
+
+
+def handle_callback(settings: Settings, body: bytes, headers: dict[str, str], api_base: str, now: int) -> str:
+    provider = provider_for(settings, api_base)
+    try:
+        event = provider.parse_payout_callback(body, headers)
+    except BadSignature as error:
+        payments_dal.put_issue(
+            {"id": ids.new_id(), "at": now, "reason": "bad_signature", "body": body[:2000].decode("utf-8", "replace")}
+        )
+        raise NotAuthenticated(
+            "the callback's signature does not verify", "x-nowpayments-sig", "bad_signature"
+        ) from error
+    payments_dal.record_event(
+        provider.name, f"payout-{event.payout_id}", event.status, {"order_number": event.order_number, "at": now}
+    )
+    order = dal.get_order(event.order_number) if event.order_number else None
+    if order is None or order["kind"] != "withdrawal" or str(order.get("psp_payout_id")) != event.payout_id:
+        payments_dal.put_issue(
+            {
+                "id": ids.new_id(),
+                "at": now,
+                "reason": "unknown_order",
+                "payment_id": event.payout_id,
+                "order_number": event.order_number,
+                "status": event.status,
+            }
+        )
+        return "recorded"
+    return finish(settings, dict(order), event, now)
