@@ -7,6 +7,7 @@ amount), refunds, failures and the channel's staff rules."""
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ import pytest
 
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import kyc
+from fxcrm.dal.table import Table
 from fxcrm.funding import ledger
 from fxcrm.platform.payments.nowpayments import SIGNATURE_HEADER, canonical, sign
 from tests.component.conftest import register, sent_mail, staff_token, unique_email
@@ -236,6 +238,14 @@ def test_a_deposit_above_the_channels_review_amount_goes_to_staff(api: ApiClient
     assert _platform_balance(api, client, account) == Decimal("12000.00")
 
 
+@pytest.fixture
+def channel_5() -> Iterator[None]:
+    """The test adds deposit channel 5; the session's catalogue stays the seeded one for other tests."""
+    yield
+    Table().delete("CHANNEL#deposit", f"{5:06d}")
+
+
+@pytest.mark.usefixtures("channel_5")
 def test_first_deposit_and_kyc_rules_send_it_to_staff(api: ApiClient, admin: str) -> None:
     email = unique_email("online-new")
     registered = register(api, email)
