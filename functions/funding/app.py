@@ -5,12 +5,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.idempotency import IdempotencyKey, run_once
 from fxcrm.api.security import CurrentPrincipal
 from fxcrm.auth.schemas import EmptyResponse
+from fxcrm.core import clock
+from fxcrm.core.settings import get_settings
 from fxcrm.funding import deposits, payment_accounts, reference, transfers, withdrawals
 from fxcrm.funding.schemas import (
     AMOUNT,
@@ -40,7 +41,6 @@ from fxcrm.funding.schemas import (
     WithdrawalQuote,
     WithdrawalRequest,
 )
-from fxcrm.settings import get_settings
 
 router = APIRouter(prefix="/funding", tags=["funding"])
 

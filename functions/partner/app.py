@@ -6,12 +6,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import CurrentPrincipal
 from fxcrm.clientapi import access as client_api
 from fxcrm.clientapi.schemas import AccessChange, AccessSettings
+from fxcrm.core import clock
+from fxcrm.core.settings import get_settings
 from fxcrm.ib import portal
 from fxcrm.ib.schemas import IbClientAccountList, IbClientList, IbProfile, RebateRecordList
 from fxcrm.reports import catalog, exports
@@ -24,7 +25,6 @@ from fxcrm.reports.schemas import (
     CommissionReport,
     ExportAnswer,
 )
-from fxcrm.settings import get_settings
 
 router = APIRouter(prefix="/ib", tags=["ib"])
 READ = error_responses(401, 403)

@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from fastapi import APIRouter, Path, Query, Response
 
-from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import AnyPortal
+from fxcrm.core import clock
+from fxcrm.core.settings import get_settings
 from fxcrm.reports import catalog, exports
 from fxcrm.reports.schemas import (
     DepositExport,
@@ -37,7 +38,6 @@ from fxcrm.reports.schemas import (
     WithdrawalExport,
     WithdrawalFilters,
 )
-from fxcrm.settings import get_settings
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 READ = error_responses(401, 403)

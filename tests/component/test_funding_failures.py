@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from fxcrm.errors import ProviderUnavailable
+from fxcrm.core.errors import ProviderUnavailable
 from fxcrm.funding import ledger
 from fxcrm.funding.verify import verify
 from tests.component.test_funding import (

@@ -533,9 +533,9 @@ def test_bytes_swapped_in_while_the_save_checks_them_are_not_the_ones_kept(api: 
 
 
 def _webhook(api: ApiClient, event: dict[str, Any], secret: str | None = None) -> Any:
+    from fxcrm.core.settings import get_settings
     from fxcrm.kyc.everify import sign_webhook
     from fxcrm.platform.secrets import get_secret_json
-    from fxcrm.settings import get_settings
 
     key = secret or get_secret_json(get_settings().e_verify_secret_name, 0)["webhook_secret"]
     headers = sign_webhook(key, json.dumps(event).encode())

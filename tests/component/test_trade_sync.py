@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from fxcrm.core.settings import get_settings
 from fxcrm.dal import trading as dal
-from fxcrm.settings import get_settings
 from fxcrm.trading.servers import platform_for
 from fxcrm.trading.sync import sync_account, sync_all
 from tests.component.conftest import register, unique_email

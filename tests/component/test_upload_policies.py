@@ -51,7 +51,7 @@ def _conditions(policy: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check(form: dict[str, Any], issued: tuple[int, int], prefix: str, content_type: str, max_bytes: int) -> None:
-    from fxcrm.settings import get_settings
+    from fxcrm.core.settings import get_settings
 
     settings = get_settings()
     policy = _policy(form)

@@ -18,10 +18,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from fastapi import Depends, Header, Request
 
-from fxcrm.auth.accounts import Principal
-from fxcrm.errors import Conflict, InvalidInput
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Conflict, InvalidInput
+from fxcrm.core.settings import get_settings
 from fxcrm.platform import aws
-from fxcrm.settings import get_settings
 
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
 

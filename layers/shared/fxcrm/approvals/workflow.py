@@ -14,15 +14,16 @@ from typing import Any, Literal
 
 from fxcrm import audit
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
+from fxcrm.core.observability import logger
+from fxcrm.core.paging import page_of
+from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal.approvals import WAITING_FOR_DECISION, StatusChanged
 from fxcrm.dal.table import plain
-from fxcrm.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
-from fxcrm.observability import logger
 from fxcrm.platform import files, workflows
-from fxcrm.settings import Settings
 
 Kind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
 # The state machine of each kind, named <stack>-<flow> in template.yaml.
@@ -248,7 +249,7 @@ def queue(
     a deposit's receipt link, as in the detail)."""
     permissions.require(staff, "admin.approvals.view")
     rows = dal.list_queue(status, kind)
-    page_rows = rows[(page - 1) * size : page * size]
+    page_rows = page_of(rows, page, size)
     shown = [
         _with_receipt_link(settings, view(r) | {"age_seconds": max(0, now - int(r["created_at"]))}) for r in page_rows
     ]

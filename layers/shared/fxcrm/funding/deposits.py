@@ -10,16 +10,16 @@ from typing import Any
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Conflict, InvalidInput, ProviderUnavailable
+from fxcrm.core.money import parse_amount, show
+from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.funding import StatusChanged
-from fxcrm.errors import Conflict, InvalidInput, ProviderUnavailable
 from fxcrm.funding import ledger, orders, reference
-from fxcrm.funding.money import parse_amount, show
 from fxcrm.platform import files
-from fxcrm.settings import Settings
 
 KIND: Kind = "deposit"
 CURRENCY = reference.ACCOUNT_CURRENCY

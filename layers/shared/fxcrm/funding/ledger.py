@@ -10,10 +10,10 @@ settled (`posted`) or released (`voided`)."""
 from decimal import Decimal
 from typing import Any
 
+from fxcrm.core.errors import Conflict
+from fxcrm.core.money import quantise
 from fxcrm.dal import ledger as dal
 from fxcrm.dal.ledger import AlreadyApplied, InsufficientFunds
-from fxcrm.errors import Conflict
-from fxcrm.funding.money import quantise
 
 __all__ = ["AlreadyApplied", "InsufficientFunds", "Leg", "post", "release", "settle"]
 

@@ -6,19 +6,20 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Literal
 
-from fxcrm import ids
 from fxcrm.approvals import workflow
-from fxcrm.auth.accounts import Principal, full_name
 from fxcrm.auth.email_codes import Scene, check_code
+from fxcrm.core import ids, times
+from fxcrm.core.caller import Principal, full_name
+from fxcrm.core.errors import InvalidInput, NotFound, ProviderUnavailable
+from fxcrm.core.money import show
+from fxcrm.core.paging import page_of
+from fxcrm.core.settings import Settings
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
-from fxcrm.errors import InvalidInput, NotFound, ProviderUnavailable
-from fxcrm.funding import ledger, reference, times
-from fxcrm.funding.money import show
+from fxcrm.funding import ledger, reference
 from fxcrm.platform.mail import send_email
-from fxcrm.settings import Settings
 from fxcrm.trading.platform import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
 from fxcrm.trading.servers import platform_for, server_name
 
@@ -137,7 +138,7 @@ def history(
 ) -> dict[str, Any]:
     first, last = times.window(start, end, settings.broker_timezone)
     rows = dal.list_user_orders(principal.user_id, kind, first, last)
-    return {"list": [row(plain(o)) for o in rows[(page - 1) * size : page * size]], "total": len(rows)}
+    return {"list": [row(plain(o)) for o in page_of(rows, page, size)], "total": len(rows)}
 
 
 def notify(settings: Settings, order: dict[str, Any], subject: str, text: str) -> None:

@@ -8,14 +8,14 @@ from typing import Any
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import InvalidInput, ProviderUnavailable
+from fxcrm.core.money import parse_amount, show
+from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
-from fxcrm.errors import InvalidInput, ProviderUnavailable
 from fxcrm.funding import ledger, orders, reference
-from fxcrm.funding.money import parse_amount, show
-from fxcrm.settings import Settings
 
 KIND: Kind = "transfer"
 CURRENCY = reference.ACCOUNT_CURRENCY

@@ -10,16 +10,16 @@ from typing import Any
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Forbidden, InvalidInput
+from fxcrm.core.money import parse_amount, parse_decimal, quantise, show
+from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import trading as trading_dal
-from fxcrm.errors import Forbidden, InvalidInput
 from fxcrm.funding import ledger, orders, payment_accounts, reference
-from fxcrm.funding.money import parse_amount, parse_decimal, quantise, show
 from fxcrm.platform.payouts import payouts_for
-from fxcrm.settings import Settings
 
 KIND: Kind = "withdrawal"
 CURRENCY = reference.ACCOUNT_CURRENCY

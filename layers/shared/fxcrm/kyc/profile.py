@@ -16,23 +16,23 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
-from fxcrm import audit, ids
+from fxcrm import audit
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal, person_name
+from fxcrm.core import ids, times
+from fxcrm.core.caller import Principal, person_name
+from fxcrm.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fxcrm.core.observability import logger
+from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import kyc as dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import is_condition_failure, plain
-from fxcrm.errors import Conflict, Forbidden, InvalidInput, NotFound
-from fxcrm.funding import times
 from fxcrm.kyc import documents, everify, forms
 from fxcrm.kyc.forms import FormConfig
-from fxcrm.observability import logger
 from fxcrm.platform import files
 from fxcrm.platform.mail import send_email
-from fxcrm.settings import Settings
 
 KIND: Kind = "kyc"
 CHANGEABLE = ("filling", "disapproved")

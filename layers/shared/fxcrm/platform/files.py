@@ -62,7 +62,7 @@ def check_upload(bucket: str, key: str, max_bytes: int, field: str, kind: str) -
     """An upload the client says it made: present, within the size, a JPEG, PNG or PDF
     that starts as one. Refusals name `field`, with codes `<kind>_missing`,
     `<kind>_too_large` and `<kind>_wrong_type`."""
-    from fxcrm.errors import InvalidInput
+    from fxcrm.core.errors import InvalidInput
 
     stored = inspect(bucket, key)
     if stored is None:

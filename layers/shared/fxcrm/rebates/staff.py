@@ -8,18 +8,19 @@ from typing import Any
 
 from fxcrm import audit
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Conflict, InvalidInput, NotFound
+from fxcrm.core.money import show
+from fxcrm.core.paging import page_of
+from fxcrm.core.settings import Settings
+from fxcrm.core.times import months
 from fxcrm.dal import rebates as dal
 from fxcrm.dal.table import plain
-from fxcrm.errors import Conflict, InvalidInput, NotFound
 from fxcrm.funding import ledger
-from fxcrm.funding.money import show
 from fxcrm.platform import aws
 from fxcrm.rebates import rules as rules_module
 from fxcrm.rebates import settlement
 from fxcrm.rebates.tree import Tree
-from fxcrm.reports.catalog import months
-from fxcrm.settings import Settings
 
 PREVIEW_ROWS = 200
 
@@ -159,7 +160,7 @@ def records(
     else:
         rows = [r for month in months(settings, 0, now, now) for r in dal.list_month_aggregations(month, 0, now)]
     rows = [record_view(r) for r in rows if status is None or r["status"] == status]
-    return {"list": rows[(page - 1) * size : page * size], "total": len(rows)}
+    return {"list": page_of(rows, page, size), "total": len(rows)}
 
 
 def run_now(settings: Settings, staff: Principal, source_ip: str, now: int) -> dict[str, Any]:

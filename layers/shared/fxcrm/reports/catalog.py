@@ -8,22 +8,22 @@ as a row (`row`), so a page formats only its rows and an export streams."""
 import heapq
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from fxcrm import choices
-from fxcrm.auth.accounts import Principal, full_name, name_matches
+from fxcrm.core import choices, times
+from fxcrm.core.caller import Principal, full_name, name_matches
+from fxcrm.core.money import show
+from fxcrm.core.paging import page_of
+from fxcrm.core.settings import Settings
+from fxcrm.core.times import months
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
-from fxcrm.funding import times
-from fxcrm.funding.money import show
 from fxcrm.reports import schemas
 from fxcrm.reports.scope import Scope, scope_for
-from fxcrm.settings import Settings
 from fxcrm.trading.servers import SERVERS, server_name
 
 SERVER_IDS = {1: "MT4-Demo", 2: "MT4-Live", 3: "MT5-Demo", 4: "MT5-Live"}
@@ -82,24 +82,6 @@ class Report:
     row_model: type
     source: Callable[[Run], Iterable[dict[str, Any]]]
     row: Callable[[Run, dict[str, Any]], dict[str, Any]]
-
-
-def months(settings: Settings, first: int, last: int, now: int) -> list[str]:
-    """The months (yyyy-mm) a staff-wide query reads, newest first: from the
-    window's start (or the broker's first month) to its end (or now)."""
-    start = datetime.fromtimestamp(max(first, since_epoch(settings)), UTC)
-    end = datetime.fromtimestamp(min(last, now), UTC)
-    found = []
-    year, month = end.year, end.month
-    while (year, month) >= (start.year, start.month):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return found
-
-
-def since_epoch(settings: Settings) -> int:
-    """The broker's first month (`REPORTS_SINCE`) as epoch seconds."""
-    return int(datetime.strptime(settings.reports_since, "%Y-%m").replace(tzinfo=UTC).timestamp())
 
 
 def _newest_first(lists: Iterable[list[dict[str, Any]]], key: str) -> Iterator[dict[str, Any]]:
@@ -490,7 +472,7 @@ def page(report: Report, run: Run) -> dict[str, Any]:
     """One page and the total; only the page's rows are formatted."""
     items = list(report.source(run))
     size, number = run.filters.size, run.filters.page
-    return {"list": [report.row(run, i) for i in items[(number - 1) * size : number * size]], "total": len(items)}
+    return {"list": [report.row(run, i) for i in page_of(items, number, size)], "total": len(items)}
 
 
 def rows(report: Report, run: Run) -> Iterator[dict[str, Any]]:

@@ -6,7 +6,7 @@ report and the period.
   (6 MiB), so memory stays flat however many rows there are.
 - XLSX goes through XlsxWriter's constant-memory mode into a temporary file,
   which boto3 uploads in parts.
-- Cells are neutralised against formula injection (`fxcrm.spreadsheets`):
+- Cells are neutralised against formula injection (`fxcrm.core.spreadsheets`):
   a client's name or remark starting with `=` is shown as text, not run.
 - An export of more than `export_inline_rows` rows does not fit the API's
   time limit: it is handed to a background job (the Reports function invoked
@@ -24,17 +24,17 @@ from typing import Any
 import xlsxwriter
 from boto3.s3.transfer import TransferConfig
 
-from fxcrm import spreadsheets
-from fxcrm.auth.accounts import Principal
+from fxcrm.core import spreadsheets
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import NotFound
+from fxcrm.core.observability import logger
+from fxcrm.core.settings import Settings
 from fxcrm.dal import exports as dal
 from fxcrm.dal import users as users_dal
-from fxcrm.errors import NotFound
-from fxcrm.observability import logger
 from fxcrm.platform import aws, files
 from fxcrm.reports import catalog, scope
 from fxcrm.reports.catalog import Report
 from fxcrm.reports.schemas import FILTERS, AccountRef
-from fxcrm.settings import Settings
 
 PART_BYTES = 6 * 1024 * 1024  # S3 parts must be at least 5 MiB, except the last
 CONTENT_TYPES = {

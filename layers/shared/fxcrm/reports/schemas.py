@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from fxcrm.auth.schemas import Strict
+from fxcrm.core.types import Strict
 from fxcrm.funding.schemas import TIME_DESCRIPTION, MethodFilter
 
 OrderStatus = Literal["all", "auditing", "approved", "disapproved"]

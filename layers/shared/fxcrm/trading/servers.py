@@ -2,9 +2,9 @@
 
 import threading
 
+from fxcrm.core.settings import Settings
 from fxcrm.platform.secrets import get_secret_json
 from fxcrm.platform.trading.simulated import SimulatedPlatform
-from fxcrm.settings import Settings
 from fxcrm.trading.platform import TradingPlatform
 
 SERVERS = {("MT4", True): "MT4-Demo", ("MT4", False): "MT4-Live", ("MT5", True): "MT5-Demo", ("MT5", False): "MT5-Live"}

@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fxcrm.core.observability import logger
+from fxcrm.core.settings import Settings
 from fxcrm.dal import trading as dal
 from fxcrm.funding import ledger
-from fxcrm.observability import logger
-from fxcrm.settings import Settings
 from fxcrm.trading.platform import Deal, PlatformError
 from fxcrm.trading.servers import SERVERS, platform_for
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from fxcrm.auth.passwords import hash_password
+from fxcrm.core.passwords import hash_password
 from fxcrm.dal import trading as dal
 from fxcrm.trading.platform import (
     AccountState,
