@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 
+from fxcrm.adapters.captcha import CaptchaAnswer
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import CurrentPrincipal, client_ip, optional_principal, require_staff
@@ -31,7 +32,6 @@ from fxcrm.auth.schemas import (
 from fxcrm.core import clock
 from fxcrm.core.caller import Principal
 from fxcrm.core.settings import get_settings
-from fxcrm.platform.captcha import CaptchaAnswer
 from fxcrm.site import config as site
 from fxcrm.site.config import Branding, LoginPages
 

@@ -27,9 +27,9 @@ def stack() -> Iterator[Stack]:
     with mock_aws(config=config):
         made = provision(boto3.Session())
         os.environ.update(made.environment())
+        from fxcrm.adapters import secrets as fx_secrets
         from fxcrm.core.settings import get_settings
-        from fxcrm.platform import aws
-        from fxcrm.platform import secrets as fx_secrets
+        from fxcrm.dal import aws
 
         get_settings.cache_clear()
         aws.reset_clients()
@@ -70,10 +70,10 @@ def last_code(to: str) -> str:
 
 
 def captcha_headers(randstr: str | None = None) -> dict[str, str]:
+    from fxcrm.adapters.captcha import local_ticket
+    from fxcrm.adapters.secrets import get_secret_json
     from fxcrm.core import clock
     from fxcrm.core.settings import get_settings
-    from fxcrm.platform.captcha import local_ticket
-    from fxcrm.platform.secrets import get_secret_json
 
     settings = get_settings()
     randstr = randstr or secrets.token_hex(6)

@@ -216,7 +216,7 @@ def test_captcha_verify_endpoint(api: ApiClient) -> None:
 
 @pytest.mark.usefixtures("frozen_clock")
 def test_captcha_verify_is_limited_per_address(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fxcrm.platform import captcha as captcha_port
+    from fxcrm.adapters import captcha as captcha_port
 
     relayed: list[str] = []
     original = captcha_port.LocalCaptcha.verify
@@ -342,8 +342,8 @@ def _b64(data: dict[str, object]) -> str:
 
 
 def _signing_key() -> str:
+    from fxcrm.adapters.secrets import get_secret_json
     from fxcrm.core.settings import get_settings
-    from fxcrm.platform.secrets import get_secret_json
 
     return str(get_secret_json(get_settings().jwt_secret_name, 0)["signing_key"])
 

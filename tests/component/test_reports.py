@@ -264,7 +264,7 @@ def traded(api: ApiClient, world: World) -> dict[str, Any]:
 
 
 def _simulated(account: dict[str, Any]) -> Any:
-    from fxcrm.platform.trading.simulated import SimulatedPlatform
+    from fxcrm.adapters.trading.simulated import SimulatedPlatform
 
     return SimulatedPlatform(str(account["server"]), clock=lambda: datetime.fromtimestamp(NOW, UTC))
 

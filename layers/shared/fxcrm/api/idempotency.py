@@ -21,7 +21,7 @@ from fastapi import Depends, Header, Request
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import Conflict, InvalidInput
 from fxcrm.core.settings import get_settings
-from fxcrm.platform import aws
+from fxcrm.dal import aws
 
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
 

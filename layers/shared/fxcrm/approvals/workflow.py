@@ -13,6 +13,7 @@ from contextlib import suppress
 from typing import Any, Literal
 
 from fxcrm import audit
+from fxcrm.adapters import files, workflows
 from fxcrm.auth import permissions
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
@@ -23,7 +24,6 @@ from fxcrm.dal import approvals as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal.approvals import WAITING_FOR_DECISION, StatusChanged
 from fxcrm.dal.table import plain
-from fxcrm.platform import files, workflows
 
 Kind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
 # The state machine of each kind, named <stack>-<flow> in template.yaml.

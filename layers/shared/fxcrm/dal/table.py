@@ -7,7 +7,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from fxcrm.core.settings import get_settings
-from fxcrm.platform import aws
+from fxcrm.dal import aws
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

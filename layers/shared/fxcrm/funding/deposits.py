@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+from fxcrm.adapters import files
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
@@ -19,7 +20,6 @@ from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.funding import StatusChanged
 from fxcrm.funding import ledger, orders, reference
-from fxcrm.platform import files
 
 KIND: Kind = "deposit"
 CURRENCY = reference.ACCOUNT_CURRENCY

@@ -6,6 +6,9 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Literal
 
+from fxcrm.adapters.mail import send_email
+from fxcrm.adapters.trading.port import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
+from fxcrm.adapters.trading.servers import platform_for, server_name
 from fxcrm.approvals import workflow
 from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.core import ids, times
@@ -19,9 +22,6 @@ from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
 from fxcrm.funding import ledger, reference
-from fxcrm.platform.mail import send_email
-from fxcrm.trading.platform import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
-from fxcrm.trading.servers import platform_for, server_name
 
 PREFIX = {"deposit": "D", "withdrawal": "W", "transfer": "T"}
 

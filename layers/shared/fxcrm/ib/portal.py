@@ -8,19 +8,20 @@ from typing import Any
 
 import segno
 
+from fxcrm.adapters import files
 from fxcrm.core import times
 from fxcrm.core.caller import Principal, full_name, name_matches
 from fxcrm.core.errors import Forbidden, NotFound
 from fxcrm.core.money import show
 from fxcrm.core.paging import page_of
 from fxcrm.core.settings import Settings
+from fxcrm.dal import aws
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
 from fxcrm.kyc import profile as kyc_profile
-from fxcrm.platform import aws, files
 from fxcrm.reports.catalog import ACCOUNT_CURRENCY
 from fxcrm.reports.scope import downline_users
 from fxcrm.trading import accounts

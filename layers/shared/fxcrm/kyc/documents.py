@@ -10,10 +10,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from fxcrm.adapters import files
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import InvalidInput
 from fxcrm.core.settings import Settings
-from fxcrm.platform import files
 
 CONTENT_TYPES = tuple(files.MAGIC)  # JPEG, PNG, PDF
 

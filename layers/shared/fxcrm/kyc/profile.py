@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 
 from fxcrm import audit
+from fxcrm.adapters import files
+from fxcrm.adapters.mail import send_email
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
@@ -31,8 +33,6 @@ from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import is_condition_failure, plain
 from fxcrm.kyc import documents, everify, forms
 from fxcrm.kyc.forms import FormConfig
-from fxcrm.platform import files
-from fxcrm.platform.mail import send_email
 
 KIND: Kind = "kyc"
 CHANGEABLE = ("filling", "disapproved")

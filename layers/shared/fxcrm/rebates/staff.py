@@ -14,10 +14,10 @@ from fxcrm.core.money import show
 from fxcrm.core.paging import page_of
 from fxcrm.core.settings import Settings
 from fxcrm.core.times import months
+from fxcrm.dal import aws
 from fxcrm.dal import rebates as dal
 from fxcrm.dal.table import plain
 from fxcrm.funding import ledger
-from fxcrm.platform import aws
 from fxcrm.rebates import rules as rules_module
 from fxcrm.rebates import settlement
 from fxcrm.rebates.tree import Tree

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from fxcrm.adapters.trading.servers import SERVERS, server_name
 from fxcrm.core import choices, times
 from fxcrm.core.caller import Principal, full_name, name_matches
 from fxcrm.core.money import show
@@ -24,7 +25,6 @@ from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
 from fxcrm.reports import schemas
 from fxcrm.reports.scope import Scope, scope_for
-from fxcrm.trading.servers import SERVERS, server_name
 
 SERVER_IDS = {1: "MT4-Demo", 2: "MT4-Live", 3: "MT5-Demo", 4: "MT5-Live"}
 SIDES = {"BUY": 0, "SELL": 1}

@@ -24,14 +24,15 @@ from typing import Any
 import xlsxwriter
 from boto3.s3.transfer import TransferConfig
 
+from fxcrm.adapters import files
 from fxcrm.core import spreadsheets
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import NotFound
 from fxcrm.core.observability import logger
 from fxcrm.core.settings import Settings
+from fxcrm.dal import aws
 from fxcrm.dal import exports as dal
 from fxcrm.dal import users as users_dal
-from fxcrm.platform import aws, files
 from fxcrm.reports import catalog, scope
 from fxcrm.reports.catalog import Report
 from fxcrm.reports.schemas import FILTERS, AccountRef

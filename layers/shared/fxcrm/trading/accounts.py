@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from fxcrm.adapters.trading.port import NewAccount, PlatformError, PlatformInvalidRequest, PlatformUnavailable
+from fxcrm.adapters.trading.servers import platform_for, server_for, server_name
+from fxcrm.adapters.trading.simulated import random_investor_password
 from fxcrm.auth import permissions
 from fxcrm.core import ids
 from fxcrm.core.caller import Principal
@@ -21,9 +24,6 @@ from fxcrm.dal import trading as dal
 from fxcrm.dal.table import plain
 from fxcrm.funding import ledger
 from fxcrm.kyc import profile as kyc
-from fxcrm.platform.trading.simulated import random_investor_password
-from fxcrm.trading.platform import NewAccount, PlatformError, PlatformInvalidRequest, PlatformUnavailable
-from fxcrm.trading.servers import platform_for, server_for, server_name
 
 CENT = Decimal("0.01")
 

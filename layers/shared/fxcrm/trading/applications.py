@@ -7,6 +7,9 @@ dropped once the flow closes it; they are never stored in plain text."""
 
 from typing import Any
 
+from fxcrm.adapters import sealing
+from fxcrm.adapters.mail import send_email
+from fxcrm.adapters.trading.servers import server_for, server_name
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.core import ids
@@ -17,11 +20,8 @@ from fxcrm.core.paging import page_of
 from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import trading as dal
-from fxcrm.platform import sealing
-from fxcrm.platform.mail import send_email
 from fxcrm.trading import accounts
 from fxcrm.trading.accounts import Application
-from fxcrm.trading.servers import server_for, server_name
 
 KIND: Kind = "account_opening"
 
