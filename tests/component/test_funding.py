@@ -16,9 +16,9 @@ from urllib.parse import quote as quote_url
 import pytest
 import requests
 
+from fxcrm import ledger
 from fxcrm.dal import kyc
-from fxcrm.funding import ledger
-from fxcrm.funding.verify import verify
+from fxcrm.ledger.verify import verify
 from tests.component.conftest import last_code, register, sent_mail, staff_token, unique_email
 from tests.support.api import ApiClient
 

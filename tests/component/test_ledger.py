@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from fxcrm.funding import ledger
-from fxcrm.funding.verify import verify
+from fxcrm import ledger
+from fxcrm.ledger.verify import verify
 from localcloud.provision import Stack
 
 

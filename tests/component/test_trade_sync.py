@@ -106,9 +106,9 @@ def test_trading_results_reach_the_ledger_once_where_the_server_books_them(api: 
     each closed trade's profit, commission and swap to the ledger, once per ticket."""
     from decimal import Decimal
 
+    from fxcrm import ledger
     from fxcrm.adapters.trading.simulated import SimulatedPlatform
-    from fxcrm.funding import ledger
-    from fxcrm.funding.verify import verify
+    from fxcrm.ledger.verify import verify
     from fxcrm.trading import sync
     from tests.component.test_funding import _live_account
 

@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+from fxcrm import ledger
 from fxcrm.adapters import files
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
@@ -19,7 +20,7 @@ from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.funding import StatusChanged
-from fxcrm.funding import ledger, orders, reference
+from fxcrm.funding import orders, reference
 
 KIND: Kind = "deposit"
 CURRENCY = reference.ACCOUNT_CURRENCY

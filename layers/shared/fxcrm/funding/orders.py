@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Literal
 
+from fxcrm import ledger
 from fxcrm.adapters.mail import send_email
 from fxcrm.adapters.trading.port import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
 from fxcrm.adapters.trading.servers import platform_for, server_name
@@ -21,7 +22,7 @@ from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
-from fxcrm.funding import ledger, reference
+from fxcrm.funding import reference
 
 PREFIX = {"deposit": "D", "withdrawal": "W", "transfer": "T"}
 

@@ -5,6 +5,7 @@ on the source account, waits for staff, then credits the target."""
 
 from typing import Any
 
+from fxcrm import ledger
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
@@ -15,7 +16,7 @@ from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
-from fxcrm.funding import ledger, orders, reference
+from fxcrm.funding import orders, reference
 
 KIND: Kind = "transfer"
 CURRENCY = reference.ACCOUNT_CURRENCY

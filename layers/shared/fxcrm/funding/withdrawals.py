@@ -7,6 +7,7 @@ and the reservation voided (each step once, so compensation is idempotent)."""
 from decimal import Decimal
 from typing import Any
 
+from fxcrm import ledger
 from fxcrm.adapters.payouts import payouts_for
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
@@ -19,7 +20,7 @@ from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import trading as trading_dal
-from fxcrm.funding import ledger, orders, payment_accounts, reference
+from fxcrm.funding import orders, payment_accounts, reference
 
 KIND: Kind = "withdrawal"
 CURRENCY = reference.ACCOUNT_CURRENCY

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from fxcrm import ledger
 from fxcrm.core.money import quantise
 from fxcrm.core.observability import logger
 from fxcrm.core.settings import Settings
@@ -34,7 +35,6 @@ from fxcrm.core.times import months, since_epoch
 from fxcrm.dal import rebates as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.table import plain
-from fxcrm.funding import ledger
 from fxcrm.rebates import rules as rules_module
 from fxcrm.rebates.rules import RebateRules
 from fxcrm.rebates.tree import Tree

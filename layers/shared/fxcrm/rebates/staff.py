@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from fxcrm import audit
+from fxcrm import audit, ledger
 from fxcrm.auth import permissions
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import Conflict, InvalidInput, NotFound
@@ -17,7 +17,6 @@ from fxcrm.core.times import months
 from fxcrm.dal import aws
 from fxcrm.dal import rebates as dal
 from fxcrm.dal.table import plain
-from fxcrm.funding import ledger
 from fxcrm.rebates import rules as rules_module
 from fxcrm.rebates import settlement
 from fxcrm.rebates.tree import Tree

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from fxcrm import ledger
 from fxcrm.adapters.trading.port import NewAccount, PlatformError, PlatformInvalidRequest, PlatformUnavailable
 from fxcrm.adapters.trading.servers import platform_for, server_for, server_name
 from fxcrm.adapters.trading.simulated import random_investor_password
@@ -22,7 +23,6 @@ from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import settings_items
 from fxcrm.dal import trading as dal
 from fxcrm.dal.table import plain
-from fxcrm.funding import ledger
 from fxcrm.kyc import profile as kyc
 
 CENT = Decimal("0.01")

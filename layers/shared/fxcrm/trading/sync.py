@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fxcrm import ledger
 from fxcrm.adapters.trading.port import Deal, PlatformError
 from fxcrm.adapters.trading.servers import SERVERS, platform_for
 from fxcrm.core.observability import logger
 from fxcrm.core.settings import Settings
 from fxcrm.dal import trading as dal
-from fxcrm.funding import ledger
 
 OVERLAP_SECONDS = 300
 
