@@ -15,7 +15,6 @@ from fxcrm.core.errors import Forbidden, NotFound
 from fxcrm.core.money import show
 from fxcrm.core.paging import page_of
 from fxcrm.core.settings import Settings
-from fxcrm.dal import aws
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
@@ -48,9 +47,7 @@ def qr_url(settings: Settings, ib_id: int, code: str) -> str:
     if files.inspect(settings.bucket_name, key) is None:
         image = io.BytesIO()
         segno.make(referral_link(settings, code), error="m").save(image, kind="png", scale=8, border=2)
-        aws.client("s3").put_object(
-            Bucket=settings.bucket_name, Key=key, Body=image.getvalue(), ContentType="image/png"
-        )
+        files.put(settings.bucket_name, key, image.getvalue(), "image/png")
     return files.presigned_get(settings.bucket_name, key, QR_LINK_SECONDS)
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from fxcrm import audit, ledger
+from fxcrm.adapters import functions
 from fxcrm.auth import permissions
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import Conflict, InvalidInput, NotFound
@@ -14,7 +15,6 @@ from fxcrm.core.money import show
 from fxcrm.core.paging import page_of
 from fxcrm.core.settings import Settings
 from fxcrm.core.times import months
-from fxcrm.dal import aws
 from fxcrm.dal import rebates as dal
 from fxcrm.dal.table import plain
 from fxcrm.rebates import rules as rules_module
@@ -165,6 +165,6 @@ def records(
 def run_now(settings: Settings, staff: Principal, source_ip: str, now: int) -> dict[str, Any]:
     """Start the settlement function now, asynchronously (it takes its own lock)."""
     permissions.require(staff, "admin.rebates.manage")
-    aws.client("lambda").invoke(FunctionName=settings.settlement_function_name, InvocationType="Event", Payload=b"{}")
+    functions.invoke_async(settings.settlement_function_name, {})
     audit.record(staff, "rebate.settle", "rebates:settlement", source_ip, now)
     return {"status": "started"}
