@@ -181,7 +181,7 @@ def create_withdrawal(body: WithdrawalRequest, principal: CurrentPrincipal, key:
         key,
         "withdrawal",
         payload,
-        lambda: {"order_number": withdrawals.request(get_settings(), principal, payload, clock.now())},
+        lambda: {"order_number": withdrawals.request(get_settings(), principal, body, clock.now())},
     )
 
 

@@ -640,6 +640,7 @@ def test_200_concurrent_withdrawals_of_10_against_500_accept_exactly_50(
     from fxcrm.core.errors import InvalidInput
     from fxcrm.core.settings import get_settings
     from fxcrm.funding import orders, withdrawals
+    from fxcrm.funding.schemas import WithdrawalRequest
 
     account = client.accounts[0]
     _deposit(api, admin, client, account, "500.00")
@@ -654,11 +655,12 @@ def test_200_concurrent_withdrawals_of_10_against_500_accept_exactly_50(
         "trading_account_id": account,
         "withdrawal_amount": "10.00",
     } | {k: quote[k] for k in ("fee", "exchange_rate", "remittance_amount")}
+    request = WithdrawalRequest.model_validate(body)  # what the route hands the domain
     principal = Principal(client.id, "client", "client", client.email)
 
     def attempt(_: int) -> str:
         try:
-            withdrawals.request(get_settings(), principal, body, int(time.time()))
+            withdrawals.request(get_settings(), principal, request, int(time.time()))
         except InvalidInput as error:
             assert error.field == "withdrawal_amount"
             return "refused"

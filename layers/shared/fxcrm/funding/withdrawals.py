@@ -7,6 +7,8 @@ and the reservation voided (each step once, so compensation is idempotent)."""
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
 from fxcrm import ledger
 from fxcrm.adapters.payouts import payouts_for
 from fxcrm.approvals import workflow
@@ -21,6 +23,7 @@ from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.funding import orders, payment_accounts, reference
+from fxcrm.funding.schemas import WithdrawalRequest
 
 KIND: Kind = "withdrawal"
 CURRENCY = reference.ACCOUNT_CURRENCY
@@ -57,30 +60,38 @@ def _same(text: str, value: Decimal, field: str, shown: str) -> None:
         raise InvalidInput(f"differs from the server's {shown}; quote again", field, "quote_mismatch")
 
 
-def _details(principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
-    method = request["method"]
-    infos = {field: request.get(field) for field in payment_accounts.INFO_FIELD.values()}
-    if request.get("payment_account_id"):
+def _plain(info: BaseModel | None) -> dict[str, Any] | None:
+    return info.model_dump() if info is not None else None
+
+
+def _details(principal: Principal, body: WithdrawalRequest) -> dict[str, Any]:
+    method = body.method
+    infos = {
+        "bank_transfer_info": _plain(body.bank_transfer_info),
+        "international_wire_info": _plain(body.international_wire_info),
+        "cryptocurrency_info": _plain(body.cryptocurrency_info),
+    }
+    if body.payment_account_id:
         if any(infos.values()):
             raise InvalidInput("send either a saved payment account or the details, not both", "payment_account_id")
-        details = payment_accounts.details_for_withdrawal(principal, int(request["payment_account_id"]), method)
-        return details | ({"currency": request["currency"]} if method == "cryptocurrency" else {})
+        details = payment_accounts.details_for_withdrawal(principal, body.payment_account_id, method)
+        return details | ({"currency": body.currency} if method == "cryptocurrency" else {})
     return payment_accounts.check_details(method, infos)
 
 
-def request(settings: Settings, principal: Principal, body: dict[str, Any], now: int) -> str:
+def request(settings: Settings, principal: Principal, body: WithdrawalRequest, now: int) -> str:
     """Validate, check the email code, reserve the amount with the order; start the flow."""
     permissions.require(principal, "funding.withdraw")
-    channel = reference.channel(KIND, int(body["remittance_id"]))
-    if body["method"] != channel["method"]:
+    channel = reference.channel(KIND, body.remittance_id)
+    if body.method != channel["method"]:
         raise InvalidInput(f"{channel['name']} pays by {channel['method']}", "method", "wrong_method")
-    amount = parse_amount(body["withdrawal_amount"], CURRENCY, "withdrawal_amount")
+    amount = parse_amount(body.withdrawal_amount, CURRENCY, "withdrawal_amount")
     reference.check_limits(channel, amount, "withdrawal_amount")
-    quoted = _quote(channel, amount, body["currency"])
-    _same(body["fee"], quoted["fee"], "fee", f"fee ({show(quoted['fee'], CURRENCY)})")
-    _same(body["exchange_rate"], quoted["exchange_rate"], "exchange_rate", f"rate ({quoted['exchange_rate']})")
+    quoted = _quote(channel, amount, body.currency)
+    _same(body.fee, quoted["fee"], "fee", f"fee ({show(quoted['fee'], CURRENCY)})")
+    _same(body.exchange_rate, quoted["exchange_rate"], "exchange_rate", f"rate ({quoted['exchange_rate']})")
     _same(
-        body["remittance_amount"],
+        body.remittance_amount,
         quoted["remittance_amount"],
         "remittance_amount",
         f"amount ({quoted['remittance_amount']})",
@@ -88,8 +99,8 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
     details = _details(principal, body)
     if kyc_dal.get_kyc_status(principal.user_id) != "approved":
         raise Forbidden("complete identity verification (KYC) before withdrawing", code="kyc_not_approved")
-    account = orders.owned_live_account(principal, int(body["trading_account_id"]), "trading_account_id", "out")
-    orders.confirm_by_email(settings, principal, KIND, body.get("email_code"), now)
+    account = orders.owned_live_account(principal, body.trading_account_id, "trading_account_id", "out")
+    orders.confirm_by_email(settings, principal, KIND, body.email_code, now)
 
     order = orders.new_order(
         KIND,
@@ -100,13 +111,13 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
         fee=quoted["fee"],
         exchange_rate=quoted["exchange_rate"],
         remittance_amount=quoted["remittance_amount"],
-        remittance_currency=body["currency"],
+        remittance_currency=body.currency,
         method=channel["method"],
         channel_id=int(channel["id"]),
         channel_name=channel["name"],
         icon=channel.get("icon_url", ""),
         details=details,
-        client_remark=body.get("remark", ""),
+        client_remark=body.remark,
         submit_time=now,
     )
     number = str(order["order_number"])
@@ -120,7 +131,7 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
         "order_number": number,
         "amount": show(amount, CURRENCY),
         "fee": show(quoted["fee"], CURRENCY),
-        "remittance": f"{show(quoted['remittance_amount'], body['currency'])} {body['currency']}",
+        "remittance": f"{show(quoted['remittance_amount'], body.currency)} {body.currency}",
         "method": channel["method"],
         "account": order["account"],
         "details": details,
