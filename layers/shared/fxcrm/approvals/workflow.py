@@ -34,6 +34,8 @@ FLOWS: dict[str, str] = {
     "withdrawal": "withdrawal",
     "transfer": "transfer",
 }
+# Maker-checker: one approver, or two different ones.
+RequiredApprovals = Literal[1, 2]
 # Attributes that stay in the table: never shown to staff or clients.
 PRIVATE = ("task_token", "sealed", "pk", "sk", "gsi1pk", "gsi1sk")
 
@@ -47,7 +49,7 @@ def submit(
     now: int,
     private: dict[str, Any] | None = None,
     timeout_seconds: int | None = None,
-    required_approvals: int = 1,
+    required_approvals: RequiredApprovals = 1,
 ) -> None:
     """Record the item and start its flow, named after the item (a retried
     start cannot start a second flow). The submitter says how many approvers

@@ -137,8 +137,8 @@ def credit(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
         orders.move_on_platform(settings, account, amount, f"dep-{number}")
         dal.update_order(number, {"credited_on_platform": True}, ("auditing",))
         legs = [
-            (ledger.external(KIND, order["method"], CURRENCY), -amount),
-            (ledger.trading_account(int(account["id"])), amount),
+            ledger.Leg(ledger.external(KIND, order["method"], CURRENCY), -amount),
+            ledger.Leg(ledger.trading_account(int(account["id"])), amount),
         ]
         ledger.post(f"dep-{number}", KIND, number, CURRENCY, legs, now)
         approval = approvals_dal.get_approval(order_id) or {}
@@ -175,8 +175,8 @@ def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dic
         )
     if ledger.is_posted(f"dep-{number}"):
         legs = [
-            (ledger.trading_account(int(order["account_id"])), -amount),
-            (ledger.external(KIND, order["method"], CURRENCY), amount),
+            ledger.Leg(ledger.trading_account(int(order["account_id"])), -amount),
+            ledger.Leg(ledger.external(KIND, order["method"], CURRENCY), amount),
         ]
         ledger.post(f"dep-{number}-reversal", KIND, number, CURRENCY, legs, now)
     approval = approvals_dal.get_approval(order_id)

@@ -11,6 +11,7 @@ from fxcrm.adapters.mail import send_email
 from fxcrm.adapters.trading.port import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
 from fxcrm.adapters.trading.servers import platform_for, server_name
 from fxcrm.approvals import workflow
+from fxcrm.approvals.workflow import RequiredApprovals
 from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.core import ids, times
 from fxcrm.core.caller import Principal, full_name
@@ -168,7 +169,7 @@ def disapproval_reason(outcome: str, approval: dict[str, Any] | None, detail: st
     return detail or ENDINGS.get(outcome, outcome)
 
 
-def reserve_with_order(kind: str, order: dict[str, Any], legs: list[tuple[str, Decimal]], now: int, field: str) -> None:
+def reserve_with_order(kind: str, order: dict[str, Any], legs: list[ledger.Leg], now: int, field: str) -> None:
     """Write the order with its pending ledger transaction, all or nothing; a
     guarded account without the money is a 422 on `field`."""
     number = order["order_number"]
@@ -194,7 +195,7 @@ def submit_or_release(
     principal: Principal,
     summary: dict[str, Any],
     now: int,
-    required_approvals: int = 1,
+    required_approvals: RequiredApprovals = 1,
 ) -> None:
     """Start the approval flow; if it cannot start, free the reservation and say so."""
     try:

@@ -54,7 +54,10 @@ def create(
         submit_time=now,
     )
     order_id, number = order["id"], order["order_number"]
-    legs = [(ledger.trading_account(source_id), -amount), (ledger.trading_account(target_id), amount)]
+    legs = [
+        ledger.Leg(ledger.trading_account(source_id), -amount),
+        ledger.Leg(ledger.trading_account(target_id), amount),
+    ]
     orders.reserve_with_order(KIND, order, legs, now, "amount")
 
     if amount <= reference.transfer_threshold():

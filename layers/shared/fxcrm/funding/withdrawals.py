@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from fxcrm import ledger
 from fxcrm.adapters.payouts import payouts_for
 from fxcrm.approvals import workflow
-from fxcrm.approvals.workflow import Kind
+from fxcrm.approvals.workflow import Kind, RequiredApprovals
 from fxcrm.auth import permissions
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import Forbidden, InvalidInput
@@ -122,9 +122,9 @@ def request(settings: Settings, principal: Principal, body: WithdrawalRequest, n
     )
     number = str(order["order_number"])
     legs = [
-        (ledger.trading_account(int(account["id"])), -amount),
-        (ledger.external("payout", channel["method"], CURRENCY), amount - quoted["fee"]),
-        (ledger.fees(CURRENCY), quoted["fee"]),
+        ledger.Leg(ledger.trading_account(int(account["id"])), -amount),
+        ledger.Leg(ledger.external("payout", channel["method"], CURRENCY), amount - quoted["fee"]),
+        ledger.Leg(ledger.fees(CURRENCY), quoted["fee"]),
     ]
     orders.reserve_with_order(KIND, order, legs, now, "withdrawal_amount")
     summary = {
@@ -137,7 +137,7 @@ def request(settings: Settings, principal: Principal, body: WithdrawalRequest, n
         "details": details,
     }
     # Maker-checker is decided now, from the threshold in force at submission.
-    approvers = 2 if amount > reference.two_approvals_above() else 1
+    approvers: RequiredApprovals = 2 if amount > reference.two_approvals_above() else 1
     orders.submit_or_release(settings, KIND, order, principal, summary, now, required_approvals=approvers)
     return number
 

@@ -271,7 +271,7 @@ def pay(
             "rebate",
             f"rebate:{record['id']}",
             rules.currency,
-            [(EXPENSE, -total), (ib_account(ib_id), total)],
+            [ledger.Leg(EXPENSE, -total), ledger.Leg(ib_account(ib_id), total)],
             now,
             with_items=[request],
         ):

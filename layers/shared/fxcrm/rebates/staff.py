@@ -37,7 +37,7 @@ def grant(staff: Principal, aggregation_id: int, source_ip: str, now: int) -> di
         "rebate",
         f"rebate:{aggregation_id}",
         str(record["currency"]),
-        [(settlement.EXPENSE, -total), (settlement.ib_account(int(record["ib_id"])), total)],
+        [ledger.Leg(settlement.EXPENSE, -total), ledger.Leg(settlement.ib_account(int(record["ib_id"])), total)],
         now,
         with_items=[dal.grant_request(aggregation_id, staff.email, now)],
     )

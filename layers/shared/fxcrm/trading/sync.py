@@ -106,8 +106,8 @@ def _post_trading_results(account: dict[str, Any], deals: list[Deal], now: int) 
         result = deal.profit + deal.commission + deal.swap
         if deal.action in TRADES and result:
             legs = [
-                (ledger.external("trading", account["server"], account["currency"]), -result),
-                (ledger.trading_account(int(account["id"])), result),
+                ledger.Leg(ledger.external("trading", account["server"], account["currency"]), -result),
+                ledger.Leg(ledger.trading_account(int(account["id"])), result),
             ]
             ledger.post(
                 f"pnl-{account['server']}-{deal.ticket}",
