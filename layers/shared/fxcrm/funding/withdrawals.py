@@ -4,6 +4,7 @@ than the balance), then the flow holds it on the trading server, waits for
 staff, pays out and posts. Rejected, expired or failed: the hold is refunded
 and the reservation voided (each step once, so compensation is idempotent)."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -29,14 +30,23 @@ KIND: Kind = "withdrawal"
 CURRENCY = reference.ACCOUNT_CURRENCY
 
 
-def _quote(channel: dict[str, Any], amount: Decimal, currency: str) -> dict[str, Decimal]:
+@dataclass(frozen=True)
+class Quote:
+    """What a withdrawal costs and pays: the fee (USD), the rate and the amount paid out."""
+
+    fee: Decimal
+    exchange_rate: Decimal
+    remittance_amount: Decimal
+
+
+def _quote(channel: dict[str, Any], amount: Decimal, currency: str) -> Quote:
     if currency not in channel.get("allowed_currencies", []):
         raise InvalidInput(f"{channel['name']} does not pay out {currency}", "currency", "currency_not_supported")
     fee = reference.fee_for(channel, amount)
     if fee >= amount:
         raise InvalidInput(f"must be more than the fee of {fee} {CURRENCY}", "withdrawal_amount", "amount_below_fee")
     rate = reference.exchange_rate(currency)
-    return {"fee": fee, "exchange_rate": rate, "remittance_amount": quantise((amount - fee) * rate, currency)}
+    return Quote(fee, rate, quantise((amount - fee) * rate, currency))
 
 
 def quote(principal: Principal, channel_id: int, amount_text: str, currency: str) -> dict[str, Any]:
@@ -48,9 +58,9 @@ def quote(principal: Principal, channel_id: int, amount_text: str, currency: str
     quoted = _quote(channel, amount, currency)
     return {
         "withdrawal_amount": show(amount, CURRENCY),
-        "fee": show(quoted["fee"], CURRENCY),
-        "exchange_rate": f"{quoted['exchange_rate']}",
-        "remittance_amount": show(quoted["remittance_amount"], currency),
+        "fee": show(quoted.fee, CURRENCY),
+        "exchange_rate": f"{quoted.exchange_rate}",
+        "remittance_amount": show(quoted.remittance_amount, currency),
         "currency": currency,
     }
 
@@ -88,13 +98,13 @@ def request(settings: Settings, principal: Principal, body: WithdrawalRequest, n
     amount = parse_amount(body.withdrawal_amount, CURRENCY, "withdrawal_amount")
     reference.check_limits(channel, amount, "withdrawal_amount")
     quoted = _quote(channel, amount, body.currency)
-    _same(body.fee, quoted["fee"], "fee", f"fee ({show(quoted['fee'], CURRENCY)})")
-    _same(body.exchange_rate, quoted["exchange_rate"], "exchange_rate", f"rate ({quoted['exchange_rate']})")
+    _same(body.fee, quoted.fee, "fee", f"fee ({show(quoted.fee, CURRENCY)})")
+    _same(body.exchange_rate, quoted.exchange_rate, "exchange_rate", f"rate ({quoted.exchange_rate})")
     _same(
         body.remittance_amount,
-        quoted["remittance_amount"],
+        quoted.remittance_amount,
         "remittance_amount",
-        f"amount ({quoted['remittance_amount']})",
+        f"amount ({quoted.remittance_amount})",
     )
     details = _details(principal, body)
     if kyc_dal.get_kyc_status(principal.user_id) != "approved":
@@ -108,9 +118,9 @@ def request(settings: Settings, principal: Principal, body: WithdrawalRequest, n
         amount,
         account,
         now,
-        fee=quoted["fee"],
-        exchange_rate=quoted["exchange_rate"],
-        remittance_amount=quoted["remittance_amount"],
+        fee=quoted.fee,
+        exchange_rate=quoted.exchange_rate,
+        remittance_amount=quoted.remittance_amount,
         remittance_currency=body.currency,
         method=channel["method"],
         channel_id=int(channel["id"]),
@@ -123,15 +133,15 @@ def request(settings: Settings, principal: Principal, body: WithdrawalRequest, n
     number = str(order["order_number"])
     legs = [
         ledger.Leg(ledger.trading_account(int(account["id"])), -amount),
-        ledger.Leg(ledger.external("payout", channel["method"], CURRENCY), amount - quoted["fee"]),
-        ledger.Leg(ledger.fees(CURRENCY), quoted["fee"]),
+        ledger.Leg(ledger.external("payout", channel["method"], CURRENCY), amount - quoted.fee),
+        ledger.Leg(ledger.fees(CURRENCY), quoted.fee),
     ]
     orders.reserve_with_order(KIND, order, legs, now, "withdrawal_amount")
     summary = {
         "order_number": number,
         "amount": show(amount, CURRENCY),
-        "fee": show(quoted["fee"], CURRENCY),
-        "remittance": f"{show(quoted['remittance_amount'], body.currency)} {body.currency}",
+        "fee": show(quoted.fee, CURRENCY),
+        "remittance": f"{show(quoted.remittance_amount, body.currency)} {body.currency}",
         "method": channel["method"],
         "account": order["account"],
         "details": details,
