@@ -11,7 +11,7 @@ from fxcrm.adapters.mail import send_email
 from fxcrm.adapters.trading.port import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
 from fxcrm.adapters.trading.servers import platform_for, server_name
 from fxcrm.approvals import workflow
-from fxcrm.approvals.workflow import RequiredApprovals
+from fxcrm.approvals.workflow import Kind, RequiredApprovals
 from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.core import ids, times
 from fxcrm.core.caller import Principal, full_name
@@ -190,7 +190,7 @@ def reserve_with_order(kind: str, order: dict[str, Any], legs: list[ledger.Leg],
 
 def submit_or_release(
     settings: Settings,
-    kind: Any,
+    kind: Kind,
     order: dict[str, Any],
     principal: Principal,
     summary: dict[str, Any],
