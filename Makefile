@@ -40,6 +40,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/shared functions localcloud
 	$(VENV)/bin/cfn-lint template.yaml
+	PYTHONPATH=layers/shared:. $(VENV)/bin/lint-imports
 
 unit component e2e template contract: $(STAMP)
 	$(PY) -m pytest tests/$@

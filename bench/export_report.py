@@ -58,10 +58,10 @@ def raw_items(count: int) -> Iterator[dict[str, Any]]:
 
 def rows(count: int) -> Iterator[list[Any]]:
     """The report's formatted rows, flattened to the export's columns."""
+    from fxcrm.core.settings import Settings
     from fxcrm.reports import catalog, descriptors, exports
     from fxcrm.reports.schemas import HistoryFilters
     from fxcrm.reports.scope import Scope
-    from fxcrm.settings import Settings
 
     run = catalog.start(Settings(), Scope(True), HistoryFilters(trading_type="all"), int(time.time()))
     run.names._known = {u: f"Client {u}" for u in range(1, 5001)}  # names are looked up once per user anyway

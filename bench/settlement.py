@@ -134,10 +134,10 @@ def main() -> None:
     make_dynamodb_atomic()
     with mock_aws(config={"lambda": {"use_docker": False}}):
         os.environ.update(provision(boto3.Session()).environment())
+        from fxcrm.core.settings import get_settings
         from fxcrm.dal import ledger as ledger_dal
         from fxcrm.dal.table import Table
         from fxcrm.rebates import settlement
-        from fxcrm.settings import get_settings
 
         get_settings.cache_clear()
         now = int(time.time())

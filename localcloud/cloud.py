@@ -196,8 +196,9 @@ class LocalCloud:
 
     @staticmethod
     def _reset_process_caches() -> None:
-        from fxcrm.platform import aws, secrets
-        from fxcrm.settings import get_settings
+        from fxcrm.adapters import secrets
+        from fxcrm.core.settings import get_settings
+        from fxcrm.dal import aws
 
         get_settings.cache_clear()
         aws.reset_clients()
@@ -228,10 +229,10 @@ def _mailbox(query: dict[str, list[str]]) -> list[dict[str, Any]]:
 
 def _captcha_ticket(query: dict[str, list[str]]) -> dict[str, Any]:
     """The local captcha widget: solves for `randstr` and returns the ticket."""
-    from fxcrm import clock
-    from fxcrm.platform.captcha import local_ticket
-    from fxcrm.platform.secrets import get_secret_json
-    from fxcrm.settings import get_settings
+    from fxcrm.adapters.captcha import local_ticket
+    from fxcrm.adapters.secrets import get_secret_json
+    from fxcrm.core import clock
+    from fxcrm.core.settings import get_settings
 
     randstr = (query.get("randstr") or [""])[0]
     if not randstr:

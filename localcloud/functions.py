@@ -132,7 +132,7 @@ def load_stack(stack: Any) -> tuple[Dispatcher, list[Any]]:
     from localcloud.iam import Guard
 
     mount_layers()
-    from fxcrm.platform import aws
+    from fxcrm.dal import aws
 
     dispatcher = Dispatcher()
     dispatcher.guard = Guard(stack.resolver, list(stack.functions))

@@ -192,7 +192,7 @@ class Guard:
             parsed.setdefault("ResponseMetadata", {})["HTTPStatusCode"] = 403
 
     def hook(self, client: Any) -> None:
-        """Check every call of `client` (fxcrm.platform.aws.on_client)."""
+        """Check every call of `client` (fxcrm.dal.aws.on_client)."""
         service = client.meta.service_model.service_name
 
         def before(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     from localcloud.functions import mount_layers
 
     mount_layers()
-    from fxcrm.funding.verify import main as verify
+    from fxcrm.ledger.verify import main as verify
 
     return verify()
 

@@ -5,15 +5,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import CurrentPrincipal
 from fxcrm.auth.schemas import EmptyResponse
 from fxcrm.clientapi import access as client_api
 from fxcrm.clientapi.schemas import AccessChange, AccessSettings
-from fxcrm.errors import Forbidden
-from fxcrm.settings import get_settings
+from fxcrm.core import clock
+from fxcrm.core.errors import Forbidden
+from fxcrm.core.settings import get_settings
 from fxcrm.trading import accounts, applications
 from fxcrm.trading.accounts import Application
 from fxcrm.trading.schemas import (

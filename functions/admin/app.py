@@ -8,13 +8,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import client_ip, require_staff
 from fxcrm.approvals import workflow
 from fxcrm.approvals.schemas import ApprovalItem, ApprovalKind, ApprovalList, ApprovalStatus, DecisionRequest
-from fxcrm.auth.accounts import Principal
 from fxcrm.backoffice import audit_log as audit_log_domain
 from fxcrm.backoffice import users as backoffice
 from fxcrm.backoffice.schemas import (
@@ -28,8 +26,11 @@ from fxcrm.backoffice.schemas import (
     UserRow,
     UserStatusChange,
 )
-from fxcrm.errors import NotFound
-from fxcrm.funding import online, online_payouts, reference, times
+from fxcrm.core import clock, times
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import NotFound
+from fxcrm.core.settings import get_settings
+from fxcrm.funding import online, online_payouts, reference
 from fxcrm.funding.schemas import ChannelConfig, ExchangeRates, FundingSettings, PayoutRefresh, PspIssueList
 from fxcrm.kyc import forms as kyc_forms
 from fxcrm.kyc import profile as kyc_profile
@@ -45,7 +46,6 @@ from fxcrm.rebates.schemas import (
     RecomputeRequest,
     SettlementStarted,
 )
-from fxcrm.settings import get_settings
 from fxcrm.trading import accounts
 from fxcrm.trading.schemas import AccountTypeConfig, AccountTypeSaved
 

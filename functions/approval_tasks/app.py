@@ -9,12 +9,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fxcrm import clock
 from fxcrm.approvals import workflow
+from fxcrm.core import clock
+from fxcrm.core.observability import logger, metrics, tracer
+from fxcrm.core.settings import get_settings
 from fxcrm.funding import deposits, transfers, withdrawals
 from fxcrm.kyc import profile as kyc
-from fxcrm.observability import logger, metrics, tracer
-from fxcrm.settings import get_settings
 from fxcrm.trading import applications
 
 # What to tell the owner when an item of a kind closes without success.

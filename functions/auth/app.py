@@ -5,12 +5,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 
-from fxcrm import clock
+from fxcrm.adapters.captcha import CaptchaAnswer
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import CurrentPrincipal, client_ip, optional_principal, require_staff
 from fxcrm.auth import accounts, captcha, permissions, totp
-from fxcrm.auth.accounts import Principal
 from fxcrm.auth.schemas import (
     TOKEN_PATTERN,
     CaptchaVerifyRequest,
@@ -30,8 +29,9 @@ from fxcrm.auth.schemas import (
     TotpStatus,
     TotpVerification,
 )
-from fxcrm.platform.captcha import CaptchaAnswer
-from fxcrm.settings import get_settings
+from fxcrm.core import clock
+from fxcrm.core.caller import Principal
+from fxcrm.core.settings import get_settings
 from fxcrm.site import config as site
 from fxcrm.site.config import Branding, LoginPages
 

@@ -8,15 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import client_ip
 from fxcrm.clientapi import access, methods
 from fxcrm.clientapi.schemas import TokenRequest
-from fxcrm.errors import InvalidInput
-from fxcrm.funding import times
-from fxcrm.settings import get_settings
+from fxcrm.core import clock, times
+from fxcrm.core.errors import InvalidInput
+from fxcrm.core.settings import get_settings
 
 auth = APIRouter(prefix="/api/Authentication", tags=["client api"])
 client = APIRouter(prefix="/client", tags=["client api"])

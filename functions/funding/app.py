@@ -8,13 +8,14 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.idempotency import IdempotencyKey, run_once
 from fxcrm.api.security import CurrentPrincipal
 from fxcrm.auth.schemas import EmptyResponse
-from fxcrm.errors import InvalidInput
+from fxcrm.core import clock
+from fxcrm.core.errors import InvalidInput
+from fxcrm.core.settings import get_settings
 from fxcrm.funding import (
     deposits,
     local_psp,
@@ -54,7 +55,6 @@ from fxcrm.funding.schemas import (
     WithdrawalQuote,
     WithdrawalRequest,
 )
-from fxcrm.settings import get_settings
 
 router = APIRouter(prefix="/funding", tags=["funding"])
 
@@ -286,7 +286,7 @@ def create_withdrawal(
         "withdrawal",
         payload,
         lambda: {
-            "order_number": withdrawals.request(get_settings(), principal, payload, clock.now(), str(request.base_url))
+            "order_number": withdrawals.request(get_settings(), principal, body, clock.now(), str(request.base_url))
         },
     )
 

@@ -9,13 +9,15 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import CurrentPrincipal
 from fxcrm.auth import permissions
 from fxcrm.auth.schemas import EmptyResponse
-from fxcrm.errors import Forbidden, InvalidInput
+from fxcrm.core import clock
+from fxcrm.core.errors import Forbidden, InvalidInput
+from fxcrm.core.observability import logger
+from fxcrm.core.settings import get_settings
 from fxcrm.kyc import documents, everify, profile
 from fxcrm.kyc.schemas import (
     AnswersRequest,
@@ -29,8 +31,6 @@ from fxcrm.kyc.schemas import (
     SubmissionResponse,
     WebhookAnswer,
 )
-from fxcrm.observability import logger
-from fxcrm.settings import get_settings
 
 router = APIRouter(prefix="/kyc", tags=["kyc"])
 

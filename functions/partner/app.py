@@ -6,16 +6,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.reports import add_report_routes
 from fxcrm.api.security import CurrentPrincipal, current_principal
 from fxcrm.clientapi import access as client_api
 from fxcrm.clientapi.schemas import AccessChange, AccessSettings
+from fxcrm.core import clock
+from fxcrm.core.settings import get_settings
 from fxcrm.ib import portal
 from fxcrm.ib.schemas import IbClientAccountList, IbClientList, IbProfile, RebateRecordList
-from fxcrm.settings import get_settings
 
 router = APIRouter(prefix="/ib", tags=["ib"])
 READ = error_responses(401, 403)

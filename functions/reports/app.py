@@ -11,14 +11,14 @@ from typing import Annotated, Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from fastapi import APIRouter, Path
 
-from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.reports import add_report_routes
 from fxcrm.api.security import AnyPortal, any_portal
+from fxcrm.core import clock
+from fxcrm.core.settings import get_settings
 from fxcrm.reports import exports
 from fxcrm.reports.schemas import ExportAnswer
-from fxcrm.settings import get_settings
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 # GET /reports/<path> and POST /reports/<path>/export per report (reports/descriptors.py)

@@ -6,10 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fxcrm import clock
-from fxcrm.observability import logger, metrics, tracer
+from fxcrm.core import clock
+from fxcrm.core.observability import logger, metrics, tracer
+from fxcrm.core.settings import get_settings
 from fxcrm.rebates import settlement
-from fxcrm.settings import get_settings
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -5,9 +5,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fxcrm import clock
-from fxcrm.observability import logger, metrics, tracer
-from fxcrm.settings import get_settings
+from fxcrm.core import clock
+from fxcrm.core.observability import logger, metrics, tracer
+from fxcrm.core.settings import get_settings
 from fxcrm.trading.sync import sync_all
 
 

@@ -27,9 +27,9 @@ def stack() -> Iterator[Stack]:
     with mock_aws(config=config):
         made = provision(boto3.Session())
         os.environ.update(made.environment())
-        from fxcrm.platform import aws
-        from fxcrm.platform import secrets as fx_secrets
-        from fxcrm.settings import get_settings
+        from fxcrm.adapters import secrets as fx_secrets
+        from fxcrm.core.settings import get_settings
+        from fxcrm.dal import aws
 
         get_settings.cache_clear()
         aws.reset_clients()
@@ -70,10 +70,10 @@ def last_code(to: str) -> str:
 
 
 def captcha_headers(randstr: str | None = None) -> dict[str, str]:
-    from fxcrm import clock
-    from fxcrm.platform.captcha import local_ticket
-    from fxcrm.platform.secrets import get_secret_json
-    from fxcrm.settings import get_settings
+    from fxcrm.adapters.captcha import local_ticket
+    from fxcrm.adapters.secrets import get_secret_json
+    from fxcrm.core import clock
+    from fxcrm.core.settings import get_settings
 
     settings = get_settings()
     randstr = randstr or secrets.token_hex(6)
@@ -132,7 +132,7 @@ def staff_token(api: ApiClient, email: str, password: str) -> str:
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> int:
     """Every handler reads one `now` for the test: fixed-window limits cannot
     straddle a window's end while the test runs."""
-    from fxcrm import clock
+    from fxcrm.core import clock
 
     now = int(time.time())
     monkeypatch.setattr(clock, "now", lambda: now)

@@ -189,7 +189,7 @@ def test_a_captcha_ticket_works_once(api: ApiClient) -> None:
 
 
 def test_a_stale_local_ticket_is_refused(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fxcrm import clock
+    from fxcrm.core import clock
 
     headers = captcha_headers()
     later = clock.now() + 301
@@ -216,7 +216,7 @@ def test_captcha_verify_endpoint(api: ApiClient) -> None:
 
 @pytest.mark.usefixtures("frozen_clock")
 def test_captcha_verify_is_limited_per_address(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fxcrm.platform import captcha as captcha_port
+    from fxcrm.adapters import captcha as captcha_port
 
     relayed: list[str] = []
     original = captcha_port.LocalCaptcha.verify
@@ -246,7 +246,7 @@ def test_ten_wrong_passwords_lock_the_account_with_429(api: ApiClient) -> None:
 
 @pytest.mark.usefixtures("frozen_clock")
 def test_twelve_concurrent_logins_check_at_most_five_passwords(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fxcrm.auth import passwords
+    from fxcrm.core import passwords
 
     email = unique_email("race")
     register(api, email)
@@ -342,8 +342,8 @@ def _b64(data: dict[str, object]) -> str:
 
 
 def _signing_key() -> str:
-    from fxcrm.platform.secrets import get_secret_json
-    from fxcrm.settings import get_settings
+    from fxcrm.adapters.secrets import get_secret_json
+    from fxcrm.core.settings import get_settings
 
     return str(get_secret_json(get_settings().jwt_secret_name, 0)["signing_key"])
 

@@ -79,8 +79,8 @@ def call(
 
 
 def test_the_php_example_step_by_step(api: ApiClient, trader: dict[str, Any]) -> None:
+    from fxcrm.core.settings import get_settings
     from fxcrm.dal import trading
-    from fxcrm.settings import get_settings
     from fxcrm.trading import sync
 
     login = trader["login"]
@@ -195,7 +195,7 @@ def test_a_wrong_password_is_401_recorded_and_limited(api: ApiClient, trader: di
 def test_twelve_concurrent_token_requests_check_at_most_five_passwords(
     api: ApiClient, trader: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fxcrm.auth import passwords
+    from fxcrm.core import passwords
 
     checks = SecretChecks(12)
     monkeypatch.setattr(passwords, "verify_password", checks.wrap(passwords.verify_password))

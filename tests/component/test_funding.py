@@ -16,9 +16,9 @@ from urllib.parse import quote as quote_url
 import pytest
 import requests
 
+from fxcrm import ledger
 from fxcrm.dal import kyc
-from fxcrm.funding import ledger
-from fxcrm.funding.verify import verify
+from fxcrm.ledger.verify import verify
 from tests.component.conftest import last_code, register, sent_mail, staff_token, unique_email
 from tests.support.api import ApiClient
 
@@ -41,9 +41,9 @@ def admin(api: ApiClient) -> str:
 
 def _live_account(client_id: int, email: str) -> int:
     """A live MT5 account opened directly (the approval flow has its own tests)."""
-    from fxcrm import ids
+    from fxcrm.core import ids
+    from fxcrm.core.settings import get_settings
     from fxcrm.dal import trading
-    from fxcrm.settings import get_settings
     from fxcrm.trading import accounts
     from fxcrm.trading.accounts import Application
 
@@ -636,10 +636,11 @@ def test_200_concurrent_withdrawals_of_10_against_500_accept_exactly_50(
 ) -> None:
     """At the domain level, so each request need not fetch its own email code
     (the code check is replaced; everything else runs as in production)."""
-    from fxcrm.auth.accounts import Principal
-    from fxcrm.errors import InvalidInput
+    from fxcrm.core.caller import Principal
+    from fxcrm.core.errors import InvalidInput
+    from fxcrm.core.settings import get_settings
     from fxcrm.funding import orders, withdrawals
-    from fxcrm.settings import get_settings
+    from fxcrm.funding.schemas import WithdrawalRequest
 
     account = client.accounts[0]
     _deposit(api, admin, client, account, "500.00")
@@ -654,11 +655,12 @@ def test_200_concurrent_withdrawals_of_10_against_500_accept_exactly_50(
         "trading_account_id": account,
         "withdrawal_amount": "10.00",
     } | {k: quote[k] for k in ("fee", "exchange_rate", "remittance_amount")}
+    request = WithdrawalRequest.model_validate(body)  # what the route hands the domain
     principal = Principal(client.id, "client", "client", client.email)
 
     def attempt(_: int) -> str:
         try:
-            withdrawals.request(get_settings(), principal, body, int(time.time()))
+            withdrawals.request(get_settings(), principal, request, int(time.time()))
         except InvalidInput as error:
             assert error.field == "withdrawal_amount"
             return "refused"
@@ -709,7 +711,7 @@ def test_double_approval_posts_once(api: ApiClient, admin: str, client: Client) 
 def test_an_approval_timeout_voids_the_reservation(
     api: ApiClient, admin: str, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fxcrm.settings import Settings, get_settings
+    from fxcrm.core.settings import Settings, get_settings
 
     account = client.accounts[0]
     _deposit(api, admin, client, account, "500.00")
@@ -779,9 +781,9 @@ def test_a_foreign_source_account_is_not_found(api: ApiClient, client: Client) -
 
 def _account_of_record_type(client: Client, record_type: str) -> int:
     """A live account of an account type whose record type is `record_type`."""
-    from fxcrm import ids
+    from fxcrm.core import ids
+    from fxcrm.core.settings import get_settings
     from fxcrm.dal import trading
-    from fxcrm.settings import get_settings
     from fxcrm.trading import accounts
     from fxcrm.trading.accounts import Application
 

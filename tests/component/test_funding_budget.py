@@ -5,16 +5,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from tests.component.test_funding import (
-    BANK,
-    Client,
-    _code,
-    _deposit,
-    _quote,
-    _upload,
-    admin,
-    client,
-)
+from tests.component.test_funding import BANK, Client, _code, _deposit, _quote, _upload, admin, client
 from tests.support.api import ApiClient
 from tests.support.aws_calls import AwsCalls
 

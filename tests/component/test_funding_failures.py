@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from fxcrm.errors import ProviderUnavailable
-from fxcrm.funding import ledger
-from fxcrm.funding.verify import verify
+from fxcrm import ledger
+from fxcrm.core.errors import ProviderUnavailable
+from fxcrm.ledger.verify import verify
 from tests.component.test_funding import (
     Client,
     _approval_waiting,

@@ -58,8 +58,8 @@ def test_the_client_api_cannot_delete_or_batch_write(dispatcher: Dispatcher) -> 
 
 
 def test_files_are_reachable_only_under_each_function_s_prefixes(dispatcher: Dispatcher) -> None:
-    from fxcrm.platform import files
-    from fxcrm.settings import get_settings
+    from fxcrm.adapters import files
+    from fxcrm.core.settings import get_settings
 
     bucket = get_settings().bucket_name
     # the IB portal makes QR codes, but may not sign links to clients' KYC documents or receipts
@@ -76,8 +76,8 @@ def test_files_are_reachable_only_under_each_function_s_prefixes(dispatcher: Dis
 
 
 def test_functions_invoke_only_the_functions_named_in_their_role(dispatcher: Dispatcher) -> None:
-    from fxcrm.platform import aws
-    from fxcrm.settings import get_settings
+    from fxcrm.core.settings import get_settings
+    from fxcrm.dal import aws
 
     settings = get_settings()
 
@@ -102,8 +102,8 @@ def test_requests_run_under_their_function_s_role(api: ApiClient, dispatcher: Di
 def test_a_missing_file_is_forbidden_unless_the_role_may_list_the_bucket(dispatcher: Dispatcher) -> None:
     """As on S3: a check of an upload that never arrived must see 404 (answered as
     "nothing was uploaded"), which needs s3:ListBucket; without it S3 answers 403."""
-    from fxcrm.platform import files
-    from fxcrm.settings import get_settings
+    from fxcrm.adapters import files
+    from fxcrm.core.settings import get_settings
 
     bucket = get_settings().bucket_name
     assert _as(dispatcher, "PartnerFunction", lambda: files.inspect(bucket, "qr/0/missing.png")) is None

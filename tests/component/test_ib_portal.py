@@ -70,7 +70,7 @@ def tree(api: ApiClient) -> dict[str, Any]:
 
 
 def test_profile_has_the_referral_link_and_its_qr_code(api: ApiClient, tree: dict[str, Any]) -> None:
-    from fxcrm.settings import get_settings
+    from fxcrm.core.settings import get_settings
 
     master = tree["master"]
     reply = api.get("/ib/profile", token=master["token"])

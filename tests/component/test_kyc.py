@@ -501,7 +501,7 @@ def test_bytes_uploaded_after_the_save_are_neither_shown_nor_fingerprinted(api: 
 def test_bytes_swapped_in_while_the_save_checks_them_are_not_the_ones_kept(api: ApiClient, admin: str) -> None:
     """An upload racing the check (after the first bytes were looked at, before
     the fingerprint is read) is not what staff see or what is fingerprinted."""
-    from fxcrm.platform import aws
+    from fxcrm.dal import aws
 
     checked = b"%PDF-1.4 checked " + secrets.token_bytes(32)
     swapped = b"MZ\x90\x00 an executable, not a PDF " + secrets.token_bytes(32)
@@ -535,9 +535,9 @@ def test_bytes_swapped_in_while_the_save_checks_them_are_not_the_ones_kept(api: 
 
 
 def _webhook(api: ApiClient, event: dict[str, Any], secret: str | None = None) -> Any:
+    from fxcrm.adapters.secrets import get_secret_json
+    from fxcrm.core.settings import get_settings
     from fxcrm.kyc.everify import sign_webhook
-    from fxcrm.platform.secrets import get_secret_json
-    from fxcrm.settings import get_settings
 
     key = secret or get_secret_json(get_settings().e_verify_secret_name, 0)["webhook_secret"]
     headers = sign_webhook(key, json.dumps(event).encode())

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from fxcrm.funding import ledger
-from fxcrm.funding.verify import verify
+from fxcrm import ledger
+from fxcrm.ledger.verify import verify
 from localcloud.provision import Stack
 
 
@@ -46,7 +46,7 @@ def test_post_reserve_settle_and_release_keep_the_books_balanced(stack: Stack) -
     assert ledger.available(account) == Decimal("300.00")
     assert ledger.release("wd-b", 7) and not ledger.release("wd-b", 8)
     assert ledger.available(account) == Decimal("400.00")
-    from fxcrm.errors import Conflict
+    from fxcrm.core.errors import Conflict
 
     with pytest.raises(Conflict):
         ledger.settle("wd-b", 9)  # a voided reservation cannot be paid out after all

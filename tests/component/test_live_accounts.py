@@ -163,8 +163,8 @@ def test_only_staff_with_the_right_role_decide(api: ApiClient, applicant: dict[s
 def test_an_application_nobody_decides_expires_and_cannot_be_approved_later(
     api: ApiClient, admin: str, applicant: dict[str, Any]
 ) -> None:
-    from fxcrm.auth.accounts import Principal
-    from fxcrm.settings import get_settings
+    from fxcrm.core.caller import Principal
+    from fxcrm.core.settings import get_settings
     from fxcrm.trading import applications
     from fxcrm.trading.accounts import Application
 
@@ -208,6 +208,6 @@ def _wait_closed(application_id: int, timeout: float = 20) -> None:
 
 
 def _table_name() -> str:
-    from fxcrm.settings import get_settings
+    from fxcrm.core.settings import get_settings
 
     return get_settings().table_name

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from fxcrm import ledger
+from fxcrm.adapters.payments.nowpayments import SIGNATURE_HEADER, canonical, sign
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import kyc
 from fxcrm.dal.table import Table
-from fxcrm.funding import ledger
-from fxcrm.platform.payments.nowpayments import SIGNATURE_HEADER, canonical, sign
 from tests.component.conftest import register, sent_mail, staff_token, unique_email
 from tests.component.test_funding import Client, _live_account, _platform_balance, _wait
 from tests.support.api import ApiClient
@@ -43,8 +43,8 @@ def client(api: ApiClient) -> Client:
 
 
 def _ipn_secret() -> str:
-    from fxcrm.platform.secrets import get_secret_json
-    from fxcrm.settings import get_settings
+    from fxcrm.adapters.secrets import get_secret_json
+    from fxcrm.core.settings import get_settings
 
     return str(get_secret_json(get_settings().psp_secret_name, 0)["ipn_secret"])
 
@@ -206,8 +206,8 @@ def test_a_refund_after_the_credit_is_reversed_once(api: ApiClient, client: Clie
 
 def test_a_refund_of_money_traded_away_is_left_to_staff(api: ApiClient, admin: str, client: Client) -> None:
     """The platform refuses to go below zero: nothing is taken, staff see the issue (reconciliation)."""
-    from fxcrm.settings import get_settings
-    from fxcrm.trading.servers import platform_for
+    from fxcrm.adapters.trading.servers import platform_for
+    from fxcrm.core.settings import get_settings
 
     account = client.accounts[0]
     draft = _draft(api, client, "100.00")

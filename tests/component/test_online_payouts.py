@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from fxcrm import ledger
+from fxcrm.adapters.payments.local import PAYOUT_STATUS, LocalPayments
+from fxcrm.adapters.payments.nowpayments import SIGNATURE_HEADER, canonical, sign
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import kyc
 from fxcrm.dal.payments import get_local_invoice
-from fxcrm.funding import ledger, orders, withdrawals
-from fxcrm.platform.payments.local import PAYOUT_STATUS, LocalPayments
-from fxcrm.platform.payments.nowpayments import SIGNATURE_HEADER, canonical, sign
+from fxcrm.funding import orders, withdrawals
 from tests.component.conftest import register, staff_token, unique_email
 from tests.component.test_funding import (
     Client,
@@ -49,8 +50,8 @@ def client(api: ApiClient) -> Client:
 
 
 def _secret() -> dict[str, Any]:
-    from fxcrm.platform.secrets import get_secret_json
-    from fxcrm.settings import get_settings
+    from fxcrm.adapters.secrets import get_secret_json
+    from fxcrm.core.settings import get_settings
 
     return dict(get_secret_json(get_settings().psp_secret_name, 0))
 
@@ -130,7 +131,7 @@ def test_a_failed_payout_gives_the_amount_back_once(api: ApiClient, admin: str, 
 def test_the_payout_is_never_asked_for_twice(api: ApiClient, admin: str, client: Client) -> None:
     """A repeated PayOut step finds the payout; one whose first attempt had no clear
     answer stops for staff and is not given back (it may have been sent)."""
-    from fxcrm.settings import get_settings
+    from fxcrm.core.settings import get_settings
 
     account = client.accounts[0]
     _deposit(api, admin, client, account, "500.00")

@@ -120,8 +120,8 @@ def clean_slate(stack: object) -> int:
 
 def settle_until(until: int, since: int | None = None) -> dict[str, Any]:
     """Settle the trades recorded in (since, until] (by default the 12 hours before)."""
+    from fxcrm.core.settings import get_settings
     from fxcrm.rebates import settlement
-    from fxcrm.settings import get_settings
 
     start = since if since is not None else until - 12 * HOUR
     outcome = settlement.settle_window(get_settings(), (start, until), f"test-{start}-{until}", NOW)
@@ -163,8 +163,8 @@ def test_three_levels_settle_to_the_hand_worked_amounts(clean_slate: int) -> Non
 
 
 def test_running_again_or_twice_at_once_pays_nothing_more(clean_slate: int) -> None:
+    from fxcrm.core.settings import get_settings
     from fxcrm.rebates import settlement
-    from fxcrm.settings import get_settings
 
     own = make_ib()
     client = Trades(make_client(own))
@@ -189,9 +189,9 @@ def test_running_again_or_twice_at_once_pays_nothing_more(clean_slate: int) -> N
 
 
 def test_the_scheduled_run_moves_its_watermark_once(stack: object) -> None:
+    from fxcrm.core.settings import get_settings
     from fxcrm.dal import rebates
     from fxcrm.rebates import settlement
-    from fxcrm.settings import get_settings
 
     settings = get_settings()
     settlement.settle(settings, NOW)  # catch up with whatever the session holds
@@ -219,7 +219,7 @@ def test_a_moved_sub_ib_changes_only_later_trades(api: ApiClient, clean_slate: i
     client.close("EURUSD", "1.00", t, t + HOUR)  # before the move: level 2 is the first master
     moved_at = t + 2 * HOUR
     client.close("EURUSD", "1.00", moved_at + 60, moved_at + HOUR)  # after: the second master
-    from fxcrm.funding import times
+    from fxcrm.core import times
 
     effective = times.show(moved_at, "UTC")
     reply = api.put(
@@ -250,7 +250,7 @@ def test_a_rule_change_is_previewed_then_applied_once(api: ApiClient, clean_slat
     }
     try:
         assert api.put("/admin/rebates/rules", changed, token=admin).status == 200
-        from fxcrm.funding import times
+        from fxcrm.core import times
 
         window = {
             "start_time": times.show(clean_slate + 17 * HOUR, "UTC"),
@@ -296,9 +296,9 @@ def test_a_trade_synced_after_its_hour_was_settled_is_paid_once(api: ApiClient) 
     """TradeSync was down: trades that closed hours before the watermark arrive
     after it. The next run pays them (and says how many were late), a third run
     pays nothing more, and the same trades synced again are not new arrivals."""
+    from fxcrm.core.settings import get_settings
     from fxcrm.dal import rebates
     from fxcrm.rebates import settlement
-    from fxcrm.settings import get_settings
 
     settings = get_settings()
     settlement.settle(settings, NOW)  # catch up with whatever the session holds
@@ -330,9 +330,9 @@ def test_a_trade_synced_after_its_hour_was_settled_is_paid_once(api: ApiClient) 
 def test_a_late_trade_hedging_one_settled_earlier_earns_nothing(stack: object) -> None:
     """A late trade's hedge partner was recorded (and settled) by an earlier run:
     the account's history finds it, as it would have found a partner in the window."""
+    from fxcrm.core.settings import get_settings
     from fxcrm.dal import rebates
     from fxcrm.rebates import settlement
-    from fxcrm.settings import get_settings
 
     settings = get_settings()
     settlement.settle(settings, NOW)

@@ -81,7 +81,7 @@ class World:
     def order(
         self, owner: dict[str, Any], kind: str, status: str, hours: int, amount: str = "100.00", **extra: Any
     ) -> str:
-        from fxcrm import ids
+        from fxcrm.core import ids
         from fxcrm.dal import funding
         from fxcrm.funding.orders import order_number
 
@@ -238,8 +238,8 @@ def test_scope_comes_from_the_token(api: ApiClient, world: World) -> None:
 @pytest.fixture(scope="module")
 def traded(api: ApiClient, world: World) -> dict[str, Any]:
     """A demo account for client a and one for b, synced from the simulated server."""
+    from fxcrm.core.settings import get_settings
     from fxcrm.dal import trading
-    from fxcrm.settings import get_settings
     from fxcrm.trading import sync
 
     accounts = {}
@@ -264,7 +264,7 @@ def traded(api: ApiClient, world: World) -> dict[str, Any]:
 
 
 def _simulated(account: dict[str, Any]) -> Any:
-    from fxcrm.platform.trading.simulated import SimulatedPlatform
+    from fxcrm.adapters.trading.simulated import SimulatedPlatform
 
     return SimulatedPlatform(str(account["server"]), clock=lambda: datetime.fromtimestamp(NOW, UTC))
 
@@ -474,7 +474,7 @@ def test_money_exports_and_their_scope(api: ApiClient, world: World) -> None:
 
 
 def test_a_large_export_runs_in_the_background(api: ApiClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fxcrm.settings import get_settings
+    from fxcrm.core.settings import get_settings
 
     monkeypatch.setenv("EXPORT_INLINE_ROWS", "2")
     get_settings.cache_clear()

@@ -76,7 +76,7 @@ TASK_EVENTS = sorted((ROOT / "events" / "approval_tasks").glob("*.json"))
 def test_approval_task_samples_reach_their_task(stack: Stack, path: Path) -> None:
     """Each sample names a task the handler knows; for an approval id that does
     not exist the task reports NotFound (the error name Step Functions sees)."""
-    from fxcrm.errors import NotFound
+    from fxcrm.core.errors import NotFound
 
     properties = stack.resolver.template["Resources"]["ApprovalTasksFunction"]["Properties"]
     handler, module = load_function("ApprovalTasksFunction", properties)

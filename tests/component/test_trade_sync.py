@@ -3,9 +3,9 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from fxcrm.adapters.trading.servers import platform_for
+from fxcrm.core.settings import get_settings
 from fxcrm.dal import trading as dal
-from fxcrm.settings import get_settings
-from fxcrm.trading.servers import platform_for
 from fxcrm.trading.sync import sync_account, sync_all
 from tests.component.conftest import register, unique_email
 from tests.support.api import ApiClient
@@ -61,7 +61,7 @@ def test_sync_resumes_from_the_watermark(api: ApiClient) -> None:
 
 
 def test_positions_and_orders_snapshots_match_the_platform(api: ApiClient, monkeypatch: Any) -> None:
-    from fxcrm.platform.trading.simulated import SimulatedPlatform
+    from fxcrm.adapters.trading.simulated import SimulatedPlatform
     from fxcrm.trading import sync
 
     account = _open_account(api)
@@ -80,7 +80,7 @@ def bring_every_account_up_to(now: int) -> None:
     """The session's table holds every account other tests opened; mark them
     synced, so that a run of sync_all here costs one short window each (their
     first month of generated deals is not what these tests are about)."""
-    from fxcrm.trading.servers import SERVERS
+    from fxcrm.adapters.trading.servers import SERVERS
 
     for server in SERVERS.values():
         for account in dal.list_server_accounts(server):
@@ -106,9 +106,9 @@ def test_trading_results_reach_the_ledger_once_where_the_server_books_them(api: 
     each closed trade's profit, commission and swap to the ledger, once per ticket."""
     from decimal import Decimal
 
-    from fxcrm.funding import ledger
-    from fxcrm.funding.verify import verify
-    from fxcrm.platform.trading.simulated import SimulatedPlatform
+    from fxcrm import ledger
+    from fxcrm.adapters.trading.simulated import SimulatedPlatform
+    from fxcrm.ledger.verify import verify
     from fxcrm.trading import sync
     from tests.component.test_funding import _live_account
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from fxcrm.platform.trading.simulated import SimulatedPlatform
-from fxcrm.trading.platform import NewAccount, PlatformInsufficientFunds, PlatformNotFound
+from fxcrm.adapters.trading.port import NewAccount, PlatformInsufficientFunds, PlatformNotFound
+from fxcrm.adapters.trading.simulated import SimulatedPlatform
 from tests.component.conftest import login, register, staff_token, unique_email
 from tests.support.api import ApiClient
 
@@ -219,7 +219,7 @@ def _funded(platform: SimulatedPlatform, amount: str = "10000.00", credit: str |
 
 def test_profit_is_in_usd_converted_at_the_close_price() -> None:
     """0.02 lots of USDJPY from 149.743 to 151.535 made 3584 JPY: 23.65 USD, not "3584.00 USD"."""
-    from fxcrm.platform.trading.simulated import _Trade
+    from fxcrm.adapters.trading.simulated import _Trade
 
     at = datetime(2026, 11, 2, 9, tzinfo=UTC)
     trade = _Trade(1, "USDJPY", 0, Decimal("0.02"), at, at + timedelta(hours=1), Decimal("149.743"),

@@ -51,7 +51,7 @@ def _conditions(policy: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check(form: dict[str, Any], issued: tuple[int, int], prefix: str, content_type: str, max_bytes: int) -> None:
-    from fxcrm.settings import get_settings
+    from fxcrm.core.settings import get_settings
 
     settings = get_settings()
     policy = _policy(form)
@@ -116,4 +116,4 @@ def test_every_presigned_post_is_one_of_those_above() -> None:
                 name = getattr(called, "attr", getattr(called, "id", ""))
                 if name in ("presigned_post", "generate_presigned_post"):
                     callers.add((path.relative_to(ROOT).as_posix(), function.name))
-    assert callers - {("layers/shared/fxcrm/platform/files.py", "presigned_post")} == ISSUERS
+    assert callers - {("layers/shared/fxcrm/adapters/files.py", "presigned_post")} == ISSUERS

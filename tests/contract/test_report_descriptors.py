@@ -9,7 +9,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from fxcrm.api.app import operation_id
-from fxcrm.pages import Page, row_of
+from fxcrm.core.pages import Page, row_of
 from fxcrm.reports.descriptors import REPORTS, ReportDescriptor
 from localcloud.openapi import combined_openapi
 

@@ -1,11 +1,11 @@
 """Count the AWS calls a piece of code makes, through botocore's events on
-every fxcrm client (`fxcrm.platform.aws`), so tests can hold call budgets."""
+every fxcrm client (`fxcrm.dal.aws`), so tests can hold call budgets."""
 
 import itertools
 from collections import Counter
 from typing import Any
 
-from fxcrm.platform import aws
+from fxcrm.dal import aws
 from localcloud.functions import invoked_by_moto
 
 _ids = itertools.count()

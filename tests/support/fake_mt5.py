@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from fxcrm.platform.trading.mt5_webapi import challenge_answer, password_hash
+from fxcrm.adapters.trading.mt5_webapi import challenge_answer, password_hash
 
 DONE = "0 Done"
 

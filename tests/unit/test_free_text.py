@@ -4,10 +4,10 @@ amounts, times and codes in ASCII digits only."""
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from fxcrm.errors import InvalidInput
-from fxcrm.funding import money, times
+from fxcrm.core import money, times
+from fxcrm.core.errors import InvalidInput
+from fxcrm.core.text import FreeText, check_free_text
 from fxcrm.funding.schemas import AMOUNT, TransferRequest
-from fxcrm.text import FreeText, check_free_text
 
 
 class Note(BaseModel):

@@ -8,15 +8,7 @@ from localcloud.events import http_event
 from localcloud.functions import load_function
 from localcloud.gateway import Gateway, Route
 from localcloud.iam import allows, role_statements
-from localcloud.template import (
-    ROOT,
-    Resolver,
-    cloudformation,
-    http_routes,
-    load_template,
-    local_path,
-    schedules,
-)
+from localcloud.template import ROOT, Resolver, cloudformation, http_routes, load_template, local_path, schedules
 
 
 def test_template_short_tags_and_resolution() -> None:

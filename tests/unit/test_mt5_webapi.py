@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from fxcrm.platform.trading.mt5_webapi import Mt5WebApi, challenge_answer, password_hash
-from fxcrm.trading.platform import (
+from fxcrm.adapters.trading.mt5_webapi import Mt5WebApi, challenge_answer, password_hash
+from fxcrm.adapters.trading.port import (
     NewAccount,
     PlatformAuthFailed,
     PlatformInsufficientFunds,

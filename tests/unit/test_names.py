@@ -1,6 +1,6 @@
 """A person's name as the user item keeps it and as the name filters match it."""
 
-from fxcrm.auth.accounts import full_name, name_matches, person_name
+from fxcrm.core.caller import full_name, name_matches, person_name
 
 
 def test_the_given_full_name_is_shown_and_its_words_are_matched() -> None:

@@ -9,14 +9,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from fxcrm.platform.payments import (
-    BadSignature,
-    PaymentRefused,
-    PaymentRequest,
-    PaymentsUnavailable,
-    PayoutRequest,
-)
-from fxcrm.platform.payments.nowpayments import NowPayments, canonical, sign
+from fxcrm.adapters.payments import BadSignature, PaymentRefused, PaymentRequest, PaymentsUnavailable, PayoutRequest
+from fxcrm.adapters.payments.nowpayments import NowPayments, canonical, sign
 from tests.support.fake_nowpayments import FakeNowPayments, nowpayments_signature
 
 REQUEST = PaymentRequest(
@@ -145,7 +139,7 @@ def test_a_provider_that_is_down_is_unavailable() -> None:
 def test_a_prod_stage_refuses_the_local_stand_in() -> None:
     from pydantic import ValidationError
 
-    from fxcrm.settings import Settings
+    from fxcrm.core.settings import Settings
 
     with pytest.raises(ValidationError, match="PAYMENT_PROVIDER=local"):
         Settings(stage="prod", payment_provider="local")

@@ -8,7 +8,7 @@ from localcloud.template import ROOT
 
 PROBE = (
     "import sys; sys.path.insert(0, 'layers/shared')\n"
-    "from fxcrm.observability import tracer\n"
+    "from fxcrm.core.observability import tracer\n"
     "print(type(tracer.provider).__name__, 'aws_xray_sdk.core' in sys.modules)\n"
 )
 

@@ -2,9 +2,8 @@ import itertools
 
 import pytest
 
-from fxcrm import ids
-from fxcrm.auth import passwords
-from fxcrm.errors import InvalidInput
+from fxcrm.core import ids, passwords
+from fxcrm.core.errors import InvalidInput
 
 
 def test_hash_is_argon2id_with_owasp_parameters() -> None:

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
-from fxcrm.errors import Forbidden
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Forbidden
 
 
 def test_no_role_both_approves_money_and_sets_its_controls() -> None:

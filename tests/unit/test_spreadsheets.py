@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from fxcrm import spreadsheets
+from fxcrm.core import spreadsheets
 
 ATTACKS = [
     "=cmd|'/C calc'!A0@x.example",
@@ -43,7 +43,7 @@ def test_a_csv_quotes_every_text_and_leaves_numbers_bare() -> None:
 
 
 def test_every_csv_and_xlsx_writer_goes_through_this_module() -> None:
-    """A new export cannot bypass the neutralising: csv.writer only in fxcrm.spreadsheets,
+    """A new export cannot bypass the neutralising: csv.writer only in fxcrm.core.spreadsheets,
     and every XlsxWriter workbook opened with its options."""
     import ast
 
@@ -66,9 +66,9 @@ def test_every_csv_and_xlsx_writer_goes_through_this_module() -> None:
                 options = [ast.unparse(a) for a in node.args[1:]]
                 found.append((where, f"{name}({', '.join(options)})"))
     assert sorted(found) == [
+        ("layers/shared/fxcrm/core/spreadsheets.py", "csv.writer"),
         (
             "layers/shared/fxcrm/reports/exports.py",
             "xlsxwriter.Workbook({'constant_memory': True, **spreadsheets.XLSX_OPTIONS})",
         ),
-        ("layers/shared/fxcrm/spreadsheets.py", "csv.writer"),
     ]

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fxcrm.errors import NotAuthenticated, ProviderUnavailable
+from fxcrm.core.errors import NotAuthenticated, ProviderUnavailable
 from fxcrm.kyc import everify
 from fxcrm.kyc.everify import Attempt, Sumsub
 
@@ -64,7 +64,7 @@ def _event(answer: str) -> bytes:
 
 
 def test_webhook_verdicts_are_read_after_the_digest_matches(webhook_secret: str) -> None:
-    from fxcrm.settings import Settings
+    from fxcrm.core.settings import Settings
 
     body = _event("RED")
     review = everify.parse_webhook(
@@ -91,7 +91,7 @@ def test_webhook_verdicts_are_read_after_the_digest_matches(webhook_secret: str)
     ],
 )
 def test_forged_or_weak_webhooks_are_refused(webhook_secret: str, headers: dict[str, str]) -> None:
-    from fxcrm.settings import Settings
+    from fxcrm.core.settings import Settings
 
     with pytest.raises(NotAuthenticated):
         everify.parse_webhook(Settings(), _event("GREEN"), headers)

@@ -1,6 +1,7 @@
 """fxcrm: the shared package of every fxcrm function (the `shared` layer).
 
-Layout: `api` (web layer shared by the FastAPI functions), domain packages
-(`auth`, `site`, ...), `dal` (the only code that talks to DynamoDB) and
-`platform` (adapters to AWS services and external providers).
+Layers, each importing only those below it (docs/architecture.md): `core` (the
+kernel), `dal` (DynamoDB and the boto3 client factory), `adapters` (AWS services,
+external providers and the trading platform), the domain packages (`auth`,
+`funding`, `ledger`, ...) and `api` (the web layer of the FastAPI functions).
 """

@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from fxcrm import ids
-from fxcrm.auth.accounts import Principal
+from fxcrm.core import ids
+from fxcrm.core.caller import Principal
 from fxcrm.dal import audit as dal
 
 

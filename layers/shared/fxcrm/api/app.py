@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from mangum import Mangum
 
 from fxcrm.api import errors
-from fxcrm.observability import logger, metrics, tracer
+from fxcrm.core.observability import logger, metrics, tracer
 
 
 def operation_id(route: APIRoute) -> str:

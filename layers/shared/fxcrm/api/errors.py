@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from fxcrm import errors
-from fxcrm.observability import logger
+from fxcrm.core import errors
+from fxcrm.core.observability import logger
 
 STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.InvalidInput: 422,

@@ -7,21 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
 from fastapi import Depends, Header, Request
 
-from fxcrm.auth.accounts import Principal
-from fxcrm.errors import Conflict, InvalidInput
-from fxcrm.platform import aws
-from fxcrm.settings import get_settings
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Conflict, InvalidInput
+from fxcrm.core.settings import get_settings
+from fxcrm.dal import aws
 
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
 

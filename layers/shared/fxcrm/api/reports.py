@@ -11,13 +11,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from fxcrm import clock
 from fxcrm.api.errors import error_responses
-from fxcrm.auth.accounts import Principal
+from fxcrm.core import clock
+from fxcrm.core.caller import Principal
+from fxcrm.core.settings import get_settings
 from fxcrm.reports import descriptors, exports
 from fxcrm.reports.descriptors import ReportDescriptor
 from fxcrm.reports.schemas import ExportAnswer
-from fxcrm.settings import get_settings
 
 READ = error_responses(401, 403)
 EXPORT = {202: {"model": ExportAnswer, "description": "Too large to write now: a background job runs"}} | READ

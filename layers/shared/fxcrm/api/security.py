@@ -8,9 +8,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from fxcrm.auth import accounts, permissions
-from fxcrm.auth.accounts import Principal
-from fxcrm.errors import Forbidden, NotAuthenticated
-from fxcrm.settings import get_settings
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Forbidden, NotAuthenticated
+from fxcrm.core.settings import get_settings
 
 _bearer = HTTPBearer(auto_error=False, description="The `token` from login or register")
 

@@ -4,10 +4,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from fxcrm.auth.schemas import Strict
-from fxcrm.funding.times import WireTime
-from fxcrm.pages import Page
-from fxcrm.text import FreeText
+from fxcrm.core.pages import Page
+from fxcrm.core.text import FreeText
+from fxcrm.core.times import WireTime
+from fxcrm.core.types import Strict
 
 ApprovalKind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
 ApprovalStatus = Literal["pending", "waiting", "approved", "completed", "rejected", "expired", "failed"]

@@ -13,16 +13,17 @@ from contextlib import suppress
 from typing import Any, Literal
 
 from fxcrm import audit
+from fxcrm.adapters import files, workflows
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
+from fxcrm.core.observability import logger
+from fxcrm.core.paging import page_of
+from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal.approvals import WAITING_FOR_DECISION, StatusChanged
 from fxcrm.dal.table import plain
-from fxcrm.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
-from fxcrm.observability import logger
-from fxcrm.platform import files, workflows
-from fxcrm.settings import Settings
 
 Kind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
 # The state machine of each kind, named <stack>-<flow> in template.yaml.
@@ -33,6 +34,8 @@ FLOWS: dict[str, str] = {
     "withdrawal": "withdrawal",
     "transfer": "transfer",
 }
+# Maker-checker: one approver, or two different ones.
+RequiredApprovals = Literal[1, 2]
 # Attributes that stay in the table: never shown to staff or clients.
 PRIVATE = ("task_token", "sealed", "pk", "sk", "gsi1pk", "gsi1sk")
 
@@ -46,7 +49,7 @@ def submit(
     now: int,
     private: dict[str, Any] | None = None,
     timeout_seconds: int | None = None,
-    required_approvals: int = 1,
+    required_approvals: RequiredApprovals = 1,
 ) -> None:
     """Record the item and start its flow, named after the item (a retried
     start cannot start a second flow). The submitter says how many approvers
@@ -248,7 +251,7 @@ def queue(
     a deposit's receipt link, as in the detail)."""
     permissions.require(staff, "admin.approvals.view")
     rows = dal.list_queue(status, kind)
-    page_rows = rows[(page - 1) * size : page * size]
+    page_rows = page_of(rows, page, size)
     shown = [
         _with_receipt_link(settings, view(r) | {"age_seconds": max(0, now - int(r["created_at"]))}) for r in page_rows
     ]

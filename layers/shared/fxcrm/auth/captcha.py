@@ -8,11 +8,11 @@ answers only for the broker's own CaptchaAppId."""
 
 import hashlib
 
+from fxcrm.adapters.captcha import CaptchaAnswer, verifier_from_settings
+from fxcrm.core.errors import Forbidden, TooManyRequests
+from fxcrm.core.settings import Settings
 from fxcrm.dal import captcha as captcha_dal
 from fxcrm.dal import rate_limits
-from fxcrm.errors import Forbidden, TooManyRequests
-from fxcrm.platform.captcha import CaptchaAnswer, verifier_from_settings
-from fxcrm.settings import Settings
 
 USED_TICKET_SECONDS = 86400  # far longer than a ticket is valid (local: 5 minutes)
 LOGIN_ACTION = "login"

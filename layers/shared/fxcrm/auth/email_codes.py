@@ -6,11 +6,11 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from fxcrm.adapters.mail import send_email
+from fxcrm.core.errors import InvalidInput, TooManyRequests
+from fxcrm.core.settings import Settings
 from fxcrm.dal import email_codes as codes_dal
 from fxcrm.dal import rate_limits
-from fxcrm.errors import InvalidInput, TooManyRequests
-from fxcrm.platform.mail import send_email
-from fxcrm.settings import Settings
 
 
 class Scene(StrEnum):

@@ -7,8 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from fxcrm.auth.accounts import Principal
-from fxcrm.errors import Forbidden
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Forbidden
 
 PORTALS = ("client", "ib", "admin")
 

@@ -5,19 +5,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, IPvAnyAddress, WithJsonSchema
 
 from fxcrm.auth.email_codes import Scene
+from fxcrm.core.types import Int, Strict
 
-# The portal password rule (fxcrm.auth.passwords) as a schema pattern; the
+# The portal password rule (fxcrm.core.passwords) as a schema pattern; the
 # lookaheads need Python's regex engine.
 PASSWORD_PATTERN = r"^(?=.*[A-Za-z])(?=.*[0-9]).{8,128}$"  # noqa: S105 - not a secret
 PASSWORD_RULE = "8-128 characters with at least one letter and one digit"  # noqa: S105 - not a secret
 # Captcha tickets and random strings are printable ASCII.
 TOKEN_PATTERN = r"^[\x21-\x7e]+$"  # noqa: S105 - not a secret
-
-
-class Strict(BaseModel):
-    """Request bodies: unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
 
 def _email(value: str) -> str:
@@ -29,13 +24,6 @@ def _email(value: str) -> str:
         return validate_email(value, check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         raise ValueError(str(error)) from error
-
-
-def _not_bool(value: Any) -> Any:
-    # Pydantic's lax mode reads true/false as 1/0; a client sending a boolean has a bug.
-    if isinstance(value, bool):
-        raise ValueError("must be a number, not true or false")
-    return value
 
 
 def _string_only(value: Any) -> Any:
@@ -54,7 +42,6 @@ Email = Annotated[
     ),
     AfterValidator(_email),
 ]
-Int = Annotated[int, BeforeValidator(_not_bool)]
 IpAddress = Annotated[
     IPvAnyAddress,
     BeforeValidator(_string_only),

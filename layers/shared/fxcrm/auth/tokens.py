@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import jwt
 
-from fxcrm.errors import NotAuthenticated
-from fxcrm.platform.secrets import get_secret_json
-from fxcrm.settings import Settings
+from fxcrm.adapters.secrets import get_secret_json
+from fxcrm.core.errors import NotAuthenticated
+from fxcrm.core.settings import Settings
 
 ALGORITHM = "HS256"
 

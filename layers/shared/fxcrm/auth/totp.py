@@ -18,11 +18,12 @@ import pyotp
 import segno
 
 from fxcrm import audit
-from fxcrm.auth.accounts import Principal, Session, session_for, take_login_attempt
+from fxcrm.auth.accounts import Session, session_for, take_login_attempt
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
+from fxcrm.core.settings import Settings
 from fxcrm.dal import rate_limits
 from fxcrm.dal import users as users_dal
-from fxcrm.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
-from fxcrm.settings import Settings
 
 RECOVERY_CODES = 10
 ISSUER = "fxcrm"

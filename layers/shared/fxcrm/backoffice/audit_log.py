@@ -5,13 +5,13 @@ import json
 from datetime import date
 from typing import Any
 
-from fxcrm import spreadsheets
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core import spreadsheets, times
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import InvalidInput
+from fxcrm.core.paging import page_of
 from fxcrm.dal import audit as dal
 from fxcrm.dal.table import plain
-from fxcrm.errors import InvalidInput
-from fxcrm.funding import times
 
 COLUMNS = ("at", "actor_email", "actor_role", "action", "target", "source_ip", "before", "after")
 
@@ -42,7 +42,7 @@ def entries(
 ) -> dict[str, Any]:
     rows = _entries(staff, day, actor, action, target)
     rows.reverse()  # newest first
-    return {"list": rows[(page - 1) * size : page * size], "total": len(rows)}
+    return {"list": page_of(rows, page, size), "total": len(rows)}
 
 
 def export_csv(staff: Principal, day: str, actor: str | None, action: str | None, target: str | None) -> str:

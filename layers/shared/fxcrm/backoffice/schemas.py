@@ -4,10 +4,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, IPvAnyNetwork, WithJsonSchema
 
-from fxcrm.auth.schemas import PASSWORD_PATTERN, PASSWORD_RULE, Email, Int, Strict
-from fxcrm.funding.times import WireTime
-from fxcrm.pages import Page
-from fxcrm.text import FreeText
+from fxcrm.auth.schemas import PASSWORD_PATTERN, PASSWORD_RULE, Email
+from fxcrm.core.pages import Page
+from fxcrm.core.text import FreeText
+from fxcrm.core.times import WireTime
+from fxcrm.core.types import Int, Strict
 
 Network = Annotated[IPvAnyNetwork, WithJsonSchema({"type": "string", "description": "e.g. 203.0.113.0/24"})]
 

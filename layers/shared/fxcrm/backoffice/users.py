@@ -4,17 +4,19 @@ change is audited with the value before and after."""
 from datetime import UTC, datetime
 from typing import Any
 
-from fxcrm import audit, ids
-from fxcrm.auth import passwords, permissions
-from fxcrm.auth.accounts import STAFF, STAFF_ROLES, Principal, full_name, new_user, normalise_email
+from fxcrm import audit
+from fxcrm.auth import permissions
+from fxcrm.auth.accounts import new_user, normalise_email
+from fxcrm.core import ids, passwords, times
+from fxcrm.core.caller import STAFF, STAFF_ROLES, Principal, full_name
+from fxcrm.core.errors import Conflict, InvalidInput, NotFound
+from fxcrm.core.paging import page_of
 from fxcrm.dal import audit as audit_dal
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as dal
 from fxcrm.dal.table import plain
-from fxcrm.errors import Conflict, InvalidInput, NotFound
-from fxcrm.funding import times
 
 PROFILE_FIELDS = (
     "id",
@@ -47,7 +49,7 @@ def search(staff: Principal, email: str | None, user_type: str, page: int, size:
         rows = [_row(user)] if user else []
         return {"list": rows, "total": len(rows)}
     users = dal.list_users(user_type, min(page * size, MAX_LISTED))
-    return {"list": [_row(u) for u in users[(page - 1) * size : page * size]], "total": len(users)}
+    return {"list": [_row(u) for u in page_of(users, page, size)], "total": len(users)}
 
 
 def _user(user_id: int) -> dict[str, Any]:

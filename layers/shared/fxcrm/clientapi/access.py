@@ -19,14 +19,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fxcrm import ids
-from fxcrm.auth import passwords
-from fxcrm.auth.accounts import Principal
+from fxcrm.core import ids, passwords
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 from fxcrm.dal import client_api as dal
 from fxcrm.dal import rate_limits
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
-from fxcrm.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 
 Kind = Literal["client", "partner"]
 TOKEN_SECONDS = 3600

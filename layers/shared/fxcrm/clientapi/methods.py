@@ -6,16 +6,16 @@ the broker's time zone."""
 from decimal import Decimal
 from typing import Any
 
+from fxcrm.adapters.trading.servers import platform_for
 from fxcrm.clientapi.access import Caller
+from fxcrm.core import times
+from fxcrm.core.errors import NotFound
+from fxcrm.core.money import show
+from fxcrm.core.settings import Settings
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.table import plain
-from fxcrm.errors import NotFound
-from fxcrm.funding import times
-from fxcrm.funding.money import show
-from fxcrm.settings import Settings
 from fxcrm.trading.accounts import platform_call
-from fxcrm.trading.servers import platform_for
 
 CURRENCY = "USD"
 CREDIT = 3  # MT deal action: credit (bonus)

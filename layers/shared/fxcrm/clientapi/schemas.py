@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fxcrm.auth.schemas import Strict
+from fxcrm.core.types import Strict
 
 
 class TokenRequest(BaseModel):

@@ -11,12 +11,13 @@ subject has one approval and its flow's execution is named after it.
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Item, Table, is_condition_failure
 
 WAITING_FOR_DECISION = ("pending", "waiting")
 
 
-class StatusChanged(Exception):
+class StatusChanged(ConditionFailed):
     """The item was not in a status the change allows (someone else moved it)."""
 
 

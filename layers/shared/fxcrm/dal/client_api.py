@@ -14,12 +14,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Item, Table, is_condition_failure
 
 HISTORY_DAYS = 90
 
 
-class LoginTaken(Exception):
+class LoginTaken(ConditionFailed):
     """Another owner's account has this login."""
 
 

@@ -13,10 +13,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb
 
 
-class StatusChanged(Exception):
+class StatusChanged(ConditionFailed):
     pass
 
 

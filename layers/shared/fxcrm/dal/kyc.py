@@ -15,13 +15,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Table, is_condition_failure
 from fxcrm.dal.table import values as _ddb
 
 STATUS = "STATUS"
 
 
-class AttemptsExhausted(Exception):
+class AttemptsExhausted(ConditionFailed):
     """No e-verification attempts left."""
 
 
@@ -60,39 +61,46 @@ def save_module(
     user_id: int, module: str, data: Any, completed: list[str], now: int, with_items: Sequence[dict[str, Any]] = ()
 ) -> None:
     """Write a module and the list of completed modules together (and
-    `with_items`, other writes of the same transaction); refused once the KYC
-    is under review or approved."""
+    `with_items`, other writes of the same transaction); ConditionFailed once
+    the KYC is under review or approved."""
     table = Table()
-    table.client.transact_write_items(
-        TransactItems=[
-            {
-                "Put": {
-                    "TableName": table.name,
-                    "Item": _ddb({"pk": f"KYC#{user_id}", "sk": f"MODULE#{module}", "data": data, "updated_at": now}),
-                }
-            },
-            {
-                "Update": {
-                    "TableName": table.name,
-                    "Key": _ddb({"pk": f"KYC#{user_id}", "sk": STATUS}),
-                    "UpdateExpression": "SET completed_module = :done, updated_at = :now, "
-                    "kyc_status = if_not_exists(kyc_status, :filling), "
-                    "apply_status = if_not_exists(apply_status, :filling)",
-                    "ConditionExpression": "attribute_not_exists(kyc_status) OR kyc_status IN (:filling, :disapproved)",
-                    "ExpressionAttributeValues": _ddb(
-                        {":done": completed, ":now": now, ":filling": "filling", ":disapproved": "disapproved"}
-                    ),
-                }
-            },
-            *with_items,
-        ]
-    )
+    item = {"pk": f"KYC#{user_id}", "sk": f"MODULE#{module}", "data": data, "updated_at": now}
+    changeable = "attribute_not_exists(kyc_status) OR kyc_status IN (:filling, :disapproved)"
+    try:
+        table.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table.name,
+                        "Item": _ddb(item),
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": table.name,
+                        "Key": _ddb({"pk": f"KYC#{user_id}", "sk": STATUS}),
+                        "UpdateExpression": "SET completed_module = :done, updated_at = :now, "
+                        "kyc_status = if_not_exists(kyc_status, :filling), "
+                        "apply_status = if_not_exists(apply_status, :filling)",
+                        "ConditionExpression": changeable,
+                        "ExpressionAttributeValues": _ddb(
+                            {":done": completed, ":now": now, ":filling": "filling", ":disapproved": "disapproved"}
+                        ),
+                    }
+                },
+                *with_items,
+            ]
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            raise ConditionFailed(f"the KYC of user {user_id} is not changeable") from error
+        raise
 
 
 def change_status(
     user_id: int, status: str, allowed_from: tuple[str, ...], now: int, fields: dict[str, Any]
 ) -> dict[str, Any]:
-    """Move the KYC status, only from one of `allowed_from`; raises ConditionalCheckFailed otherwise."""
+    """Move the KYC status, only from one of `allowed_from`; ConditionFailed otherwise."""
     names = {"#s": "kyc_status"}
     sets = ["#s = :status", "apply_status = :status", "updated_at = :now"]
     expression_values: dict[str, Any] = {":status": status, ":now": now}
@@ -102,14 +110,19 @@ def change_status(
         sets.append(f"#f{i} = :f{i}")
     allowed = ", ".join(f":from{i}" for i in range(len(allowed_from)))
     expression_values |= {f":from{i}": value for i, value in enumerate(allowed_from)}
-    return Table().update(
-        f"KYC#{user_id}",
-        STATUS,
-        "SET " + ", ".join(sets),
-        expression_values,
-        condition=f"#s IN ({allowed})",
-        names=names,
-    )
+    try:
+        return Table().update(
+            f"KYC#{user_id}",
+            STATUS,
+            "SET " + ", ".join(sets),
+            expression_values,
+            condition=f"#s IN ({allowed})",
+            names=names,
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            raise ConditionFailed(f"the KYC of user {user_id} is not in {allowed_from}") from error
+        raise
 
 
 def start_e_verification(user_id: int, session: dict[str, Any], retry_times: int, now: int) -> None:

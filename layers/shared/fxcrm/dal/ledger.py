@@ -16,14 +16,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Item, Table, to_ddb, values
 
 
-class AlreadyApplied(Exception):
+class AlreadyApplied(ConditionFailed):
     """The transaction id exists already (or has already moved on)."""
 
 
-class InsufficientFunds(Exception):
+class InsufficientFunds(ConditionFailed):
     def __init__(self, account: str) -> None:
         super().__init__(account)
         self.account = account

@@ -6,8 +6,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from fxcrm.platform import aws
-from fxcrm.settings import get_settings
+from fxcrm.core.settings import get_settings
+from fxcrm.dal import aws
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, values
 
 
@@ -115,11 +116,11 @@ def set_sim_password(server: str, login: int, field: str, password_hash: str, ta
     )
 
 
-class OperationExists(Exception):
+class OperationExists(ConditionFailed):
     pass
 
 
-class InsufficientBalance(Exception):
+class InsufficientBalance(ConditionFailed):
     pass
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Item, Table, from_ddb, is_condition_failure, to_ddb, values
 
 
@@ -20,11 +21,11 @@ def user_key(user_id: int) -> tuple[str, str]:
     return f"USER#{user_id}", "PROFILE"
 
 
-class EmailTaken(Exception):
+class EmailTaken(ConditionFailed):
     pass
 
 
-class ConcurrentChange(Exception):
+class ConcurrentChange(ConditionFailed):
     """The user item changed between reading and writing it."""
 
 

@@ -7,19 +7,19 @@ import json
 import uuid
 from typing import Any
 
+from fxcrm import ledger
+from fxcrm.adapters import files
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Conflict, InvalidInput, ProviderUnavailable
+from fxcrm.core.money import parse_amount, show
+from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
-from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.funding import StatusChanged
-from fxcrm.errors import Conflict, InvalidInput, ProviderUnavailable
-from fxcrm.funding import ledger, orders, reference
-from fxcrm.funding.money import parse_amount, show
-from fxcrm.platform import files
-from fxcrm.settings import Settings
+from fxcrm.funding import crediting, online, orders, reference
 
 KIND: Kind = "deposit"
 CURRENCY = reference.ACCOUNT_CURRENCY
@@ -57,8 +57,6 @@ def draft(
     )
     dal.create_order(order)
     if channel.get("kind") == "online":  # paid through the PSP: see fxcrm.funding.online
-        from fxcrm.funding import online  # here: online builds on this module
-
         return online.start_payment(settings, order, api_base)
     number = order["order_number"]
     pay_data = {"account_info": channel.get("account_info", ""), "reference": number, "amount": show(amount, CURRENCY)}
@@ -138,41 +136,9 @@ def credit(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
     """After approval: credit the platform and the ledger (each once), then close."""
     order = orders.get_order(KIND, order_id)
     if order["status"] != "approved":
-        apply_credit(settings, order, now, orders.auditor_name(approvals_dal.get_approval(order_id) or {}))
+        crediting.apply_credit(settings, order, now, orders.auditor_name(approvals_dal.get_approval(order_id) or {}))
     workflow.close(order_id, "completed", now)
     return {"status": "approved"}
-
-
-def apply_credit(settings: Settings, order: dict[str, Any], now: int, auditor: str) -> bool:
-    """Credit an audited deposit: the platform and the ledger each once (by the
-    order number), then approved. True for the call that approved it; a
-    concurrent or repeated call finds it approved and does nothing more."""
-    number = order["order_number"]
-    account = trading_dal.get_trading_account(int(order["account_id"]))
-    if account is None:
-        raise orders.PlatformRefused("the trading account no longer exists")
-    amount = orders.amount_of(order)
-    try:
-        dal.update_order(number, {"credit_started": True}, ("auditing",))  # before: see compensate
-        orders.move_on_platform(settings, account, amount, f"dep-{number}")
-        dal.update_order(number, {"credited_on_platform": True}, ("auditing",))
-        legs = [
-            (ledger.external(KIND, order["method"], CURRENCY), -amount),
-            (ledger.trading_account(int(account["id"])), amount),
-        ]
-        ledger.post(f"dep-{number}", KIND, number, CURRENCY, legs, now)
-        dal.update_order(number, {"status": "approved", "decided_at": now, "auditor_name": auditor}, ("auditing",))
-    except StatusChanged:
-        if (dal.get_order(number) or {}).get("status") == "approved":
-            return False  # another call finished it
-        raise
-    orders.notify(
-        settings,
-        order,
-        "Your deposit is credited",
-        f"Deposit {number}: {show(amount, CURRENCY)} {CURRENCY} is in account {order['account']['account']}.",
-    )
-    return True
 
 
 def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dict[str, Any]:
@@ -193,16 +159,14 @@ def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dic
         )
     if ledger.is_posted(f"dep-{number}"):
         legs = [
-            (ledger.trading_account(int(order["account_id"])), -amount),
-            (ledger.external(KIND, order["method"], CURRENCY), amount),
+            ledger.Leg(ledger.trading_account(int(order["account_id"])), -amount),
+            ledger.Leg(ledger.external(KIND, order["method"], CURRENCY), amount),
         ]
         ledger.post(f"dep-{number}-reversal", KIND, number, CURRENCY, legs, now)
     approval = approvals_dal.get_approval(order_id)
     reason = orders.disapproval_reason(outcome, approval)
     orders.disapprove(number, reason, now, orders.auditor_name(approval) if outcome == "rejected" else "")
     if order.get("psp_review"):  # paid online, then refused by staff: the client's money is at the provider
-        from fxcrm.funding import online  # here: online builds on this module
-
         online.refund_due(order, reason, now)
     workflow.close(order_id, outcome, now)
     orders.notify(settings, order, "Your deposit was not credited", f"Deposit {number} was not credited: {reason}.")

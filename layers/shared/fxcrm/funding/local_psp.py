@@ -1,4 +1,4 @@
-"""The local stand-in payment page's logic (fxcrm.platform.payments.local): the
+"""The local stand-in payment page's logic (fxcrm.adapters.payments.local): the
 page shows an invoice; its form's POST, which must carry the page's token, sends
 the provider's signed callback (pay or fail) and goes back to the portal."""
 
@@ -6,12 +6,12 @@ import hmac
 from decimal import Decimal
 from typing import Any
 
-from fxcrm.errors import Forbidden, NotFound, ProviderUnavailable
-from fxcrm.funding.money import show
-from fxcrm.platform.payments import PaymentsUnavailable
-from fxcrm.platform.payments.local import LocalPayments
-from fxcrm.platform.payments.providers import local_payments
-from fxcrm.settings import Settings
+from fxcrm.adapters.payments import PaymentsUnavailable
+from fxcrm.adapters.payments.local import LocalPayments
+from fxcrm.adapters.payments.providers import local_payments
+from fxcrm.core.errors import Forbidden, NotFound, ProviderUnavailable
+from fxcrm.core.money import show
+from fxcrm.core.settings import Settings
 
 
 def _open(settings: Settings, invoice_id: str, api_base: str) -> tuple[LocalPayments, dict[str, Any]]:

@@ -19,26 +19,21 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from fxcrm import ids
+from fxcrm import ledger
+from fxcrm.adapters.payments import BadSignature, PaymentEvent, PaymentRefused, PaymentRequest, PaymentsUnavailable
+from fxcrm.adapters.payments.providers import provider_for
 from fxcrm.approvals import workflow
-from fxcrm.auth.accounts import Principal
+from fxcrm.core import ids, times
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import NotAuthenticated, ProviderUnavailable
+from fxcrm.core.money import show
+from fxcrm.core.observability import logger
+from fxcrm.core.settings import Settings
 from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import payments as payments_dal
 from fxcrm.dal.table import plain
-from fxcrm.errors import NotAuthenticated, ProviderUnavailable
-from fxcrm.funding import deposits, ledger, orders, times
-from fxcrm.funding.money import show
-from fxcrm.observability import logger
-from fxcrm.platform.payments import (
-    BadSignature,
-    PaymentEvent,
-    PaymentRefused,
-    PaymentRequest,
-    PaymentsUnavailable,
-)
-from fxcrm.platform.payments.providers import provider_for
-from fxcrm.settings import Settings
+from fxcrm.funding import crediting, orders
 
 CALLBACK_PATH = "/funding/psp/callback"
 ANY_STATUS = ("pending", "auditing", "approved", "disapproved")
@@ -204,7 +199,7 @@ def _paid(settings: Settings, order: dict[str, Any], now: int) -> str:
         workflow.submit(settings, "deposit", int(order["id"]), owner, summary, now)
         return "submitted for review"
     try:
-        return "credited" if deposits.apply_credit(settings, order, now, auditor="") else "unchanged"
+        return "credited" if crediting.apply_credit(settings, order, now, auditor="") else "unchanged"
     except orders.PlatformRefused as error:  # e.g. the account is gone: paid, not credited; staff settle it
         _issue("credit_refused", now, order_number=number, detail=str(error), amount=str(orders.amount_of(order)))
         return "recorded"
@@ -227,8 +222,8 @@ def _reversed(settings: Settings, order: dict[str, Any], event: PaymentEvent, no
         _issue("reversal_short", now, event, detail="the trading account does not hold the amount")
         return "recorded"
     legs = [
-        (ledger.trading_account(int(order["account_id"])), -amount),
-        (ledger.external("deposit", order["method"], order["currency"]), amount),
+        ledger.Leg(ledger.trading_account(int(order["account_id"])), -amount),
+        ledger.Leg(ledger.external("deposit", order["method"], order["currency"]), amount),
     ]
     ledger.post(txn, "deposit", number, order["currency"], legs, now, fact=True)
     dal.update_order(number, {"reversed": True, "reversed_at": now}, ("approved",))

@@ -14,17 +14,8 @@ order number as its own idempotency key. The outcome arrives by callback
 from decimal import Decimal
 from typing import Any
 
-from fxcrm import audit, ids
-from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
-from fxcrm.dal import funding as dal
-from fxcrm.dal import payments as payments_dal
-from fxcrm.dal.table import plain
-from fxcrm.errors import NotAuthenticated, NotFound, ProviderUnavailable
-from fxcrm.funding import ledger, orders
-from fxcrm.funding.money import show
-from fxcrm.observability import logger
-from fxcrm.platform.payments import (
+from fxcrm import audit, ledger
+from fxcrm.adapters.payments import (
     BadSignature,
     NotSent,
     PaymentRefused,
@@ -32,8 +23,18 @@ from fxcrm.platform.payments import (
     PayoutEvent,
     PayoutRequest,
 )
-from fxcrm.platform.payments.providers import provider_for
-from fxcrm.settings import Settings
+from fxcrm.adapters.payments.providers import provider_for
+from fxcrm.auth import permissions
+from fxcrm.core import ids
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import NotAuthenticated, NotFound, ProviderUnavailable
+from fxcrm.core.money import show
+from fxcrm.core.observability import logger
+from fxcrm.core.settings import Settings
+from fxcrm.dal import funding as dal
+from fxcrm.dal import payments as payments_dal
+from fxcrm.dal.table import plain
+from fxcrm.funding import orders
 
 CALLBACK_PATH = "/funding/psp/payout-callback"
 

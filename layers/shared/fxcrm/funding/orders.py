@@ -6,21 +6,24 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Literal
 
-from fxcrm import ids
+from fxcrm import ledger
+from fxcrm.adapters.mail import send_email
+from fxcrm.adapters.trading.port import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
+from fxcrm.adapters.trading.servers import platform_for, server_name
 from fxcrm.approvals import workflow
-from fxcrm.auth.accounts import Principal, full_name
+from fxcrm.approvals.workflow import Kind, RequiredApprovals
 from fxcrm.auth.email_codes import Scene, check_code
+from fxcrm.core import ids, times
+from fxcrm.core.caller import Principal, full_name
+from fxcrm.core.errors import InvalidInput, NotFound, ProviderUnavailable
+from fxcrm.core.money import show
+from fxcrm.core.paging import page_of
+from fxcrm.core.settings import Settings
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
-from fxcrm.errors import InvalidInput, NotFound, ProviderUnavailable
-from fxcrm.funding import ledger, reference, times
-from fxcrm.funding.money import show
-from fxcrm.platform.mail import send_email
-from fxcrm.settings import Settings
-from fxcrm.trading.platform import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
-from fxcrm.trading.servers import platform_for, server_name
+from fxcrm.funding import reference
 
 PREFIX = {"deposit": "D", "withdrawal": "W", "transfer": "T"}
 
@@ -137,7 +140,7 @@ def history(
 ) -> dict[str, Any]:
     first, last = times.window(start, end, settings.broker_timezone)
     rows = dal.list_user_orders(principal.user_id, kind, first, last)
-    return {"list": [row(plain(o)) for o in rows[(page - 1) * size : page * size]], "total": len(rows)}
+    return {"list": [row(plain(o)) for o in page_of(rows, page, size)], "total": len(rows)}
 
 
 def notify(settings: Settings, order: dict[str, Any], subject: str, text: str) -> None:
@@ -166,7 +169,7 @@ def disapproval_reason(outcome: str, approval: dict[str, Any] | None, detail: st
     return detail or ENDINGS.get(outcome, outcome)
 
 
-def reserve_with_order(kind: str, order: dict[str, Any], legs: list[tuple[str, Decimal]], now: int, field: str) -> None:
+def reserve_with_order(kind: str, order: dict[str, Any], legs: list[ledger.Leg], now: int, field: str) -> None:
     """Write the order with its pending ledger transaction, all or nothing; a
     guarded account without the money is a 422 on `field`."""
     number = order["order_number"]
@@ -187,12 +190,12 @@ def reserve_with_order(kind: str, order: dict[str, Any], legs: list[tuple[str, D
 
 def submit_or_release(
     settings: Settings,
-    kind: Any,
+    kind: Kind,
     order: dict[str, Any],
     principal: Principal,
     summary: dict[str, Any],
     now: int,
-    required_approvals: int = 1,
+    required_approvals: RequiredApprovals = 1,
 ) -> None:
     """Start the approval flow; if it cannot start, free the reservation and say so."""
     try:

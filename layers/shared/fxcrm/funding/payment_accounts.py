@@ -4,16 +4,15 @@ partition, so another user's id is simply not found."""
 
 from typing import Any
 
-from fxcrm import ids
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal, full_name
+from fxcrm.core import ids, times
+from fxcrm.core.caller import Principal, full_name
+from fxcrm.core.errors import InvalidInput, NotFound
+from fxcrm.core.settings import Settings
 from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import users
 from fxcrm.dal.table import plain
-from fxcrm.errors import InvalidInput, NotFound
-from fxcrm.funding import times
-from fxcrm.settings import Settings
 
 # Which info object carries the details of each method.
 INFO_FIELD = {

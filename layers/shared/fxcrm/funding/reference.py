@@ -4,14 +4,16 @@ transfer-approval threshold. Staff edit them; each edit is audited."""
 from decimal import Decimal
 from typing import Any
 
-from fxcrm import audit, choices
+from fxcrm import audit
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core import choices
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import InvalidInput, NotFound
+from fxcrm.core.money import quantise
+from fxcrm.core.paging import page_of
 from fxcrm.dal import funding as dal
 from fxcrm.dal import settings_items
 from fxcrm.dal.table import plain
-from fxcrm.errors import InvalidInput, NotFound
-from fxcrm.funding.money import quantise
 from fxcrm.funding.schemas import MethodFilter
 
 METHODS = ("bank_transfer", "international_wire_transfer", "cryptocurrency")
@@ -82,7 +84,7 @@ def channel_view(channel: dict[str, Any], direction: str) -> dict[str, Any]:
 
 def channels(direction: str, page: int, size: int) -> dict[str, Any]:
     rows = [c for c in dal.list_channels(direction) if c.get("enabled", True)]
-    shown = [channel_view(c, direction) for c in rows[(page - 1) * size : page * size]]
+    shown = [channel_view(c, direction) for c in page_of(rows, page, size)]
     return {"list": shown, "total": len(rows)}
 
 

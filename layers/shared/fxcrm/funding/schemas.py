@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fxcrm.auth.schemas import Int, Strict
-from fxcrm.pages import Page
-from fxcrm.text import FreeText
+from fxcrm.core.pages import Page
+from fxcrm.core.text import FreeText
+from fxcrm.core.types import Int, Strict
 
 Method = Literal["bank_transfer", "international_wire_transfer", "cryptocurrency"]
 MethodFilter = Literal["all", "bank_transfer", "international_wire_transfer", "cryptocurrency"]

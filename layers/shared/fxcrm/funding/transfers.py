@@ -5,17 +5,18 @@ on the source account, waits for staff, then credits the target."""
 
 from typing import Any
 
+from fxcrm import ledger
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import InvalidInput, ProviderUnavailable
+from fxcrm.core.money import parse_amount, show
+from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
-from fxcrm.errors import InvalidInput, ProviderUnavailable
-from fxcrm.funding import ledger, orders, reference
-from fxcrm.funding.money import parse_amount, show
-from fxcrm.settings import Settings
+from fxcrm.funding import orders, reference
 
 KIND: Kind = "transfer"
 CURRENCY = reference.ACCOUNT_CURRENCY
@@ -53,7 +54,10 @@ def create(
         submit_time=now,
     )
     order_id, number = order["id"], order["order_number"]
-    legs = [(ledger.trading_account(source_id), -amount), (ledger.trading_account(target_id), amount)]
+    legs = [
+        ledger.Leg(ledger.trading_account(source_id), -amount),
+        ledger.Leg(ledger.trading_account(target_id), amount),
+    ]
     orders.reserve_with_order(KIND, order, legs, now, "amount")
 
     if amount <= reference.transfer_threshold():

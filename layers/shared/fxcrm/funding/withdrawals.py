@@ -4,35 +4,49 @@ than the balance), then the flow holds it on the trading server, waits for
 staff, pays out and posts. Rejected, expired or failed: the hold is refunded
 and the reservation voided (each step once, so compensation is idempotent)."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
+from fxcrm import ledger
+from fxcrm.adapters.payouts import payouts_for
 from fxcrm.approvals import workflow
-from fxcrm.approvals.workflow import Kind
+from fxcrm.approvals.workflow import Kind, RequiredApprovals
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Forbidden, InvalidInput
+from fxcrm.core.money import parse_amount, parse_decimal, quantise, show
+from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import trading as trading_dal
-from fxcrm.errors import Forbidden, InvalidInput
-from fxcrm.funding import ledger, online_payouts, orders, payment_accounts, reference
-from fxcrm.funding.money import parse_amount, parse_decimal, quantise, show
-from fxcrm.platform.payouts import payouts_for
-from fxcrm.settings import Settings
+from fxcrm.funding import online_payouts, orders, payment_accounts, reference
+from fxcrm.funding.schemas import WithdrawalRequest
 
 KIND: Kind = "withdrawal"
 CURRENCY = reference.ACCOUNT_CURRENCY
 
 
-def _quote(channel: dict[str, Any], amount: Decimal, currency: str) -> dict[str, Decimal]:
+@dataclass(frozen=True)
+class Quote:
+    """What a withdrawal costs and pays: the fee (USD), the rate and the amount paid out."""
+
+    fee: Decimal
+    exchange_rate: Decimal
+    remittance_amount: Decimal
+
+
+def _quote(channel: dict[str, Any], amount: Decimal, currency: str) -> Quote:
     if currency not in channel.get("allowed_currencies", []):
         raise InvalidInput(f"{channel['name']} does not pay out {currency}", "currency", "currency_not_supported")
     fee = reference.fee_for(channel, amount)
     if fee >= amount:
         raise InvalidInput(f"must be more than the fee of {fee} {CURRENCY}", "withdrawal_amount", "amount_below_fee")
     rate = reference.exchange_rate(currency)
-    return {"fee": fee, "exchange_rate": rate, "remittance_amount": quantise((amount - fee) * rate, currency)}
+    return Quote(fee, rate, quantise((amount - fee) * rate, currency))
 
 
 def quote(principal: Principal, channel_id: int, amount_text: str, currency: str) -> dict[str, Any]:
@@ -44,9 +58,9 @@ def quote(principal: Principal, channel_id: int, amount_text: str, currency: str
     quoted = _quote(channel, amount, currency)
     return {
         "withdrawal_amount": show(amount, CURRENCY),
-        "fee": show(quoted["fee"], CURRENCY),
-        "exchange_rate": f"{quoted['exchange_rate']}",
-        "remittance_amount": show(quoted["remittance_amount"], currency),
+        "fee": show(quoted.fee, CURRENCY),
+        "exchange_rate": f"{quoted.exchange_rate}",
+        "remittance_amount": show(quoted.remittance_amount, currency),
         "currency": currency,
     }
 
@@ -56,39 +70,47 @@ def _same(text: str, value: Decimal, field: str, shown: str) -> None:
         raise InvalidInput(f"differs from the server's {shown}; quote again", field, "quote_mismatch")
 
 
-def _details(principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
-    method = request["method"]
-    infos = {field: request.get(field) for field in payment_accounts.INFO_FIELD.values()}
-    if request.get("payment_account_id"):
+def _plain(info: BaseModel | None) -> dict[str, Any] | None:
+    return info.model_dump() if info is not None else None
+
+
+def _details(principal: Principal, body: WithdrawalRequest) -> dict[str, Any]:
+    method = body.method
+    infos = {
+        "bank_transfer_info": _plain(body.bank_transfer_info),
+        "international_wire_info": _plain(body.international_wire_info),
+        "cryptocurrency_info": _plain(body.cryptocurrency_info),
+    }
+    if body.payment_account_id:
         if any(infos.values()):
             raise InvalidInput("send either a saved payment account or the details, not both", "payment_account_id")
-        details = payment_accounts.details_for_withdrawal(principal, int(request["payment_account_id"]), method)
-        return details | ({"currency": request["currency"]} if method == "cryptocurrency" else {})
+        details = payment_accounts.details_for_withdrawal(principal, body.payment_account_id, method)
+        return details | ({"currency": body.currency} if method == "cryptocurrency" else {})
     return payment_accounts.check_details(method, infos)
 
 
-def request(settings: Settings, principal: Principal, body: dict[str, Any], now: int, api_base: str = "") -> str:
+def request(settings: Settings, principal: Principal, body: WithdrawalRequest, now: int, api_base: str = "") -> str:
     """Validate, check the email code, reserve the amount with the order; start the flow."""
     permissions.require(principal, "funding.withdraw")
-    channel = reference.channel(KIND, int(body["remittance_id"]))
-    if body["method"] != channel["method"]:
+    channel = reference.channel(KIND, body.remittance_id)
+    if body.method != channel["method"]:
         raise InvalidInput(f"{channel['name']} pays by {channel['method']}", "method", "wrong_method")
-    amount = parse_amount(body["withdrawal_amount"], CURRENCY, "withdrawal_amount")
+    amount = parse_amount(body.withdrawal_amount, CURRENCY, "withdrawal_amount")
     reference.check_limits(channel, amount, "withdrawal_amount")
-    quoted = _quote(channel, amount, body["currency"])
-    _same(body["fee"], quoted["fee"], "fee", f"fee ({show(quoted['fee'], CURRENCY)})")
-    _same(body["exchange_rate"], quoted["exchange_rate"], "exchange_rate", f"rate ({quoted['exchange_rate']})")
+    quoted = _quote(channel, amount, body.currency)
+    _same(body.fee, quoted.fee, "fee", f"fee ({show(quoted.fee, CURRENCY)})")
+    _same(body.exchange_rate, quoted.exchange_rate, "exchange_rate", f"rate ({quoted.exchange_rate})")
     _same(
-        body["remittance_amount"],
-        quoted["remittance_amount"],
+        body.remittance_amount,
+        quoted.remittance_amount,
         "remittance_amount",
-        f"amount ({quoted['remittance_amount']})",
+        f"amount ({quoted.remittance_amount})",
     )
     details = _details(principal, body)
     if kyc_dal.get_kyc_status(principal.user_id) != "approved":
         raise Forbidden("complete identity verification (KYC) before withdrawing", code="kyc_not_approved")
-    account = orders.owned_live_account(principal, int(body["trading_account_id"]), "trading_account_id", "out")
-    orders.confirm_by_email(settings, principal, KIND, body.get("email_code"), now)
+    account = orders.owned_live_account(principal, body.trading_account_id, "trading_account_id", "out")
+    orders.confirm_by_email(settings, principal, KIND, body.email_code, now)
 
     order = orders.new_order(
         KIND,
@@ -96,16 +118,16 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
         amount,
         account,
         now,
-        fee=quoted["fee"],
-        exchange_rate=quoted["exchange_rate"],
-        remittance_amount=quoted["remittance_amount"],
-        remittance_currency=body["currency"],
+        fee=quoted.fee,
+        exchange_rate=quoted.exchange_rate,
+        remittance_amount=quoted.remittance_amount,
+        remittance_currency=body.currency,
         method=channel["method"],
         channel_id=int(channel["id"]),
         channel_name=channel["name"],
         icon=channel.get("icon_url", ""),
         details=details,
-        client_remark=body.get("remark", ""),
+        client_remark=body.remark,
         submit_time=now,
         # online: paid through the payment provider, whose callbacks come back to this API
         payout_kind=channel.get("kind", "offline"),
@@ -113,22 +135,22 @@ def request(settings: Settings, principal: Principal, body: dict[str, Any], now:
     )
     number = str(order["order_number"])
     legs = [
-        (ledger.trading_account(int(account["id"])), -amount),
-        (ledger.external("payout", channel["method"], CURRENCY), amount - quoted["fee"]),
-        (ledger.fees(CURRENCY), quoted["fee"]),
+        ledger.Leg(ledger.trading_account(int(account["id"])), -amount),
+        ledger.Leg(ledger.external("payout", channel["method"], CURRENCY), amount - quoted.fee),
+        ledger.Leg(ledger.fees(CURRENCY), quoted.fee),
     ]
     orders.reserve_with_order(KIND, order, legs, now, "withdrawal_amount")
     summary = {
         "order_number": number,
         "amount": show(amount, CURRENCY),
-        "fee": show(quoted["fee"], CURRENCY),
-        "remittance": f"{show(quoted['remittance_amount'], body['currency'])} {body['currency']}",
+        "fee": show(quoted.fee, CURRENCY),
+        "remittance": f"{show(quoted.remittance_amount, body.currency)} {body.currency}",
         "method": channel["method"],
         "account": order["account"],
         "details": details,
     }
     # Maker-checker is decided now, from the threshold in force at submission.
-    approvers = 2 if amount > reference.two_approvals_above() else 1
+    approvers: RequiredApprovals = 2 if amount > reference.two_approvals_above() else 1
     orders.submit_or_release(settings, KIND, order, principal, summary, now, required_approvals=approvers)
     return number
 

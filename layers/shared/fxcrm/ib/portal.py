@@ -8,20 +8,21 @@ from typing import Any
 
 import segno
 
-from fxcrm.auth.accounts import Principal, full_name, name_matches
+from fxcrm.adapters import files
+from fxcrm.core import times
+from fxcrm.core.caller import Principal, full_name, name_matches
+from fxcrm.core.errors import Forbidden, NotFound
+from fxcrm.core.money import show
+from fxcrm.core.paging import page_of
+from fxcrm.core.settings import Settings
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
-from fxcrm.errors import Forbidden, NotFound
-from fxcrm.funding import times
-from fxcrm.funding.money import show
 from fxcrm.kyc import profile as kyc_profile
-from fxcrm.platform import aws, files
 from fxcrm.reports.catalog import ACCOUNT_CURRENCY
 from fxcrm.reports.scope import downline_users
-from fxcrm.settings import Settings
 from fxcrm.trading import accounts
 
 QR_LINK_SECONDS = 3600
@@ -46,9 +47,7 @@ def qr_url(settings: Settings, ib_id: int, code: str) -> str:
     if files.inspect(settings.bucket_name, key) is None:
         image = io.BytesIO()
         segno.make(referral_link(settings, code), error="m").save(image, kind="png", scale=8, border=2)
-        aws.client("s3").put_object(
-            Bucket=settings.bucket_name, Key=key, Body=image.getvalue(), ContentType="image/png"
-        )
+        files.put(settings.bucket_name, key, image.getvalue(), "image/png")
     return files.presigned_get(settings.bucket_name, key, QR_LINK_SECONDS)
 
 
@@ -111,7 +110,7 @@ def clients(
             continue
         rows.append((user, shown_status))
     shown = []
-    for user, shown_status in rows[(page - 1) * size : page * size]:
+    for user, shown_status in page_of(rows, page, size):
         user_id = int(user["id"])
         account_ids = [int(e["account_id"]) for e in trading_dal.list_user_account_ids(user_id)]
         accounts_found = trading_dal.get_trading_accounts(account_ids) if account_ids else []
@@ -160,7 +159,7 @@ def client_accounts(
         and name_matches(users[int(a["user_id"])], user_name)
     ]
     shown = []
-    for account in rows[(page - 1) * size : page * size]:
+    for account in page_of(rows, page, size):
         state = accounts.view(settings, account)
         shown.append(
             {
@@ -192,7 +191,7 @@ def rebate_records(settings: Settings, principal: Principal, page: int, size: in
     names: dict[int, str] = {}
     records: dict[int, dict[str, Any] | None] = {}
     shown = []
-    for detail in details[(page - 1) * size : page * size]:
+    for detail in page_of(details, page, size):
         client = int(detail["client_user_id"])
         if client not in names:
             names[client] = full_name(users_dal.get_user(client) or {})

@@ -2,8 +2,8 @@
 
 from pydantic import BaseModel, Field
 
+from fxcrm.core.pages import Page
 from fxcrm.kyc.schemas import KycStatusResponse
-from fxcrm.pages import Page
 
 
 class IbProfile(KycStatusResponse):

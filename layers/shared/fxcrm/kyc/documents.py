@@ -10,10 +10,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from fxcrm.auth.accounts import Principal
-from fxcrm.errors import InvalidInput
-from fxcrm.platform import files
-from fxcrm.settings import Settings
+from fxcrm.adapters import files
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import InvalidInput
+from fxcrm.core.settings import Settings
 
 CONTENT_TYPES = tuple(files.MAGIC)  # JPEG, PNG, PDF
 

@@ -24,10 +24,10 @@ from typing import Any, Protocol
 
 import httpx
 
-from fxcrm.errors import NotAuthenticated, ProviderUnavailable
-from fxcrm.observability import logger
-from fxcrm.platform.secrets import get_secret_json
-from fxcrm.settings import Settings
+from fxcrm.adapters.secrets import get_secret_json
+from fxcrm.core.errors import NotAuthenticated, ProviderUnavailable
+from fxcrm.core.observability import logger
+from fxcrm.core.settings import Settings
 
 SUMSUB_URL = "https://api.sumsub.com"
 # Digest algorithms accepted on webhooks (SHA-1 is not).

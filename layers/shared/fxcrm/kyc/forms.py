@@ -16,10 +16,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from fxcrm import audit
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import InvalidInput
+from fxcrm.core.text import FreeText, check_free_text
 from fxcrm.dal import settings_items
-from fxcrm.errors import InvalidInput
-from fxcrm.text import FreeText, check_free_text
 
 ModuleKey = Literal[
     "identity",
@@ -221,7 +221,7 @@ def _clean_value(form: FormConfig, field: FieldConfig, value: Any, name: str) ->
 
 
 def _free_text(value: str, name: str) -> None:
-    """The shared free-text rule (fxcrm.text), as a 422 naming the field."""
+    """The shared free-text rule (fxcrm.core.text), as a 422 naming the field."""
     try:
         check_free_text(value)
     except ValueError as error:

@@ -9,30 +9,28 @@ approved, nothing can be changed."""
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
 
-from botocore.exceptions import ClientError
-
-from fxcrm import audit, ids
+from fxcrm import audit
+from fxcrm.adapters import files
+from fxcrm.adapters.mail import send_email
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal, person_name
+from fxcrm.core import ids, times
+from fxcrm.core.caller import Principal, person_name
+from fxcrm.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fxcrm.core.observability import logger
+from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import kyc as dal
 from fxcrm.dal import users as users_dal
-from fxcrm.dal.table import is_condition_failure, plain
-from fxcrm.errors import Conflict, Forbidden, InvalidInput, NotFound
-from fxcrm.funding import times
+from fxcrm.dal.errors import ConditionFailed
+from fxcrm.dal.table import plain
 from fxcrm.kyc import documents, everify, forms
 from fxcrm.kyc.forms import FormConfig
-from fxcrm.observability import logger
-from fxcrm.platform import files
-from fxcrm.platform.mail import send_email
-from fxcrm.settings import Settings
 
 KIND: Kind = "kyc"
 CHANGEABLE = ("filling", "disapproved")
@@ -196,12 +194,10 @@ def _write_module(user_id: int, module: str, data: Any, completed: list[str], no
         dal.save_module(
             user_id, module, data, completed, now, [users_dal.set_fields_request(user_id, name)] if name else ()
         )
-    except ClientError as error:
-        if is_condition_failure(error):
-            raise Conflict(
-                "your KYC is under review or approved and cannot be changed", "current_module", "kyc_locked"
-            ) from error
-        raise
+    except ConditionFailed as error:
+        raise Conflict(
+            "your KYC is under review or approved and cannot be changed", "current_module", "kyc_locked"
+        ) from error
 
 
 def _require_changeable(state: dict[str, Any]) -> None:
@@ -345,10 +341,8 @@ def submit(settings: Settings, principal: Principal, now: int) -> int:
     review_id = ids.new_id()
     try:
         dal.change_status(principal.user_id, "pending", CHANGEABLE, now, {"approval_id": review_id, "remark": ""})
-    except ClientError as error:
-        if is_condition_failure(error):
-            raise Conflict("your KYC is already under review or approved", "kyc_status", "kyc_locked") from error
-        raise
+    except ConditionFailed as error:
+        raise Conflict("your KYC is already under review or approved", "kyc_status", "kyc_locked") from error
     modules = dal.get_modules(principal.user_id)
     identity = plain(modules.get("identity")) or {}
     authentication = plain(modules.get("authentication")) or {}
@@ -377,13 +371,10 @@ def approve(settings: Settings, review_id: int, now: int) -> dict[str, Any]:
         raise NotFound("no such review", "approval_id")
     user_id = int(review["user_id"])
     _take_name(user_id, now)  # before the status, so an approved KYC always shows its name
-    try:
+    with suppress(ConditionFailed):  # already approved by an earlier attempt of this step
         dal.change_status(
             user_id, "approved", ("pending",), now, {"kyc_approved_at": now, "kyc_way": "manual", "remark": ""}
         )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise  # already approved by an earlier attempt of this step
     if workflow.close(review_id, "completed", now) is not None:
         send_email(
             settings.ses_sender,
@@ -402,13 +393,10 @@ def notify_closed(settings: Settings, review: dict[str, Any]) -> None:
         "failed": "the review failed; please submit again",
     }
     reason = str(review.get("reason") or "") if review["status"] == "rejected" else reasons.get(review["status"], "")
-    try:
+    with suppress(ConditionFailed):  # already sent back by an earlier attempt
         dal.change_status(
             int(review["user_id"]), "disapproved", ("pending",), int(review["closed_at"]), {"remark": reason}
         )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
     send_email(
         settings.ses_sender,
         str(review["email"]),
@@ -499,11 +487,11 @@ def record_review(settings: Settings, review: everify.Review, now: int) -> None:
     form = forms.current()
     if review.passed:
         completed = _completed(form, state, "e_verify")
-        with _ignore_locked():
+        with suppress(ConditionFailed):  # the KYC is no longer changeable
             dal.save_module(review.user_id, "e_verify", {"passed": True}, completed, now)
         if form.e_verify.auto_approve:
             _take_name(review.user_id, now)
-            with _ignore_locked():
+            with suppress(ConditionFailed):  # the KYC is no longer changeable
                 dal.change_status(
                     review.user_id, "approved", CHANGEABLE, now, {"kyc_approved_at": now, "kyc_way": "e_verify"}
                 )
@@ -511,16 +499,6 @@ def record_review(settings: Settings, review: everify.Review, now: int) -> None:
     if user is not None:
         action = "kyc.e_verify.passed" if review.passed else "kyc.e_verify.failed"
         audit.security_event(user, action, "provider", now, {"reason_code": review.reason_code})
-
-
-@contextmanager
-def _ignore_locked() -> Iterator[None]:
-    """Skip a KYC write refused because the KYC is no longer changeable."""
-    try:
-        yield
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
 
 
 def _local_session(settings: Settings, session_id: str) -> tuple[int, dict[str, Any]]:

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from fxcrm.auth.schemas import Strict
+from fxcrm.core.types import Strict
 from fxcrm.kyc.forms import FieldConfig
 
 KycStatus = Literal["filling", "pending", "approved", "disapproved"]

@@ -16,9 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from fxcrm import audit
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import InvalidInput
 from fxcrm.dal import settings_items
-from fxcrm.errors import InvalidInput
 
 SETTING = "rebate_rules"
 MAX_LEVELS = 10

@@ -4,9 +4,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from fxcrm.auth.schemas import Strict
-from fxcrm.funding.times import WireTime
-from fxcrm.pages import Page
+from fxcrm.core.pages import Page
+from fxcrm.core.times import WireTime
+from fxcrm.core.types import Strict
 from fxcrm.reports.schemas import TIME_PATTERN
 
 TIME = Field(pattern=TIME_PATTERN, description="YYYY-MM-DD HH:MM:SS in the broker's time zone")

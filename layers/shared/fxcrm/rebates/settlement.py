@@ -27,17 +27,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from fxcrm import ledger
+from fxcrm.core.money import quantise
+from fxcrm.core.observability import logger
+from fxcrm.core.settings import Settings
+from fxcrm.core.times import months, since_epoch
 from fxcrm.dal import rebates as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal.table import plain
-from fxcrm.funding import ledger
-from fxcrm.funding.money import quantise
-from fxcrm.observability import logger
 from fxcrm.rebates import rules as rules_module
 from fxcrm.rebates.rules import RebateRules
 from fxcrm.rebates.tree import Tree
-from fxcrm.reports.catalog import months, since_epoch
-from fxcrm.settings import Settings
 
 PERIOD_SECONDS = 3600  # runs settle whole hours
 # and leave the last hour alone: TradeSync stamps a trade's recording time before it
@@ -271,7 +271,7 @@ def pay(
             "rebate",
             f"rebate:{record['id']}",
             rules.currency,
-            [(EXPENSE, -total), (ib_account(ib_id), total)],
+            [ledger.Leg(EXPENSE, -total), ledger.Leg(ib_account(ib_id), total)],
             now,
             with_items=[request],
         ):

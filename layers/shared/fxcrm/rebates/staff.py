@@ -6,20 +6,20 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from fxcrm import audit
+from fxcrm import audit, ledger
+from fxcrm.adapters import functions
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Conflict, InvalidInput, NotFound
+from fxcrm.core.money import show
+from fxcrm.core.paging import page_of
+from fxcrm.core.settings import Settings
+from fxcrm.core.times import months
 from fxcrm.dal import rebates as dal
 from fxcrm.dal.table import plain
-from fxcrm.errors import Conflict, InvalidInput, NotFound
-from fxcrm.funding import ledger
-from fxcrm.funding.money import show
-from fxcrm.platform import aws
 from fxcrm.rebates import rules as rules_module
 from fxcrm.rebates import settlement
 from fxcrm.rebates.tree import Tree
-from fxcrm.reports.catalog import months
-from fxcrm.settings import Settings
 
 PREVIEW_ROWS = 200
 
@@ -37,7 +37,7 @@ def grant(staff: Principal, aggregation_id: int, source_ip: str, now: int) -> di
         "rebate",
         f"rebate:{aggregation_id}",
         str(record["currency"]),
-        [(settlement.EXPENSE, -total), (settlement.ib_account(int(record["ib_id"])), total)],
+        [ledger.Leg(settlement.EXPENSE, -total), ledger.Leg(settlement.ib_account(int(record["ib_id"])), total)],
         now,
         with_items=[dal.grant_request(aggregation_id, staff.email, now)],
     )
@@ -159,12 +159,12 @@ def records(
     else:
         rows = [r for month in months(settings, 0, now, now) for r in dal.list_month_aggregations(month, 0, now)]
     rows = [record_view(r) for r in rows if status is None or r["status"] == status]
-    return {"list": rows[(page - 1) * size : page * size], "total": len(rows)}
+    return {"list": page_of(rows, page, size), "total": len(rows)}
 
 
 def run_now(settings: Settings, staff: Principal, source_ip: str, now: int) -> dict[str, Any]:
     """Start the settlement function now, asynchronously (it takes its own lock)."""
     permissions.require(staff, "admin.rebates.manage")
-    aws.client("lambda").invoke(FunctionName=settings.settlement_function_name, InvocationType="Event", Payload=b"{}")
+    functions.invoke_async(settings.settlement_function_name, {})
     audit.record(staff, "rebate.settle", "rebates:settlement", source_ip, now)
     return {"status": "started"}

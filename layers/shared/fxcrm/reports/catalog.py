@@ -9,22 +9,21 @@ source and row make which report is declared in `reports.descriptors`."""
 import heapq
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from fxcrm import choices
-from fxcrm.auth.accounts import full_name, name_matches
+from fxcrm.adapters.trading.servers import SERVERS, server_name
+from fxcrm.core import choices, times
+from fxcrm.core.caller import full_name, name_matches
+from fxcrm.core.money import show
+from fxcrm.core.settings import Settings
+from fxcrm.core.times import months
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
-from fxcrm.funding import times
-from fxcrm.funding.money import show
 from fxcrm.reports.scope import Scope
-from fxcrm.settings import Settings
-from fxcrm.trading.servers import SERVERS, server_name
 
 SERVER_IDS = {1: "MT4-Demo", 2: "MT4-Live", 3: "MT5-Demo", 4: "MT5-Live"}
 SIDES = {"BUY": 0, "SELL": 1}
@@ -74,24 +73,6 @@ class Run:
 
     def show_time(self, epoch: Any) -> str:
         return times.show(int(epoch), self.settings.broker_timezone) if epoch is not None else ""
-
-
-def months(settings: Settings, first: int, last: int, now: int) -> list[str]:
-    """The months (yyyy-mm) a staff-wide query reads, newest first: from the
-    window's start (or the broker's first month) to its end (or now)."""
-    start = datetime.fromtimestamp(max(first, since_epoch(settings)), UTC)
-    end = datetime.fromtimestamp(min(last, now), UTC)
-    found = []
-    year, month = end.year, end.month
-    while (year, month) >= (start.year, start.month):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return found
-
-
-def since_epoch(settings: Settings) -> int:
-    """The broker's first month (`REPORTS_SINCE`) as epoch seconds."""
-    return int(datetime.strptime(settings.reports_since, "%Y-%m").replace(tzinfo=UTC).timestamp())
 
 
 def _newest_first(lists: Iterable[list[dict[str, Any]]], key: str) -> Iterator[dict[str, Any]]:

@@ -11,12 +11,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from fxcrm.auth.accounts import Principal
-from fxcrm.pages import Page, row_of
+from fxcrm.core.caller import Principal
+from fxcrm.core.pages import Page, row_of
+from fxcrm.core.paging import page_of
+from fxcrm.core.settings import Settings
 from fxcrm.reports import catalog, schemas
 from fxcrm.reports.catalog import Run
 from fxcrm.reports.scope import scope_for
-from fxcrm.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class ReportDescriptor:
         """One page and the total; only the page's rows are formatted."""
         items = list(self.source(run))
         size, number = run.filters.size, run.filters.page
-        return {"list": [self.row(run, i) for i in items[(number - 1) * size : number * size]], "total": len(items)}
+        return {"list": [self.row(run, i) for i in page_of(items, number, size)], "total": len(items)}
 
     def rows(self, run: Run) -> Iterator[dict[str, Any]]:
         """Every row, formatted as it streams (exports)."""

@@ -5,8 +5,8 @@ report and the period.
 - CSV is written straight into an S3 multipart upload, part by part
   (6 MiB), so memory stays flat however many rows there are.
 - XLSX goes through XlsxWriter's constant-memory mode into a temporary file,
-  which boto3 uploads in parts.
-- Cells are neutralised against formula injection (`fxcrm.spreadsheets`):
+  uploaded in parts.
+- Cells are neutralised against formula injection (`fxcrm.core.spreadsheets`):
   a client's name or remark starting with `=` is shown as text, not run.
 - An export of more than `export_inline_rows` rows does not fit the API's
   time limit: it is handed to a background job (the Reports function invoked
@@ -22,19 +22,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import xlsxwriter
-from boto3.s3.transfer import TransferConfig
 
-from fxcrm import spreadsheets
-from fxcrm.auth.accounts import Principal
+from fxcrm.adapters import files, functions
+from fxcrm.core import spreadsheets
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import NotFound
+from fxcrm.core.observability import logger
+from fxcrm.core.settings import Settings
 from fxcrm.dal import exports as dal
 from fxcrm.dal import users as users_dal
-from fxcrm.errors import NotFound
-from fxcrm.observability import logger
-from fxcrm.platform import aws, files
 from fxcrm.reports import catalog, scope
 from fxcrm.reports.descriptors import REPORTS, ReportDescriptor
 from fxcrm.reports.schemas import AccountRef
-from fxcrm.settings import Settings
 
 PART_BYTES = 6 * 1024 * 1024  # S3 parts must be at least 5 MiB, except the last
 CONTENT_TYPES = {
@@ -74,36 +73,9 @@ def flatten(row: dict[str, Any], header: list[str]) -> list[Any]:
 # ---------------------------------------------------------------- writers
 
 
-class MultipartWriter:
-    """Bytes into one S3 object through a multipart upload, a part at a time."""
-
-    def __init__(self, bucket: str, key: str, content_type: str) -> None:
-        self._s3 = aws.client("s3")
-        self._bucket, self._key = bucket, key
-        self._upload_id = self._s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
-        self._parts: list[dict[str, Any]] = []
-
-    def write_part(self, data: bytes) -> None:
-        number = len(self._parts) + 1
-        answer = self._s3.upload_part(
-            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
-        )
-        self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
-
-    def close(self, last: bytes) -> None:
-        if last or not self._parts:
-            self.write_part(last)
-        self._s3.complete_multipart_upload(
-            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
-        )
-
-    def abort(self) -> None:
-        self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
-
-
 def write_csv(bucket: str, key: str, header: list[str], rows: Iterable[list[Any]], limit: int | None = None) -> int:
     """Stream rows as CSV (UTF-8 with a BOM, which Excel needs) into S3; returns the row count."""
-    out = MultipartWriter(bucket, key, CONTENT_TYPES["csv"])
+    out = files.MultipartWriter(bucket, key, CONTENT_TYPES["csv"])
     part = io.BytesIO()
     writer = spreadsheets.csv_writer(io.TextIOWrapper(part, encoding="utf-8-sig", newline="", write_through=True))
     writer.writerow(header)
@@ -141,13 +113,7 @@ def write_xlsx(bucket: str, key: str, header: list[str], rows: Iterable[list[Any
                 raise TooManyRows
             sheet.write_row(count, 0, spreadsheets.row(row))
         book.close()
-        aws.client("s3").upload_file(
-            path,
-            bucket,
-            key,
-            ExtraArgs={"ContentType": CONTENT_TYPES["xlsx"]},
-            Config=TransferConfig(multipart_threshold=PART_BYTES, multipart_chunksize=PART_BYTES, use_threads=False),
-        )
+        files.upload_file(bucket, key, path, CONTENT_TYPES["xlsx"], PART_BYTES)
     finally:
         os.unlink(path)
     return count
@@ -212,11 +178,7 @@ def export(settings: Settings, principal: Principal, request: Request, now: int)
         count = _write(settings, job, principal, settings.export_inline_rows, now)
     except TooManyRows:
         dal.put_job(job | {"status": "running", "rows": 0})
-        aws.client("lambda").invoke(
-            FunctionName=settings.reports_function_name,
-            InvocationType="Event",
-            Payload=json.dumps({"export_job": job_id}).encode(),
-        )
+        functions.invoke_async(settings.reports_function_name, {"export_job": job_id})
         logger.info("export handed to a background job", extra={"job_id": job_id, "report": request.report})
         return {"download_url": "", "job_id": job_id, "status": "running", "rows": 0}
     dal.put_job(job | {"status": "done", "rows": count})

@@ -4,9 +4,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from fxcrm.auth.schemas import Strict
+from fxcrm.core.pages import Page
+from fxcrm.core.types import Strict
 from fxcrm.funding.schemas import TIME_DESCRIPTION, MethodFilter
-from fxcrm.pages import Page
 
 OrderStatus = Literal["all", "auditing", "approved", "disapproved"]
 TransferStatus = Literal["all", "pending", "auditing", "approved", "disapproved"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
 from fxcrm.dal import users as users_dal
 
 

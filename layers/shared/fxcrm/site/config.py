@@ -7,9 +7,9 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, Field, field_validator
 
 from fxcrm import audit
-from fxcrm.auth.accounts import Principal
+from fxcrm.core.caller import Principal
+from fxcrm.core.text import FreeText
 from fxcrm.dal import settings_items
-from fxcrm.text import FreeText
 
 
 @lru_cache(maxsize=1)

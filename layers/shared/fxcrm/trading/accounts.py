@@ -8,21 +8,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from fxcrm import ids
+from fxcrm import ledger
+from fxcrm.adapters.trading.port import NewAccount, PlatformError, PlatformInvalidRequest, PlatformUnavailable
+from fxcrm.adapters.trading.servers import platform_for, server_for, server_name
+from fxcrm.adapters.trading.simulated import random_investor_password
 from fxcrm.auth import permissions
-from fxcrm.auth.accounts import Principal
+from fxcrm.core import ids
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Forbidden, InvalidInput, NotFound, ProviderUnavailable
+from fxcrm.core.observability import logger
+from fxcrm.core.paging import page_of
+from fxcrm.core.settings import Settings
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import settings_items
 from fxcrm.dal import trading as dal
 from fxcrm.dal.table import plain
-from fxcrm.errors import Forbidden, InvalidInput, NotFound, ProviderUnavailable
-from fxcrm.funding import ledger
 from fxcrm.kyc import profile as kyc
-from fxcrm.observability import logger
-from fxcrm.platform.trading.simulated import random_investor_password
-from fxcrm.settings import Settings
-from fxcrm.trading.platform import NewAccount, PlatformError, PlatformInvalidRequest, PlatformUnavailable
-from fxcrm.trading.servers import platform_for, server_for, server_name
 
 CENT = Decimal("0.01")
 
@@ -42,7 +43,7 @@ def check_platform_password(password: str, field: str) -> None:
 
 
 def _page(rows: list[Any], page: int, size: int) -> list[Any]:
-    return rows[(page - 1) * size : page * size]
+    return page_of(rows, page, size)
 
 
 def list_types(platform: str, is_demo: bool | None, page: int, size: int) -> dict[str, Any]:

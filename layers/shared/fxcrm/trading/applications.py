@@ -7,20 +7,21 @@ dropped once the flow closes it; they are never stored in plain text."""
 
 from typing import Any
 
-from fxcrm import ids
+from fxcrm.adapters import sealing
+from fxcrm.adapters.mail import send_email
+from fxcrm.adapters.trading.servers import server_for, server_name
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind
-from fxcrm.auth.accounts import Principal
+from fxcrm.core import ids
+from fxcrm.core.caller import Principal
+from fxcrm.core.errors import Conflict, NotFound
+from fxcrm.core.observability import logger
+from fxcrm.core.paging import page_of
+from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import trading as dal
-from fxcrm.errors import Conflict, NotFound
-from fxcrm.observability import logger
-from fxcrm.platform import sealing
-from fxcrm.platform.mail import send_email
-from fxcrm.settings import Settings
 from fxcrm.trading import accounts
 from fxcrm.trading.accounts import Application
-from fxcrm.trading.servers import server_for, server_name
 
 KIND: Kind = "account_opening"
 
@@ -135,6 +136,6 @@ def list_mine(principal: Principal, page: int, size: int) -> dict[str, Any]:
             "account": str(a["login"]) if a["status"] == "completed" else "",
             "created_at": int(a["created_at"]),
         }
-        for a in rows[(page - 1) * size : page * size]
+        for a in page_of(rows, page, size)
     ]
     return {"list": shown, "total": len(rows)}

@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fxcrm.auth.schemas import Int, Strict
-from fxcrm.funding.times import WireTime
-from fxcrm.pages import Page
-from fxcrm.text import FreeText
+from fxcrm.core.pages import Page
+from fxcrm.core.text import FreeText
+from fxcrm.core.times import WireTime
+from fxcrm.core.types import Int, Strict
 
 Platform = Literal["MT4", "MT5"]
 RecordType = Literal["deposit_only", "withdrawal_only", "normal"]

@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fxcrm import ledger
+from fxcrm.adapters.trading.port import Deal, PlatformError
+from fxcrm.adapters.trading.servers import SERVERS, platform_for
+from fxcrm.core.observability import logger
+from fxcrm.core.settings import Settings
 from fxcrm.dal import trading as dal
-from fxcrm.funding import ledger
-from fxcrm.observability import logger
-from fxcrm.settings import Settings
-from fxcrm.trading.platform import Deal, PlatformError
-from fxcrm.trading.servers import SERVERS, platform_for
 
 OVERLAP_SECONDS = 300
 
@@ -106,8 +106,8 @@ def _post_trading_results(account: dict[str, Any], deals: list[Deal], now: int) 
         result = deal.profit + deal.commission + deal.swap
         if deal.action in TRADES and result:
             legs = [
-                (ledger.external("trading", account["server"], account["currency"]), -result),
-                (ledger.trading_account(int(account["id"])), result),
+                ledger.Leg(ledger.external("trading", account["server"], account["currency"]), -result),
+                ledger.Leg(ledger.trading_account(int(account["id"])), result),
             ]
             ledger.post(
                 f"pnl-{account['server']}-{deal.ticket}",

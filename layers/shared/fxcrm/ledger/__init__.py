@@ -8,16 +8,21 @@ approval) is posted `pending`: its debit is reserved at once and later either
 settled (`posted`) or released (`voided`)."""
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
+from fxcrm.core.errors import Conflict
+from fxcrm.core.money import quantise
 from fxcrm.dal import ledger as dal
 from fxcrm.dal.ledger import AlreadyApplied, InsufficientFunds
-from fxcrm.errors import Conflict
-from fxcrm.funding.money import quantise
 
 __all__ = ["AlreadyApplied", "InsufficientFunds", "Leg", "post", "release", "settle"]
 
-Leg = tuple[str, Decimal]
+
+class Leg(NamedTuple):
+    """One side of a transaction: the amount (negative: a debit) on one account."""
+
+    account: str
+    amount: Decimal
 
 
 def trading_account(account_id: int) -> str:
@@ -56,12 +61,19 @@ def post(
     InsufficientFunds if a guarded debit would take an account below zero.
     A `fact` (a trading result the server already booked) is recorded as it
     is, even where it takes an account below zero."""
-    legs = [(account, quantise(amount, currency)) for account, amount in legs if amount != 0]
-    if sum(amount for _, amount in legs) != 0 or len({a for a, _ in legs}) != len(legs):
+    legs = [Leg(account, quantise(amount, currency)) for account, amount in legs if amount != 0]
+    if sum(leg.amount for leg in legs) != 0 or len({leg.account for leg in legs}) != len(legs):
         raise ValueError(f"unbalanced or repeated legs in {txn_id}: {legs}")
     txn = {"id": txn_id, "kind": kind, "ref": ref, "currency": currency}
     try:
-        dal.post(txn, [(a, amount, _guarded(a)) for a, amount in legs], pending, now, with_items, floor=not fact)
+        dal.post(
+            txn,
+            [(leg.account, leg.amount, _guarded(leg.account)) for leg in legs],
+            pending,
+            now,
+            with_items,
+            floor=not fact,
+        )
     except AlreadyApplied:
         return False
     return True

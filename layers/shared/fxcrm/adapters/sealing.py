@@ -6,7 +6,7 @@ copied onto another item does not open."""
 import json
 from typing import Any
 
-from fxcrm.platform import aws
+from fxcrm.dal import aws
 
 
 def seal(key_id: str, secret: dict[str, Any], context: dict[str, str]) -> bytes:

@@ -1,6 +1,6 @@
 """Outgoing email through SES."""
 
-from fxcrm.platform import aws
+from fxcrm.dal import aws
 
 
 def send_email(sender: str, to: str, subject: str, text: str) -> str:

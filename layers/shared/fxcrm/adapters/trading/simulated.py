@@ -23,9 +23,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from fxcrm.auth.passwords import hash_password
-from fxcrm.dal import trading as dal
-from fxcrm.trading.platform import (
+from fxcrm.adapters.trading.port import (
     AccountState,
     Deal,
     NewAccount,
@@ -35,6 +33,8 @@ from fxcrm.trading.platform import (
     PlatformNotFound,
     Position,
 )
+from fxcrm.core.passwords import hash_password
+from fxcrm.dal import trading as dal
 
 ACCOUNT_CURRENCY = "USD"
 

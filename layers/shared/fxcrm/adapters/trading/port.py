@@ -1,6 +1,6 @@
 """The TradingPlatform port: what fxcrm needs from an MT4/MT5 server.
 
-Adapters: `fxcrm.platform.trading.mt5_webapi` (a real MT5 server through the
+Adapters: `fxcrm.adapters.trading.mt5_webapi` (a real MT5 server through the
 Manager Web API). Amounts are Decimal; passwords go to the platform and are
 never stored by fxcrm.
 """

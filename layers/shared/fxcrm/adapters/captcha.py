@@ -16,10 +16,10 @@ import hmac
 from dataclasses import dataclass
 from typing import Protocol
 
-from fxcrm import clock
-from fxcrm.errors import ProviderUnavailable
-from fxcrm.platform.secrets import get_secret_json
-from fxcrm.settings import Settings
+from fxcrm.adapters.secrets import get_secret_json
+from fxcrm.core import clock
+from fxcrm.core.errors import ProviderUnavailable
+from fxcrm.core.settings import Settings
 
 
 @dataclass(frozen=True)

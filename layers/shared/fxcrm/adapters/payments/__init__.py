@@ -4,9 +4,9 @@ An adapter creates a payment for a deposit order (a page to send the client
 to), verifies and reads the provider's signed callback, and looks a payment up
 by its id. Adapters, chosen by `PAYMENT_PROVIDER`:
 
-- `nowpayments` (`fxcrm.platform.payments.nowpayments`): NOWPayments' REST API
+- `nowpayments` (`fxcrm.adapters.payments.nowpayments`): NOWPayments' REST API
   (`x-api-key`) and its IPN callbacks (`x-nowpayments-sig`, HMAC-SHA512).
-- `local` (`fxcrm.platform.payments.local`): a stand-in page of our own that
+- `local` (`fxcrm.adapters.payments.local`): a stand-in page of our own that
   sends the very same signed callbacks; a `Stage=prod` stack cannot select it.
 
 Statuses are the provider's own words, mapped to what fxcrm acts on."""

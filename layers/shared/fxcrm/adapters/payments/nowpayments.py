@@ -28,8 +28,7 @@ from typing import Any
 import httpx
 import pyotp
 
-from fxcrm.observability import logger
-from fxcrm.platform.payments import (
+from fxcrm.adapters.payments import (
     BadSignature,
     Checkout,
     NotSent,
@@ -41,6 +40,7 @@ from fxcrm.platform.payments import (
     PayoutEvent,
     PayoutRequest,
 )
+from fxcrm.core.observability import logger
 
 API_URL = "https://api.nowpayments.io"
 SIGNATURE_HEADER = "x-nowpayments-sig"

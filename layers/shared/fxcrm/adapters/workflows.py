@@ -5,7 +5,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fxcrm.platform import aws
+from fxcrm.dal import aws
 
 
 class ExecutionExists(Exception):

@@ -12,10 +12,7 @@ from typing import Any
 
 import httpx
 
-from fxcrm import ids
-from fxcrm.dal import payments as dal
-from fxcrm.dal.table import plain
-from fxcrm.platform.payments import (
+from fxcrm.adapters.payments import (
     Checkout,
     PaymentEvent,
     PaymentRequest,
@@ -23,7 +20,7 @@ from fxcrm.platform.payments import (
     PayoutEvent,
     PayoutRequest,
 )
-from fxcrm.platform.payments.nowpayments import (
+from fxcrm.adapters.payments.nowpayments import (
     PAYOUT_OUTCOMES,
     SIGNATURE_HEADER,
     canonical,
@@ -33,6 +30,9 @@ from fxcrm.platform.payments.nowpayments import (
     sign,
     verify,
 )
+from fxcrm.core import ids
+from fxcrm.dal import payments as dal
+from fxcrm.dal.table import plain
 
 # The page's buttons and the NOWPayments status each one reports (payments; payouts).
 OUTCOME_STATUS = {"pay": "finished", "fail": "failed"}

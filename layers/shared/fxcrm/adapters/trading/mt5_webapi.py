@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from fxcrm.trading.platform import (
+from fxcrm.adapters.trading.port import (
     AccountState,
     Deal,
     NewAccount,

@@ -1,4 +1,6 @@
-"""Uploads straight to S3 through presigned POSTs, and checks of what arrived.
+"""Files in S3: uploads straight to S3 through presigned POSTs and checks of
+what arrived, links, and the writes of files fxcrm makes itself (exports in
+multipart uploads, QR codes).
 
 A presigned POST's conditions (size range, content type) are enforced by S3,
 but the server checks the object again before using it: size, declared type
@@ -12,9 +14,10 @@ that version, never the key's current bytes."""
 from dataclasses import dataclass
 from typing import Any
 
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from fxcrm.platform import aws
+from fxcrm.dal import aws
 
 MAGIC: dict[str, tuple[bytes, ...]] = {
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -62,7 +65,7 @@ def check_upload(bucket: str, key: str, max_bytes: int, field: str, kind: str) -
     """An upload the client says it made: present, within the size, a JPEG, PNG or PDF
     that starts as one. Refusals name `field`, with codes `<kind>_missing`,
     `<kind>_too_large` and `<kind>_wrong_type`."""
-    from fxcrm.errors import InvalidInput
+    from fxcrm.core.errors import InvalidInput
 
     stored = inspect(bucket, key)
     if stored is None:
@@ -91,3 +94,46 @@ def presigned_get(
 def read(bucket: str, key: str, version_id: str) -> bytes:
     """A whole (size-checked) object, in the version that was checked."""
     return bytes(aws.client("s3").get_object(Bucket=bucket, Key=key, VersionId=version_id)["Body"].read())
+
+
+def put(bucket: str, key: str, body: bytes, content_type: str) -> None:
+    """A small file fxcrm makes (a QR code), in one request."""
+    aws.client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+
+
+def upload_file(bucket: str, key: str, path: str, content_type: str, part_bytes: int) -> None:
+    """A local file into S3, in parts of `part_bytes` on this thread (a Lambda has few cores)."""
+    aws.client("s3").upload_file(
+        path,
+        bucket,
+        key,
+        ExtraArgs={"ContentType": content_type},
+        Config=TransferConfig(multipart_threshold=part_bytes, multipart_chunksize=part_bytes, use_threads=False),
+    )
+
+
+class MultipartWriter:
+    """Bytes into one S3 object through a multipart upload, a part at a time."""
+
+    def __init__(self, bucket: str, key: str, content_type: str) -> None:
+        self._s3 = aws.client("s3")
+        self._bucket, self._key = bucket, key
+        self._upload_id = self._s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
+        self._parts: list[dict[str, Any]] = []
+
+    def write_part(self, data: bytes) -> None:
+        number = len(self._parts) + 1
+        answer = self._s3.upload_part(
+            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
+        )
+        self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+    def close(self, last: bytes) -> None:
+        if last or not self._parts:
+            self.write_part(last)
+        self._s3.complete_multipart_upload(
+            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+        )
+
+    def abort(self) -> None:
+        self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)

@@ -2,14 +2,15 @@
 the one time format on the wire (`WireTime`); items store epoch seconds."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, WithJsonSchema
 
-from fxcrm.errors import InvalidInput
+from fxcrm.core.errors import InvalidInput
+from fxcrm.core.settings import Settings
 
 FORMAT = "%Y-%m-%d %H:%M:%S"
 FOREVER = 2**31 - 1
@@ -44,7 +45,7 @@ def wire(value: Any) -> Any:
     zone (`BROKER_TIMEZONE`); a string is taken as already shown."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return value
-    from fxcrm.settings import get_settings  # read once per process (cached)
+    from fxcrm.core.settings import get_settings
 
     return show(int(value), get_settings().broker_timezone)
 
@@ -61,3 +62,21 @@ def wire_row(row: dict[str, Any]) -> dict[str, Any]:
     """An untyped row (back-office detail, audit entries) with each time field
     (`at`, `*_at`, `*_time`) as `wire` shows it; nested values stay as stored."""
     return {k: wire(v) if k == "at" or k.endswith(("_at", "_time")) else v for k, v in row.items()}
+
+
+def months(settings: Settings, first: int, last: int, now: int) -> list[str]:
+    """The months (yyyy-mm) a staff-wide query reads, newest first: from the
+    window's start (or the broker's first month) to its end (or now)."""
+    start = datetime.fromtimestamp(max(first, since_epoch(settings)), UTC)
+    end = datetime.fromtimestamp(min(last, now), UTC)
+    found = []
+    year, month = end.year, end.month
+    while (year, month) >= (start.year, start.month):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return found
+
+
+def since_epoch(settings: Settings) -> int:
+    """The broker's first month (`REPORTS_SINCE`) as epoch seconds."""
+    return int(datetime.strptime(settings.reports_since, "%Y-%m").replace(tzinfo=UTC).timestamp())

@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-from fxcrm.platform import aws
+from fxcrm.dal import aws
 
 _provider: SecretsProvider | None = None
 

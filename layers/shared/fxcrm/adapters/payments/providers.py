@@ -1,10 +1,10 @@
 """The PSP adapter chosen by `PAYMENT_PROVIDER`, with its keys from Secrets Manager."""
 
-from fxcrm.platform.payments import PaymentProvider
-from fxcrm.platform.payments.local import LocalPayments
-from fxcrm.platform.payments.nowpayments import NowPayments
-from fxcrm.platform.secrets import get_secret_json
-from fxcrm.settings import Settings
+from fxcrm.adapters.payments import PaymentProvider
+from fxcrm.adapters.payments.local import LocalPayments
+from fxcrm.adapters.payments.nowpayments import NowPayments
+from fxcrm.adapters.secrets import get_secret_json
+from fxcrm.core.settings import Settings
 
 
 def provider_for(settings: Settings, api_base: str) -> PaymentProvider:

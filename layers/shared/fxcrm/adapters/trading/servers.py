@@ -2,10 +2,10 @@
 
 import threading
 
-from fxcrm.platform.secrets import get_secret_json
-from fxcrm.platform.trading.simulated import SimulatedPlatform
-from fxcrm.settings import Settings
-from fxcrm.trading.platform import TradingPlatform
+from fxcrm.adapters.secrets import get_secret_json
+from fxcrm.adapters.trading.port import TradingPlatform
+from fxcrm.adapters.trading.simulated import SimulatedPlatform
+from fxcrm.core.settings import Settings
 
 SERVERS = {("MT4", True): "MT4-Demo", ("MT4", False): "MT4-Live", ("MT5", True): "MT5-Demo", ("MT5", False): "MT5-Live"}
 
@@ -26,7 +26,7 @@ def platform_for(settings: Settings, server: str) -> TradingPlatform:
         return SimulatedPlatform(server)
     with _lock:  # one client per server and process: the MT5 session is reused
         if server not in _mt5_clients:
-            from fxcrm.platform.trading.mt5_webapi import Mt5WebApi
+            from fxcrm.adapters.trading.mt5_webapi import Mt5WebApi
 
             config = get_secret_json(settings.mt5_secret_name, settings.secret_cache_seconds)[server]
             _mt5_clients[server] = Mt5WebApi(config["url"], int(config["manager_login"]), config["manager_password"])

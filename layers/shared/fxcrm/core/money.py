@@ -3,7 +3,7 @@
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from fxcrm.errors import InvalidInput
+from fxcrm.core.errors import InvalidInput
 
 # Minor units per currency; anything else uses two places.
 PLACES = {"JPY": 0, "BTC": 8, "ETH": 8, "USDT": 2, "USDC": 2}

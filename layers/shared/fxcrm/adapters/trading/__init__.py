@@ -1,0 +1,1 @@
+"""Adapters of the TradingPlatform port (`fxcrm.adapters.trading.port`)."""

@@ -1,1 +1,0 @@
-"""Adapters of the TradingPlatform port (`fxcrm.trading.platform`)."""
