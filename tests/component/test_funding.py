@@ -36,6 +36,7 @@ from tests.support.journeys import (
     order_row,
     platform_balance,
     register,
+    request_withdrawal,
     sent_mail,
     staff_token,
     transfer_body,
@@ -314,14 +315,7 @@ def test_a_payment_account_is_held_in_the_clients_kyc_name(api: ApiClient, admin
 def test_withdrawal_reserves_at_once_then_pays_out_after_approval(api: ApiClient, admin: str, client: Client) -> None:
     account = client.accounts[0]
     deposit(api, admin, client, account, "500.00")
-    reply = api.post(
-        "/funding/withdrawals",
-        withdrawal_body(api, client, account, "200.00"),
-        token=client.token,
-        headers=idempotency_key(),
-    )
-    assert reply.status == 201, reply.body
-    number = reply.json()["order_number"]
+    number = request_withdrawal(api, client, account, "200.00")
     assert ledger.available(account) == Decimal("300.00")  # reserved with the request
     approval_waiting(api, admin, int(number[1:]))
     assert platform_balance(api, client, account) == Decimal("300.00")  # held on the trading server
@@ -340,12 +334,7 @@ def test_withdrawal_reserves_at_once_then_pays_out_after_approval(api: ApiClient
 def test_a_rejected_withdrawal_gives_everything_back(api: ApiClient, admin: str, client: Client) -> None:
     account = client.accounts[0]
     deposit(api, admin, client, account, "500.00")
-    number = api.post(
-        "/funding/withdrawals",
-        withdrawal_body(api, client, account, "100.00"),
-        token=client.token,
-        headers=idempotency_key(),
-    ).json()["order_number"]
+    number = request_withdrawal(api, client, account, "100.00")
     approval_waiting(api, admin, int(number[1:]))
     decide(api, admin, number[1:], "reject", "Name does not match")
     row = wait_for(order_row(api, client, "withdrawals", number), "disapproved")
@@ -538,12 +527,7 @@ def test_an_approval_timeout_voids_the_reservation(
     deposit(api, admin, client, account, "500.00")
     quick = Settings(**(get_settings().model_dump() | {"approval_timeout_seconds": 2}))
     monkeypatch.setattr("fxcrm.funding.withdrawals.workflow.submit", _with_settings(quick))
-    number = api.post(
-        "/funding/withdrawals",
-        withdrawal_body(api, client, account, "100.00"),
-        token=client.token,
-        headers=idempotency_key(),
-    ).json()["order_number"]
+    number = request_withdrawal(api, client, account, "100.00")
     row = wait_for(order_row(api, client, "withdrawals", number), "disapproved")
     assert "not reviewed in time" in row["remark"]
     assert ledger.available(account) == Decimal("500.00") and platform_balance(api, client, account) == Decimal(

@@ -23,9 +23,9 @@ from tests.support.journeys import (
     idempotency_key,
     order_row,
     platform_balance,
+    request_withdrawal,
     transfer_body,
     wait_for,
-    withdrawal_body,
 )
 
 
@@ -124,14 +124,7 @@ def test_deposit_credit_dying_after_the_platform_call(
 
 def requested_withdrawal(api: ApiClient, admin: str, client: Client) -> str:
     deposit(api, admin, client, client.accounts[0], "500.00")
-    reply = api.post(
-        "/funding/withdrawals",
-        withdrawal_body(api, client, client.accounts[0], "100.00"),
-        token=client.token,
-        headers=idempotency_key(),
-    )
-    assert reply.status == 201, reply.body
-    return str(reply.json()["order_number"])
+    return request_withdrawal(api, client, client.accounts[0], "100.00")
 
 
 @pytest.mark.parametrize("step", ["withdrawal.hold", "withdrawal.pay_out", "withdrawal.post"])
@@ -174,13 +167,7 @@ def test_withdrawal_hold_dying_after_the_platform_call_is_refunded(
             raise Injected(f"lost the answer to {op_id}")
 
     monkeypatch.setattr(orders, "move_on_platform", die_after_the_first_hold)
-    reply = api.post(
-        "/funding/withdrawals",
-        withdrawal_body(api, client, client.accounts[0], "100.00"),
-        token=client.token,
-        headers=idempotency_key(),
-    )
-    number = reply.json()["order_number"]
+    number = request_withdrawal(api, client, client.accounts[0], "100.00")
     wait_for(order_row(api, client, "withdrawals", number), "disapproved")
     assert died[0]
     books_agree(api, client, client.accounts[0], "500.00")

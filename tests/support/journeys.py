@@ -21,6 +21,7 @@ import requests
 from localcloud.provision import ACCOUNT_ID, REGION
 from tests.support.api import ApiClient, Reply
 from tests.support.demo import DEMO_ACCOUNT
+from tests.support.waiting import wait_for
 
 PASSWORD = "Secret-pass-1"  # what `register` signs up with
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -34,15 +35,6 @@ def unique_email(prefix: str = "user") -> str:
 def _any_ip() -> str:
     """A caller address of its own, so the per-address allowance of email codes is not what a test meets."""
     return f"198.51.100.{secrets.randbelow(250) + 1}"
-
-
-def wait_for(probe: Callable[[], Any], expected: str, key: str = "status", timeout: float = 30) -> dict[str, Any]:
-    """Poll `probe()` until its `key` is `expected` (a workflow runs on other threads), within `timeout`."""
-    deadline = time.monotonic() + timeout
-    while (row := probe())[key] != expected:
-        assert time.monotonic() < deadline, f"still {row[key]}, expected {expected}: {row}"
-        time.sleep(0.1)
-    return dict(row)
 
 
 # ---------------------------------------------------------------- mail
@@ -338,6 +330,14 @@ def withdrawal_body(api: ApiClient, client: Client, account_id: int, amount: str
         "withdrawal_amount": amount,
     }
     return body | overrides
+
+
+def request_withdrawal(api: ApiClient, client: Client, account_id: int, amount: str) -> str:
+    """A withdrawal requested (reserved at once; its flow then holds and waits for staff): its number."""
+    body = withdrawal_body(api, client, account_id, amount)
+    reply = api.post("/funding/withdrawals", body, token=client.token, headers=idempotency_key())
+    assert reply.status == 201, reply.body
+    return str(reply.json()["order_number"])
 
 
 def transfer_body(api: ApiClient, client: Client, amount: str, remark: str = "") -> dict[str, Any]:
