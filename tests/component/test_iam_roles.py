@@ -72,7 +72,7 @@ def test_files_are_reachable_only_under_each_function_s_prefixes(dispatcher: Dis
     assert "s3:PutObject" in _denied(dispatcher, "FundingFunction", upload)
     assert _as(dispatcher, "KycFunction", upload)["fields"]["key"] == "kyc/7/doc"
     # staff read receipts and KYC documents; nobody reads another prefix's files through a broad grant
-    _denied(dispatcher, "AdminFunction", lambda: files.read(bucket, "exports/7/job/report.csv"))
+    _denied(dispatcher, "AdminFunction", lambda: files.read(bucket, "exports/7/job/report.csv", "v1"))
 
 
 def test_functions_invoke_only_the_functions_named_in_their_role(dispatcher: Dispatcher) -> None:

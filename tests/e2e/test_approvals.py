@@ -45,7 +45,6 @@ def test_staff_approve_a_live_application_and_the_account_opens(cloud: RunningCl
         account = http.get(f"/trading-accounts/{application_id}", headers=bearer(client)).json()
         assert account["is_demo"] is False and account["server_name"] == "fxcrm-MT4-Live"
         assert account["account"] == row["account"] and account["trading_account_type_name"] == "ECN"
-        mails = http.get("/_dev/mailbox", params={"to": "client1@broker.example.com"}).json()
-        assert any(row["account"] in m["body"] for m in mails)
+        cloud.wait_for_mail(CLIENT1[0], row["account"])
         twice = http.post(f"/admin/approvals/{application_id}/decision", json={"decision": "approve"}, headers=staff)
         assert twice.status_code == 409

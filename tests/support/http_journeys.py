@@ -40,7 +40,7 @@ class RunningCloud:
         return httpx.Client(base_url=self.url, timeout=30)
 
     def code_for(self, email: str) -> str:
-        mails = httpx.get(f"{self.url}/_dev/mailbox", params={"to": email}, timeout=10).json()
+        mails = self.mailbox(email)
         assert mails, f"no mail for {email}"
         found = re.search(r"\b(\d{6})\b", mails[-1]["body"])
         assert found
@@ -72,6 +72,19 @@ class RunningCloud:
         return httpx.post(
             f"{self.url}/auth/login", json={"email": email, "password": password}, headers=self.captcha(), timeout=30
         )
+
+    def wait_for_mail(self, to: str, body: str, timeout: float = 30) -> dict[str, Any]:
+        """The first mail to `to` with `body` in it, from the local mailbox. A flow
+        mails the client after it closes the item, so the mail may arrive a moment
+        after the status the client sees: wait for it (bounded)."""
+        deadline = time.monotonic() + timeout
+        while not (found := [m for m in self.mailbox(to) if body in m["body"]]):
+            assert time.monotonic() < deadline, f"no mail to {to} with {body!r}"
+            time.sleep(0.2)
+        return dict(found[0])
+
+    def mailbox(self, to: str) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{self.url}/_dev/mailbox", params={"to": to}, timeout=10).json())
 
     def headers(self, email: str, password: str) -> dict[str, str]:
         """The Authorization header of a fresh login."""
