@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from localcloud.template import load_template  # noqa: E402
+from localcloud.template import cloudformation, local_path  # noqa: E402
 
 PROBE = """
 import importlib.util, sys, time
@@ -62,11 +62,11 @@ def main() -> None:
     parser.add_argument("--tracing", choices=["platform", "sdk"], default="platform")
     parser.add_argument("--python", default=sys.executable, help="interpreter that runs the probes")
     args = parser.parse_args()
-    template = load_template()
+    template = cloudformation()  # transformed: the handler may come from Globals
     functions = {
-        name: ROOT / spec["Properties"]["CodeUri"] / (spec["Properties"]["Handler"].rsplit(".", 1)[0] + ".py")
+        name: local_path(spec["Properties"]["Code"]) / (spec["Properties"]["Handler"].rsplit(".", 1)[0] + ".py")
         for name, spec in template["Resources"].items()
-        if spec["Type"] == "AWS::Serverless::Function"
+        if spec["Type"] == "AWS::Lambda::Function"
     }
     baseline_path = Path(__file__).parent / "hello_world" / "app.py"
     times: dict[str, list[float]] = {name: [] for name in functions} | {"hello_world": []}

@@ -58,14 +58,14 @@ def raw_items(count: int) -> Iterator[dict[str, Any]]:
 
 def rows(count: int) -> Iterator[list[Any]]:
     """The report's formatted rows, flattened to the export's columns."""
-    from fxcrm.reports import catalog, exports
+    from fxcrm.reports import catalog, descriptors, exports
     from fxcrm.reports.schemas import HistoryFilters
     from fxcrm.reports.scope import Scope
     from fxcrm.settings import Settings
 
     run = catalog.start(Settings(), Scope(True), HistoryFilters(trading_type="all"), int(time.time()))
     run.names._known = {u: f"Client {u}" for u in range(1, 5001)}  # names are looked up once per user anyway
-    report = catalog.REPORTS["history-order"]
+    report = descriptors.REPORTS["history-order"]
     header = exports.columns(report)
     return (exports.flatten(report.row(run, item), header) for item in raw_items(count))
 
@@ -75,9 +75,9 @@ def peak_mib() -> float:
 
 
 def phase(name: str, count: int) -> dict[str, Any]:
-    from fxcrm.reports import catalog, exports
+    from fxcrm.reports import descriptors, exports
 
-    header = exports.columns(catalog.REPORTS["history-order"])
+    header = exports.columns(descriptors.REPORTS["history-order"])
     list(rows(1000))  # warm-up: imports, the first clients
     if name != "baseline":
         import boto3

@@ -9,10 +9,11 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from localcloud.events import LocalContext
-from localcloud.template import ROOT
+from localcloud.template import ROOT, local_path
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -28,18 +29,21 @@ def invoked_by_moto() -> bool:
     return bool(getattr(_moto_invocation, "active", False))
 
 
-def mount_layers() -> None:
-    """Make the shared layer importable, as Lambda does by mounting /opt/python."""
-    if str(SHARED_LAYER) not in sys.path:
-        sys.path.insert(0, str(SHARED_LAYER))
+def mount_layers(paths: list[Path] | None = None) -> None:
+    """Make layers importable, as Lambda does by mounting /opt/python: the
+    shared layer by default. (The deps layer's packages are this virtualenv's.)"""
+    for path in paths if paths is not None else [SHARED_LAYER]:
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
 
 
 def load_function(logical_id: str, properties: dict[str, Any]) -> tuple[Handler, Any]:
-    """Import `CodeUri/<module>.py` under a unique module name (every function
-    has an `app.py`); return its handler and the module."""
+    """Import `<code>/<module>.py` of a transformed AWS::Lambda::Function under a
+    unique module name (every function has an `app.py`); return its handler and
+    the module."""
     mount_layers()
     module_name, attribute = str(properties["Handler"]).rsplit(".", 1)
-    path = ROOT / str(properties["CodeUri"]) / f"{module_name.replace('.', '/')}.py"
+    path = local_path(properties["Code"]) / f"{module_name.replace('.', '/')}.py"
     spec = importlib.util.spec_from_file_location(f"fxcrm_function_{logical_id}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
@@ -81,11 +85,17 @@ class Dispatcher:
         """Replace the body of moto's Docker-free Lambda backend's invoke."""
         from moto.awslambda_simple.models import LambdaSimpleBackend
 
+        from localcloud.moto_patches import check_moto_version, signature_of
+
+        check_moto_version()  # a moto internal, like the DynamoDB patches
+        names = ("function_name", "body", "headers", "response_headers")
+        signature = signature_of(LambdaSimpleBackend.invoke, *names)
         dispatcher = self
 
-        def invoke(
-            backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-        ) -> bytes:
+        def invoke(backend: Any, *args: Any, **kwargs: Any) -> bytes:
+            arguments = signature.bind(backend, *args, **kwargs).arguments
+            function_name: str = arguments["function_name"]
+            body, headers, response_headers = (arguments[name] for name in names[1:])
             payload = json.loads(body) if body else {}
             if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
                 # As Lambda does for an asynchronous invoke: answer at once, run later.
@@ -111,6 +121,7 @@ class Dispatcher:
             finally:
                 _moto_invocation.active = False
 
+        invoke.__wrapped__ = LambdaSimpleBackend.invoke  # type: ignore[attr-defined]  # its signature, if installed again
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
 
 
@@ -128,8 +139,8 @@ def load_stack(stack: Any) -> tuple[Dispatcher, list[Any]]:
     aws.on_client(dispatcher.guard.hook)
     modules = []
     for logical_id, physical in stack.functions.items():
-        properties = stack.resolver.template["Resources"][logical_id]["Properties"]
-        handler, module = load_function(logical_id, properties)
+        mount_layers(stack.resolver.layer_paths(logical_id))
+        handler, module = load_function(logical_id, stack.resolver.properties(logical_id))
         dispatcher.add(physical, dispatcher.guard.wrap(logical_id, handler))
         modules.append(module)
     return dispatcher, modules

@@ -44,26 +44,15 @@ TRANSACT_ACTIONS = {
 }
 
 
-def _policy_templates() -> Any:
-    from samtranslator.policy_template_processor.processor import PolicyTemplatesProcessor
-
-    return PolicyTemplatesProcessor(PolicyTemplatesProcessor.get_default_policy_templates_json())
-
-
 def role_statements(resolver: Resolver, logical_id: str) -> list[dict[str, Any]]:
-    """The Allow/Deny statements of a function's `Policies`, SAM policy templates
-    expanded and every reference resolved to the local stack's names."""
-    templates = _policy_templates()
+    """The Allow/Deny statements of the inline policies of a function's role in
+    the transformed template (SAM has expanded its policy templates), every
+    reference resolved to the local stack's names. Managed policies (logs,
+    tracing) are left out: fxcrm calls nothing of theirs itself."""
+    role = resolver.properties(resolver.role_of(logical_id))
     statements: list[dict[str, Any]] = []
-    for policy in resolver.template["Resources"][logical_id]["Properties"].get("Policies", []):
-        if isinstance(policy, str):
-            continue  # a managed policy (logs, tracing): nothing fxcrm calls itself
-        if "Statement" in policy:
-            document = policy
-        else:
-            ((name, parameters),) = policy.items()
-            document = templates.convert(name, parameters)
-        found = document["Statement"]
+    for policy in role.get("Policies", []):
+        found = policy["PolicyDocument"]["Statement"]
         statements += found if isinstance(found, list) else [found]
     return [_normalise(resolver.resolve(s)) for s in statements]
 

@@ -1,25 +1,58 @@
 """Make moto's DynamoDB behave like DynamoDB under concurrency.
 
 DynamoDB applies every write, conditional check included, atomically; moto
-5.2.5 does not: two concurrent `UpdateItem ... ADD` calls can read the same
+5.2.5 (MOTO_VERSION, the version these patches were written against and the
+only one they run on) does not: two concurrent `UpdateItem ... ADD` calls can read the same
 old value, and a condition can pass for two writers. Our correctness rests on
 those guarantees (counters, conditional puts, transactions), and the
 concurrency tests must exercise our code, not moto's races, so every item
 operation of moto's DynamoDB backend runs under one lock. Coarser than
 DynamoDB's per-item isolation, which only makes it stricter.
+
+The patches replace moto internals, which change between releases without
+notice: they refuse to run on another moto version, and read the arguments of
+what they wrap by name (inspect.signature), not by position.
 """
 
 import copy
 import functools
+import importlib.metadata
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
 
+MOTO_VERSION = "5.2.5"  # requirements-dev.txt pins the same
 _lock = threading.RLock()
 _OPERATIONS = ("put_item", "get_item", "query", "update_item", "delete_item", "transact_write_items", "scan")
 
 
+class MotoVersionError(RuntimeError):
+    """The installed moto is not the one the patches were written for."""
+
+
+def check_moto_version(found: str | None = None) -> None:
+    """Refuse a moto other than MOTO_VERSION: its internals may have moved under
+    the patches, which would then fail silently (or race) instead of loudly."""
+    found = found if found is not None else importlib.metadata.version("moto")
+    if found != MOTO_VERSION:
+        raise MotoVersionError(
+            f"localcloud.moto_patches was written for moto {MOTO_VERSION}, found moto {found}: "
+            "check each patch against the new moto's code, then update MOTO_VERSION and the pin"
+        )
+
+
+def signature_of(function: Callable[..., Any], *names: str) -> inspect.Signature:
+    """The signature of a moto method, which must still take the named arguments."""
+    signature = inspect.signature(function)
+    missing = [name for name in names if name not in signature.parameters]
+    if missing:
+        raise MotoVersionError(f"moto's {function.__qualname__} no longer takes {', '.join(missing)}")
+    return signature
+
+
 def make_dynamodb_atomic() -> None:
+    check_moto_version()
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import Item
 
@@ -67,13 +100,15 @@ def _make_transactions_cheap() -> None:
     original: Callable[..., Any] = DynamoDBBackend.transact_write_items
     if getattr(original, "_fxcrm_cheap", False):
         return
+    signature = signature_of(original, "transact_items")
     models.copy = _TablesNotCopied()  # type: ignore[assignment,attr-defined]
 
-    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+    def transact_write_items(backend: Any, *args: Any, **kwargs: Any) -> None:
+        transact_items: list[dict[str, Any]] = signature.bind(backend, *args, **kwargs).arguments["transact_items"]
         with _lock:
             before = [_snapshot(backend, entry) for entry in transact_items]
             try:
-                original(backend, transact_items)
+                original(backend, *args, **kwargs)
             except Exception:
                 # moto's own rollback now restores the same table objects, so
                 # put the touched items back as they were, last first.
@@ -141,6 +176,7 @@ def _make_queries_cheap() -> None:
         return
     original_query: Callable[..., Any] = Table.query
     original_all_items: Callable[..., Any] = Table.all_items
+    signature = signature_of(original_query, "hash_key", "index_name")
 
     def all_items(table: Any) -> list[Any]:
         partition = getattr(_query_scope, "partition", None)
@@ -157,8 +193,8 @@ def _make_queries_cheap() -> None:
         return _every_item(table, sets)
 
     def query(table: Any, *args: Any, **kwargs: Any) -> Any:
-        hash_key = args[0] if args else kwargs.get("hash_key")
-        index_name = args[7] if len(args) > 7 else kwargs.get("index_name")
+        arguments = signature.bind(table, *args, **kwargs).arguments
+        hash_key, index_name = arguments.get("hash_key"), arguments.get("index_name")
         if index_name and hash_key is not None:
             # only the items whose index hash attribute holds the value (compared
             # as plain values; moto then checks them its own way)

@@ -7,13 +7,14 @@ from typing import Any
 
 from localcloud.functions import load_function
 from localcloud.gateway import merged_openapi
-from localcloud.template import load_template
+from localcloud.template import cloudformation
 
 
-def function_apps(template: dict[str, Any]) -> list[Any]:
+def function_apps(template: dict[str, Any] | None = None) -> list[Any]:
+    """The FastAPI apps of the (transformed) template's functions."""
     apps = []
-    for logical_id, spec in template["Resources"].items():
-        if spec["Type"] == "AWS::Serverless::Function":
+    for logical_id, spec in cloudformation(template)["Resources"].items():
+        if spec["Type"] == "AWS::Lambda::Function":
             _, module = load_function(logical_id, spec["Properties"])
             if getattr(module, "app", None) is not None:
                 apps.append(module.app)
@@ -21,7 +22,7 @@ def function_apps(template: dict[str, Any]) -> list[Any]:
 
 
 def combined_openapi() -> dict[str, Any]:
-    return merged_openapi(function_apps(load_template()))
+    return merged_openapi(function_apps())
 
 
 if __name__ == "__main__":

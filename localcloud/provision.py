@@ -1,7 +1,8 @@
 """Create the template's resources in moto (server mode or `mock_aws`).
 
-Each supported resource type has one provisioner; what has no local meaning
-(log groups, layers, the bucket's TLS-only policy) is recorded as skipped.
+The resources are those of the transformed template (`localcloud.template`):
+each supported CloudFormation type has one provisioner; what has no local
+meaning (the bucket's TLS-only policy) is recorded as skipped.
 """
 
 import io
@@ -15,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from localcloud.template import Resolver, load_template
+from localcloud.template import Resolver, cloudformation, local_path
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -127,16 +128,13 @@ def _secret(session: boto3.Session, resolver: Resolver, logical_id: str, props: 
     resolver.refs[logical_id] = arn
 
 
-def _service_role(session: boto3.Session, logical_id: str, service: str) -> str:
-    """A role the service may assume; moto wants one, it grants nothing locally."""
-    document = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    }
-    role = session.client("iam").create_role(
-        RoleName=f"{logical_id}Role", AssumeRolePolicyDocument=json.dumps(document)
-    )
-    return str(role["Role"]["Arn"])
+def _role(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    """The role as moto wants it; what it allows is enforced by `localcloud.iam`
+    from the same resource, once every name it refers to exists."""
+    document = resolver.resolve(props["AssumeRolePolicyDocument"])
+    role = session.client("iam").create_role(RoleName=logical_id, AssumeRolePolicyDocument=json.dumps(document))
+    resolver.refs[logical_id] = logical_id
+    resolver.attrs[(logical_id, "Arn")] = str(role["Role"]["Arn"])
 
 
 def _function(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
@@ -145,32 +143,31 @@ def _function(session: boto3.Session, resolver: Resolver, logical_id: str, props
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("README.txt", "answered in process by localcloud.functions")
-    role = _service_role(session, logical_id, "lambda.amazonaws.com")
     name = str(resolver.resolve(props["FunctionName"])) if "FunctionName" in props else _name(logical_id)
     created = session.client("lambda").create_function(
         FunctionName=name,
-        Runtime="python3.13",
-        Role=role,
-        Handler=props.get("Handler", "app.handler"),
+        Runtime=str(resolver.resolve(props["Runtime"])),
+        Role=str(resolver.resolve(props["Role"])),
+        Handler=str(resolver.resolve(props["Handler"])),
         Code={"ZipFile": code.getvalue()},
-        Timeout=int(props.get("Timeout", 15)),
+        Timeout=int(resolver.resolve(props.get("Timeout", 3))),
     )
     resolver.refs[logical_id] = name
     resolver.attrs[(logical_id, "Arn")] = created["FunctionArn"]
 
 
 def _state_machine(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
-    """Create the machine from its DefinitionUri with DefinitionSubstitutions
-    applied, as SAM does, so moto's interpreter runs the real ASL."""
-    from localcloud.template import ROOT
-
-    text = (ROOT / str(props["DefinitionUri"])).read_text()
+    """Create the machine from its definition file with DefinitionSubstitutions
+    applied, as CloudFormation does, so moto's interpreter runs the real ASL."""
+    text = local_path(props["DefinitionS3Location"]).read_text()
     for key, value in resolver.resolve(props.get("DefinitionSubstitutions", {})).items():
         text = text.replace("${" + key + "}", str(value))
-    role = _service_role(session, logical_id, "states.amazonaws.com")
-    name = str(resolver.resolve(props["Name"])) if "Name" in props else _name(logical_id)
+    name = str(resolver.resolve(props["StateMachineName"])) if "StateMachineName" in props else _name(logical_id)
     arn = session.client("stepfunctions").create_state_machine(
-        name=name, definition=text, roleArn=role, type=str(props.get("Type", "STANDARD"))
+        name=name,
+        definition=text,
+        roleArn=str(resolver.resolve(props["RoleArn"])),
+        type=str(props.get("StateMachineType", "STANDARD")),
     )["stateMachineArn"]
     resolver.refs[logical_id] = arn
     resolver.attrs[(logical_id, "Name")] = name
@@ -207,28 +204,43 @@ PROVISIONERS: list[tuple[str, Callable[[boto3.Session, Resolver, str, dict[str, 
     ("AWS::SecretsManager::Secret", _secret),
     ("AWS::KMS::Key", _kms_key),
     ("AWS::Logs::LogGroup", _placeholder("loggroup")),
-    ("AWS::Serverless::LayerVersion", _placeholder("layer")),
-    ("AWS::Serverless::HttpApi", _placeholder("httpapi")),
-    ("AWS::Serverless::Function", _function),
-    ("AWS::Serverless::StateMachine", _state_machine),
+    ("AWS::Lambda::LayerVersion", _placeholder("layer")),  # mounted by localcloud.functions
+    ("AWS::ApiGatewayV2::Api", _placeholder("httpapi")),  # served by localcloud.gateway
+    ("AWS::IAM::Role", _role),
+    ("AWS::Lambda::Function", _function),
+    ("AWS::StepFunctions::StateMachine", _state_machine),
 ]
+# Emulated without a resource: the gateway routes the API's requests to the
+# handlers (stage, permissions) and `localcloud.cloud` runs the schedules' timers.
+_EMULATED = {"AWS::ApiGatewayV2::Stage", "AWS::Lambda::Permission", "AWS::Scheduler::Schedule"}
+# Resolved by their provisioner, or not at all: they reference what is created later.
+_RAW = {
+    "AWS::Logs::LogGroup",
+    "AWS::Lambda::LayerVersion",
+    "AWS::ApiGatewayV2::Api",
+    "AWS::IAM::Role",
+    "AWS::Lambda::Function",
+    "AWS::StepFunctions::StateMachine",
+}
 
 
 def provision(
     session: boto3.Session, parameters: dict[str, Any] | None = None, template: dict[str, Any] | None = None
 ) -> Stack:
-    resolver = Resolver(template or load_template(), REGION, ACCOUNT_ID, STACK_NAME, dict(parameters or {}))
+    """Create every resource of the transformed template (template.yaml's by
+    default; a SAM template is transformed first). Schedules, Lambda
+    permissions and the API stage have no resource here: `localcloud.cloud`
+    runs the schedules' timers and `localcloud.gateway` the routes."""
+    cfn = cloudformation(template, parameters)
+    resolver = Resolver(cfn, REGION, ACCOUNT_ID, STACK_NAME, dict(parameters or {}))
     stack = Stack(resolver)
     for kind, create in PROVISIONERS:
-        # Functions and state machines resolve what they need themselves: their
-        # Events and Policies hold references with no local meaning.
-        raw = kind in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
         for logical_id, spec in resolver.resources(kind):
             properties = spec.get("Properties", {})
-            create(session, resolver, logical_id, properties if raw else resolver.resolve(properties))
-            if kind == "AWS::Serverless::Function":
+            create(session, resolver, logical_id, properties if kind in _RAW else resolver.resolve(properties))
+            if kind == "AWS::Lambda::Function":
                 stack.functions[logical_id] = resolver.ref(logical_id)
-    known = {kind for kind, _ in PROVISIONERS}
+    known = {kind for kind, _ in PROVISIONERS} | _EMULATED
     stack.skipped = [
         f"{name} ({spec['Type']})" for name, spec in resolver.template["Resources"].items() if spec["Type"] not in known
     ]

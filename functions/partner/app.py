@@ -4,31 +4,21 @@ records, and the commission and commission-detail reports with exports."""
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from fxcrm import clock
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
-from fxcrm.api.security import CurrentPrincipal
+from fxcrm.api.reports import add_report_routes
+from fxcrm.api.security import CurrentPrincipal, current_principal
 from fxcrm.clientapi import access as client_api
 from fxcrm.clientapi.schemas import AccessChange, AccessSettings
 from fxcrm.ib import portal
 from fxcrm.ib.schemas import IbClientAccountList, IbClientList, IbProfile, RebateRecordList
-from fxcrm.reports import catalog, exports
-from fxcrm.reports.schemas import (
-    CommissionDetailExport,
-    CommissionDetailFilters,
-    CommissionDetailReport,
-    CommissionExport,
-    CommissionFilters,
-    CommissionReport,
-    ExportAnswer,
-)
 from fxcrm.settings import get_settings
 
 router = APIRouter(prefix="/ib", tags=["ib"])
 READ = error_responses(401, 403)
-EXPORT = {202: {"model": ExportAnswer, "description": "Too large to write now: a background job runs"}} | READ
 Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1")]
 Size = Annotated[int, Query(ge=1, le=100, description="Rows per page, at most 100")]
 Text = Annotated[str | None, Query(max_length=100)]
@@ -76,41 +66,8 @@ def rebates(principal: CurrentPrincipal, page: Page = 1, size: Size = 20) -> Any
     return portal.rebate_records(get_settings(), principal, page, size)
 
 
-def _page(name: str, principal: Any, filters: Any) -> Any:
-    portal.require_ib(principal)
-    return catalog.page_for(get_settings(), principal, name, filters, clock.now())
-
-
-def _export(name: str, principal: Any, body: Any, response: Response) -> Any:
-    portal.require_ib(principal)
-    answer = exports.export_body(get_settings(), principal, name, body, clock.now())
-    if answer["status"] == "running":
-        response.status_code = 202
-    return answer
-
-
-@router.get("/commissions", response_model=CommissionReport, responses=READ)
-def commissions(principal: CurrentPrincipal, filters: Annotated[CommissionFilters, Query()]) -> Any:
-    """The IB's commission records (one per settlement run), newest first."""
-    return _page("commission", principal, filters)
-
-
-@router.post("/commissions/export", response_model=ExportAnswer, responses=EXPORT)
-def commissions_export(principal: CurrentPrincipal, body: CommissionExport, response: Response) -> Any:
-    """The commission report as a CSV or XLSX file."""
-    return _export("commission", principal, body, response)
-
-
-@router.get("/commission-details", response_model=CommissionDetailReport, responses=READ)
-def commission_details(principal: CurrentPrincipal, filters: Annotated[CommissionDetailFilters, Query()]) -> Any:
-    """Each trade and level the IB earned on, and how the amount came about."""
-    return _page("commission-detail", principal, filters)
-
-
-@router.post("/commission-details/export", response_model=ExportAnswer, responses=EXPORT)
-def commission_details_export(principal: CurrentPrincipal, body: CommissionDetailExport, response: Response) -> Any:
-    """The commission-detail report as a CSV or XLSX file."""
-    return _export("commission-detail", principal, body, response)
+# GET /ib/commissions and /ib/commission-details, and their exports (reports/descriptors.py)
+add_report_routes(router, "partner", current_principal, portal.require_ib)
 
 
 @router.get("/api-access", response_model=AccessSettings, responses=READ)

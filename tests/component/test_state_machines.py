@@ -1,9 +1,10 @@
-"""State machines are created from their DefinitionUri with the template's
-DefinitionSubstitutions resolved, as SAM does."""
+"""State machines are created from their definition file with the template's
+DefinitionSubstitutions resolved, as CloudFormation does with SAM's output."""
 
 import boto3
 
 from localcloud.provision import Stack, _state_machine
+from localcloud.template import LOCAL_ARTIFACTS
 
 
 def test_definition_substitutions_are_resolved(stack: Stack) -> None:
@@ -11,9 +12,10 @@ def test_definition_substitutions_are_resolved(stack: Stack) -> None:
         boto3.Session(),
         stack.resolver,
         "InvokeAuthMachine",
-        {
-            "DefinitionUri": "tests/support/asl/invoke_auth.asl.json",
+        {  # as the transform writes an AWS::Serverless::StateMachine
+            "DefinitionS3Location": {"Bucket": LOCAL_ARTIFACTS, "Key": "tests/support/asl/invoke_auth.asl.json"},
             "DefinitionSubstitutions": {"AuthFunctionArn": {"Fn::GetAtt": ["AuthFunction", "Arn"]}},
+            "RoleArn": {"Fn::GetAtt": ["AccountOpeningFlowRole", "Arn"]},
         },
     )
     arn = stack.resolver.ref("InvokeAuthMachine")

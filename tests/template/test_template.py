@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.template import ROOT, load_template
+from localcloud.template import ROOT, load_template, local_path
 
 
 def test_cfn_lint_reports_nothing() -> None:
@@ -68,6 +68,35 @@ def test_every_auth_route_is_on_the_http_api(cloudformation: dict[str, Any]) -> 
     stage = next(iter(_of_type(cloudformation, "AWS::ApiGatewayV2::Stage").values()))["Properties"]
     assert stage["AccessLogSettings"]["DestinationArn"]
     assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+
+
+def _integrated_functions(cloudformation: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(method, path) -> the logical id of the function the HTTP API invokes for it
+    (the catch-all ANY routes left out)."""
+    body = next(iter(_of_type(cloudformation, "AWS::ApiGatewayV2::Api").values()))["Properties"]["Body"]
+    found = {}
+    for path, ops in body["paths"].items():
+        for method, op in ops.items():
+            if method == "x-amazon-apigateway-any-method":
+                continue
+            uri = op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            found[(method, path)] = uri.split("/functions/${", 1)[1].split(".Arn}", 1)[0]
+    return found
+
+
+def test_report_routes_follow_the_report_descriptors(cloudformation: dict[str, Any]) -> None:
+    """Each report's page and export route reach the function its descriptor names,
+    and the Reports function has no report route the descriptors lack."""
+    from fxcrm.reports.descriptors import REPORTS
+
+    routes = _integrated_functions(cloudformation)
+    declared = {}
+    for report in REPORTS.values():
+        function = f"{report.function.capitalize()}Function"
+        declared[("get", report.path)] = declared[("post", report.export_path)] = function
+    assert {route: routes.get(route) for route in declared} == declared
+    reports_routes = {route for route, function in routes.items() if function == "ReportsFunction"}
+    assert reports_routes - set(declared) == {("get", "/reports/exports/{job_id}")}
 
 
 def test_tables_are_retained_recoverable_and_the_idempotency_table_expires(cloudformation: dict[str, Any]) -> None:
@@ -160,3 +189,67 @@ def test_money_functions_hold_what_they_need_and_no_more(cloudformation: dict[st
     assert "s3:PutObject" in _actions(funding) and "states:StartExecution" in _actions(funding)
     assert "states:SendTaskSuccess" not in _actions(funding)  # only staff answer a wait
     assert any("IdempotencyTable" in json.dumps(s["Resource"]) for s in funding)
+
+
+# Per function: (Timeout, MemorySize) - Globals give 15 s and 512 MB, the rest is the function's own.
+SIZES = {
+    "AuthFunction": (15, 512),
+    "AccountsFunction": (15, 512),
+    "KycFunction": (15, 512),
+    "ReportsFunction": (900, 1024),
+    "ClientApiFunction": (15, 512),
+    "PartnerFunction": (15, 512),
+    "SettlementFunction": (900, 1024),
+    "TradeSyncFunction": (300, 512),
+    "ApprovalTasksFunction": (60, 512),
+    "AdminFunction": (15, 512),
+    "FundingFunction": (30, 512),
+}
+
+
+def test_every_function_gets_what_globals_give_and_keeps_its_own(cloudformation: dict[str, Any]) -> None:
+    """A property moved into Globals reaches every function in the transformed
+    output; one a function overrides stays its own."""
+    functions = _of_type(cloudformation, "AWS::Lambda::Function")
+    assert set(functions) == set(SIZES)
+    layers = sorted(_of_type(cloudformation, "AWS::Lambda::LayerVersion"), key=lambda n: not n.startswith("Shared"))
+    shared_variables = set(load_template()["Globals"]["Function"]["Environment"]["Variables"])
+    log_groups = set(_of_type(cloudformation, "AWS::Logs::LogGroup"))
+    used_groups = []
+    for name, function in functions.items():
+        props = function["Properties"]
+        assert props["Handler"] == "app.handler", name
+        assert (local_path(props["Code"]) / props["Handler"].replace(".handler", ".py")).is_file(), name
+        assert (props["Runtime"], props["Architectures"]) == ("python3.13", ["arm64"]), name
+        assert props["TracingConfig"] == {"Mode": "Active"}, name
+        assert props["Layers"] == [{"Ref": layer} for layer in layers], name
+        assert shared_variables <= set(props["Environment"]["Variables"]), name
+        assert (props["Timeout"], props["MemorySize"]) == SIZES[name], name
+        assert props["LoggingConfig"]["LogFormat"] == "Text", name
+        group = props["LoggingConfig"]["LogGroup"]["Ref"]
+        assert group in log_groups, name
+        used_groups.append(group)
+    assert len(set(used_groups)) == len(used_groups), "each function logs to a group of its own"
+    assert len(layers) == 2 and layers[0].startswith("SharedLayer") and layers[1].startswith("DepsLayer")
+
+
+def test_the_api_gets_its_globals_and_every_event_becomes_a_route(cloudformation: dict[str, Any]) -> None:
+    from localcloud.template import http_routes
+
+    stage = next(iter(_of_type(cloudformation, "AWS::ApiGatewayV2::Stage").values()))["Properties"]
+    assert stage["StageName"] == "$default"
+    assert stage["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": ["HttpApiAccessLogs", "Arn"]}
+    assert '"route":"$context.routeKey"' in stage["AccessLogSettings"]["Format"]
+    assert stage["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100}
+    body = cloudformation["Resources"]["HttpApi"]["Properties"]["Body"]
+    cors = body["x-amazon-apigateway-cors"]
+    assert cors["maxAge"] == 600 and "passkey" in cors["allowHeaders"] and "PATCH" in cors["allowMethods"]
+    events = {
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"], name)
+        for name, spec in load_template()["Resources"].items()
+        if spec["Type"] == "AWS::Serverless::Function"
+        for event in spec["Properties"].get("Events", {}).values()
+        if event["Type"] == "HttpApi"
+    }
+    assert len(events) > 100
+    assert sorted(http_routes(cloudformation)) == sorted(events)

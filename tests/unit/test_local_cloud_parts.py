@@ -5,8 +5,18 @@ import json
 from typing import Any
 
 from localcloud.events import http_event
+from localcloud.functions import load_function
 from localcloud.gateway import Gateway, Route
-from localcloud.template import Resolver, http_routes, load_template
+from localcloud.iam import allows, role_statements
+from localcloud.template import (
+    ROOT,
+    Resolver,
+    cloudformation,
+    http_routes,
+    load_template,
+    local_path,
+    schedules,
+)
 
 
 def test_template_short_tags_and_resolution() -> None:
@@ -146,3 +156,109 @@ def test_swagger_ui_is_served_from_the_local_cloud_itself() -> None:
     bundle = gateway.call("GET", "/docs/swagger-ui-bundle.js", {}, b"", "127.0.0.1")[2]
     initializer = gateway.call("GET", "/docs/swagger-initializer.js", {}, b"", "127.0.0.1")[2]
     assert b"SwaggerUIBundle" in bundle and b'url: "/openapi.json"' in initializer
+
+
+# A SAM template using what the local cloud once could not read itself: Globals
+# for the handler and code, the implicit HTTP API, a policy template, a
+# conditional property and both kinds of schedule.
+SAM_TEMPLATE: dict[str, Any] = {
+    "AWSTemplateFormatVersion": "2010-09-09",
+    "Transform": "AWS::Serverless-2016-10-31",
+    "Parameters": {"Stage": {"Type": "String", "Default": "dev"}},
+    "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}},
+    "Globals": {
+        "Function": {
+            "Handler": "app.handler",
+            "Runtime": "python3.13",
+            "CodeUri": "functions/auth/",
+            "Environment": {"Variables": {"TABLE_NAME": {"Ref": "Table"}}},
+        }
+    },
+    "Resources": {
+        "Table": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            },
+        },
+        "Web": {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {
+                "Environment": {"Variables": {"MODE": {"Fn::If": ["IsProd", "strict", {"Ref": "AWS::NoValue"}]}}},
+                "Policies": [{"DynamoDBReadPolicy": {"TableName": {"Ref": "Table"}}}],
+                "Events": {
+                    "Login": {"Type": "HttpApi", "Properties": {"Method": "POST", "Path": "/auth/login"}},
+                    "Other": {"Type": "HttpApi", "Properties": {"Method": "ANY", "Path": "/auth/{proxy+}"}},
+                    "Nightly": {"Type": "Schedule", "Properties": {"Schedule": "cron(0 2 * * ? *)"}},
+                    "Hourly": {"Type": "ScheduleV2", "Properties": {"ScheduleExpression": "rate(1 hour)"}},
+                },
+            },
+        },
+    },
+}
+
+
+def _resolved(cfn: dict[str, Any], stage: str = "dev") -> Resolver:
+    resolver = Resolver(cfn, "us-east-1", "111122223333", "stack", {"Stage": stage})
+    resolver.refs["Table"] = "stack-Table"
+    resolver.attrs[("Table", "Arn")] = "arn:aws:dynamodb:us-east-1:111122223333:table/stack-Table"
+    return resolver
+
+
+def test_the_local_cloud_reads_routes_and_schedules_from_the_transform() -> None:
+    assert sorted(http_routes(SAM_TEMPLATE)) == [("ANY", "/auth/{proxy+}", "Web"), ("POST", "/auth/login", "Web")]
+    assert sorted(schedules(SAM_TEMPLATE)) == [("Web", "cron(0 2 * * ? *)"), ("Web", "rate(1 hour)")]
+
+
+def test_functions_get_globals_code_env_and_expanded_policy_templates() -> None:
+    cfn = cloudformation(SAM_TEMPLATE)
+    resolver = _resolved(cfn)
+    assert resolver.function_environment("Web") == {"TABLE_NAME": "stack-Table"}  # MODE left out (NoValue)
+    assert _resolved(cfn, "prod").function_environment("Web") == {"TABLE_NAME": "stack-Table", "MODE": "strict"}
+    handler, module = load_function("Web", resolver.properties("Web"))
+    assert callable(handler) and module.__file__ == str(ROOT / "functions" / "auth" / "app.py")
+    resolver.refs["WebRole"] = "WebRole"
+    statements = role_statements(resolver, "Web")
+    table = "arn:aws:dynamodb:us-east-1:111122223333:table/stack-Table"
+    assert allows(statements, "dynamodb:GetItem", table)
+    assert not allows(statements, "dynamodb:PutItem", table)
+
+
+def test_the_resolver_knows_the_condition_functions() -> None:
+    resolver = _resolved(cloudformation(SAM_TEMPLATE), "prod")
+    stage_is_prod = {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    assert resolver.resolve({"Fn::Not": [stage_is_prod]}) is False
+    assert resolver.resolve({"Fn::And": [stage_is_prod, {"Fn::Not": [{"Condition": "IsProd"}]}]}) is False
+    assert resolver.resolve({"Fn::Or": [{"Fn::Not": [stage_is_prod]}, {"Condition": "IsProd"}]}) is True
+    assert resolver.resolve(["a", {"Ref": "AWS::NoValue"}, {"Ref": "Table"}]) == ["a", "stack-Table"]
+
+
+def test_template_yaml_builds_every_function_from_the_transform() -> None:
+    """Each function of template.yaml, as the local cloud loads it, has its
+    handler file, a role with its own statements and the shared layer mounted."""
+    cfn = cloudformation()
+    resolver = Resolver(cfn, "us-east-1", "111122223333", "stack")
+    functions = [name for name, _ in resolver.resources("AWS::Lambda::Function")]
+    assert len(functions) == len(
+        [n for n, r in load_template()["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
+    )
+    for name in functions:
+        props = resolver.properties(name)
+        assert (local_path(props["Code"]) / "app.py").is_file(), name
+        assert ROOT / "layers" / "shared" in resolver.layer_paths(name), name
+        assert resolver.role_of(name) == f"{name}Role"
+        assert resolver.properties(f"{name}Role")["Policies"], name
+
+
+def test_the_transform_takes_the_local_parameters() -> None:
+    """What SAM writes into its output from a parameter (the API's CORS origins)
+    follows the parameters the local cloud runs with, not only the defaults."""
+
+    def origins(cfn: dict[str, Any]) -> Any:
+        return cfn["Resources"]["HttpApi"]["Properties"]["Body"]["x-amazon-apigateway-cors"]["allowOrigins"]
+
+    assert origins(cloudformation()) == ["*"]
+    assert origins(cloudformation(parameters={"AllowedOrigin": "https://portal.acme-fx.com"})) == [
+        "https://portal.acme-fx.com"
+    ]

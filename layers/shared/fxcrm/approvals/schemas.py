@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from fxcrm.auth.schemas import Strict
 from fxcrm.funding.times import WireTime
+from fxcrm.pages import Page
 from fxcrm.text import FreeText
 
 ApprovalKind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
@@ -41,6 +42,4 @@ class ApprovalItem(BaseModel):
     receipt_link: str | None = Field(default=None, description="A 5-minute link to the uploaded receipt")
 
 
-class ApprovalList(BaseModel):
-    list: list[ApprovalItem]
-    total: int
+class ApprovalList(Page[ApprovalItem]): ...

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, IPvAnyNetwork, WithJsonSchema
 
 from fxcrm.auth.schemas import PASSWORD_PATTERN, PASSWORD_RULE, Email, Int, Strict
 from fxcrm.funding.times import WireTime
+from fxcrm.pages import Page
 from fxcrm.text import FreeText
 
 Network = Annotated[IPvAnyNetwork, WithJsonSchema({"type": "string", "description": "e.g. 203.0.113.0/24"})]
@@ -26,9 +27,7 @@ class UserRow(BaseModel):
     totp_enrolled: bool | None = Field(default=None, description="Staff: two-factor login is set up")
 
 
-class UserList(BaseModel):
-    list: list[UserRow]
-    total: int
+class UserList(Page[UserRow]): ...
 
 
 class UserDetail(BaseModel):
@@ -72,6 +71,4 @@ class IdOnly(BaseModel):
     id: int
 
 
-class AuditList(BaseModel):
-    list: list[dict[str, Any]]
-    total: int
+class AuditList(Page[dict[str, Any]]): ...

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fxcrm.auth.schemas import Int, Strict
+from fxcrm.pages import Page
 from fxcrm.text import FreeText
 
 Method = Literal["bank_transfer", "international_wire_transfer", "cryptocurrency"]
@@ -72,9 +73,7 @@ class CurrencyItem(BaseModel):
     name: CurrencyName
 
 
-class CurrencyList(BaseModel):
-    list: list[CurrencyItem]
-    total: int
+class CurrencyList(Page[CurrencyItem]): ...
 
 
 class DepositChannel(BaseModel):
@@ -90,9 +89,7 @@ class DepositChannel(BaseModel):
     name: str
 
 
-class DepositChannelList(BaseModel):
-    list: list[DepositChannel]
-    total: int
+class DepositChannelList(Page[DepositChannel]): ...
 
 
 class WithdrawalChannel(BaseModel):
@@ -107,9 +104,7 @@ class WithdrawalChannel(BaseModel):
     name: str
 
 
-class WithdrawalChannelList(BaseModel):
-    list: list[WithdrawalChannel]
-    total: int
+class WithdrawalChannelList(Page[WithdrawalChannel]): ...
 
 
 # ---------------------------------------------------------------- payment accounts
@@ -250,9 +245,7 @@ class DepositRow(BaseModel):
     target_trading_account: TradingAccountRef
 
 
-class DepositList(BaseModel):
-    list: list[DepositRow]
-    total: int
+class DepositList(Page[DepositRow]): ...
 
 
 class WithdrawalRequest(Strict):
@@ -330,9 +323,7 @@ class WithdrawalRow(BaseModel):
     submit_time: str
 
 
-class WithdrawalList(BaseModel):
-    list: list[WithdrawalRow]
-    total: int
+class WithdrawalList(Page[WithdrawalRow]): ...
 
 
 class TransferRequest(Strict):
@@ -379,9 +370,7 @@ class TransferRow(BaseModel):
     target_trading_account: TradingAccountRef
 
 
-class TransferList(BaseModel):
-    list: list[TransferRow]
-    total: int
+class TransferList(Page[TransferRow]): ...
 
 
 # ---------------------------------------------------------------- staff settings

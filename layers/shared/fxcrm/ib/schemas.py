@@ -3,6 +3,7 @@
 from pydantic import BaseModel, Field
 
 from fxcrm.kyc.schemas import KycStatusResponse
+from fxcrm.pages import Page
 
 
 class IbProfile(KycStatusResponse):
@@ -27,9 +28,7 @@ class IbClient(BaseModel):
     updated_at: str
 
 
-class IbClientList(BaseModel):
-    list: list[IbClient]
-    total: int
+class IbClientList(Page[IbClient]): ...
 
 
 class IbClientAccount(BaseModel):
@@ -46,9 +45,7 @@ class IbClientAccount(BaseModel):
     user_name: str
 
 
-class IbClientAccountList(BaseModel):
-    list: list[IbClientAccount]
-    total: int
+class IbClientAccountList(Page[IbClientAccount]): ...
 
 
 class RebateRecord(BaseModel):
@@ -68,6 +65,4 @@ class RebateRecord(BaseModel):
     payment_time: str = Field(description="'' while held for approval")
 
 
-class RebateRecordList(BaseModel):
-    list: list[RebateRecord]
-    total: int
+class RebateRecordList(Page[RebateRecord]): ...

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from fxcrm.auth.schemas import Strict
 from fxcrm.funding.times import WireTime
+from fxcrm.pages import Page
 from fxcrm.reports.schemas import TIME_PATTERN
 
 TIME = Field(pattern=TIME_PATTERN, description="YYYY-MM-DD HH:MM:SS in the broker's time zone")
@@ -40,9 +41,7 @@ class CommissionRecord(BaseModel):
     grant_at: WireTime | None = None
 
 
-class CommissionRecordList(BaseModel):
-    list: list[CommissionRecord]
-    total: int
+class CommissionRecordList(Page[CommissionRecord]): ...
 
 
 class SettlementStarted(BaseModel):

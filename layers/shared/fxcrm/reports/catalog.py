@@ -1,9 +1,10 @@
-"""The six reports: where each reads its rows (a Query on a key or index,
+"""The reports' data: where each reads its rows (a Query on a key or index,
 never a Scan; docs/data-model.md), how the seed's filters apply, and how a
 stored item becomes a row with the seed's fields.
 
-Each report yields stored items newest first (`source`) and formats one item
-as a row (`row`), so a page formats only its rows and an export streams."""
+Each report yields stored items newest first (a source) and formats one item
+as a row, so a page formats only its rows and an export streams; which
+source and row make which report is declared in `reports.descriptors`."""
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator
@@ -13,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from fxcrm import choices
-from fxcrm.auth.accounts import Principal, full_name, name_matches
+from fxcrm.auth.accounts import full_name, name_matches
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
@@ -21,8 +22,7 @@ from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
 from fxcrm.funding import times
 from fxcrm.funding.money import show
-from fxcrm.reports import schemas
-from fxcrm.reports.scope import Scope, scope_for
+from fxcrm.reports.scope import Scope
 from fxcrm.settings import Settings
 from fxcrm.trading.servers import SERVERS, server_name
 
@@ -76,14 +76,6 @@ class Run:
         return times.show(int(epoch), self.settings.broker_timezone) if epoch is not None else ""
 
 
-@dataclass(frozen=True)
-class Report:
-    name: str
-    row_model: type
-    source: Callable[[Run], Iterable[dict[str, Any]]]
-    row: Callable[[Run, dict[str, Any]], dict[str, Any]]
-
-
 def months(settings: Settings, first: int, last: int, now: int) -> list[str]:
     """The months (yyyy-mm) a staff-wide query reads, newest first: from the
     window's start (or the broker's first month) to its end (or now)."""
@@ -110,7 +102,7 @@ def _newest_first(lists: Iterable[list[dict[str, Any]]], key: str) -> Iterator[d
 # ---------------------------------------------------------------- deposits, withdrawals, transfers
 
 
-def _orders(kind: str) -> Callable[[Run], Iterator[dict[str, Any]]]:
+def orders(kind: str) -> Callable[[Run], Iterator[dict[str, Any]]]:
     def source(run: Run) -> Iterator[dict[str, Any]]:
         f = run.filters
         # `all` is every status the report's enum lists (a deposit's draft is not one)
@@ -137,7 +129,7 @@ def _orders(kind: str) -> Callable[[Run], Iterator[dict[str, Any]]]:
     return source
 
 
-def _money_row(run: Run, order: dict[str, Any]) -> dict[str, Any]:
+def money_row(run: Run, order: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": int(order["id"]),
         "order_number": order["order_number"],
@@ -155,7 +147,7 @@ def _money_row(run: Run, order: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _transfer_row(run: Run, order: dict[str, Any]) -> dict[str, Any]:
+def transfer_row(run: Run, order: dict[str, Any]) -> dict[str, Any]:
     return {
         "order_number": order["order_number"],
         "amount": show(Decimal(str(order["amount"])), order["currency"]),
@@ -219,7 +211,7 @@ def _symbol_matches(f: Any, symbol: str) -> bool:
 # ---------------------------------------------------------------- history orders
 
 
-def _history(run: Run) -> Iterator[dict[str, Any]]:
+def history(run: Run) -> Iterator[dict[str, Any]]:
     f = run.filters
     by_open = f.time_type == "open"
     # a trade opened in the window closed at or after the window's start
@@ -251,7 +243,7 @@ def _history(run: Run) -> Iterator[dict[str, Any]]:
         yield plain(item)
 
 
-def _history_row(run: Run, item: dict[str, Any]) -> dict[str, Any]:
+def history_row(run: Run, item: dict[str, Any]) -> dict[str, Any]:
     return {
         "order_number": str(item["position_id"]),
         "trading_account": _account_ref(item),
@@ -287,7 +279,7 @@ def _snapshot_rows(run: Run, kind: str, time_field: str) -> Iterator[dict[str, A
     return iter(sorted(rows, key=lambda r: (int(r[time_field]), int(r["ticket"])), reverse=True))
 
 
-def _positions(run: Run) -> Iterator[dict[str, Any]]:
+def positions(run: Run) -> Iterator[dict[str, Any]]:
     f = run.filters
     sides = {SIDES[side] for side in choices.chosen(f, "trading_type")}
     for row in _snapshot_rows(run, "POSITIONS", "open_time"):
@@ -297,7 +289,7 @@ def _positions(run: Run) -> Iterator[dict[str, Any]]:
             yield row
 
 
-def _position_row(run: Run, row: dict[str, Any]) -> dict[str, Any]:
+def position_row(run: Run, row: dict[str, Any]) -> dict[str, Any]:
     account = row["_account"]
     return {
         "order_number": str(row["ticket"]),
@@ -319,7 +311,7 @@ def _position_row(run: Run, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _pending(run: Run) -> Iterator[dict[str, Any]]:
+def pending(run: Run) -> Iterator[dict[str, Any]]:
     f = run.filters
     kinds = choices.chosen(f, "trading_type")
     for row in _snapshot_rows(run, "ORDERS", "setup_time"):
@@ -329,7 +321,7 @@ def _pending(run: Run) -> Iterator[dict[str, Any]]:
             yield row
 
 
-def _pending_row(run: Run, row: dict[str, Any]) -> dict[str, Any]:
+def pending_row(run: Run, row: dict[str, Any]) -> dict[str, Any]:
     account = row["_account"]
     return {
         "order_number": str(row["ticket"]),
@@ -366,7 +358,7 @@ def _granted_in(run: Run, record: dict[str, Any]) -> bool:
     return granted is not None and run.first <= int(granted) <= run.last
 
 
-def _commissions(run: Run) -> Iterator[dict[str, Any]]:
+def commissions(run: Run) -> Iterator[dict[str, Any]]:
     by_grant = run.filters.time_search_type == "grant_at"
     # a record is granted at or after it is calculated: by grant time, read from the start
     low = 0 if by_grant else run.first
@@ -383,7 +375,7 @@ def _commissions(run: Run) -> Iterator[dict[str, Any]]:
             yield record
 
 
-def _commission_row(run: Run, record: dict[str, Any]) -> dict[str, Any]:
+def commission_row(run: Run, record: dict[str, Any]) -> dict[str, Any]:
     ib = users_dal.get_user(int(record["ib_id"])) or {}
     return {
         "id": int(record["id"]),
@@ -399,7 +391,7 @@ def _commission_row(run: Run, record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _commission_details(run: Run) -> Iterator[dict[str, Any]]:
+def commission_details(run: Run) -> Iterator[dict[str, Any]]:
     f = run.filters
     records = Records()
     run.extra["records"] = records
@@ -410,7 +402,7 @@ def _commission_details(run: Run) -> Iterator[dict[str, Any]]:
             return
         items: Iterable[dict[str, Any]] = rebates_dal.list_aggregation_details(int(f.rebate_aggregation_id))
     elif run.scope.everyone:
-        items = (d for record in _commissions(run) for d in rebates_dal.list_aggregation_details(int(record["id"])))
+        items = (d for record in commissions(run) for d in rebates_dal.list_aggregation_details(int(record["id"])))
     else:
         items = rebates_dal.list_ib_details(run.scope.caller, 0 if by_grant else run.first, run.last)
     for detail in map(plain, items):
@@ -438,7 +430,7 @@ def explain(detail: dict[str, Any]) -> str:
     return event
 
 
-def _commission_detail_row(run: Run, detail: dict[str, Any]) -> dict[str, Any]:
+def commission_detail_row(run: Run, detail: dict[str, Any]) -> dict[str, Any]:
     record = run.extra["records"].get(int(detail["aggregation_id"])) if "records" in run.extra else {}
     sub_ib = detail.get("sub_ib_id")
     return {
@@ -460,20 +452,6 @@ def _commission_detail_row(run: Run, detail: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-REPORTS: dict[str, Report] = {
-    "deposit": Report("deposit", schemas.MoneyRow, _orders("deposit"), _money_row),
-    "withdrawal": Report("withdrawal", schemas.MoneyRow, _orders("withdrawal"), _money_row),
-    "transfer": Report("transfer", schemas.TransferReportRow, _orders("transfer"), _transfer_row),
-    "history-order": Report("history-order", schemas.HistoryRow, _history, _history_row),
-    "position": Report("position", schemas.PositionRow, _positions, _position_row),
-    "pending-order": Report("pending-order", schemas.PendingRow, _pending, _pending_row),
-    "commission": Report("commission", schemas.CommissionRow, _commissions, _commission_row),
-    "commission-detail": Report(
-        "commission-detail", schemas.CommissionDetailRow, _commission_details, _commission_detail_row
-    ),
-}
-
-
 def _whole_day(value: str | None, clock: str) -> str | None:
     """A date-only filter (YYYY-MM-DD) covers the whole day."""
     return f"{value} {clock}" if value and len(value) == 10 else value
@@ -484,20 +462,3 @@ def start(settings: Settings, scope: Scope, filters: Any, now: int) -> Run:
         _whole_day(filters.start_time, "00:00:00"), _whole_day(filters.end_time, "23:59:59"), settings.broker_timezone
     )
     return Run(settings, scope, filters, first, last, now, Names())
-
-
-def page(report: Report, run: Run) -> dict[str, Any]:
-    """One page and the total; only the page's rows are formatted."""
-    items = list(report.source(run))
-    size, number = run.filters.size, run.filters.page
-    return {"list": [report.row(run, i) for i in items[(number - 1) * size : number * size]], "total": len(items)}
-
-
-def rows(report: Report, run: Run) -> Iterator[dict[str, Any]]:
-    """Every row, formatted as it streams (exports)."""
-    return (report.row(run, item) for item in report.source(run))
-
-
-def page_for(settings: Settings, principal: Principal, name: str, filters: Any, now: int) -> dict[str, Any]:
-    """One page of a report, in the caller's scope."""
-    return page(REPORTS[name], start(settings, scope_for(principal), filters, now))

@@ -32,8 +32,8 @@ from fxcrm.errors import NotFound
 from fxcrm.observability import logger
 from fxcrm.platform import aws, files
 from fxcrm.reports import catalog, scope
-from fxcrm.reports.catalog import Report
-from fxcrm.reports.schemas import FILTERS, AccountRef
+from fxcrm.reports.descriptors import REPORTS, ReportDescriptor
+from fxcrm.reports.schemas import AccountRef
 from fxcrm.settings import Settings
 
 PART_BYTES = 6 * 1024 * 1024  # S3 parts must be at least 5 MiB, except the last
@@ -51,10 +51,10 @@ class TooManyRows(Exception):
 # ---------------------------------------------------------------- columns
 
 
-def columns(report: Report) -> list[str]:
+def columns(report: ReportDescriptor) -> list[str]:
     """The header: the seed's row fields, a nested trading account as its four fields."""
     names: list[str] = []
-    for name, field in report.row_model.model_fields.items():  # type: ignore[attr-defined]
+    for name, field in report.row_model.model_fields.items():
         if field.annotation is AccountRef:
             names.extend(f"{name}.{sub}" for sub in AccountRef.model_fields)
         else:
@@ -178,26 +178,21 @@ def _link(settings: Settings, key: str, file_name: str) -> str:
     )
 
 
-def _rows(report: Report, run: catalog.Run, header: list[str]) -> Iterator[list[Any]]:
-    return (flatten(row, header) for row in catalog.rows(report, run))
+def _rows(report: ReportDescriptor, run: catalog.Run, header: list[str]) -> Iterator[list[Any]]:
+    return (flatten(row, header) for row in report.rows(run))
 
 
 def _write(settings: Settings, job: dict[str, Any], principal: Principal, limit: int | None, now: int) -> int:
     request = Request(job["report"], json.loads(job["filters"]), job["format"])
-    report = catalog.REPORTS[request.report]
-    run = catalog.start(settings, scope.scope_for(principal), _filters(report, request.filters), now)
+    report = REPORTS[request.report]
+    run = catalog.start(settings, scope.scope_for(principal), report.filters.model_validate(request.filters), now)
     header = columns(report)
     return WRITERS[request.format](settings.bucket_name, job["key"], header, _rows(report, run, header), limit)
 
 
-def _filters(report: Report, values: dict[str, Any]) -> Any:
-    return FILTERS[report.name].model_validate(values)
-
-
 def export(settings: Settings, principal: Principal, request: Request, now: int) -> dict[str, Any]:
     """Write the export now if it is small enough, else start a background job."""
-    report = catalog.REPORTS[request.report]
-    filters = _filters(report, request.filters)
+    filters = REPORTS[request.report].filters.model_validate(request.filters)
     run = catalog.start(settings, scope.scope_for(principal), filters, now)
     job_id = uuid.uuid4().hex
     file_name = _file_name(settings, request, run)

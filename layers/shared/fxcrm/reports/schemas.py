@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from fxcrm.auth.schemas import Strict
 from fxcrm.funding.schemas import TIME_DESCRIPTION, MethodFilter
+from fxcrm.pages import Page
 
 OrderStatus = Literal["all", "auditing", "approved", "disapproved"]
 TransferStatus = Literal["all", "pending", "auditing", "approved", "disapproved"]
@@ -98,19 +99,6 @@ class CommissionDetailFilters(DetailFields, Filters):
     rebate_aggregation_id: int | None = Field(
         default=None, ge=1, le=2**53, description="One commission record's details"
     )
-
-
-# The filters of each report, by its name in paths and file names.
-FILTERS: dict[str, type[Filters]] = {
-    "deposit": DepositFilters,
-    "withdrawal": WithdrawalFilters,
-    "transfer": TransferFilters,
-    "history-order": HistoryFilters,
-    "position": PositionFilters,
-    "pending-order": PendingFilters,
-    "commission": CommissionFilters,
-    "commission-detail": CommissionDetailFilters,
-}
 
 
 class DepositExport(DepositFields, Window, Export): ...
@@ -217,29 +205,20 @@ class PendingRow(BaseModel):
     user_name: str
 
 
-class MoneyReport(BaseModel):
-    list: list[MoneyRow]
-    total: int
+# The pages' schema names are kept as first published: generated clients name their classes after them.
+class MoneyReport(Page[MoneyRow]): ...
 
 
-class TransferReport(BaseModel):
-    list: list[TransferReportRow]
-    total: int
+class TransferReport(Page[TransferReportRow]): ...
 
 
-class HistoryReport(BaseModel):
-    list: list[HistoryRow]
-    total: int
+class HistoryReport(Page[HistoryRow]): ...
 
 
-class PositionReport(BaseModel):
-    list: list[PositionRow]
-    total: int
+class PositionReport(Page[PositionRow]): ...
 
 
-class PendingReport(BaseModel):
-    list: list[PendingRow]
-    total: int
+class PendingReport(Page[PendingRow]): ...
 
 
 class ExportAnswer(BaseModel):
@@ -280,11 +259,7 @@ class CommissionDetailRow(BaseModel):
     grant_at: str
 
 
-class CommissionReport(BaseModel):
-    list: list[CommissionRow]
-    total: int
+class CommissionReport(Page[CommissionRow]): ...
 
 
-class CommissionDetailReport(BaseModel):
-    list: list[CommissionDetailRow]
-    total: int
+class CommissionDetailReport(Page[CommissionDetailRow]): ...

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fxcrm.auth.schemas import Int, Strict
 from fxcrm.funding.times import WireTime
+from fxcrm.pages import Page
 from fxcrm.text import FreeText
 
 Platform = Literal["MT4", "MT5"]
@@ -29,9 +30,7 @@ class AccountType(BaseModel):
     name: str
 
 
-class AccountTypeList(BaseModel):
-    list: list[AccountType]
-    total: int
+class AccountTypeList(Page[AccountType]): ...
 
 
 class LiveApplicationRequest(Strict):
@@ -117,9 +116,7 @@ class LiveApplication(BaseModel):
     created_at: WireTime
 
 
-class LiveApplicationList(BaseModel):
-    list: list[LiveApplication]
-    total: int
+class LiveApplicationList(Page[LiveApplication]): ...
 
 
 class TradingAccount(BaseModel):
@@ -136,9 +133,7 @@ class TradingAccount(BaseModel):
     trading_platform: Platform
 
 
-class TradingAccountList(BaseModel):
-    list: list[TradingAccount]
-    total: int
+class TradingAccountList(Page[TradingAccount]): ...
 
 
 class ChangeTradingPasswordRequest(Strict):
@@ -155,9 +150,7 @@ class AccountBalance(BaseModel):
     trading_account_id: int
 
 
-class AccountBalanceList(BaseModel):
-    list: list[AccountBalance]
-    total: int
+class AccountBalanceList(Page[AccountBalance]): ...
 
 
 class PlatformDownload(BaseModel):
@@ -174,6 +167,4 @@ class PlatformDownload(BaseModel):
     windows_download_url: str
 
 
-class PlatformDownloadList(BaseModel):
-    list: list[PlatformDownload]
-    total: int
+class PlatformDownloadList(Page[PlatformDownload]): ...
