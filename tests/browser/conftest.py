@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, RunningCloud, start_cloud, stop_cloud
+from tests.support.http_journeys import ARTIFACTS, RunningCloud, start_cloud, stop_cloud
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [

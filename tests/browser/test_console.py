@@ -2,17 +2,26 @@
 approve a deposit a client submitted (the client's balance rises), reject
 one with a reason (the client sees it), and a support agent cannot approve."""
 
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pyotp
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.e2e.conftest import RunningCloud
+from tests.support.demo import ADMIN, CLIENT1
+from tests.support.http_journeys import (
+    RunningCloud,
+    bearer,
+    new_staff,
+    open_live_account,
+    post_to_form,
+    register,
+    save_kyc_module,
+    upload_kyc_document,
+    wait_for,
+)
 
 # a 1x1 PNG: the receipt preview is an <img>
 PNG = bytes.fromhex(
@@ -21,36 +30,14 @@ PNG = bytes.fromhex(
 )
 
 
-def _wait(read: Any, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while (row := read())["status"] != status:
-        assert time.monotonic() < deadline, f"still {row['status']}"
-        time.sleep(0.2)
-    return dict(row)
-
-
 class Client:
     """client1 (approved KYC) over the API, with a live account."""
 
     def __init__(self, cloud: RunningCloud) -> None:
         self.cloud = cloud
         self.http = cloud.client()
-        token = cloud.login("client1@broker.example.com", "Client-demo-2026").json()["token"]
-        self.auth = {"Authorization": f"Bearer {token}"}
-        staff = {"Authorization": f"Bearer {cloud.staff_token('admin@broker.example.com', 'Admin-demo-2026')}"}
-        live = {
-            "currency": "USD",
-            "leverage": 100,
-            "password": "Live-Pass1",
-            "trading_account_type_id": 202,
-            "trading_platform": "MT5",
-        }
-        self.account = self.http.post("/trading-accounts/applications", json=live, headers=self.auth).json()[
-            "application_account_id"
-        ]
-        _wait(lambda: self.http.get(f"/admin/approvals/{self.account}", headers=staff).json(), "waiting")
-        self.http.post(f"/admin/approvals/{self.account}/decision", json={"decision": "approve"}, headers=staff)
-        _wait(lambda: self.http.get(f"/admin/approvals/{self.account}", headers=staff).json(), "completed")
+        self.auth = cloud.headers(*CLIENT1)
+        self.account = open_live_account(cloud, self.http, self.auth)
 
     def deposit(self, amount: str) -> str:
         key = {"Idempotency-Key": str(uuid.uuid4())}
@@ -59,7 +46,7 @@ class Client:
         form = self.http.post(
             f"/funding/deposits/{number}/receipt-upload", json={"content_type": "image/png"}, headers=self.auth
         ).json()
-        httpx.post(form["url"], data=form["fields"], files={"file": ("receipt.png", PNG, "image/png")}, timeout=30)
+        post_to_form(form, PNG, "image/png", "receipt.png")
         submit = {"order_number": number, "receipt_url": form["key"]}
         assert (
             self.http.post(
@@ -89,20 +76,6 @@ def client(cloud: RunningCloud) -> Iterator[Client]:
     made.http.close()
 
 
-def _new_staff(cloud: RunningCloud, role: str) -> tuple[str, str]:
-    email = f"{role}-{uuid.uuid4().hex[:6]}@broker.example.com"
-    admin = {"Authorization": f"Bearer {cloud.staff_token('admin@broker.example.com', 'Admin-demo-2026')}"}
-    body = {
-        "email": email,
-        "role": role,
-        "first_name": "Console",
-        "last_name": role.title(),
-        "password": "Staff-pass-1",
-    }
-    assert httpx.post(f"{cloud.url}/admin/staff", json=body, headers=admin, timeout=30).status_code == 201
-    return email, "Staff-pass-1"
-
-
 def _log_in(page: Any, cloud: RunningCloud, email: str, password: str, shot: str) -> None:
     """Password, then the first-login enrolment: scan (here: read) the key, type a code."""
     page.goto(f"{cloud.url}/admin/console")
@@ -123,19 +96,29 @@ def _log_in(page: Any, cloud: RunningCloud, email: str, password: str, shot: str
     page.wait_for_selector("#queue:not([hidden])")
 
 
-def _open(page: Any, number: str) -> None:
+def _staff_page(browser: Any, cloud: RunningCloud, role: str, shot: str) -> Any:
+    """A new page on which a new staff member of `role` has logged in."""
+    page = browser.new_page()
+    _log_in(page, cloud, *new_staff(cloud, role, "Console"), shot)
+    return page
+
+
+def _deposit_opened(
+    browser: Any, cloud: RunningCloud, client: "Client", amount: str, role: str, shot: str
+) -> tuple[str, Any]:
+    """A deposit the client submitted, opened in the queue by a new staff member of `role`: (number, page)."""
+    number = client.deposit(amount)
+    page = _staff_page(browser, cloud, role, shot)
     page.select_option("#kind", "deposit")
     page.click("#refresh")
     page.click(f"#queue-rows tr[data-id='{number[1:]}']")
     page.wait_for_selector(f"#detail-title:has-text('{number}')")
+    return number, page
 
 
 def test_finance_approves_a_deposit_and_the_balance_rises(browser: Any, cloud: RunningCloud, client: Client) -> None:
-    number = client.deposit("250.00")
     before = client.balance()
-    page = browser.new_page()
-    _log_in(page, cloud, *_new_staff(cloud, "finance"), "finance")
-    _open(page, number)
+    number, page = _deposit_opened(browser, cloud, client, "250.00", "finance", "finance")
     # the receipt, shown through its short-lived link
     page.wait_for_function("document.querySelector('#receipt img')?.naturalWidth > 0")
     assert "client1@broker.example.com" in page.inner_text("#detail-fields")
@@ -145,32 +128,26 @@ def test_finance_approves_a_deposit_and_the_balance_rises(browser: Any, cloud: R
     page.click("#approve")
     page.wait_for_selector("#decision-notice:has-text('Done')")
     page.screenshot(path=SCREENSHOTS / "finance-approved.png", full_page=True)
-    _wait(lambda: client.deposit_row(number), "approved")
+    wait_for(lambda: client.deposit_row(number), "approved")
     assert float(client.balance()) == float(before) + 250
     page.close()
 
 
 def test_a_rejection_needs_a_reason_and_the_client_sees_it(browser: Any, cloud: RunningCloud, client: Client) -> None:
-    number = client.deposit("120.00")
-    page = browser.new_page()
-    _log_in(page, cloud, *_new_staff(cloud, "finance"), "finance-reject")
-    _open(page, number)
+    number, page = _deposit_opened(browser, cloud, client, "120.00", "finance", "finance-reject")
     page.click("#reject")
     page.wait_for_selector("#decision-error:has-text('Say why')")
     page.fill("#decision textarea[name=reason]", "The receipt shows another name")
     page.click("#reject")
     page.wait_for_selector("#decision-notice:has-text('Done')")
     page.screenshot(path=SCREENSHOTS / "finance-rejected.png", full_page=True)
-    row = _wait(lambda: client.deposit_row(number), "disapproved")
+    row = wait_for(lambda: client.deposit_row(number), "disapproved")
     assert row["remark"] == "The receipt shows another name"
     page.close()
 
 
 def test_a_support_agent_cannot_approve(browser: Any, cloud: RunningCloud, client: Client) -> None:
-    number = client.deposit("80.00")
-    page = browser.new_page()
-    _log_in(page, cloud, *_new_staff(cloud, "support"), "support")
-    _open(page, number)
+    number, page = _deposit_opened(browser, cloud, client, "80.00", "support", "support")
     page.click("#approve")
     page.wait_for_selector("#decision-error:has-text('role')")
     page.screenshot(path=SCREENSHOTS / "support-refused.png", full_page=True)
@@ -179,10 +156,8 @@ def test_a_support_agent_cannot_approve(browser: Any, cloud: RunningCloud, clien
 
 
 def test_compliance_reviews_a_kyc_with_its_documents(browser: Any, cloud: RunningCloud) -> None:
-    from tests.e2e.test_kyc import _register, _save, _upload
-
     with cloud.client() as http:
-        user = _register(cloud, http)
+        user = bearer(register(cloud, http, "kyc", "Kyc-pass-2026")["token"])
         identity = {
             "first_name": "Nia",
             "last_name": "Okafor",
@@ -199,15 +174,17 @@ def test_compliance_reviews_a_kyc_with_its_documents(browser: Any, cloud: Runnin
                 "residence_province": "Lagos",
                 "postal_code": "101001",
             },
-            "authentication_accessory": {"address_proof": _upload(http, user, PNG + uuid.uuid4().bytes, "image/png")},
+            "authentication_accessory": {
+                "address_proof": upload_kyc_document(http, user, PNG + uuid.uuid4().bytes, "image/png")
+            },
             "authentication": {
                 "identification_type": "passport",
-                "passport": _upload(http, user, PNG + uuid.uuid4().bytes, "image/png"),
+                "passport": upload_kyc_document(http, user, PNG + uuid.uuid4().bytes, "image/png"),
             },
             "agreement": {"client_agreement": True, "risk_disclosure": True, "privacy_policy": True},
         }
         for module, data in modules.items():
-            assert _save(http, user, module, data).status_code == 200
+            assert save_kyc_module(http, user, module, data).status_code == 200
         answers = [
             {"question_id": 1, "answer": "none"},
             {"question_id": 2, "answer": "yes"},
@@ -215,11 +192,10 @@ def test_compliance_reviews_a_kyc_with_its_documents(browser: Any, cloud: Runnin
         ]
         http.post("/kyc/questionnaire-answers", json={"questionnaire_id": 1, "answers": answers}, headers=user)
         review = http.post("/kyc/submission", headers=user).json()["review_id"]
-        staff = {"Authorization": f"Bearer {cloud.staff_token('admin@broker.example.com', 'Admin-demo-2026')}"}
-        _wait(lambda: http.get(f"/admin/approvals/{review}", headers=staff).json(), "waiting")
+        staff = cloud.staff_headers(*ADMIN)
+        wait_for(lambda: http.get(f"/admin/approvals/{review}", headers=staff).json(), "waiting")
 
-        page = browser.new_page()
-        _log_in(page, cloud, *_new_staff(cloud, "compliance"), "compliance")
+        page = _staff_page(browser, cloud, "compliance", "compliance")
         page.select_option("#kind", "kyc")
         page.click("#refresh")
         page.click(f"#queue-rows tr[data-id='{review}']")
@@ -232,7 +208,7 @@ def test_compliance_reviews_a_kyc_with_its_documents(browser: Any, cloud: Runnin
         page.screenshot(path=SCREENSHOTS / "compliance-kyc.png", full_page=True)
         page.click("#approve")
         page.wait_for_selector("#decision-notice:has-text('Done')")
-        _wait(lambda: {"status": http.get("/kyc", headers=user).json()["kyc_status"]}, "approved")
+        wait_for(lambda: {"status": http.get("/kyc", headers=user).json()["kyc_status"]}, "approved")
         # the name given in KYC is the client's name in the back office
         page.click("#nav button[data-view=users]")
         page.click("#user-search button[type=submit]")

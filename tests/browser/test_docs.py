@@ -5,7 +5,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.e2e.conftest import RunningCloud
+from tests.support.http_journeys import RunningCloud
 
 # scripts only from the page's own origin, no inline script
 STRICT_CSP = "default-src 'self'; script-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"

@@ -1,8 +1,7 @@
 """Component tier: moto in process (`mock_aws`), every resource provisioned
-from template.yaml, the real handlers called through the template's routes."""
+from template.yaml, the real handlers called through the template's routes.
+The helpers the tests share are in tests/support/journeys.py."""
 
-import re
-import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,8 +12,10 @@ from moto import mock_aws
 
 from localcloud.functions import Dispatcher, load_stack
 from localcloud.moto_patches import make_dynamodb_atomic
-from localcloud.provision import ACCOUNT_ID, REGION, Stack, provision
+from localcloud.provision import Stack, provision
 from tests.support.api import ApiClient
+from tests.support.demo import ADMIN
+from tests.support.journeys import Client, approved_client, staff_token
 
 
 @pytest.fixture(scope="session")
@@ -53,79 +54,16 @@ def api(stack: Stack, dispatcher: Dispatcher) -> ApiClient:
     return ApiClient(stack.resolver.template, stack.functions, dispatcher.handlers)
 
 
-def unique_email(prefix: str = "user") -> str:
-    return f"{prefix}-{secrets.token_hex(4)}@example.com"
+@pytest.fixture(scope="session")
+def admin(api: ApiClient) -> str:
+    """The seeded admin's token, past the second factor."""
+    return staff_token(api, *ADMIN)
 
 
-def sent_mail(to: str) -> list[Any]:
-    from moto.ses.models import ses_backends
-
-    return [m for m in ses_backends[ACCOUNT_ID][REGION].sent_messages if to in m.destinations.get("ToAddresses", [])]
-
-
-def last_code(to: str) -> str:
-    found = re.search(r"\b(\d{6})\b", sent_mail(to)[-1].body)
-    assert found, "no code in the mail"
-    return found.group(1)
-
-
-def captcha_headers(randstr: str | None = None) -> dict[str, str]:
-    from fxcrm.adapters.captcha import local_ticket
-    from fxcrm.adapters.secrets import get_secret_json
-    from fxcrm.core import clock
-    from fxcrm.core.settings import get_settings
-
-    settings = get_settings()
-    randstr = randstr or secrets.token_hex(6)
-    key = get_secret_json(settings.captcha_secret_name, 0)["local_key"]
-    return {
-        "Captcha-Token": local_ticket(key, settings.captcha_app_id, randstr, clock.now()),
-        "Captcha-Randstr": randstr,
-        "Captcha-Action": "login",
-    }
-
-
-def register(
-    api: ApiClient,
-    email: str,
-    password: str = "Secret-pass-1",
-    invite_code: str | None = None,
-    source_ip: str | None = None,
-) -> dict[str, Any]:
-    ip = source_ip or f"198.51.100.{secrets.randbelow(250) + 1}"
-    sent = api.post(
-        "/auth/email-codes", {"email": email, "received_at": int(time.time()), "scene": "register"}, source_ip=ip
-    )
-    assert sent.status == 200, sent.body
-    body: dict[str, Any] = {"email": email, "email_code": last_code(email), "password": password}
-    if invite_code:
-        body["invite_code"] = invite_code
-    reply = api.post("/auth/register", body)
-    assert reply.status == 201, reply.body
-    return dict(reply.json())
-
-
-def login(api: ApiClient, email: str, password: str) -> Any:
-    return api.post("/auth/login", {"email": email, "password": password}, headers=captcha_headers())
-
-
-# Staff tokens, one per address for the session: a TOTP code's time step is
-# good once, so logging in again within 30 s would (rightly) be refused.
-_STAFF_TOKENS: dict[str, str] = {}
-
-
-def staff_token(api: ApiClient, email: str, password: str) -> str:
-    """Log a staff member in with password and TOTP (enrolling at the first login)."""
-    import pyotp
-
-    if email not in _STAFF_TOKENS:
-        pending = login(api, email, password).json()["token"]
-        assert not api.get("/auth/totp", token=pending).json()["enrolled"], "enrolled outside this helper"
-        secret = api.post("/auth/totp/enrolment", token=pending).json()["secret"]
-        done = api.post("/auth/totp/activation", {"code": pyotp.TOTP(secret).now()}, token=pending)
-        assert done.status == 200, done.body
-        _STAFF_TOKENS[email] = done.json()["token"]
-    return _STAFF_TOKENS[email]
+@pytest.fixture
+def client(api: ApiClient) -> Client:
+    """A new client with approved KYC and two live accounts (a module may define its own `client`)."""
+    return approved_client(api)
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ import time
 import jwt
 import pytest
 
-from tests.component.conftest import captcha_headers, last_code, login, register, sent_mail, staff_token, unique_email
 from tests.support.api import ApiClient
 from tests.support.aws_calls import AwsCalls
 from tests.support.concurrency import SecretChecks
+from tests.support.demo import ADMIN, CLIENT2, IB, SUPPORT
+from tests.support.journeys import captcha_headers, last_code, login, register, sent_mail, staff_token, unique_email
 
 
 def test_register_then_login_returns_token_and_user_info(api: ApiClient) -> None:
@@ -352,7 +353,7 @@ def _signing_key() -> str:
     "kind", ["tampered", "expired", "wrong_audience", "wrong_issuer", "alg_none", "other_key", "garbage", "missing"]
 )
 def test_bad_tokens_get_401(api: ApiClient, kind: str) -> None:
-    token = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
+    token = login(api, *CLIENT2).json()["token"]
     claims = _claims_of(token)
     key = _signing_key()
     forged = {
@@ -373,19 +374,19 @@ def test_bad_tokens_get_401(api: ApiClient, kind: str) -> None:
 
 
 def test_client_token_on_staff_only_route_gets_403(api: ApiClient) -> None:
-    token = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
+    token = login(api, *CLIENT2).json()["token"]
     reply = api.put("/site/branding", {"support_phone": "+1 555 0100"}, token=token)
     assert reply.status == 403 and reply.json()["code"] == "staff_only"
 
 
 def test_support_role_may_not_change_site_settings(api: ApiClient) -> None:
-    token = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    token = staff_token(api, *SUPPORT)
     reply = api.put("/site/login-page", {"client_login_layout": "center"}, token=token)
     assert reply.status == 403 and reply.json()["code"] == "permission_denied"
 
 
 def test_admin_changes_branding_and_everyone_sees_it(api: ApiClient) -> None:
-    token = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    token = staff_token(api, *ADMIN)
     bad = api.put("/site/branding", {"timezone": "Mars/Olympus"}, token=token)
     assert bad.status == 422 and bad.json()["field"] == "timezone"
     saved = api.put(
@@ -415,9 +416,9 @@ def test_admin_changes_branding_and_everyone_sees_it(api: ApiClient) -> None:
 
 
 def test_menus_and_permissions_follow_the_role(api: ApiClient) -> None:
-    client = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
-    ib = login(api, "ib@broker.example.com", "Ib-demo-2026").json()["token"]
-    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    client = login(api, *CLIENT2).json()["token"]
+    ib = login(api, *IB).json()["token"]
+    support = staff_token(api, *SUPPORT)
 
     client_keys = {m["key"] for m in api.get("/auth/menus", token=client).json()["list"]}
     assert "funding" in client_keys and "ib.profile" not in client_keys
@@ -444,13 +445,13 @@ def test_validation_errors_name_the_field(api: ApiClient) -> None:
 
 
 def test_login_aws_call_budget(api: ApiClient) -> None:
-    login(api, "client2@broker.example.com", "Client-demo-2026")  # warm the secret cache
+    login(api, *CLIENT2)  # warm the secret cache
     with AwsCalls() as calls:
-        assert login(api, "client2@broker.example.com", "Client-demo-2026").status == 200
+        assert login(api, *CLIENT2).status == 200
     # use the captcha ticket up, take an attempt, email -> id, the user, give the attempt
     # back; secrets are cached
     assert calls.counts == {"dynamodb.PutItem": 1, "dynamodb.UpdateItem": 2, "dynamodb.GetItem": 2}
-    token = login(api, "client2@broker.example.com", "Client-demo-2026").json()["token"]
+    token = login(api, *CLIENT2).json()["token"]
     with AwsCalls() as calls:
         assert api.get("/auth/menus", token=token).status == 200
     assert calls.counts == {"dynamodb.GetItem": 1}

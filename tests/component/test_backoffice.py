@@ -13,39 +13,32 @@ import pyotp
 import pytest
 import requests
 
-from tests.component.conftest import login, register, staff_token, unique_email
-from tests.component.test_funding import (
-    Client,
-    _approval_waiting,
-    _code,
-    _deposit,
-    _order,
-    _quote,
-    _wait,
-    _withdrawal_body,
-    client,
-)
 from tests.support.api import ApiClient
 from tests.support.concurrency import SecretChecks
-
-__all__ = ["client"]
-
-
-@pytest.fixture(scope="module")
-def admin(api: ApiClient) -> str:
-    return staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
-
-
-def _new_staff(api: ApiClient, admin: str, role: str, **extra: Any) -> tuple[str, str]:
-    email = unique_email(role)
-    body = {"email": email, "role": role, "first_name": "New", "last_name": role.title(), "password": "Staff-pass-1"}
-    created = api.post("/admin/staff", body | extra, token=admin)
-    assert created.status == 201, created.body
-    return email, "Staff-pass-1"
+from tests.support.demo import CONTROLLER, SUPPORT
+from tests.support.journeys import (
+    Client,
+    approval_waiting,
+    create_ib,
+    decide,
+    deposit,
+    deposit_waiting,
+    email_code,
+    idempotency_key,
+    login,
+    new_staff,
+    order_row,
+    register,
+    staff_token,
+    unique_email,
+    wait_for,
+    withdrawal_body,
+    withdrawal_quote,
+)
 
 
 def test_staff_must_pass_totp_before_the_back_office(api: ApiClient, admin: str) -> None:
-    email, password = _new_staff(api, admin, "compliance")
+    email, password = new_staff(api, admin, "compliance")
     pending = login(api, email, password).json()["token"]
     refused = api.get("/admin/approvals", token=pending)
     assert refused.status == 403 and refused.json()["code"] == "mfa_required"
@@ -55,16 +48,19 @@ def test_staff_must_pass_totp_before_the_back_office(api: ApiClient, admin: str)
     assert (
         enrolment["qr_svg"].startswith("data:image/svg+xml") and email.replace("@", "%40") in enrolment["otpauth_uri"]
     )
-    wrong = api.post("/auth/totp/activation", {"code": "000000"}, token=pending)
-    assert wrong.status == 422 and wrong.json()["field"] == "code"
     totp = pyotp.TOTP(enrolment["secret"])
-    activated = api.post("/auth/totp/activation", {"code": totp.now()}, token=pending).json()
+    wrong = api.post("/auth/totp/activation", {"code": _not_a_live_code(totp)}, token=pending)
+    assert wrong.status == 422 and wrong.json()["field"] == "code"
+    code = totp.now()
+    activated = api.post("/auth/totp/activation", {"code": code}, token=pending).json()
     assert len(activated["recovery_codes"]) == 10
     assert api.get("/admin/approvals", token=activated["token"]).status == 200
 
-    # the next login: the code of a step already used is refused; a recovery code works once
+    # the next login: the code of a step already used is refused; a recovery code works once.
+    # The very code activation took: `totp.now()` again would be the next step's once
+    # a 30-second boundary passed, which is rightly accepted.
     again = login(api, email, password).json()["token"]
-    replay = api.post("/auth/totp/verification", {"code": totp.now()}, token=again)
+    replay = api.post("/auth/totp/verification", {"code": code}, token=again)
     assert replay.status == 422 and replay.json()["code"] == "totp_invalid"
     recovery = activated["recovery_codes"][0]
     verified = api.post("/auth/totp/verification", {"recovery_code": recovery}, token=again)
@@ -81,13 +77,19 @@ def test_staff_must_pass_totp_before_the_back_office(api: ApiClient, admin: str)
     }
 
 
+def _not_a_live_code(totp: pyotp.TOTP) -> str:
+    """A code of none of the steps a check accepts now (this one and one either side)."""
+    live = {totp.at(time.time() + drift) for drift in (-60, -30, 0, 30, 60)}
+    return next(c for c in (f"{n:06d}" for n in range(100)) if c not in live)
+
+
 @pytest.mark.usefixtures("frozen_clock")
 def test_twelve_concurrent_totp_codes_check_at_most_five(
     api: ApiClient, admin: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fxcrm.auth import totp as totp_module
 
-    email, password = _new_staff(api, admin, "support")
+    email, password = new_staff(api, admin, "support")
     pending = login(api, email, password).json()["token"]
     secret = api.post("/auth/totp/enrolment", token=pending).json()["secret"]
     totp = pyotp.TOTP(secret)
@@ -107,7 +109,7 @@ def test_twelve_concurrent_totp_codes_check_at_most_five(
 
 
 def test_an_admin_resets_a_lost_second_factor(api: ApiClient, admin: str) -> None:
-    email, password = _new_staff(api, admin, "finance")
+    email, password = new_staff(api, admin, "finance")
     token = staff_token(api, email, password)
     user_id = api.get(f"/admin/users?email={email}", token=admin).json()["list"][0]["id"]
     reset = api.put(f"/admin/users/{user_id}/totp-reset", {"reason": "lost phone"}, token=admin)
@@ -118,7 +120,7 @@ def test_an_admin_resets_a_lost_second_factor(api: ApiClient, admin: str) -> Non
 
 
 def test_an_ip_allow_list_limits_where_staff_work_from(api: ApiClient, admin: str) -> None:
-    email, password = _new_staff(api, admin, "support", ip_allow=["10.0.0.0/8"])
+    email, password = new_staff(api, admin, "support", ip_allow=["10.0.0.0/8"])
     token = staff_token(api, email, password)
     outside = api.get("/admin/approvals", token=token)
     assert outside.status == 403 and outside.json()["code"] == "ip_not_allowed"
@@ -147,22 +149,15 @@ def test_clients_found_viewed_disabled_and_enabled_with_an_audit_trail(
         ("user.status", "disabled"),
         ("user.status", "active"),
     ]
-    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    support = staff_token(api, *SUPPORT)
     assert (
         api.put(f"/admin/users/{client.id}/status", {"status": "disabled", "reason": "x"}, token=support).status == 403
     )
 
 
 def test_moving_clients_and_sub_ibs_between_ibs_keeps_history_and_no_cycles(api: ApiClient, admin: str) -> None:
-    from fxcrm.auth.accounts import new_user
-    from fxcrm.dal import users
-
     def new_ib(parent: int | None) -> int:
-        user = new_user(
-            unique_email("ib"), "Ib-pass-123", "ib", "ib", 1, referral_code=uuid.uuid4().hex[:8], ib_id=parent
-        )
-        users.create_user(user)
-        return int(user["id"])
+        return int(create_ib("ib", "Ib-pass-123", 1, parent)["id"])
 
     top = new_ib(None)
     sub = new_ib(top)
@@ -181,7 +176,7 @@ def test_moving_clients_and_sub_ibs_between_ibs_keeps_history_and_no_cycles(api:
 
 
 def test_the_audit_log_filters_and_exports(api: ApiClient, admin: str) -> None:
-    _new_staff(api, admin, "support")
+    new_staff(api, admin, "support")
     day = datetime.now(UTC).strftime("%Y-%m-%d")
     rows = api.get(f"/admin/audit?day={day}&action=staff.create", token=admin).json()
     assert rows["total"] >= 1 and all(r["action"] == "staff.create" for r in rows["list"])
@@ -192,7 +187,7 @@ def test_the_audit_log_filters_and_exports(api: ApiClient, admin: str) -> None:
     # the seed's time format (the broker's zone, UTC here), in the file as in the list
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", t["at"]) for t in table)
     assert {t["at"] for t in table} == {r["at"] for r in rows["list"]} and table[0]["at"].startswith(day)
-    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    support = staff_token(api, *SUPPORT)
     assert api.get(f"/admin/audit?day={day}", token=support).status == 403
     assert api.get("/admin/audit?day=2026-13-45", token=admin).status == 422
 
@@ -213,8 +208,8 @@ def test_the_audit_export_shows_a_formula_email_as_text(api: ApiClient, admin: s
 
 def test_a_large_withdrawal_needs_two_different_approvers(api: ApiClient, admin: str, client: Client) -> None:
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "9000.00")
-    quote = _quote(api, client, "6000.00", channel=12)
+    deposit(api, admin, client, account, "9000.00")
+    quote = withdrawal_quote(api, client, "6000.00", channel=12)
     body = {
         "international_wire_info": {
             "account_holder_name": "Chen Li",
@@ -225,29 +220,29 @@ def test_a_large_withdrawal_needs_two_different_approvers(api: ApiClient, admin:
             "swift_code": "EXMPSGSG",
         },
         "currency": "USD",
-        "email_code": _code(api, client, "withdrawal"),
+        "email_code": email_code(api, client.email, client.token, "withdrawal"),
         "method": "international_wire_transfer",
         "remittance_id": 12,
         "trading_account_id": account,
         "withdrawal_amount": "6000.00",
     } | {k: quote[k] for k in ("fee", "exchange_rate", "remittance_amount")}
-    number = api.post(
-        "/funding/withdrawals", body, token=client.token, headers={"Idempotency-Key": str(uuid.uuid4())}
-    ).json()["order_number"]
+    number = api.post("/funding/withdrawals", body, token=client.token, headers=idempotency_key()).json()[
+        "order_number"
+    ]
     order_id = int(number[1:])
-    _approval_waiting(api, admin, order_id)
-    first = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=admin)
+    approval_waiting(api, admin, order_id)
+    first = decide(api, admin, order_id, "approve")
     assert first.status == 200 and first.json()["status"] == "waiting"
     assert first.json()["first_approved_by_email"] == "admin@broker.example.com"
-    same = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=admin)
+    same = decide(api, admin, order_id, "approve")
     assert same.status == 409 and same.json()["code"] == "second_approver_required"
     time.sleep(0.2)
-    assert _order(api, client, "withdrawals", number)()["status"] == "auditing"  # nothing paid yet
+    assert order_row(api, client, "withdrawals", number)()["status"] == "auditing"  # nothing paid yet
 
-    finance = staff_token(api, *_new_staff(api, admin, "finance"))
-    second = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=finance)
+    finance = staff_token(api, *new_staff(api, admin, "finance"))
+    second = decide(api, finance, order_id, "approve")
     assert second.status == 200, second.body
-    _wait(_order(api, client, "withdrawals", number), "approved")
+    wait_for(order_row(api, client, "withdrawals", number), "approved")
 
 
 def test_settings_changes_are_audited_and_account_types_editable(api: ApiClient, admin: str) -> None:
@@ -263,7 +258,7 @@ def test_settings_changes_are_audited_and_account_types_editable(api: ApiClient,
 
     Table().delete("ACCTYPE#MT5", "live#205")  # the session's catalogue stays the seeded one for other tests
     assert "Pro" in [t["name"] for t in listed["list"]]
-    finance = staff_token(api, *_new_staff(api, admin, "finance"))
+    finance = staff_token(api, *new_staff(api, admin, "finance"))
     assert (
         api.put(
             "/admin/account-types/MT5/live/206", {"name": "X", "group": "g", "leverages": [1]}, token=finance
@@ -284,7 +279,7 @@ def test_settings_changes_are_audited_and_account_types_editable(api: ApiClient,
 
 @pytest.fixture
 def controller(api: ApiClient) -> str:
-    return staff_token(api, "controller@broker.example.com", "Controller-demo-2026")
+    return staff_token(api, *CONTROLLER)
 
 
 FUNDING_DEFAULTS = {"transfer_approval_threshold": "1000.00", "two_approvals_above": "5000.00"}
@@ -292,27 +287,12 @@ FUNDING_DEFAULTS = {"transfer_approval_threshold": "1000.00", "two_approvals_abo
 
 def _large_withdrawal(api: ApiClient, admin: str, client: Client, amount: str) -> int:
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "9000.00")
-    quote = _quote(api, client, amount)
-    body = {
-        "bank_transfer_info": {
-            "account_holder_name": "Chen Li",
-            "bank_country": "GB",
-            "bank_name": "Example Bank",
-            "bank_no": "GB33BUKB20201555555555",
-            "branch_name": "City",
-        },
-        "currency": "USD",
-        "email_code": _code(api, client, "withdrawal"),
-        "method": "bank_transfer",
-        "remittance_id": 11,
-        "trading_account_id": account,
-        "withdrawal_amount": amount,
-    } | {k: quote[k] for k in ("fee", "exchange_rate", "remittance_amount")}
-    made = api.post("/funding/withdrawals", body, token=client.token, headers={"Idempotency-Key": str(uuid.uuid4())})
+    deposit(api, admin, client, account, "9000.00")
+    body = withdrawal_body(api, client, account, amount)
+    made = api.post("/funding/withdrawals", body, token=client.token, headers=idempotency_key())
     assert made.status == 201, made.body
     order_id = int(made.json()["order_number"][1:])
-    _approval_waiting(api, admin, order_id)
+    approval_waiting(api, admin, order_id)
     return order_id
 
 
@@ -326,18 +306,18 @@ def test_raising_the_threshold_after_submission_does_not_lower_the_approvals_nee
     )
     try:
         assert raised.status == 200, raised.body
-        finance = staff_token(api, *_new_staff(api, admin, "finance"))
-        first = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=finance)
+        finance = staff_token(api, *new_staff(api, admin, "finance"))
+        first = decide(api, finance, order_id, "approve")
         assert first.status == 200 and first.json()["status"] == "waiting"  # one approval is not enough
-        alone = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=finance)
+        alone = decide(api, finance, order_id, "approve")
         assert alone.status == 409 and alone.json()["code"] == "second_approver_required"
     finally:
         assert api.put("/admin/funding/settings", FUNDING_DEFAULTS, token=controller).status == 200
-    assert api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=admin).status == 200
+    assert decide(api, admin, order_id, "approve").status == 200
 
 
 def test_who_approves_money_cannot_change_its_controls(api: ApiClient, admin: str, controller: str) -> None:
-    finance = staff_token(api, *_new_staff(api, admin, "finance"))
+    finance = staff_token(api, *new_staff(api, admin, "finance"))
     raise_limit = FUNDING_DEFAULTS | {"two_approvals_above": "1000000.00"}
     channel = {
         "name": "Bank transfer",
@@ -391,8 +371,8 @@ def test_email_code_is_required_by_default_and_optional_when_staff_say_so(
     api: ApiClient, admin: str, controller: str, client: Client
 ) -> None:
     source, target = client.accounts
-    _deposit(api, admin, client, source, "500.00")
-    withdrawal = _withdrawal_body(api, client, source, "100.00")
+    deposit(api, admin, client, source, "500.00")
+    withdrawal = withdrawal_body(api, client, source, "100.00")
     code = withdrawal.pop("email_code")
     transfer = {
         "amount": "10.00",
@@ -402,7 +382,7 @@ def test_email_code_is_required_by_default_and_optional_when_staff_say_so(
     }
 
     def post(path: str, body: dict[str, Any]) -> Any:
-        return api.post(path, body, token=client.token, headers={"Idempotency-Key": str(uuid.uuid4())})
+        return api.post(path, body, token=client.token, headers=idempotency_key())
 
     for path, body in (("/funding/withdrawals", withdrawal), ("/funding/transfers", transfer)):
         missing = post(path, body)
@@ -438,35 +418,10 @@ def test_staff_free_text_refuses_control_and_bidi_characters(api: ApiClient, adm
     )
     assert status.status == 422 and status.json()["field"] == "reason"
     assert api.get(f"/admin/users/{client.id}", token=admin).json()["user"]["status"] == "active"
-    order_id = int(_deposit_waiting(api, admin, client)[1:])
-    reject = api.post(
-        f"/admin/approvals/{order_id}/decision",
-        {"decision": "reject", "reason": "bad receipt\x1b]0;x\x07"},
-        token=admin,
-    )
+    order_id = int(deposit_waiting(api, admin, client, "100.00")[1:])
+    reject = decide(api, admin, order_id, "reject", "bad receipt\x1b]0;x\x07")
     assert reject.status == 422 and reject.json()["field"] == "reason"
     assert api.get(f"/admin/approvals/{order_id}", token=admin).json()["status"] == "waiting"
-
-
-def _deposit_waiting(api: ApiClient, admin: str, client: Client) -> str:
-    from tests.component.test_funding import _key, _upload
-
-    draft = api.post(
-        "/funding/deposits",
-        {"deposit_amount": "100.00", "remittance_id": 1, "trading_account_id": client.accounts[0]},
-        token=client.token,
-        headers=_key(),
-    )
-    number = str(draft.json()["order_number"])
-    key = _upload(api, client, number)
-    assert (
-        api.post(
-            "/funding/deposits/submit", {"order_number": number, "receipt_url": key}, token=client.token, headers=_key()
-        ).status
-        == 200
-    )
-    _approval_waiting(api, admin, int(number[1:]))
-    return number
 
 
 def test_an_item_from_before_required_approvals_was_stored_needs_two(
@@ -474,10 +429,10 @@ def test_an_item_from_before_required_approvals_was_stored_needs_two(
 ) -> None:
     from fxcrm.dal.table import Table
 
-    order_id = int(_deposit_waiting(api, admin, client)[1:])
+    order_id = int(deposit_waiting(api, admin, client, "100.00")[1:])
     Table().update(f"APPROVAL#{order_id}", "APPROVAL", "REMOVE required_approvals")
     assert api.get(f"/admin/approvals/{order_id}", token=admin).json()["required_approvals"] == 2
-    first = api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=admin)
+    first = decide(api, admin, order_id, "approve")
     assert first.status == 200 and first.json()["status"] == "waiting"
-    finance = staff_token(api, *_new_staff(api, admin, "finance"))
-    assert api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=finance).status == 200
+    finance = staff_token(api, *new_staff(api, admin, "finance"))
+    assert decide(api, finance, order_id, "approve").status == 200

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.component.conftest import register, staff_token, unique_email
 from tests.component.test_ib_portal import new_ib
 from tests.component.test_rebates import Trades, settle_until
 from tests.support.api import ApiClient
 from tests.support.concurrency import SecretChecks
+from tests.support.demo import ADMIN
+from tests.support.journeys import open_demo_account, register, staff_token, unique_email
 
 INSIDE = "198.51.100.7"
 OUTSIDE = "203.0.113.99"
@@ -21,17 +22,7 @@ API_PASSWORD = "Api-pass-2026"
 
 
 def open_account(api: ApiClient, token: str) -> tuple[int, int]:
-    demo = {
-        "currency": "USD",
-        "is_demo": True,
-        "leverage": 100,
-        "password": "Trade-Pass1",
-        "trading_account_type_id": 201,
-        "trading_platform": "MT5",
-    }
-    opened = api.post("/trading-accounts", demo, token=token)
-    assert opened.status == 201, opened.body
-    account_id = int(opened.json()["id"])
+    account_id = open_demo_account(api, token)
     return account_id, int(api.get(f"/trading-accounts/{account_id}", token=token).json()["account"])
 
 
@@ -162,7 +153,7 @@ def test_a_token_ends_when_access_is_turned_off_and_on_again(api: ApiClient, tra
 
 
 def test_a_disabled_user_loses_its_tokens_and_gets_no_new_one(api: ApiClient, trader: dict[str, Any]) -> None:
-    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    admin = staff_token(api, *ADMIN)
     status = f"/admin/users/{trader['user_id']}/status"
     token = request_token(api, trader["login"]).body.decode()
     assert api.put(status, {"status": "disabled", "reason": "chargeback"}, token=admin).status == 200

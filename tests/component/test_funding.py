@@ -8,7 +8,6 @@ import secrets
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote as quote_url
@@ -19,146 +18,34 @@ import requests
 from fxcrm import ledger
 from fxcrm.dal import kyc
 from fxcrm.ledger.verify import verify
-from tests.component.conftest import last_code, register, sent_mail, staff_token, unique_email
 from tests.support.api import ApiClient
-
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-BANK = {"bank_country": "GB", "bank_name": "Example Bank", "bank_no": "GB33BUKB20201555555555", "branch_name": "City"}
-
-
-@dataclass
-class Client:
-    email: str
-    token: str
-    id: int
-    accounts: list[int]
-
-
-@pytest.fixture(scope="module")
-def admin(api: ApiClient) -> str:
-    return str(staff_token(api, "admin@broker.example.com", "Admin-demo-2026"))
-
-
-def _live_account(client_id: int, email: str) -> int:
-    """A live MT5 account opened directly (the approval flow has its own tests)."""
-    from fxcrm.core import ids
-    from fxcrm.core.settings import get_settings
-    from fxcrm.dal import trading
-    from fxcrm.trading import accounts
-    from fxcrm.trading.accounts import Application
-
-    account_type = trading.get_account_type("MT5", 202, False)
-    assert account_type is not None
-    application = Application("MT5", 202, 100, "USD", "Live-Pass1", None)
-    login_number = accounts.create_on_platform(get_settings(), "MT5-Live", account_type, email, application)
-    account_id = ids.new_id()
-    accounts.record_account(
-        account_id, client_id, application, account_type, "MT5-Live", login_number, False, int(time.time())
-    )
-    return account_id
-
-
-@pytest.fixture
-def client(api: ApiClient) -> Client:
-    email = unique_email("fund")
-    registered = register(api, email)
-    user_id = int(registered["user_info"]["id"])
-    kyc.set_kyc_status(user_id, "approved", int(time.time()))
-    return Client(email, registered["token"], user_id, [_live_account(user_id, email), _live_account(user_id, email)])
-
-
-def _key() -> dict[str, str]:
-    return {"Idempotency-Key": str(uuid.uuid4())}
-
-
-def _platform_balance(api: ApiClient, client: Client, account_id: int) -> Decimal:
-    return Decimal(api.get(f"/trading-accounts/{account_id}", token=client.token).json()["balance"])
-
-
-def _wait(probe: Any, expected: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while (row := probe())["status"] != expected:
-        assert time.monotonic() < deadline, f"still {row['status']}, expected {expected}"
-        time.sleep(0.1)
-    return dict(row)
-
-
-def _order(api: ApiClient, client: Client, kind: str, number: str) -> Any:
-    return lambda: next(
-        r for r in api.get(f"/funding/{kind}", token=client.token).json()["list"] if r["order_number"] == number
-    )
-
-
-def _approval_waiting(api: ApiClient, admin: str, order_id: int) -> None:
-    _wait(lambda: api.get(f"/admin/approvals/{order_id}", token=admin).json(), "waiting")
-
-
-def _upload(api: ApiClient, client: Client, number: str, content: bytes = PDF, kind: str = "application/pdf") -> str:
-    form = api.post(
-        f"/funding/deposits/{number}/receipt-upload", {"content_type": "application/pdf"}, token=client.token
-    ).json()
-    reply = requests.post(form["url"], data=form["fields"], files={"file": ("receipt.pdf", content, kind)}, timeout=10)
-    assert reply.status_code in (200, 201, 204), reply.text
-    return str(form["key"])
-
-
-def _deposit(api: ApiClient, admin: str, client: Client, account_id: int, amount: str) -> str:
-    draft = api.post(
-        "/funding/deposits",
-        {"deposit_amount": amount, "remittance_id": 1, "trading_account_id": account_id},
-        token=client.token,
-        headers=_key(),
-    )
-    assert draft.status == 201, draft.body
-    number = draft.json()["order_number"]
-    key = _upload(api, client, number)
-    submitted = api.post(
-        "/funding/deposits/submit", {"order_number": number, "receipt_url": key}, token=client.token, headers=_key()
-    )
-    assert submitted.status == 200 and submitted.json()["status"] == "auditing", submitted.body
-    order_id = int(number[1:])
-    _approval_waiting(api, admin, order_id)
-    assert api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=admin).status == 200
-    _wait(_order(api, client, "deposits", number), "approved")
-    return str(number)
-
-
-def _code(api: ApiClient, client: Client, scene: str) -> str:
-    sent = api.post(
-        "/auth/email-codes",
-        {"email": client.email, "received_at": int(time.time()), "scene": scene},
-        token=client.token,
-        source_ip=f"198.51.100.{secrets.randbelow(250) + 1}",  # the per-address hourly allowance is not under test
-    )
-    assert sent.status == 200, sent.body
-    return last_code(client.email)
-
-
-def _quote(api: ApiClient, client: Client, amount: str, channel: int = 11, currency: str = "USD") -> dict[str, Any]:
-    reply = api.get(
-        f"/funding/withdrawals/quote?remittance_id={channel}&withdrawal_amount={amount}&currency={currency}",
-        token=client.token,
-    )
-    assert reply.status == 200, reply.body
-    return dict(reply.json())
-
-
-def _withdrawal_body(api: ApiClient, client: Client, account_id: int, amount: str, **overrides: Any) -> dict[str, Any]:
-    quote = _quote(api, client, amount)
-    body = {
-        "bank_transfer_info": BANK | {"account_holder_name": "Chen Li"},
-        "currency": "USD",
-        "email_code": _code(api, client, "withdrawal"),
-        "exchange_rate": quote["exchange_rate"],
-        "fee": quote["fee"],
-        "method": "bank_transfer",
-        "remittance_amount": quote["remittance_amount"],
-        "remittance_id": 11,
-        "trading_account_id": account_id,
-        "withdrawal_amount": amount,
-    }
-    return body | overrides
-
+from tests.support.demo import ADMIN, DEMO_ACCOUNT
+from tests.support.journeys import (
+    BANK,
+    PDF,
+    Client,
+    approval_waiting,
+    approve_kyc,
+    decide,
+    deposit,
+    deposit_waiting,
+    draft_deposit,
+    email_code,
+    idempotency_key,
+    live_account,
+    order_row,
+    platform_balance,
+    register,
+    request_withdrawal,
+    sent_mail,
+    staff_token,
+    transfer_body,
+    unique_email,
+    upload_receipt,
+    wait_for,
+    withdrawal_body,
+    withdrawal_quote,
+)
 
 # ---------------------------------------------------------------- reference data and payment accounts
 
@@ -177,18 +64,7 @@ def test_currencies_and_channels(api: ApiClient, client: Client) -> None:
 
 def test_both_funding_lists_offer_the_live_accounts_only(api: ApiClient, client: Client) -> None:
     """A demo account is refused by a deposit, so the lists a client picks from never offer it."""
-    demo = api.post(
-        "/trading-accounts",
-        {
-            "currency": "USD",
-            "is_demo": True,
-            "leverage": 100,
-            "password": "Trade-Pass1",
-            "trading_account_type_id": 201,
-            "trading_platform": "MT5",
-        },
-        token=client.token,
-    )
+    demo = api.post("/trading-accounts", DEMO_ACCOUNT, token=client.token)
     assert demo.status == 201, demo.body
     for types in ("type=deposit_only&type=normal", "type=withdrawal_only&type=normal"):
         listed = api.get(f"/trading-accounts/balances?{types}", token=client.token).json()
@@ -198,7 +74,7 @@ def test_both_funding_lists_offer_the_live_accounts_only(api: ApiClient, client:
         "/funding/deposits",
         {"trading_account_id": demo.json()["id"], "remittance_id": 1, "deposit_amount": "100.00"},
         token=client.token,
-        headers=_key(),
+        headers=idempotency_key(),
     )
     assert (refused.status, refused.json()["field"]) == (422, "trading_account_id")
 
@@ -276,10 +152,10 @@ def test_payment_account_details_must_match_the_method(
 
 def test_deposit_with_receipt_is_credited_once_after_approval(api: ApiClient, admin: str, client: Client) -> None:
     account = client.accounts[0]
-    number = _deposit(api, admin, client, account, "250.00")
-    assert _platform_balance(api, client, account) == Decimal("250.00")
+    number = deposit(api, admin, client, account, "250.00")
+    assert platform_balance(api, client, account) == Decimal("250.00")
     assert ledger.available(account) == Decimal("250.00")
-    row = _order(api, client, "deposits", number)()
+    row = order_row(api, client, "deposits", number)()
     assert row["amount"] == "250.00" and row["remittance_name"] == "Bank transfer"
     assert row["target_trading_account"]["id"] == account and row["server_type"] == "MT5-Live"
     assert any("is credited" in m.subject for m in sent_mail(client.email))
@@ -291,15 +167,17 @@ def test_deposit_with_receipt_is_credited_once_after_approval(api: ApiClient, ad
 
 def test_deposit_refusals_name_the_field(api: ApiClient, client: Client) -> None:
     body = {"deposit_amount": "10.00", "remittance_id": 1, "trading_account_id": client.accounts[0]}
-    low = api.post("/funding/deposits", body, token=client.token, headers=_key())
+    low = api.post("/funding/deposits", body, token=client.token, headers=idempotency_key())
     assert low.status == 422 and low.json()["field"] == "deposit_amount"
-    places = api.post("/funding/deposits", body | {"deposit_amount": "100.001"}, token=client.token, headers=_key())
+    places = api.post(
+        "/funding/deposits", body | {"deposit_amount": "100.001"}, token=client.token, headers=idempotency_key()
+    )
     assert places.status == 422 and places.json()["field"] == "deposit_amount"
     foreign = api.post(
         "/funding/deposits",
         body | {"deposit_amount": "100", "trading_account_id": 12345},
         token=client.token,
-        headers=_key(),
+        headers=idempotency_key(),
     )
     assert foreign.status == 404 and foreign.json()["field"] == "trading_account_id"
     no_key = api.post("/funding/deposits", body | {"deposit_amount": "100"}, token=client.token)
@@ -307,22 +185,19 @@ def test_deposit_refusals_name_the_field(api: ApiClient, client: Client) -> None
 
 
 def test_a_receipt_must_be_this_orders_own_real_file(api: ApiClient, client: Client) -> None:
-    draft = api.post(
-        "/funding/deposits",
-        {"deposit_amount": "100", "remittance_id": 1, "trading_account_id": client.accounts[0]},
-        token=client.token,
-        headers=_key(),
-    ).json()
-    number = draft["order_number"]
+    number = draft_deposit(api, client, "100")
 
     def submit(key: str) -> Any:
         return api.post(
-            "/funding/deposits/submit", {"order_number": number, "receipt_url": key}, token=client.token, headers=_key()
+            "/funding/deposits/submit",
+            {"order_number": number, "receipt_url": key},
+            token=client.token,
+            headers=idempotency_key(),
         )
 
     assert submit(f"receipts/{client.id}/{number}/nothing-here").json()["code"] == "receipt_missing"
     assert submit(f"receipts/1/{number}/x").json()["code"] == "foreign_receipt"
-    fake = _upload(api, client, number, b"MZ\x90\x00 not a pdf at all", "application/pdf")
+    fake = upload_receipt(api, client, number, b"MZ\x90\x00 not a pdf at all", "application/pdf")
     wrong = submit(fake)
     assert (
         wrong.status == 422 and wrong.json()["code"] == "receipt_wrong_type" and wrong.json()["field"] == "receipt_url"
@@ -331,7 +206,7 @@ def test_a_receipt_must_be_this_orders_own_real_file(api: ApiClient, client: Cli
     assert (
         api.post(f"/funding/deposits/{number}/receipt-upload", {"content_type": "image/png"}, token=other).status == 404
     )
-    assert _order(api, client, "deposits", number)()["status"] == "pending"
+    assert order_row(api, client, "deposits", number)()["status"] == "pending"
 
 
 def test_staff_see_the_receipt_that_was_checked_not_one_uploaded_later(
@@ -339,13 +214,7 @@ def test_staff_see_the_receipt_that_was_checked_not_one_uploaded_later(
 ) -> None:
     """The upload form works until it expires; bytes posted with it after the
     submit are never what the reviewer's link shows."""
-    draft = api.post(
-        "/funding/deposits",
-        {"deposit_amount": "250", "remittance_id": 1, "trading_account_id": client.accounts[0]},
-        token=client.token,
-        headers=_key(),
-    ).json()
-    number = draft["order_number"]
+    number = draft_deposit(api, client, "250")
     form = api.post(
         f"/funding/deposits/{number}/receipt-upload", {"content_type": "application/pdf"}, token=client.token
     ).json()
@@ -362,39 +231,22 @@ def test_staff_see_the_receipt_that_was_checked_not_one_uploaded_later(
         "/funding/deposits/submit",
         {"order_number": number, "receipt_url": form["key"]},
         token=client.token,
-        headers=_key(),
+        headers=idempotency_key(),
     )
     assert submitted.status == 200, submitted.body
     post(b"%PDF-1.4 a forged receipt for ten times the amount")
-    _approval_waiting(api, admin, int(number[1:]))
+    approval_waiting(api, admin, int(number[1:]))
     detail = api.get(f"/admin/approvals/{number[1:]}", token=admin).json()
     assert requests.get(detail["receipt_link"], timeout=10).content == checked
 
 
 def test_a_rejected_deposit_shows_the_reason_and_credits_nothing(api: ApiClient, admin: str, client: Client) -> None:
     account = client.accounts[0]
-    draft = api.post(
-        "/funding/deposits",
-        {"deposit_amount": "300", "remittance_id": 1, "trading_account_id": account},
-        token=client.token,
-        headers=_key(),
-    ).json()
-    number = draft["order_number"]
-    api.post(
-        "/funding/deposits/submit",
-        {"order_number": number, "receipt_url": _upload(api, client, number)},
-        token=client.token,
-        headers=_key(),
-    )
-    _approval_waiting(api, admin, int(number[1:]))
-    api.post(
-        f"/admin/approvals/{number[1:]}/decision",
-        {"decision": "reject", "reason": "Receipt is unreadable"},
-        token=admin,
-    )
-    row = _wait(_order(api, client, "deposits", number), "disapproved")
+    number = deposit_waiting(api, admin, client, "300", account)
+    decide(api, admin, int(number[1:]), "reject", "Receipt is unreadable")
+    row = wait_for(order_row(api, client, "deposits", number), "disapproved")
     assert row["remark"] == "Receipt is unreadable"
-    assert _platform_balance(api, client, account) == 0 and ledger.available(account) == 0
+    assert platform_balance(api, client, account) == 0 and ledger.available(account) == 0
     # who disapproved it, by the staff member's name
     reported = api.get("/reports/deposits?status=disapproved", token=client.token).json()["list"]
     assert [(r["order_number"], r["auditor_name"]) for r in reported] == [(number, "Ada Admin")]
@@ -403,27 +255,12 @@ def test_a_rejected_deposit_shows_the_reason_and_credits_nothing(api: ApiClient,
 def test_reports_name_the_auditor_and_the_queue_links_each_receipt(api: ApiClient, admin: str, client: Client) -> None:
     """`auditor_name` is the deciding staff member's name (Ada Admin), not an
     email; each deposit row of the queue links to its receipt, waiting or done."""
-    account = client.accounts[0]
-    draft = api.post(
-        "/funding/deposits",
-        {"deposit_amount": "120.00", "remittance_id": 1, "trading_account_id": account},
-        token=client.token,
-        headers=_key(),
-    ).json()
-    number, content = draft["order_number"], PDF + secrets.token_bytes(8)
-    api.post(
-        "/funding/deposits/submit",
-        {"order_number": number, "receipt_url": _upload(api, client, number, content)},
-        token=client.token,
-        headers=_key(),
-    )
-    _approval_waiting(api, admin, int(number[1:]))
+    content = PDF + secrets.token_bytes(8)
+    number = deposit_waiting(api, admin, client, "120.00", client.accounts[0], content)
     for status in ("waiting", "completed"):
         if status == "completed":
-            assert (
-                api.post(f"/admin/approvals/{number[1:]}/decision", {"decision": "approve"}, token=admin).status == 200
-            )
-            _wait(_order(api, client, "deposits", number), "approved")
+            assert decide(api, admin, int(number[1:]), "approve").status == 200
+            wait_for(order_row(api, client, "deposits", number), "approved")
         queue = api.get(f"/admin/approvals?kind=deposit&status={status}&size=100", token=admin).json()
         row = next(i for i in queue["list"] if i["id"] == int(number[1:]))
         receipt = requests.get(row["receipt_link"], timeout=10)
@@ -453,18 +290,18 @@ def test_a_payment_account_is_held_in_the_clients_kyc_name(api: ApiClient, admin
         "/kyc/modules", {"current_module": "identity", "kyc_data": {"identity": identity}}, token=token
     )
     assert saved_identity.status == 200, saved_identity.body
-    kyc.set_kyc_status(user_id, "approved", int(time.time()))
-    client = Client(email, token, user_id, [_live_account(user_id, email)])
+    approve_kyc(user_id)
+    client = Client(email, token, user_id, [live_account(user_id, email)])
     saved = api.post(
         "/funding/payment-accounts", {"payment_method": "bank_transfer", "bank_transfer_info": BANK}, token=token
     )
     assert saved.status == 201, saved.body
     detail = api.get(f"/funding/payment-accounts/{saved.json()['id']}", token=token).json()
     assert detail["account_holder_name"] == "Chen Wei"
-    _deposit(api, admin, client, client.accounts[0], "300.00")
-    body = _withdrawal_body(api, client, client.accounts[0], "100.00", payment_account_id=saved.json()["id"])
+    deposit(api, admin, client, client.accounts[0], "300.00")
+    body = withdrawal_body(api, client, client.accounts[0], "100.00", payment_account_id=saved.json()["id"])
     body.pop("bank_transfer_info")
-    reply = api.post("/funding/withdrawals", body, token=token, headers=_key())
+    reply = api.post("/funding/withdrawals", body, token=token, headers=idempotency_key())
     assert reply.status == 201, reply.body
     from fxcrm.dal import funding
 
@@ -477,19 +314,15 @@ def test_a_payment_account_is_held_in_the_clients_kyc_name(api: ApiClient, admin
 
 def test_withdrawal_reserves_at_once_then_pays_out_after_approval(api: ApiClient, admin: str, client: Client) -> None:
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "500.00")
-    reply = api.post(
-        "/funding/withdrawals", _withdrawal_body(api, client, account, "200.00"), token=client.token, headers=_key()
-    )
-    assert reply.status == 201, reply.body
-    number = reply.json()["order_number"]
+    deposit(api, admin, client, account, "500.00")
+    number = request_withdrawal(api, client, account, "200.00")
     assert ledger.available(account) == Decimal("300.00")  # reserved with the request
-    _approval_waiting(api, admin, int(number[1:]))
-    assert _platform_balance(api, client, account) == Decimal("300.00")  # held on the trading server
-    assert api.post(f"/admin/approvals/{number[1:]}/decision", {"decision": "approve"}, token=admin).status == 200
-    row = _wait(_order(api, client, "withdrawals", number), "approved")
+    approval_waiting(api, admin, int(number[1:]))
+    assert platform_balance(api, client, account) == Decimal("300.00")  # held on the trading server
+    assert decide(api, admin, number[1:], "approve").status == 200
+    row = wait_for(order_row(api, client, "withdrawals", number), "approved")
     assert row["amount"] == "200.00" and row["source_trading_account"]["id"] == account
-    assert _platform_balance(api, client, account) == Decimal("300.00")
+    assert platform_balance(api, client, account) == Decimal("300.00")
     fees = ledger.fees("USD")
     from fxcrm.dal import ledger as ledger_dal
 
@@ -500,17 +333,13 @@ def test_withdrawal_reserves_at_once_then_pays_out_after_approval(api: ApiClient
 
 def test_a_rejected_withdrawal_gives_everything_back(api: ApiClient, admin: str, client: Client) -> None:
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "500.00")
-    number = api.post(
-        "/funding/withdrawals", _withdrawal_body(api, client, account, "100.00"), token=client.token, headers=_key()
-    ).json()["order_number"]
-    _approval_waiting(api, admin, int(number[1:]))
-    api.post(
-        f"/admin/approvals/{number[1:]}/decision", {"decision": "reject", "reason": "Name does not match"}, token=admin
-    )
-    row = _wait(_order(api, client, "withdrawals", number), "disapproved")
+    deposit(api, admin, client, account, "500.00")
+    number = request_withdrawal(api, client, account, "100.00")
+    approval_waiting(api, admin, int(number[1:]))
+    decide(api, admin, number[1:], "reject", "Name does not match")
+    row = wait_for(order_row(api, client, "withdrawals", number), "disapproved")
     assert row["remark"] == "Name does not match"
-    assert _platform_balance(api, client, account) == Decimal("500.00") and ledger.available(account) == Decimal(
+    assert platform_balance(api, client, account) == Decimal("500.00") and ledger.available(account) == Decimal(
         "500.00"
     )
     assert verify()["differences"] == []
@@ -531,12 +360,12 @@ def test_withdrawal_refusals_name_the_field(
     api: ApiClient, admin: str, client: Client, overrides: dict[str, Any], field: str, status: int
 ) -> None:
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "500.00")
+    deposit(api, admin, client, account, "500.00")
     reply = api.post(
         "/funding/withdrawals",
-        _withdrawal_body(api, client, account, "100.00", **overrides),
+        withdrawal_body(api, client, account, "100.00", **overrides),
         token=client.token,
-        headers=_key(),
+        headers=idempotency_key(),
     )
     assert reply.status == status and reply.json()["field"] == field, reply.body
     assert ledger.available(account) == Decimal("500.00")
@@ -544,12 +373,14 @@ def test_withdrawal_refusals_name_the_field(
 
 def test_withdrawal_needs_approved_kyc_and_a_fresh_code(api: ApiClient, admin: str, client: Client) -> None:
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "500.00")
-    body = _withdrawal_body(api, client, account, "100.00")
-    wrong = api.post("/funding/withdrawals", body | {"email_code": "000000"}, token=client.token, headers=_key())
+    deposit(api, admin, client, account, "500.00")
+    body = withdrawal_body(api, client, account, "100.00")
+    wrong = api.post(
+        "/funding/withdrawals", body | {"email_code": "000000"}, token=client.token, headers=idempotency_key()
+    )
     assert wrong.status == 422 and wrong.json()["field"] == "email_code"
     kyc.set_kyc_status(client.id, "pending", 1)
-    refused = api.post("/funding/withdrawals", body, token=client.token, headers=_key())
+    refused = api.post("/funding/withdrawals", body, token=client.token, headers=idempotency_key())
     assert refused.status == 403 and refused.json()["code"] == "kyc_not_approved"
 
 
@@ -558,31 +389,25 @@ def test_withdrawal_needs_approved_kyc_and_a_fresh_code(api: ApiClient, admin: s
 
 def test_small_transfer_moves_at_once_and_large_one_waits_for_staff(api: ApiClient, admin: str, client: Client) -> None:
     source, target = client.accounts
-    _deposit(api, admin, client, source, "2000.00")
+    deposit(api, admin, client, source, "2000.00")
 
     def transfer(amount: str) -> Any:
-        body = {
-            "amount": amount,
-            "email_code": _code(api, client, "transfer"),
-            "remark": "rebalance",
-            "source_trading_account_id": source,
-            "target_trading_account_id": target,
-        }
-        return api.post("/funding/transfers", body, token=client.token, headers=_key())
+        body = transfer_body(api, client, amount, "rebalance")
+        return api.post("/funding/transfers", body, token=client.token, headers=idempotency_key())
 
     small = transfer("100.00")
     assert small.status == 201 and small.json()["audit_status"] == "approved"
-    assert _platform_balance(api, client, target) == Decimal("100.00") and ledger.available(target) == Decimal("100.00")
+    assert platform_balance(api, client, target) == Decimal("100.00") and ledger.available(target) == Decimal("100.00")
 
     large = transfer("1500.00")
     assert large.status == 201 and large.json()["audit_status"] == "pending"
     audit_id = large.json()["audit_id"]
-    _approval_waiting(api, admin, audit_id)
-    assert _platform_balance(api, client, source) == Decimal("400.00")  # held
-    api.post(f"/admin/approvals/{audit_id}/decision", {"decision": "approve"}, token=admin)
-    row = _wait(_order(api, client, "transfers", f"T{audit_id}"), "approved")
+    approval_waiting(api, admin, audit_id)
+    assert platform_balance(api, client, source) == Decimal("400.00")  # held
+    decide(api, admin, audit_id, "approve")
+    row = wait_for(order_row(api, client, "transfers", f"T{audit_id}"), "approved")
     assert row["target_trading_account"]["id"] == target and row["remark"] == "rebalance"
-    assert _platform_balance(api, client, target) == Decimal("1600.00")
+    assert platform_balance(api, client, target) == Decimal("1600.00")
     assert ledger.available(source) == Decimal("400.00")
     too_much = transfer("400.01")
     assert too_much.status == 422 and too_much.json()["field"] == "amount"
@@ -595,11 +420,11 @@ def test_transfer_refusals(api: ApiClient, client: Client) -> None:
         "/funding/transfers",
         base | {"target_trading_account_id": client.accounts[0]},
         token=client.token,
-        headers=_key(),
+        headers=idempotency_key(),
     )
     assert same.status == 422 and same.json()["field"] == "target_trading_account_id"
     foreign = api.post(
-        "/funding/transfers", base | {"target_trading_account_id": 99}, token=client.token, headers=_key()
+        "/funding/transfers", base | {"target_trading_account_id": 99}, token=client.token, headers=idempotency_key()
     )
     assert foreign.status == 404 and foreign.json()["field"] == "target_trading_account_id"
 
@@ -609,7 +434,7 @@ def test_transfer_refusals(api: ApiClient, client: Client) -> None:
 
 def test_an_idempotency_key_replays_and_refuses_another_body(api: ApiClient, client: Client) -> None:
     body = {"deposit_amount": "100", "remittance_id": 1, "trading_account_id": client.accounts[0]}
-    key = _key()
+    key = idempotency_key()
     first = api.post("/funding/deposits", body, token=client.token, headers=key)
     again = api.post("/funding/deposits", body, token=client.token, headers=key)
     assert first.status == 201 and again.json() == first.json()
@@ -620,7 +445,7 @@ def test_an_idempotency_key_replays_and_refuses_another_body(api: ApiClient, cli
 
 def test_one_key_sent_20_times_at_once_makes_one_order(api: ApiClient, client: Client) -> None:
     body = {"deposit_amount": "100", "remittance_id": 1, "trading_account_id": client.accounts[0]}
-    key = _key()
+    key = idempotency_key()
     with ThreadPoolExecutor(max_workers=10) as pool:
         replies = list(
             pool.map(lambda _: api.post("/funding/deposits", body, token=client.token, headers=key), range(20))
@@ -643,9 +468,9 @@ def test_200_concurrent_withdrawals_of_10_against_500_accept_exactly_50(
     from fxcrm.funding.schemas import WithdrawalRequest
 
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "500.00")
+    deposit(api, admin, client, account, "500.00")
     monkeypatch.setattr(orders, "check_code", lambda *args, **kwargs: None)
-    quote = _quote(api, client, "10.00", channel=13, currency="USDT")
+    quote = withdrawal_quote(api, client, "10.00", channel=13, currency="USDT")
     body = {
         "cryptocurrency_info": {"network": "TRC20", "wallet_address": "T" + "b" * 33, "currency": "USDT"},
         "currency": "USDT",
@@ -671,7 +496,7 @@ def test_200_concurrent_withdrawals_of_10_against_500_accept_exactly_50(
     assert outcomes.count("accepted") == 50 and outcomes.count("refused") == 150
     assert ledger.available(account) == 0
     deadline = time.monotonic() + 60  # every accepted one holds its amount on the trading server
-    while _platform_balance(api, client, account) != 0:
+    while platform_balance(api, client, account) != 0:
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert verify()["differences"] == []
@@ -679,31 +504,18 @@ def test_200_concurrent_withdrawals_of_10_against_500_accept_exactly_50(
 
 def test_double_approval_posts_once(api: ApiClient, admin: str, client: Client) -> None:
     account = client.accounts[0]
-    draft = api.post(
-        "/funding/deposits",
-        {"deposit_amount": "100", "remittance_id": 1, "trading_account_id": account},
-        token=client.token,
-        headers=_key(),
-    ).json()
-    number = draft["order_number"]
-    api.post(
-        "/funding/deposits/submit",
-        {"order_number": number, "receipt_url": _upload(api, client, number)},
-        token=client.token,
-        headers=_key(),
-    )
-    _approval_waiting(api, admin, int(number[1:]))
-    second_admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    number = deposit_waiting(api, admin, client, "100", account)
+    second_admin = staff_token(api, *ADMIN)
     with ThreadPoolExecutor(max_workers=2) as pool:
         replies = list(
             pool.map(
-                lambda t: api.post(f"/admin/approvals/{number[1:]}/decision", {"decision": "approve"}, token=t),
+                lambda t: decide(api, t, number[1:], "approve"),
                 [admin, second_admin],
             )
         )
     assert sorted(r.status for r in replies) == [200, 409]
-    _wait(_order(api, client, "deposits", number), "approved")
-    assert _platform_balance(api, client, account) == Decimal("100.00") and ledger.available(account) == Decimal(
+    wait_for(order_row(api, client, "deposits", number), "approved")
+    assert platform_balance(api, client, account) == Decimal("100.00") and ledger.available(account) == Decimal(
         "100.00"
     )
 
@@ -714,15 +526,13 @@ def test_an_approval_timeout_voids_the_reservation(
     from fxcrm.core.settings import Settings, get_settings
 
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "500.00")
+    deposit(api, admin, client, account, "500.00")
     quick = Settings(**(get_settings().model_dump() | {"approval_timeout_seconds": 2}))
     monkeypatch.setattr("fxcrm.funding.withdrawals.workflow.submit", _with_settings(quick))
-    number = api.post(
-        "/funding/withdrawals", _withdrawal_body(api, client, account, "100.00"), token=client.token, headers=_key()
-    ).json()["order_number"]
-    row = _wait(_order(api, client, "withdrawals", number), "disapproved")
+    number = request_withdrawal(api, client, account, "100.00")
+    row = wait_for(order_row(api, client, "withdrawals", number), "disapproved")
     assert "not reviewed in time" in row["remark"]
-    assert ledger.available(account) == Decimal("500.00") and _platform_balance(api, client, account) == Decimal(
+    assert ledger.available(account) == Decimal("500.00") and platform_balance(api, client, account) == Decimal(
         "500.00"
     )
     assert verify()["differences"] == []
@@ -741,15 +551,15 @@ def _with_settings(settings: Any) -> Any:
 
 def test_a_withdrawal_can_pay_to_a_saved_payment_account(api: ApiClient, admin: str, client: Client) -> None:
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "500.00")
+    deposit(api, admin, client, account, "500.00")
     saved = api.post(
         "/funding/payment-accounts", {"payment_method": "bank_transfer", "bank_transfer_info": BANK}, token=client.token
     ).json()["id"]
-    body = _withdrawal_body(api, client, account, "100.00", payment_account_id=saved)
-    both = api.post("/funding/withdrawals", body, token=client.token, headers=_key())
+    body = withdrawal_body(api, client, account, "100.00", payment_account_id=saved)
+    both = api.post("/funding/withdrawals", body, token=client.token, headers=idempotency_key())
     assert both.status == 422 and both.json()["field"] == "payment_account_id"  # details or a saved account
     body.pop("bank_transfer_info")
-    reply = api.post("/funding/withdrawals", body, token=client.token, headers=_key())
+    reply = api.post("/funding/withdrawals", body, token=client.token, headers=idempotency_key())
     assert reply.status == 201, reply.body
     from fxcrm.dal import funding
 
@@ -758,9 +568,9 @@ def test_a_withdrawal_can_pay_to_a_saved_payment_account(api: ApiClient, admin: 
     other = register(api, unique_email("other"))
     kyc.set_kyc_status(int(other["user_info"]["id"]), "approved", 1)
     stranger = Client(other["user_info"]["email"], other["token"], int(other["user_info"]["id"]), [])
-    foreign = _withdrawal_body(api, stranger, account, "100.00", payment_account_id=saved)
+    foreign = withdrawal_body(api, stranger, account, "100.00", payment_account_id=saved)
     foreign.pop("bank_transfer_info")
-    assert api.post("/funding/withdrawals", foreign, token=stranger.token, headers=_key()).status == 404
+    assert api.post("/funding/withdrawals", foreign, token=stranger.token, headers=idempotency_key()).status == 404
 
 
 def test_a_foreign_source_account_is_not_found(api: ApiClient, client: Client) -> None:
@@ -772,31 +582,11 @@ def test_a_foreign_source_account_is_not_found(api: ApiClient, client: Client) -
         "source_trading_account_id": client.accounts[0],
         "target_trading_account_id": client.accounts[1],
     }
-    reply = api.post("/funding/transfers", body, token=other, headers=_key())
+    reply = api.post("/funding/transfers", body, token=other, headers=idempotency_key())
     assert reply.status == 404 and reply.json()["field"] == "source_trading_account_id"
 
 
 # ---------------------------------------------------------------- record types rule the direction of money
-
-
-def _account_of_record_type(client: Client, record_type: str) -> int:
-    """A live account of an account type whose record type is `record_type`."""
-    from fxcrm.core import ids
-    from fxcrm.core.settings import get_settings
-    from fxcrm.dal import trading
-    from fxcrm.trading import accounts
-    from fxcrm.trading.accounts import Application
-
-    account_type = trading.get_account_type("MT5", 202, False)
-    assert account_type is not None
-    account_type = {**account_type, "record_type": record_type}
-    application = Application("MT5", 202, 100, "USD", "Live-Pass1", None)
-    login_number = accounts.create_on_platform(get_settings(), "MT5-Live", account_type, client.email, application)
-    account_id = ids.new_id()
-    accounts.record_account(
-        account_id, client.id, application, account_type, "MT5-Live", login_number, False, int(time.time())
-    )
-    return account_id
 
 
 def _transfer(api: ApiClient, client: Client, source: int, target: int, code: str = "123456") -> Any:
@@ -808,38 +598,43 @@ def _transfer(api: ApiClient, client: Client, source: int, target: int, code: st
         "source_trading_account_id": source,
         "target_trading_account_id": target,
     }
-    return api.post("/funding/transfers", body, token=client.token, headers=_key())
+    return api.post("/funding/transfers", body, token=client.token, headers=idempotency_key())
 
 
 def test_a_deposit_only_account_pays_nothing_out(api: ApiClient, admin: str, client: Client) -> None:
-    bonus = _account_of_record_type(client, "deposit_only")
-    _deposit(api, admin, client, bonus, "300.00")  # money goes in
+    bonus = live_account(client.id, client.email, "deposit_only")
+    deposit(api, admin, client, bonus, "300.00")  # money goes in
     withdrawal = api.post(
-        "/funding/withdrawals", _withdrawal_body(api, client, bonus, "100.00"), token=client.token, headers=_key()
+        "/funding/withdrawals",
+        withdrawal_body(api, client, bonus, "100.00"),
+        token=client.token,
+        headers=idempotency_key(),
     )
     assert withdrawal.status == 422, withdrawal.body
     assert withdrawal.json()["field"] == "trading_account_id" and withdrawal.json()["code"] == "record_type_refused"
     out = _transfer(api, client, bonus, client.accounts[0])
     assert out.status == 422 and out.json()["field"] == "source_trading_account_id"
     assert out.json()["code"] == "record_type_refused"
-    assert _platform_balance(api, client, bonus) == Decimal("300.00") and ledger.available(bonus) == Decimal("300.00")
-    _deposit(api, admin, client, client.accounts[0], "50.00")
-    into = _transfer(api, client, client.accounts[0], bonus, _code(api, client, "transfer"))  # money may go in
+    assert platform_balance(api, client, bonus) == Decimal("300.00") and ledger.available(bonus) == Decimal("300.00")
+    deposit(api, admin, client, client.accounts[0], "50.00")
+    into = _transfer(
+        api, client, client.accounts[0], bonus, email_code(api, client.email, client.token, "transfer")
+    )  # money may go in
     assert into.status == 201 and into.json()["audit_status"] == "approved", into.body
     assert ledger.available(bonus) == Decimal("310.00")
 
 
 def test_a_withdrawal_only_account_takes_nothing_in(api: ApiClient, admin: str, client: Client) -> None:
-    payout = _account_of_record_type(client, "withdrawal_only")
-    deposit = api.post(
+    payout = live_account(client.id, client.email, "withdrawal_only")
+    refused = api.post(
         "/funding/deposits",
         {"deposit_amount": "100.00", "remittance_id": 1, "trading_account_id": payout},
         token=client.token,
-        headers=_key(),
+        headers=idempotency_key(),
     )
-    assert deposit.status == 422, deposit.body
-    assert deposit.json()["field"] == "trading_account_id" and deposit.json()["code"] == "record_type_refused"
-    _deposit(api, admin, client, client.accounts[0], "50.00")
+    assert refused.status == 422, refused.body
+    assert refused.json()["field"] == "trading_account_id" and refused.json()["code"] == "record_type_refused"
+    deposit(api, admin, client, client.accounts[0], "50.00")
     into = _transfer(api, client, client.accounts[0], payout)
     assert into.status == 422 and into.json()["field"] == "target_trading_account_id"
     assert into.json()["code"] == "record_type_refused"
@@ -856,7 +651,7 @@ FULLWIDTH_300 = "\uff13\uff10\uff10"  # 300 in fullwidth digits
 @pytest.mark.parametrize("amount", [ARABIC_300, FULLWIDTH_300, f"{ARABIC_300}.00", "3\u0660\u0660"])
 def test_amounts_take_ascii_digits_only(api: ApiClient, client: Client, amount: str) -> None:
     body = {"deposit_amount": amount, "remittance_id": 1, "trading_account_id": client.accounts[0]}
-    draft = api.post("/funding/deposits", body, token=client.token, headers=_key())
+    draft = api.post("/funding/deposits", body, token=client.token, headers=idempotency_key())
     assert draft.status == 422 and draft.json()["field"] == "deposit_amount", draft.body
     quote = api.get(
         f"/funding/withdrawals/quote?remittance_id=11&withdrawal_amount={quote_url(amount)}&currency=USD",

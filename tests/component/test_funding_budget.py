@@ -1,15 +1,20 @@
 """AWS calls per funding request (warm), held to the budgets in docs/performance.md."""
 
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from tests.component.test_funding import BANK, Client, _code, _deposit, _quote, _upload, admin, client
 from tests.support.api import ApiClient
 from tests.support.aws_calls import AwsCalls
-
-__all__ = ["admin", "client"]
+from tests.support.journeys import (
+    Client,
+    deposit,
+    draft_deposit,
+    idempotency_key,
+    transfer_body,
+    upload_receipt,
+    withdrawal_body,
+)
 
 BUDGETS: dict[str, dict[str, int]] = {
     "GET /funding/currencies": {"dynamodb.GetItem": 2},
@@ -58,46 +63,22 @@ def test_funding_endpoint_budgets(api: ApiClient, admin: str, client: Client) ->
     seen["GET /funding/payment-accounts"] = _measure(lambda: api.get("/funding/payment-accounts", token=token))
     seen["GET /funding/deposits"] = _measure(lambda: api.get("/funding/deposits", token=token))
     body = {"deposit_amount": "100", "remittance_id": 1, "trading_account_id": client.accounts[0]}
-    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    headers = idempotency_key()
     seen["POST /funding/deposits"] = _measure(lambda: api.post("/funding/deposits", body, token=token, headers=headers))
-    number = api.post("/funding/deposits", body, token=token, headers={"Idempotency-Key": str(uuid.uuid4())}).json()[
-        "order_number"
-    ]
-    key = _upload(api, client, number)
+    number = draft_deposit(api, client, "100")
+    key = upload_receipt(api, client, number)
     submit = {"order_number": number, "receipt_url": key}
     seen["POST /funding/deposits/submit"] = _measure(
-        lambda: api.post(
-            "/funding/deposits/submit", submit, token=token, headers={"Idempotency-Key": str(uuid.uuid4())}
-        )
+        lambda: api.post("/funding/deposits/submit", submit, token=token, headers=idempotency_key())
     )
-    _deposit(api, admin, client, client.accounts[0], "1000.00")
-    quote = _quote(api, client, "100.00")
-    withdrawal = {
-        "bank_transfer_info": BANK | {"account_holder_name": "Chen Li"},
-        "currency": "USD",
-        "email_code": _code(api, client, "withdrawal"),
-        "exchange_rate": quote["exchange_rate"],
-        "fee": quote["fee"],
-        "method": "bank_transfer",
-        "remittance_amount": quote["remittance_amount"],
-        "remittance_id": 11,
-        "trading_account_id": client.accounts[0],
-        "withdrawal_amount": "100.00",
-    }
+    deposit(api, admin, client, client.accounts[0], "1000.00")
+    withdrawal = withdrawal_body(api, client, client.accounts[0], "100.00")
     seen["POST /funding/withdrawals"] = _measure(
-        lambda: api.post(
-            "/funding/withdrawals", withdrawal, token=token, headers={"Idempotency-Key": str(uuid.uuid4())}
-        )
+        lambda: api.post("/funding/withdrawals", withdrawal, token=token, headers=idempotency_key())
     )
-    transfer = {
-        "amount": "50.00",
-        "email_code": _code(api, client, "transfer"),
-        "remark": "",
-        "source_trading_account_id": client.accounts[0],
-        "target_trading_account_id": client.accounts[1],
-    }
+    transfer = transfer_body(api, client, "50.00")
     seen["POST /funding/transfers (under the threshold)"] = _measure(
-        lambda: api.post("/funding/transfers", transfer, token=token, headers={"Idempotency-Key": str(uuid.uuid4())})
+        lambda: api.post("/funding/transfers", transfer, token=token, headers=idempotency_key())
     )
     assert {name: dict(counts) for name, counts in seen.items()} == BUDGETS
     assert not any(name.endswith(".Scan") for counts in seen.values() for name in counts)

@@ -13,23 +13,20 @@ import pytest
 from fxcrm import ledger
 from fxcrm.core.errors import ProviderUnavailable
 from fxcrm.ledger.verify import verify
-from tests.component.test_funding import (
-    Client,
-    _approval_waiting,
-    _code,
-    _deposit,
-    _key,
-    _order,
-    _platform_balance,
-    _upload,
-    _wait,
-    _withdrawal_body,
-    admin,
-    client,
-)
 from tests.support.api import ApiClient
-
-__all__ = ["admin", "client"]  # fixtures used here
+from tests.support.journeys import (
+    Client,
+    approval_waiting,
+    decide,
+    deposit,
+    deposit_waiting,
+    idempotency_key,
+    order_row,
+    platform_balance,
+    request_withdrawal,
+    transfer_body,
+    wait_for,
+)
 
 
 class Injected(Exception):
@@ -80,37 +77,24 @@ def lose_answer(monkeypatch: pytest.MonkeyPatch, operation_id: str, error: type[
 
 
 def books_agree(api: ApiClient, client: Client, account: int, expected: str) -> None:
-    assert _platform_balance(api, client, account) == Decimal(expected)
+    assert platform_balance(api, client, account) == Decimal(expected)
     assert ledger.available(account) == Decimal(expected)
     assert verify()["differences"] == []
 
 
-def decide(api: ApiClient, admin: str, order_id: int, decision: str = "approve") -> None:
-    body = {"decision": decision} | ({"reason": "no"} if decision == "reject" else {})
-    assert api.post(f"/admin/approvals/{order_id}/decision", body, token=admin).status == 200
+def decided(api: ApiClient, admin: str, order_id: int, decision: str = "approve") -> None:
+    reason = "no" if decision == "reject" else None
+    assert decide(api, admin, order_id, decision, reason).status == 200
 
 
 # ---------------------------------------------------------------- deposits
 
 
-def submitted_deposit(api: ApiClient, admin: str, client: Client, amount: str) -> str:
-    number = api.post(
-        "/funding/deposits",
-        {"deposit_amount": amount, "remittance_id": 1, "trading_account_id": client.accounts[0]},
-        token=client.token,
-        headers=_key(),
-    ).json()["order_number"]
-    body = {"order_number": number, "receipt_url": _upload(api, client, number)}
-    assert api.post("/funding/deposits/submit", body, token=client.token, headers=_key()).status == 200
-    _approval_waiting(api, admin, int(number[1:]))
-    return str(number)
-
-
 def test_deposit_credit_failing_once_is_retried(api: ApiClient, admin: str, client: Client, tasks: Tasks) -> None:
     calls = fail_task(tasks, "deposit.credit", 1)
-    number = submitted_deposit(api, admin, client, "120")
-    decide(api, admin, int(number[1:]))
-    _wait(_order(api, client, "deposits", number), "approved")
+    number = deposit_waiting(api, admin, client, "120")
+    decided(api, admin, int(number[1:]))
+    wait_for(order_row(api, client, "deposits", number), "approved")
     assert calls[0] == 2
     books_agree(api, client, client.accounts[0], "120.00")
 
@@ -128,10 +112,10 @@ def test_deposit_credit_dying_after_the_platform_call(
     balance: str,
 ) -> None:
     """Retried: credited once. Not retried: the credit is taken back."""
-    number = submitted_deposit(api, admin, client, "80")
+    number = deposit_waiting(api, admin, client, "80")
     lose_answer(monkeypatch, f"dep-{number}", error)
-    decide(api, admin, int(number[1:]))
-    _wait(_order(api, client, "deposits", number), status)
+    decided(api, admin, int(number[1:]))
+    wait_for(order_row(api, client, "deposits", number), status)
     books_agree(api, client, client.accounts[0], balance)
 
 
@@ -139,15 +123,8 @@ def test_deposit_credit_dying_after_the_platform_call(
 
 
 def requested_withdrawal(api: ApiClient, admin: str, client: Client) -> str:
-    _deposit(api, admin, client, client.accounts[0], "500.00")
-    reply = api.post(
-        "/funding/withdrawals",
-        _withdrawal_body(api, client, client.accounts[0], "100.00"),
-        token=client.token,
-        headers=_key(),
-    )
-    assert reply.status == 201, reply.body
-    return str(reply.json()["order_number"])
+    deposit(api, admin, client, client.accounts[0], "500.00")
+    return request_withdrawal(api, client, client.accounts[0], "100.00")
 
 
 @pytest.mark.parametrize("step", ["withdrawal.hold", "withdrawal.pay_out", "withdrawal.post"])
@@ -156,9 +133,9 @@ def test_withdrawal_step_failing_once_is_retried(
 ) -> None:
     calls = fail_task(tasks, step, 1)
     number = requested_withdrawal(api, admin, client)
-    _approval_waiting(api, admin, int(number[1:]))
-    decide(api, admin, int(number[1:]))
-    _wait(_order(api, client, "withdrawals", number), "approved")
+    approval_waiting(api, admin, int(number[1:]))
+    decided(api, admin, int(number[1:]))
+    wait_for(order_row(api, client, "withdrawals", number), "approved")
     assert calls[0] == 2
     books_agree(api, client, client.accounts[0], "400.00")
 
@@ -168,9 +145,9 @@ def test_withdrawal_payout_failing_for_good_gives_everything_back(
 ) -> None:
     fail_task(tasks, "withdrawal.pay_out", 100, Injected)
     number = requested_withdrawal(api, admin, client)
-    _approval_waiting(api, admin, int(number[1:]))
-    decide(api, admin, int(number[1:]))
-    row = _wait(_order(api, client, "withdrawals", number), "disapproved")
+    approval_waiting(api, admin, int(number[1:]))
+    decided(api, admin, int(number[1:]))
+    row = wait_for(order_row(api, client, "withdrawals", number), "disapproved")
     assert "could not be processed" in row["remark"]
     books_agree(api, client, client.accounts[0], "500.00")
 
@@ -178,7 +155,7 @@ def test_withdrawal_payout_failing_for_good_gives_everything_back(
 def test_withdrawal_hold_dying_after_the_platform_call_is_refunded(
     api: ApiClient, admin: str, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _deposit(api, admin, client, client.accounts[0], "500.00")
+    deposit(api, admin, client, client.accounts[0], "500.00")
     from fxcrm.funding import orders
 
     real, died = orders.move_on_platform, [False]
@@ -190,14 +167,8 @@ def test_withdrawal_hold_dying_after_the_platform_call_is_refunded(
             raise Injected(f"lost the answer to {op_id}")
 
     monkeypatch.setattr(orders, "move_on_platform", die_after_the_first_hold)
-    reply = api.post(
-        "/funding/withdrawals",
-        _withdrawal_body(api, client, client.accounts[0], "100.00"),
-        token=client.token,
-        headers=_key(),
-    )
-    number = reply.json()["order_number"]
-    _wait(_order(api, client, "withdrawals", number), "disapproved")
+    number = request_withdrawal(api, client, client.accounts[0], "100.00")
+    wait_for(order_row(api, client, "withdrawals", number), "disapproved")
     assert died[0]
     books_agree(api, client, client.accounts[0], "500.00")
 
@@ -207,9 +178,9 @@ def test_compensation_failing_once_still_reverses_fully(
 ) -> None:
     calls = fail_task(tasks, "withdrawal.compensate", 1)
     number = requested_withdrawal(api, admin, client)
-    _approval_waiting(api, admin, int(number[1:]))
-    decide(api, admin, int(number[1:]), "reject")
-    _wait(_order(api, client, "withdrawals", number), "disapproved")
+    approval_waiting(api, admin, int(number[1:]))
+    decided(api, admin, int(number[1:]), "reject")
+    wait_for(order_row(api, client, "withdrawals", number), "disapproved")
     assert calls[0] == 2
     books_agree(api, client, client.accounts[0], "500.00")
 
@@ -218,18 +189,12 @@ def test_compensation_failing_once_still_reverses_fully(
 
 
 def requested_transfer(api: ApiClient, admin: str, client: Client) -> int:
-    _deposit(api, admin, client, client.accounts[0], "2000.00")
-    body = {
-        "amount": "1500.00",
-        "email_code": _code(api, client, "transfer"),
-        "remark": "",
-        "source_trading_account_id": client.accounts[0],
-        "target_trading_account_id": client.accounts[1],
-    }
-    reply = api.post("/funding/transfers", body, token=client.token, headers=_key())
+    deposit(api, admin, client, client.accounts[0], "2000.00")
+    body = transfer_body(api, client, "1500.00")
+    reply = api.post("/funding/transfers", body, token=client.token, headers=idempotency_key())
     assert reply.status == 201 and reply.json()["audit_status"] == "pending", reply.body
     audit_id = int(reply.json()["audit_id"])
-    _approval_waiting(api, admin, audit_id)
+    approval_waiting(api, admin, audit_id)
     return audit_id
 
 
@@ -239,8 +204,8 @@ def test_transfer_step_failing_once_is_retried(
 ) -> None:
     calls = fail_task(tasks, step, 1)
     audit_id = requested_transfer(api, admin, client)
-    decide(api, admin, audit_id)
-    _wait(_order(api, client, "transfers", f"T{audit_id}"), "approved")
+    decided(api, admin, audit_id)
+    wait_for(order_row(api, client, "transfers", f"T{audit_id}"), "approved")
     assert calls[0] == 2
     books_agree(api, client, client.accounts[0], "500.00")
     books_agree(api, client, client.accounts[1], "1500.00")
@@ -251,7 +216,7 @@ def test_transfer_credit_dying_for_good_is_undone_on_both_accounts(
 ) -> None:
     audit_id = requested_transfer(api, admin, client)
     lose_answer(monkeypatch, f"tr-T{audit_id}-in", Injected)
-    decide(api, admin, audit_id)
-    _wait(_order(api, client, "transfers", f"T{audit_id}"), "disapproved")
+    decided(api, admin, audit_id)
+    wait_for(order_row(api, client, "transfers", f"T{audit_id}"), "disapproved")
     books_agree(api, client, client.accounts[0], "2000.00")
     books_agree(api, client, client.accounts[1], "0.00")

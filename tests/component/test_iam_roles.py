@@ -12,8 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud.functions import Dispatcher
-from tests.component.conftest import login, register, unique_email
 from tests.support.api import ApiClient
+from tests.support.journeys import login, register, unique_email
 
 
 def _as(dispatcher: Dispatcher, function: str, call: Callable[[], Any]) -> Any:

@@ -5,7 +5,6 @@ limited to the caller's own downline or records."""
 
 import csv
 import io
-import secrets
 import time
 from decimal import Decimal
 from typing import Any
@@ -15,32 +14,19 @@ import pytest
 import requests
 import segno
 
-from tests.component.conftest import login, register, staff_token, unique_email
 from tests.component.test_rebates import Trades, settle_until
 from tests.support.api import ApiClient
+from tests.support.demo import ADMIN
+from tests.support.journeys import create_ib, login, open_demo_account, register, staff_token, unique_email
 
 NOW = int(time.time())
 
 
 def new_ib(api: ApiClient, parent: int | None = None, name: str = "Ira") -> dict[str, Any]:
-    from fxcrm.auth.accounts import new_user
-    from fxcrm.dal import users
-
-    code = f"P{secrets.token_hex(4).upper()}"
-    email = unique_email("pib")
-    user = new_user(
-        email,
-        "Ib-pass-2026",
-        "ib",
-        "ib",
-        NOW - 40 * 86400,
-        referral_code=code,
-        ib_id=parent,
-        first_name=name,
-        last_name=code,
-    )
-    users.create_user(user)
-    return {"id": int(user["id"]), "code": code, "token": login(api, email, "Ib-pass-2026").json()["token"]}
+    """An IB (its last name its referral code), logged in."""
+    user = create_ib("pib", "Ib-pass-2026", NOW - 40 * 86400, parent, first_name=name)
+    token = login(api, user["email"], "Ib-pass-2026").json()["token"]
+    return {"id": int(user["id"]), "code": user["referral_code"], "token": token}
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +164,7 @@ def test_rebates_and_commission_reports(api: ApiClient, tree: dict[str, Any]) ->
 
 
 def test_staff_see_the_rebates_by_ib(api: ApiClient, tree: dict[str, Any]) -> None:
-    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    admin = staff_token(api, *ADMIN)
     rows = api.get(f"/admin/rebates?ib_id={tree['sub']['id']}", token=admin).json()
     assert rows["total"] == 1 and rows["list"][0]["total_amount"] == "5.00"
 
@@ -205,15 +191,7 @@ def test_the_kyc_name_is_the_clients_name_everywhere(api: ApiClient) -> None:
         assert [(r["client_user_id"], r["full_name"]) for r in found["list"]] == [(client_id, "Zoë Ångström")], typed
     assert api.get("/ib/clients?client_name=smith", token=ib["token"]).json()["total"] == 0
 
-    demo = {
-        "currency": "USD",
-        "is_demo": True,
-        "leverage": 100,
-        "password": "Trade-Pass1",
-        "trading_account_type_id": 201,
-        "trading_platform": "MT5",
-    }
-    assert api.post("/trading-accounts", demo, token=token).status == 201
+    open_demo_account(api, token)
     accounts_found = api.get("/ib/client-accounts?user_name=zoe", token=ib["token"]).json()
     assert [r["user_name"] for r in accounts_found["list"]] == ["Zoë Ångström"]
     assert api.get("/ib/client-accounts?user_name=nobody", token=ib["token"]).json()["total"] == 0
@@ -229,7 +207,7 @@ def test_the_kyc_name_is_the_clients_name_everywhere(api: ApiClient) -> None:
     assert [d["client_user_name"] for d in details["list"]] == ["Zoë Ångström"]
     assert api.get("/ib/commission-details?client_user_name=nobody", token=ib["token"]).json()["total"] == 0
 
-    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    admin = staff_token(api, *ADMIN)
     shown = api.get(f"/admin/users/{client_id}", token=admin).json()["user"]
     assert (shown["first_name"], shown["full_name"]) == ("Zoë", "Zoë Ångström")
 

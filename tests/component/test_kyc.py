@@ -13,8 +13,19 @@ from typing import Any
 import pytest
 import requests
 
-from tests.component.conftest import login, register, sent_mail, staff_token, unique_email
 from tests.support.api import ApiClient
+from tests.support.demo import DEMO_ACCOUNT, LIVE_APPLICATION, SUPPORT
+from tests.support.journeys import (
+    approval_waiting,
+    decide,
+    login,
+    new_staff,
+    register,
+    staff_token,
+    unique_email,
+    wait_for,
+    wait_for_mail,
+)
 
 PDF = b"%PDF-1.4\n" + b"0" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"1" * 200
@@ -40,11 +51,6 @@ ANSWERS = [
     {"question_id": 4, "answer": "25k_100k"},
 ]
 AGREEMENT = {"client_agreement": True, "risk_disclosure": True, "privacy_policy": True}
-
-
-@pytest.fixture(scope="module")
-def admin(api: ApiClient) -> str:
-    return str(staff_token(api, "admin@broker.example.com", "Admin-demo-2026"))
 
 
 def _client(api: ApiClient) -> dict[str, Any]:
@@ -101,25 +107,8 @@ def fill_everything(api: ApiClient, token: str, passport: bytes = PDF, identity:
     assert reply.status == 200, reply.body
 
 
-def decide(api: ApiClient, admin: str, review_id: int, decision: str, reason: str | None = None) -> Any:
-    body = {"decision": decision} | ({"reason": reason} if reason else {})
-    return api.post(f"/admin/approvals/{review_id}/decision", body, token=admin)
-
-
-def wait_waiting(api: ApiClient, admin: str, review_id: int) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    while (item := api.get(f"/admin/approvals/{review_id}", token=admin).json())["status"] != "waiting":
-        assert time.monotonic() < deadline, item
-        time.sleep(0.1)
-    return dict(item)
-
-
 def wait_status(api: ApiClient, token: str, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    while (shown := api.get("/kyc", token=token).json())["kyc_status"] != status:
-        assert time.monotonic() < deadline, shown
-        time.sleep(0.1)
-    return dict(shown)
+    return wait_for(lambda: api.get("/kyc", token=token).json(), status, key="kyc_status")
 
 
 # ---------------------------------------------------------------- the form and the data
@@ -354,13 +343,7 @@ def test_submit_review_approve(api: ApiClient, admin: str, client: dict[str, Any
 
     # an identity saved before names were copied to the user: the approval copies it
     users.set_fields(client["id"], {"first_name": "", "last_name": "", "full_name": "", "name_search": ""})
-    live = {
-        "currency": "USD",
-        "leverage": 200,
-        "password": "Live-Pass1",
-        "trading_account_type_id": 202,
-        "trading_platform": "MT5",
-    }
+    live = LIVE_APPLICATION | {"leverage": 200}
     assert api.post("/trading-accounts/applications", live, token=token).json()["code"] == "kyc_not_approved"
     submitted = api.post("/kyc/submission", token=token)
     assert submitted.status == 201, submitted.body
@@ -369,7 +352,7 @@ def test_submit_review_approve(api: ApiClient, admin: str, client: dict[str, Any
     assert save(api, token, "identity", IDENTITY).status == 409  # locked while under review
     assert api.post("/kyc/submission", token=token).status == 409
 
-    item = wait_waiting(api, admin, review_id)
+    item = approval_waiting(api, admin, review_id)
     assert item["kind"] == "kyc" and item["summary"]["full_name"] == "Lena Novak"
     assert "task_token" not in item
     documents = api.get(f"/admin/users/{client['id']}/kyc", token=admin).json()["document_links"]
@@ -382,7 +365,7 @@ def test_submit_review_approve(api: ApiClient, admin: str, client: dict[str, Any
     assert shown["identity_status"] == "approved"
     info = login(api, client["email"], "Secret-pass-1").json()["user_info"]
     assert (info["first_name"], info["last_name"], info["full_name"]) == ("Lena", "Novak", "Lena Novak")
-    assert any("approved" in m.subject for m in sent_mail(client["email"]))
+    wait_for_mail(client["email"], subject="approved")
     assert api.post("/trading-accounts/applications", live, token=token).status == 201
     audit = api.get(f"/admin/users/{client['id']}", token=admin).json()
     assert audit["kyc_status"] == "approved"
@@ -394,13 +377,13 @@ def test_a_rejected_kyc_goes_back_with_the_reason_and_can_be_resubmitted(
     token = client["token"]
     fill_everything(api, token)
     review_id = api.post("/kyc/submission", token=token).json()["review_id"]
-    wait_waiting(api, admin, review_id)
+    approval_waiting(api, admin, review_id)
     assert decide(api, admin, review_id, "reject").status == 422  # a reason is required
     assert decide(api, admin, review_id, "reject", "the passport photo is blurred").status == 200
     shown = wait_status(api, token, "disapproved")
     assert api.get("/kyc/form", token=token).json()["remark"] == "the passport photo is blurred"
     assert shown["apply_status"] == "disapproved"
-    assert any("blurred" in m.body for m in sent_mail(client["email"]))
+    wait_for_mail(client["email"], body="blurred")
     assert (
         save(
             api,
@@ -415,17 +398,14 @@ def test_a_rejected_kyc_goes_back_with_the_reason_and_can_be_resubmitted(
 
 
 def test_support_staff_cannot_decide_a_kyc_review(api: ApiClient, client: dict[str, Any]) -> None:
-    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    support = staff_token(api, *SUPPORT)
     fill_everything(api, client["token"])
     review_id = api.post("/kyc/submission", token=client["token"]).json()["review_id"]
     assert decide(api, support, review_id, "approve").status == 403
 
 
 def _new_staff_token(api: ApiClient, admin: str, role: str) -> str:
-    email = unique_email(role)
-    body = {"email": email, "role": role, "first_name": "New", "last_name": role.title(), "password": "Staff-pass-1"}
-    assert api.post("/admin/staff", body, token=admin).status == 201
-    return staff_token(api, email, "Staff-pass-1")
+    return staff_token(api, *new_staff(api, admin, role))
 
 
 def test_only_kyc_reviewers_get_links_to_the_documents(api: ApiClient, admin: str, client: dict[str, Any]) -> None:
@@ -436,7 +416,7 @@ def test_only_kyc_reviewers_get_links_to_the_documents(api: ApiClient, admin: st
         assert shown.status == 200, shown.body
         assert shown.json()["document_links"] == {}
         assert shown.json()["kyc_data"]["identity"]["full_name"] == "Lena Novak"
-    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    support = staff_token(api, *SUPPORT)
     assert api.get(path, token=support).json()["document_links"] == {}
     for token in (admin, _new_staff_token(api, admin, "compliance")):
         links = api.get(path, token=token).json()["document_links"]
@@ -452,8 +432,8 @@ def test_the_same_document_or_identity_from_another_user_is_flagged(api: ApiClie
     first_review = api.post("/kyc/submission", token=first["token"]).json()["review_id"]
     fill_everything(api, second["token"], passport, identity)
     second_review = api.post("/kyc/submission", token=second["token"]).json()["review_id"]
-    assert wait_waiting(api, admin, first_review)["summary"]["duplicates"] == []
-    flagged = wait_waiting(api, admin, second_review)["summary"]["duplicates"]
+    assert approval_waiting(api, admin, first_review)["summary"]["duplicates"] == []
+    flagged = approval_waiting(api, admin, second_review)["summary"]["duplicates"]
     assert {"what": "identity", "field": "identity", "user_ids": [first["id"]]} in flagged
     assert {"what": "document", "field": "authentication.passport", "user_ids": [first["id"]]} in flagged
 
@@ -465,7 +445,7 @@ def _passport_with(api: ApiClient, token: str, form: dict[str, Any]) -> None:
 
 def _submit_and_wait(api: ApiClient, admin: str, token: str) -> dict[str, Any]:
     review_id = api.post("/kyc/submission", token=token).json()["review_id"]
-    return wait_waiting(api, admin, review_id)
+    return approval_waiting(api, admin, review_id)
 
 
 def _shown_passport(api: ApiClient, admin: str, user_id: int) -> bytes:
@@ -675,7 +655,7 @@ def test_the_webhook_needs_a_valid_signature(api: ApiClient, client: dict[str, A
 
 
 def test_staff_edit_the_form_and_its_requirements(api: ApiClient, admin: str, client: dict[str, Any]) -> None:
-    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    support = staff_token(api, *SUPPORT)
     assert api.get("/admin/kyc/form", token=support).status == 403
     original = api.get("/admin/kyc/form", token=admin).json()
     changed = json.loads(json.dumps(original))
@@ -687,14 +667,7 @@ def test_staff_edit_the_form_and_its_requirements(api: ApiClient, admin: str, cl
     assert api.put("/admin/kyc/form", bad, token=admin).status == 422
     try:
         assert api.put("/admin/kyc/form", changed, token=admin).status == 200
-        demo = {
-            "currency": "USD",
-            "leverage": 100,
-            "password": "Demo-Pass1",
-            "trading_account_type_id": 201,
-            "trading_platform": "MT5",
-            "is_demo": True,
-        }
+        demo = DEMO_ACCOUNT | {"password": "Demo-Pass1"}
         refused = api.post("/trading-accounts", demo, token=client["token"])
         assert (refused.status, refused.json()["code"]) == (403, "kyc_incomplete")
         assert save(api, client["token"], "job", {"position": "analyst"}).json()["field"] == "kyc_data.job.company_name"

@@ -10,9 +10,9 @@ from typing import Any
 import boto3
 import pytest
 
-from fxcrm.dal import kyc
-from tests.component.conftest import register, sent_mail, staff_token, unique_email
 from tests.support.api import ApiClient
+from tests.support.demo import SUPPORT
+from tests.support.journeys import approve_kyc, decide, register, staff_token, unique_email, wait_for, wait_for_mail
 
 LIVE = {
     "currency": "USD",
@@ -24,17 +24,12 @@ LIVE = {
 }
 
 
-@pytest.fixture(scope="module")
-def admin(api: ApiClient) -> str:
-    return str(staff_token(api, "admin@broker.example.com", "Admin-demo-2026"))
-
-
 @pytest.fixture
 def applicant(api: ApiClient) -> dict[str, Any]:
     """A fresh client whose KYC is approved."""
     email = unique_email("live")
     registered = register(api, email)
-    kyc.set_kyc_status(int(registered["user_info"]["id"]), "approved", int(time.time()))
+    approve_kyc(int(registered["user_info"]["id"]))
     return {"email": email, "token": registered["token"], "id": int(registered["user_info"]["id"])}
 
 
@@ -49,17 +44,8 @@ def _application(api: ApiClient, token: str, application_id: int) -> dict[str, A
     return next(r for r in rows if r["application_account_id"] == application_id)
 
 
-def _wait_for(api: ApiClient, token: str, application_id: int, status: str, timeout: float = 20) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while (row := _application(api, token, application_id))["status"] != status:
-        assert time.monotonic() < deadline, f"still {row['status']}, expected {status}"
-        time.sleep(0.1)
-    return row
-
-
-def _decide(api: ApiClient, token: str, application_id: int, decision: str, reason: str | None = None) -> Any:
-    body = {"decision": decision} | ({"reason": reason} if reason is not None else {})
-    return api.post(f"/admin/approvals/{application_id}/decision", body, token=token)
+def _wait_for(api: ApiClient, token: str, application_id: int, status: str) -> dict[str, Any]:
+    return wait_for(lambda: _application(api, token, application_id), status)
 
 
 def _shown(epoch: Any) -> str:
@@ -91,7 +77,7 @@ def test_approved_application_opens_the_account_with_the_application_id(
     listed = json.dumps(queue)
     assert "task_token" not in listed and "sealed" not in listed and "Live-Pass1" not in listed
 
-    decided = _decide(api, admin, application_id, "approve")
+    decided = decide(api, admin, application_id, "approve")
     assert decided.status == 200, decided.body
     assert decided.json()["status"] in ("approved", "completed")
     row = _wait_for(api, token, application_id, "completed")
@@ -99,11 +85,11 @@ def test_approved_application_opens_the_account_with_the_application_id(
     account = api.get(f"/trading-accounts/{application_id}", token=token).json()
     assert account["is_demo"] is False and account["balance"] == "0.00" and account["leverage"] == 200
     assert account["account"] == row["account"] and account["server_name"] == "fxcrm-MT5-Live"
-    assert any("is open" in m.subject for m in sent_mail(applicant["email"]))
+    wait_for_mail(applicant["email"], subject="is open")
     # the sealed passwords and the task token are gone once the flow closes the item
     assert not {"sealed", "task_token"} & set(_raw_item(application_id))
 
-    again = _decide(api, admin, application_id, "reject", "changed my mind")
+    again = decide(api, admin, application_id, "reject", "changed my mind")
     assert again.status == 409 and again.json()["code"] == "not_waiting"
     trail = api.get(f"/admin/approvals/{application_id}", token=admin).json()
     assert trail["decided_by_email"] == "admin@broker.example.com" and trail["status"] == "completed"
@@ -134,27 +120,26 @@ def test_rejection_needs_a_reason_which_the_client_then_sees(
     token = applicant["token"]
     application_id = _apply(api, token)
     _wait_for(api, token, application_id, "waiting")
-    missing = _decide(api, admin, application_id, "reject", "  ")
+    missing = decide(api, admin, application_id, "reject", "  ")
     assert missing.status == 422 and missing.json()["field"] == "reason"
 
-    rejected = _decide(api, admin, application_id, "reject", "Proof of address is out of date")
+    rejected = decide(api, admin, application_id, "reject", "Proof of address is out of date")
     assert rejected.status == 200 and rejected.json()["status"] == "rejected"
     row = _wait_for(api, token, application_id, "rejected")
     assert row["reason"] == "Proof of address is out of date"
-    _wait_closed(application_id)
-    assert any("Proof of address" in m.body for m in sent_mail(applicant["email"]))
+    wait_for_mail(applicant["email"], body="Proof of address")  # sent once the flow closed the item
     assert api.get(f"/trading-accounts/{application_id}", token=token).status == 404
-    assert _decide(api, admin, application_id, "approve").status == 409
+    assert decide(api, admin, application_id, "approve").status == 409
 
 
 def test_only_staff_with_the_right_role_decide(api: ApiClient, applicant: dict[str, Any]) -> None:
     application_id = _apply(api, applicant["token"])
     _wait_for(api, applicant["token"], application_id, "waiting")
-    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    support = staff_token(api, *SUPPORT)
     assert api.get("/admin/approvals", token=support).status == 200  # support may look
-    refused = _decide(api, support, application_id, "approve")
+    refused = decide(api, support, application_id, "approve")
     assert refused.status == 403
-    client = _decide(api, applicant["token"], application_id, "approve")
+    client = decide(api, applicant["token"], application_id, "approve")
     assert client.status == 403 and client.json()["code"] == "staff_only"
     assert api.get(f"/admin/approvals/{application_id}", token=applicant["token"]).status == 403
     assert _application(api, applicant["token"], application_id)["status"] == "waiting"
@@ -172,10 +157,10 @@ def test_an_application_nobody_decides_expires_and_cannot_be_approved_later(
     application = Application("MT5", 202, 200, "USD", "Live-Pass1", None)
     application_id = applications.apply(get_settings(), owner, application, int(time.time()), timeout_seconds=1)
     _wait_for(api, applicant["token"], application_id, "expired")
-    late = _decide(api, admin, application_id, "approve")
+    late = decide(api, admin, application_id, "approve")
     assert late.status == 409
     assert api.get(f"/trading-accounts/{application_id}", token=applicant["token"]).status == 404
-    assert any("not reviewed in time" in m.body for m in sent_mail(applicant["email"]))
+    wait_for_mail(applicant["email"], body="not reviewed in time")
 
 
 def test_an_account_that_cannot_be_opened_ends_failed_and_the_client_is_told(
@@ -192,19 +177,12 @@ def test_an_account_that_cannot_be_opened_ends_failed_and_the_client_is_told(
     table = boto3.resource("dynamodb").Table(_table_name())
     table.delete_item(Key={"pk": "ACCTYPE#MT5", "sk": "live#203"})
     try:
-        assert _decide(api, admin, application_id, "approve").status == 200
+        assert decide(api, admin, application_id, "approve").status == 200
         _wait_for(api, applicant["token"], application_id, "failed")
     finally:
         trading.put_account_type(account_type)
-    assert any("could not open the account" in m.body for m in sent_mail(applicant["email"]))
+    wait_for_mail(applicant["email"], body="could not open the account")
     assert api.get(f"/trading-accounts/{application_id}", token=applicant["token"]).status == 404
-
-
-def _wait_closed(application_id: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while "closed_at" not in _raw_item(application_id):
-        assert time.monotonic() < deadline, "the flow did not close the item"
-        time.sleep(0.1)
 
 
 def _table_name() -> str:

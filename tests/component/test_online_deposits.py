@@ -20,26 +20,27 @@ from fxcrm.adapters.payments.nowpayments import SIGNATURE_HEADER, canonical, sig
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import kyc
 from fxcrm.dal.table import Table
-from tests.component.conftest import register, sent_mail, staff_token, unique_email
-from tests.component.test_funding import Client, _live_account, _platform_balance, _wait
 from tests.support.api import ApiClient
+from tests.support.journeys import (
+    Client,
+    approved_client,
+    live_account,
+    platform_balance,
+    register,
+    sent_mail,
+    staff_token,
+    unique_email,
+    wait_for,
+)
 
 ONLINE = 4  # the seeded online channel (review above 10000.00)
 CALLBACK = "/funding/psp/callback"
 
 
-@pytest.fixture(scope="module")
-def admin(api: ApiClient) -> str:
-    return str(staff_token(api, "admin@broker.example.com", "Admin-demo-2026"))
-
-
 @pytest.fixture
 def client(api: ApiClient) -> Client:
-    email = unique_email("online")
-    registered = register(api, email)
-    user_id = int(registered["user_info"]["id"])
-    kyc.set_kyc_status(user_id, "approved", int(time.time()))
-    return Client(email, registered["token"], user_id, [_live_account(user_id, email)])
+    """A new client with approved KYC and one live account."""
+    return approved_client(api, "online", live_accounts=1)
 
 
 def _ipn_secret() -> str:
@@ -110,7 +111,7 @@ def test_an_online_draft_answers_the_providers_page_and_its_get_changes_nothing(
     assert page.status == 200 and b"120.00 USD" in page.body and b'method="post"' in page.body
     assert page.headers["cache-control"] == "no-store"
     assert _status(api, client, draft["order_number"]) == "pending"
-    assert _platform_balance(api, client, client.accounts[0]) == 0
+    assert platform_balance(api, client, client.accounts[0]) == 0
     history = next(
         r
         for r in api.get("/funding/deposits", token=client.token).json()["list"]
@@ -144,7 +145,7 @@ def test_a_paid_callback_credits_once_without_staff_however_often_it_arrives(
     for _ in range(3):  # and again, later
         assert _callback(api, payload).json()["result"] == "unchanged"
     assert _status(api, client, draft["order_number"]) == "approved"
-    assert _platform_balance(api, client, account) == Decimal("300.00")
+    assert platform_balance(api, client, account) == Decimal("300.00")
     assert ledger.available(account) == Decimal("300.00")
     assert sum("is credited" in m.subject for m in sent_mail(client.email)) == 1
     # staff see the provider's payment id and status on the order
@@ -174,7 +175,7 @@ def test_forged_unknown_and_mismatched_callbacks_change_nothing_and_are_listed_f
     unknown = _callback(api, payload | {"order_id": "D1", "payment_id": payload["payment_id"] + 2})
     assert [r.json()["result"] for r in (more, other_currency, unknown)] == ["recorded"] * 3
     assert _status(api, client, draft["order_number"]) == "pending"
-    assert _platform_balance(api, client, account) == 0 and ledger.available(account) == 0
+    assert platform_balance(api, client, account) == 0 and ledger.available(account) == 0
     issues = _issues(api, admin)
     mine = [i for i in issues if i.get("order_number") == draft["order_number"]]
     assert {i["reason"] for i in mine} >= {"amount_mismatch"}
@@ -182,7 +183,7 @@ def test_forged_unknown_and_mismatched_callbacks_change_nothing_and_are_listed_f
     assert any(i["reason"] == "bad_signature" and draft["order_number"] in i["body"] for i in issues)
     # the genuine callback still credits
     assert _callback(api, payload).json()["result"] == "credited"
-    assert _platform_balance(api, client, account) == Decimal("200.00")
+    assert platform_balance(api, client, account) == Decimal("200.00")
 
 
 def test_a_failed_payment_disapproves_and_a_later_paid_replay_credits_nothing(api: ApiClient, client: Client) -> None:
@@ -190,7 +191,7 @@ def test_a_failed_payment_disapproves_and_a_later_paid_replay_credits_nothing(ap
     assert _callback(api, _payload(draft, "failed")).json()["result"] == "disapproved"
     assert _status(api, client, draft["order_number"]) == "disapproved"
     assert _callback(api, _payload(draft)).json()["result"] == "unchanged"
-    assert _platform_balance(api, client, client.accounts[0]) == 0
+    assert platform_balance(api, client, client.accounts[0]) == 0
 
 
 def test_a_refund_after_the_credit_is_reversed_once(api: ApiClient, client: Client) -> None:
@@ -200,7 +201,7 @@ def test_a_refund_after_the_credit_is_reversed_once(api: ApiClient, client: Clie
     refund = _payload(draft, "refunded")
     assert _callback(api, refund).json()["result"] == "reversed"
     assert _callback(api, refund).json()["result"] == "unchanged"
-    assert _platform_balance(api, client, account) == 0 and ledger.available(account) == 0
+    assert platform_balance(api, client, account) == 0 and ledger.available(account) == 0
     assert ledger.is_posted(f"dep-{draft['order_number']}-refund")
 
 
@@ -216,7 +217,7 @@ def test_a_refund_of_money_traded_away_is_left_to_staff(api: ApiClient, admin: s
     login = int(stored["account"]["account"])
     platform_for(get_settings(), "MT5-Live").balance(login, Decimal("-60.00"), f"lost-{uuid.uuid4().hex}")
     assert _callback(api, _payload(draft, "refunded")).json()["result"] == "recorded"
-    assert _platform_balance(api, client, account) == Decimal("40.00")
+    assert platform_balance(api, client, account) == Decimal("40.00")
     assert any(
         i["reason"] == "reversal_short" and i["order_number"] == draft["order_number"] for i in _issues(api, admin)
     )
@@ -229,13 +230,13 @@ def test_a_deposit_above_the_channels_review_amount_goes_to_staff(api: ApiClient
     assert _callback(api, payload).json()["result"] == "submitted for review"
     assert _callback(api, payload).json()["result"] == "unchanged"
     order_id = int(draft["order_number"][1:])
-    item = _wait(lambda: api.get(f"/admin/approvals/{order_id}", token=admin).json(), "waiting")
+    item = wait_for(lambda: api.get(f"/admin/approvals/{order_id}", token=admin).json(), "waiting")
     assert item["summary"]["review_reason"] == "amount above 10000.00"
     assert item["summary"]["psp_payment_id"] == str(payload["payment_id"])
-    assert _platform_balance(api, client, account) == 0
+    assert platform_balance(api, client, account) == 0
     assert api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=admin).status == 200
-    _wait(lambda: {"status": _status(api, client, draft["order_number"])}, "approved")
-    assert _platform_balance(api, client, account) == Decimal("12000.00")
+    wait_for(lambda: {"status": _status(api, client, draft["order_number"])}, "approved")
+    assert platform_balance(api, client, account) == Decimal("12000.00")
 
 
 @pytest.fixture
@@ -250,7 +251,7 @@ def test_first_deposit_and_kyc_rules_send_it_to_staff(api: ApiClient, admin: str
     email = unique_email("online-new")
     registered = register(api, email)
     user_id = int(registered["user_info"]["id"])
-    newcomer = Client(email, registered["token"], user_id, [_live_account(user_id, email)])
+    newcomer = Client(email, registered["token"], user_id, [live_account(user_id, email)])
     channel = dict(funding_dal.get_channel("deposit", ONLINE) or {})
     rules = {"review_first_deposit": True, "review_without_kyc": True, "review_above": ""}
     config = {
@@ -262,40 +263,42 @@ def test_first_deposit_and_kyc_rules_send_it_to_staff(api: ApiClient, admin: str
     assert saved.status == 200, saved.body
     without_kyc = _draft(api, newcomer, "60.00", channel=5)
     assert _callback(api, _payload(without_kyc)).json()["result"] == "submitted for review"
-    item = _wait(lambda: api.get(f"/admin/approvals/{without_kyc['order_number'][1:]}", token=admin).json(), "waiting")
+    item = wait_for(
+        lambda: api.get(f"/admin/approvals/{without_kyc['order_number'][1:]}", token=admin).json(), "waiting"
+    )
     assert item["summary"]["review_reason"] == "KYC not approved"
     kyc.set_kyc_status(user_id, "approved", int(time.time()))
     first = _draft(api, newcomer, "70.00", channel=5)
     assert _callback(api, _payload(first)).json()["result"] == "submitted for review"
-    item = _wait(lambda: api.get(f"/admin/approvals/{first['order_number'][1:]}", token=admin).json(), "waiting")
+    item = wait_for(lambda: api.get(f"/admin/approvals/{first['order_number'][1:]}", token=admin).json(), "waiting")
     assert item["summary"]["review_reason"] == "first deposit"
     assert (
         api.post(f"/admin/approvals/{first['order_number'][1:]}/decision", {"decision": "approve"}, token=admin).status
         == 200
     )
-    _wait(lambda: {"status": _status(api, newcomer, first["order_number"])}, "approved")
+    wait_for(lambda: {"status": _status(api, newcomer, first["order_number"])}, "approved")
     second = _draft(api, newcomer, "30.00", channel=5)
     assert _callback(api, _payload(second)).json()["result"] == "credited"
-    assert _platform_balance(api, newcomer, newcomer.accounts[0]) == Decimal("100.00")
+    assert platform_balance(api, newcomer, newcomer.accounts[0]) == Decimal("100.00")
 
 
 def test_a_paid_deposit_staff_refuse_is_listed_for_a_refund(api: ApiClient, admin: str, client: Client) -> None:
     draft = _draft(api, client, "15000.00")
     assert _callback(api, _payload(draft)).json()["result"] == "submitted for review"
     order_id = int(draft["order_number"][1:])
-    _wait(lambda: api.get(f"/admin/approvals/{order_id}", token=admin).json(), "waiting")
+    wait_for(lambda: api.get(f"/admin/approvals/{order_id}", token=admin).json(), "waiting")
     rejected = api.post(
         f"/admin/approvals/{order_id}/decision", {"decision": "reject", "reason": "Source of funds"}, token=admin
     )
     assert rejected.status == 200, rejected.body
-    _wait(lambda: {"status": _status(api, client, draft["order_number"])}, "disapproved")
-    assert _platform_balance(api, client, client.accounts[0]) == 0
+    wait_for(lambda: {"status": _status(api, client, draft["order_number"])}, "disapproved")
+    assert platform_balance(api, client, client.accounts[0]) == 0
 
     def listed() -> dict[str, Any]:
         due = [i for i in _issues(api, admin) if i["reason"] == "refund_due"]
         return {"status": "listed" if any(i["order_number"] == draft["order_number"] for i in due) else "not yet"}
 
-    _wait(listed, "listed")
+    wait_for(listed, "listed")
 
 
 def test_a_paid_deposit_the_trading_server_refuses_is_listed_for_staff(

@@ -14,39 +14,29 @@ from fxcrm import ledger
 from fxcrm.adapters.payments.local import PAYOUT_STATUS, LocalPayments
 from fxcrm.adapters.payments.nowpayments import SIGNATURE_HEADER, canonical, sign
 from fxcrm.dal import funding as funding_dal
-from fxcrm.dal import kyc
 from fxcrm.dal.payments import get_local_invoice
 from fxcrm.funding import orders, withdrawals
-from tests.component.conftest import register, staff_token, unique_email
-from tests.component.test_funding import (
-    Client,
-    _code,
-    _deposit,
-    _live_account,
-    _order,
-    _platform_balance,
-    _quote,
-    _wait,
-)
 from tests.support.api import ApiClient
+from tests.support.journeys import (
+    Client,
+    approved_client,
+    deposit,
+    email_code,
+    order_row,
+    platform_balance,
+    wait_for,
+    withdrawal_quote,
+)
 
 ONLINE = 14  # the seeded online withdrawal channel (USDT, fee 1.00)
 WALLET = {"currency": "USDT", "network": "TRC20", "wallet_address": "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE"}
 CALLBACK = "/funding/psp/payout-callback"
 
 
-@pytest.fixture(scope="module")
-def admin(api: ApiClient) -> str:
-    return str(staff_token(api, "admin@broker.example.com", "Admin-demo-2026"))
-
-
 @pytest.fixture
 def client(api: ApiClient) -> Client:
-    email = unique_email("payout")
-    registered = register(api, email)
-    user_id = int(registered["user_info"]["id"])
-    kyc.set_kyc_status(user_id, "approved", int(time.time()))
-    return Client(email, registered["token"], user_id, [_live_account(user_id, email)])
+    """A new client with approved KYC and one live account."""
+    return approved_client(api, "payout", live_accounts=1)
 
 
 def _secret() -> dict[str, Any]:
@@ -58,11 +48,11 @@ def _secret() -> dict[str, Any]:
 
 def _withdraw(api: ApiClient, admin: str, client: Client, amount: str) -> str:
     """An approved withdrawal to the online channel, whose payout is waiting at the provider."""
-    quote = _quote(api, client, amount, channel=ONLINE, currency="USDT")
+    quote = withdrawal_quote(api, client, amount, channel=ONLINE, currency="USDT")
     body = {
         "cryptocurrency_info": WALLET,
         "currency": "USDT",
-        "email_code": _code(api, client, "withdrawal"),
+        "email_code": email_code(api, client.email, client.token, "withdrawal"),
         "exchange_rate": quote["exchange_rate"],
         "fee": quote["fee"],
         "method": "cryptocurrency",
@@ -75,9 +65,9 @@ def _withdraw(api: ApiClient, admin: str, client: Client, amount: str) -> str:
     assert reply.status == 201, reply.body
     number = str(reply.json()["order_number"])
     order_id = int(number[1:])
-    _wait(lambda: api.get(f"/admin/approvals/{order_id}", token=admin).json(), "waiting")
+    wait_for(lambda: api.get(f"/admin/approvals/{order_id}", token=admin).json(), "waiting")
     assert api.post(f"/admin/approvals/{order_id}/decision", {"decision": "approve"}, token=admin).status == 200
-    _wait(lambda: api.get(f"/admin/approvals/{order_id}", token=admin).json(), "completed")
+    wait_for(lambda: api.get(f"/admin/approvals/{order_id}", token=admin).json(), "completed")
     return number
 
 
@@ -94,37 +84,37 @@ def test_an_approved_withdrawal_is_paid_through_the_provider_once_its_payout_is_
     api: ApiClient, admin: str, client: Client
 ) -> None:
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "500.00")
+    deposit(api, admin, client, account, "500.00")
     number = _withdraw(api, admin, client, "200.00")
     order = funding_dal.get_order(number) or {}
     assert order["status"] == "auditing" and order["psp_payout_status"] == "WAITING"  # at the provider
     invoice = get_local_invoice(str(order["psp_payout_id"])) or {}
     assert invoice["order_number"] == number and Decimal(str(invoice["amount"])) == Decimal("199.00")
     assert invoice["address"] == WALLET["wallet_address"]
-    assert _platform_balance(api, client, account) == Decimal("300.00")  # held
+    assert platform_balance(api, client, account) == Decimal("300.00")  # held
     assert _payout_callback(api, number, "pay").json()["result"] == "paid"
     assert _payout_callback(api, number, "pay").json()["result"] == "unchanged"
-    _wait(_order(api, client, "withdrawals", number), "approved")
+    wait_for(order_row(api, client, "withdrawals", number), "approved")
     from fxcrm.dal import ledger as ledger_dal
 
     assert (ledger_dal.get_transaction(f"wd-{number}") or {})["status"] == "posted"
-    assert _platform_balance(api, client, account) == Decimal("300.00")
+    assert platform_balance(api, client, account) == Decimal("300.00")
     assert ledger.available(account) == Decimal("300.00")
 
 
 def test_a_failed_payout_gives_the_amount_back_once(api: ApiClient, admin: str, client: Client) -> None:
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "500.00")
+    deposit(api, admin, client, account, "500.00")
     number = _withdraw(api, admin, client, "200.00")
-    assert _platform_balance(api, client, account) == Decimal("300.00")
+    assert platform_balance(api, client, account) == Decimal("300.00")
     forged = _payout_callback(api, number, "fail", key="not-the-secret")
     assert forged.status == 401 and forged.json()["code"] == "bad_signature"
     assert _payout_callback(api, number, "fail").json()["result"] == "refunded"
     assert _payout_callback(api, number, "fail").json()["result"] == "unchanged"
     assert _payout_callback(api, number, "pay").json()["result"] == "unchanged"  # too late: it failed
-    row = _wait(_order(api, client, "withdrawals", number), "disapproved")
+    row = wait_for(order_row(api, client, "withdrawals", number), "disapproved")
     assert "could not pay it out" in row["remark"]
-    assert _platform_balance(api, client, account) == Decimal("500.00")
+    assert platform_balance(api, client, account) == Decimal("500.00")
     assert ledger.available(account) == Decimal("500.00")
 
 
@@ -134,7 +124,7 @@ def test_the_payout_is_never_asked_for_twice(api: ApiClient, admin: str, client:
     from fxcrm.core.settings import get_settings
 
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "500.00")
+    deposit(api, admin, client, account, "500.00")
     number = _withdraw(api, admin, client, "100.00")
     order_id = int(number[1:])
     first = (funding_dal.get_order(number) or {})["psp_payout_id"]
@@ -144,14 +134,14 @@ def test_the_payout_is_never_asked_for_twice(api: ApiClient, admin: str, client:
         withdrawals.pay_out(get_settings(), order_id, int(time.time()))
     with pytest.raises(orders.PlatformRefused, match="paid out already"):
         withdrawals.compensate(get_settings(), order_id, "failed", "", int(time.time()))
-    assert _platform_balance(api, client, account) == Decimal("400.00")  # still held, for staff to settle
+    assert platform_balance(api, client, account) == Decimal("400.00")  # still held, for staff to settle
 
 
 def test_when_the_payout_callback_is_lost_staff_look_the_outcome_up(api: ApiClient, admin: str, client: Client) -> None:
     """The stand-in's page decides the payout, but its callback never arrives: staff
     ask the provider, and the failed payout gives the amount back, once."""
     account = client.accounts[0]
-    _deposit(api, admin, client, account, "500.00")
+    deposit(api, admin, client, account, "500.00")
     number = _withdraw(api, admin, client, "150.00")
     refresh = f"/admin/funding/withdrawals/{number}/payout-status"
     waiting = api.post(refresh, token=admin).json()
@@ -159,7 +149,7 @@ def test_when_the_payout_callback_is_lost_staff_look_the_outcome_up(api: ApiClie
     payout_id = (funding_dal.get_order(number) or {})["psp_payout_id"]
     provider = LocalPayments(_secret(), "")
     provider.record_outcome(dict(get_local_invoice(payout_id) or {}), "fail")  # the page was used; no callback came
-    assert _platform_balance(api, client, account) == Decimal("350.00")
+    assert platform_balance(api, client, account) == Decimal("350.00")
     looked_up = api.post(refresh, token=admin).json()
     assert (looked_up["result"], looked_up["status"], looked_up["psp_payout_status"]) == (
         "refunded",
@@ -167,7 +157,7 @@ def test_when_the_payout_callback_is_lost_staff_look_the_outcome_up(api: ApiClie
         "FAILED",
     )
     assert api.post(refresh, token=admin).json()["result"] == "unchanged"
-    assert _platform_balance(api, client, account) == Decimal("500.00")
+    assert platform_balance(api, client, account) == Decimal("500.00")
     assert ledger.available(account) == Decimal("500.00")
     assert api.post("/admin/funding/withdrawals/W1/payout-status", token=admin).status == 404
     assert api.post(refresh, token=client.token).status in (401, 403)

@@ -14,31 +14,16 @@ from typing import Any
 
 import pytest
 
-from tests.component.conftest import staff_token, unique_email
 from tests.support.api import ApiClient
+from tests.support.demo import ADMIN, SUPPORT
+from tests.support.journeys import create_ib, staff_token, unique_email
 
 NOW = int(time.time())
 HOUR = 3600
 
 
 def make_ib(parent: int | None = None) -> int:
-    from fxcrm.auth.accounts import new_user
-    from fxcrm.dal import users
-
-    code = f"R{secrets.token_hex(4).upper()}"
-    user = new_user(
-        unique_email("ib"),
-        "Ib-pass-2026",
-        "ib",
-        "ib",
-        NOW - 30 * 86400,
-        referral_code=code,
-        ib_id=parent,
-        first_name="Ib",
-        last_name=code,
-    )
-    users.create_user(user)
-    return int(user["id"])
+    return int(create_ib("ib", "Ib-pass-2026", NOW - 30 * 86400, parent)["id"])
 
 
 def make_client(ib: int) -> int:
@@ -211,7 +196,7 @@ def test_the_scheduled_run_moves_its_watermark_once(stack: object) -> None:
 
 
 def test_a_moved_sub_ib_changes_only_later_trades(api: ApiClient, clean_slate: int) -> None:
-    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    admin = staff_token(api, *ADMIN)
     first_master, second_master = make_ib(), make_ib()
     sub = make_ib(first_master)
     client = Trades(make_client(sub))
@@ -237,7 +222,7 @@ def test_a_moved_sub_ib_changes_only_later_trades(api: ApiClient, clean_slate: i
 
 
 def test_a_rule_change_is_previewed_then_applied_once(api: ApiClient, clean_slate: int) -> None:
-    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    admin = staff_token(api, *ADMIN)
     own = make_ib()
     client = Trades(make_client(own))
     t = clean_slate + 17 * HOUR
@@ -268,7 +253,7 @@ def test_a_rule_change_is_previewed_then_applied_once(api: ApiClient, clean_slat
 
 
 def test_a_held_record_is_paid_when_staff_grant_it(api: ApiClient, clean_slate: int) -> None:
-    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    admin = staff_token(api, *ADMIN)
     own = make_ib()
     client = Trades(make_client(own))
     t = clean_slate + 21 * HOUR
@@ -288,7 +273,7 @@ def test_a_held_record_is_paid_when_staff_grant_it(api: ApiClient, clean_slate: 
     assert api.post(f"/admin/rebates/{held[0]['id']}/grant", token=admin).status == 200
     assert balance(own) == Decimal("8.00")
     assert api.post(f"/admin/rebates/{held[0]['id']}/grant", token=admin).status == 409
-    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    support = staff_token(api, *SUPPORT)
     assert api.post(f"/admin/rebates/{held[0]['id']}/grant", token=support).status == 403
 
 
@@ -322,7 +307,7 @@ def test_a_trade_synced_after_its_hour_was_settled_is_paid_once(api: ApiClient) 
     assert balance(own) == Decimal("6.00")
     assert settlement.settle(settings, NOW, until=mark + 180)["status"] == "nothing to settle"
     assert len(rebates.list_ib_details(own, 0, 2**31 - 1)) == 2
-    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    admin = staff_token(api, *ADMIN)
     records = api.get(f"/admin/rebates?ib_id={own}", token=admin).json()["list"]
     assert [r["total_amount"] for r in records] == ["6.00"]  # one record, paid once
 

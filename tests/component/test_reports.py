@@ -21,8 +21,9 @@ import openpyxl
 import pytest
 import requests
 
-from tests.component.conftest import login, register, staff_token, unique_email
 from tests.support.api import ApiClient
+from tests.support.demo import ADMIN, SUPPORT
+from tests.support.journeys import create_ib, login, open_demo_account, register, staff_token, unique_email
 
 DAY = 86400
 NOW = int(time.time())
@@ -35,34 +36,11 @@ def show(epoch: int) -> str:
 
 class World:
     def __init__(self, api: ApiClient) -> None:
-        from fxcrm.auth.accounts import new_user
-        from fxcrm.dal import users
-
         self.api = api
-        self.admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+        self.admin = staff_token(api, *ADMIN)
         code = f"M{secrets.token_hex(3).upper()}"
-        master = new_user(
-            unique_email("master"),
-            "Master-pass-1",
-            "ib",
-            "ib",
-            NOW,
-            first_name="Mia",
-            last_name="Master",
-            referral_code=code,
-        )
-        sub = new_user(
-            unique_email("sub"),
-            "Sub-pass-1",
-            "ib",
-            "ib",
-            NOW,
-            first_name="Sol",
-            last_name="Sub",
-            referral_code=code + "S",
-        )
-        users.create_user(master)
-        users.create_user(sub)
+        master = create_ib("master", "Master-pass-1", NOW, first_name="Mia", last_name="Master", code=code)
+        sub = create_ib("sub", "Sub-pass-1", NOW, first_name="Sol", last_name="Sub", code=code + "S")
         moved = api.put(
             f"/admin/users/{sub['id']}/ib", {"ib_id": master["id"], "reason": "sub-IB of the master"}, token=self.admin
         )
@@ -227,7 +205,7 @@ def test_scope_comes_from_the_token(api: ApiClient, world: World) -> None:
     assert seen["b"] == {d[4]}
     assert {d[0], d[4], d[5], d[6], d[7]} <= seen["admin"]
     assert d[7] not in seen["master"]  # an outsider is nobody's downline
-    support = staff_token(api, "support@broker.example.com", "Support-demo-2026")
+    support = staff_token(api, *SUPPORT)
     assert get(api, "/reports/deposits", support, status="all").status == 403
     assert api.get("/reports/deposits?status=all").status == 401
 
@@ -244,17 +222,7 @@ def traded(api: ApiClient, world: World) -> dict[str, Any]:
 
     accounts = {}
     for name, who in (("a", world.a), ("b", world.b)):
-        demo = {
-            "currency": "USD",
-            "is_demo": True,
-            "leverage": 100,
-            "password": "Trade-Pass1",
-            "trading_account_type_id": 201,
-            "trading_platform": "MT5",
-        }
-        opened = api.post("/trading-accounts", demo, token=who["token"])
-        assert opened.status == 201, opened.body
-        account = trading.get_trading_account(int(opened.json()["id"]))
+        account = trading.get_trading_account(open_demo_account(api, who["token"]))
         assert account is not None
         with pytest.MonkeyPatch.context() as patch:  # the server as it was at NOW: positions come and go
             patch.setattr(sync, "platform_for", lambda settings, server: _simulated({"server": server}))

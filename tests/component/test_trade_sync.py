@@ -7,22 +7,14 @@ from fxcrm.adapters.trading.servers import platform_for
 from fxcrm.core.settings import get_settings
 from fxcrm.dal import trading as dal
 from fxcrm.trading.sync import sync_account, sync_all
-from tests.component.conftest import register, unique_email
 from tests.support.api import ApiClient
-
-DEMO = {
-    "currency": "USD",
-    "is_demo": True,
-    "leverage": 100,
-    "password": "Trade-Pass1",
-    "trading_account_type_id": 101,
-    "trading_platform": "MT4",
-}
+from tests.support.journeys import live_account, open_demo_account, register, unique_email
 
 
 def _open_account(api: ApiClient) -> dict[str, Any]:
+    """An MT4 demo account (MT4 Standard)."""
     token = register(api, unique_email("sync"))["token"]
-    account_id = api.post("/trading-accounts", DEMO, token=token).json()["id"]
+    account_id = open_demo_account(api, token, trading_account_type_id=101, trading_platform="MT4")
     account = dal.get_trading_account(account_id)
     assert account is not None
     return account
@@ -110,12 +102,11 @@ def test_trading_results_reach_the_ledger_once_where_the_server_books_them(api: 
     from fxcrm.adapters.trading.simulated import SimulatedPlatform
     from fxcrm.ledger.verify import verify
     from fxcrm.trading import sync
-    from tests.component.test_funding import _live_account
 
     server = SimulatedPlatform("MT5-Live")
     server.balance_includes_trading = True  # type: ignore[misc]
     monkeypatch.setattr(sync, "platform_for", lambda settings, name: server)
-    account_id = _live_account(1, unique_email("pnl"))
+    account_id = live_account(1, unique_email("pnl"))
     account = dal.get_trading_account(account_id)
     assert account is not None
     # a simulated account trades once it has been funded on the server

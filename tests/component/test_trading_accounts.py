@@ -9,18 +9,11 @@ import pytest
 
 from fxcrm.adapters.trading.port import NewAccount, PlatformInsufficientFunds, PlatformNotFound
 from fxcrm.adapters.trading.simulated import SimulatedPlatform
-from tests.component.conftest import login, register, staff_token, unique_email
 from tests.support.api import ApiClient
+from tests.support.demo import ADMIN, DEMO_ACCOUNT, IB
+from tests.support.journeys import live_account, login, register, staff_token, unique_email
 
-DEMO = {
-    "currency": "USD",
-    "is_demo": True,
-    "leverage": 100,
-    "password": "Trade-Pass1",
-    "observe_password": "Look-Pass2",
-    "trading_account_type_id": 201,
-    "trading_platform": "MT5",
-}
+DEMO = DEMO_ACCOUNT | {"observe_password": "Look-Pass2"}
 
 
 @pytest.fixture
@@ -140,7 +133,7 @@ def test_platform_downloads_per_portal(api: ApiClient, client_token: str) -> Non
     client = api.get("/platforms/downloads", token=client_token).json()
     assert client["total"] == 2 and client["list"][0]["name"] == "MetaTrader 4"
     assert api.get("/platforms/downloads/ib", token=client_token).status == 403
-    ib = login(api, "ib@broker.example.com", "Ib-demo-2026").json()["token"]
+    ib = login(api, *IB).json()["token"]
     assert api.get("/platforms/downloads/ib", token=ib).json()["list"][1]["name"] == "MT5 Manager"
     assert api.get("/platforms/downloads").status == 401
 
@@ -296,12 +289,11 @@ def test_equity_is_balance_plus_credit_plus_floating_profit(stack: object) -> No
 
 def test_an_unfunded_account_has_no_trades_and_equity_zero(api: ApiClient) -> None:
     """A live account nobody paid into showed equity 1091.00 from positions it could not hold."""
-    from tests.component.test_funding import _live_account
 
     email = unique_email("unfunded")
     user = register(api, email)
     for _ in range(3):
-        account_id = _live_account(int(user["user_info"]["id"]), email)
+        account_id = live_account(int(user["user_info"]["id"]), email)
         shown = api.get(f"/trading-accounts/{account_id}", token=user["token"]).json()
         assert (shown["balance"], shown["credit"], shown["equity"]) == ("0.00", "0.00", "0.00"), shown
     platform = SimulatedPlatform("MT5-Live")
@@ -312,7 +304,7 @@ def test_an_unfunded_account_has_no_trades_and_equity_zero(api: ApiClient) -> No
 
 
 def test_staff_do_not_hold_trading_accounts(api: ApiClient) -> None:
-    admin = staff_token(api, "admin@broker.example.com", "Admin-demo-2026")
+    admin = staff_token(api, *ADMIN)
     assert _open(api, admin).status == 403
     assert api.get("/trading-accounts", token=admin).status == 403
 

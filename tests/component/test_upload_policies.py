@@ -14,11 +14,8 @@ from typing import Any
 import pytest
 
 from localcloud.template import ROOT
-from tests.component.conftest import register, unique_email
-from tests.component.test_funding import Client, _key, client
 from tests.support.api import ApiClient
-
-__all__ = ["client"]
+from tests.support.journeys import Client, draft_deposit, register, unique_email
 
 # The signature's own fields, which boto3 adds to every policy.
 SIGNING = {"x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-security-token", "AWSAccessKeyId"}
@@ -80,13 +77,7 @@ def _issue(post: Any) -> tuple[dict[str, Any], tuple[int, int]]:
 
 @pytest.mark.parametrize("content_type", ["image/jpeg", "image/png", "application/pdf"])
 def test_a_deposit_receipts_policy(api: ApiClient, client: Client, content_type: str) -> None:
-    draft = api.post(
-        "/funding/deposits",
-        {"deposit_amount": "100", "remittance_id": 1, "trading_account_id": client.accounts[0]},
-        token=client.token,
-        headers=_key(),
-    ).json()
-    number = draft["order_number"]
+    number = draft_deposit(api, client, "100")
     form, issued = _issue(
         lambda: api.post(
             f"/funding/deposits/{number}/receipt-upload", {"content_type": content_type}, token=client.token

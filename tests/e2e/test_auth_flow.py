@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from localcloud.events import http_event
-from tests.e2e.conftest import RunningCloud, start_cloud, stop_cloud
+from tests.support.demo import ADMIN, CLIENT1, CLIENT2
+from tests.support.http_journeys import RunningCloud, bearer, open_demo_account, start_cloud, stop_cloud
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +56,7 @@ def test_register_read_code_login_change_password_old_token_refused(cloud: Runni
         assert registered.json()["user_info"]["email"] == email
 
         token = cloud.login(email, "First-pass-1").json()["token"]
-        auth = {"Authorization": f"Bearer {token}"}
+        auth = bearer(token)
         assert http.get("/auth/permissions", headers=auth).status_code == 200
 
         changed = http.post(
@@ -90,12 +91,12 @@ def test_public_site_settings_and_unknown_routes(cloud: RunningCloud) -> None:
 
 
 def test_staff_route_refuses_a_client_and_takes_an_admin(cloud: RunningCloud) -> None:
-    client = cloud.login("client2@broker.example.com", "Client-demo-2026").json()["token"]
-    admin = cloud.staff_token("admin@broker.example.com", "Admin-demo-2026")
+    client = cloud.login(*CLIENT2).json()["token"]
+    admin = cloud.staff_token(*ADMIN)
     with cloud.client() as http:
         body = {"client_login_layout": "center"}
-        assert http.put("/site/login-page", json=body, headers={"Authorization": f"Bearer {client}"}).status_code == 403
-        assert http.put("/site/login-page", json=body, headers={"Authorization": f"Bearer {admin}"}).status_code == 200
+        assert http.put("/site/login-page", json=body, headers=bearer(client)).status_code == 403
+        assert http.put("/site/login-page", json=body, headers=bearer(admin)).status_code == 200
         assert http.get("/site/login-page").json()["client_login_layout"] == "center"
 
 
@@ -155,8 +156,8 @@ def test_http_client_errors_have_the_stable_shape(cloud: RunningCloud) -> None:
 
 
 def test_client_opens_a_demo_account_and_sees_it_with_its_balance(cloud: RunningCloud) -> None:
-    token = cloud.login("client1@broker.example.com", "Client-demo-2026").json()["token"]
-    auth = {"Authorization": f"Bearer {token}"}
+    token = cloud.login(*CLIENT1).json()["token"]
+    auth = bearer(token)
     with cloud.client() as http:
         types = http.get(
             "/trading-accounts/types", params={"trading_platform": "MT4", "is_demo": "true"}, headers=auth
@@ -177,28 +178,13 @@ def test_client_opens_a_demo_account_and_sees_it_with_its_balance(cloud: Running
         listed = http.get("/trading-accounts", headers=auth).json()["list"]
         mine = next(a for a in listed if a["id"] == opened.json()["id"])
         assert mine["balance"] == "10000.00" and mine["server_name"] == "fxcrm-MT4-Demo"
-        other = cloud.login("client2@broker.example.com", "Client-demo-2026").json()["token"]
-        assert (
-            http.get(f"/trading-accounts/{mine['id']}", headers={"Authorization": f"Bearer {other}"}).status_code == 404
-        )
+        other = cloud.login(*CLIENT2).json()["token"]
+        assert http.get(f"/trading-accounts/{mine['id']}", headers=bearer(other)).status_code == 404
 
 
 def test_trade_sync_runs_on_demand(cloud: RunningCloud) -> None:
-    token = cloud.login("client2@broker.example.com", "Client-demo-2026").json()["token"]
     with cloud.client() as http:
-        opened = http.post(
-            "/trading-accounts",
-            headers={"Authorization": f"Bearer {token}"},
-            json={
-                "currency": "USD",
-                "is_demo": True,
-                "leverage": 100,
-                "password": "Trade-Pass1",
-                "trading_account_type_id": 201,
-                "trading_platform": "MT5",
-            },
-        )
-        assert opened.status_code == 201
+        open_demo_account(http, cloud.headers(*CLIENT2))
         first = http.post("/_dev/schedules/run", params={"function": "TradeSyncFunction"}).json()
         assert first["accounts"] >= 1 and first["deals"] > 0 and first["failed_accounts"] == 0
         assert http.post("/_dev/schedules/run", params={"function": "NoSuchFunction"}).status_code == 400

@@ -6,23 +6,14 @@ import json
 
 import httpx
 
-from tests.e2e.conftest import RunningCloud
+from tests.support.demo import CLIENT2
+from tests.support.http_journeys import RunningCloud, open_demo_account
 
 
 def test_php_example_against_the_local_cloud(cloud: RunningCloud) -> None:
-    client = {
-        "Authorization": f"Bearer {cloud.login('client2@broker.example.com', 'Client-demo-2026').json()['token']}"
-    }
+    client = cloud.headers(*CLIENT2)
     with cloud.client() as http:
-        demo = {
-            "currency": "USD",
-            "is_demo": True,
-            "leverage": 100,
-            "password": "Trade-Pass1",
-            "trading_account_type_id": 201,
-            "trading_platform": "MT5",
-        }
-        account_id = http.post("/trading-accounts", json=demo, headers=client).json()["id"]
+        account_id = open_demo_account(http, client)
         login = int(http.get(f"/trading-accounts/{account_id}", headers=client).json()["account"])
         settings = {"enabled": True, "level": "closed", "password": "Api-pass-2026", "ip_masks": ["127.0.0.0/8"]}
         assert http.put(f"/trading-accounts/{account_id}/api-access", json=settings, headers=client).status_code == 200

@@ -13,40 +13,17 @@ from typing import Any
 import httpx
 
 from localcloud.template import ROOT
-from tests.e2e.conftest import RunningCloud
+from tests.support.demo import ADMIN, CLIENT1, SUPPORT
+from tests.support.http_journeys import RunningCloud, open_live_account, post_to_form, wait_for
 
 PDF = b"%PDF-1.4\n% receipt\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
-def _wait(read: Any, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while (row := read())["status"] != status:
-        assert time.monotonic() < deadline, f"still {row['status']}"
-        time.sleep(0.2)
-    return dict(row)
-
-
 def test_deposit_approve_withdraw_reject_and_verify_the_ledger(cloud: RunningCloud) -> None:
-    client = {
-        "Authorization": f"Bearer {cloud.login('client1@broker.example.com', 'Client-demo-2026').json()['token']}"
-    }
-    staff = {"Authorization": f"Bearer {cloud.staff_token('admin@broker.example.com', 'Admin-demo-2026')}"}
+    client = cloud.headers(*CLIENT1)
+    staff = cloud.staff_headers(*ADMIN)
     with cloud.client() as http:
-        # a live account, through the opening workflow
-        applied = http.post(
-            "/trading-accounts/applications",
-            json={
-                "currency": "USD",
-                "leverage": 100,
-                "password": "Live-Pass1",
-                "trading_account_type_id": 202,
-                "trading_platform": "MT5",
-            },
-            headers=client,
-        ).json()["application_account_id"]
-        _wait(lambda: http.get(f"/admin/approvals/{applied}", headers=staff).json(), "waiting")
-        http.post(f"/admin/approvals/{applied}/decision", json={"decision": "approve"}, headers=staff)
-        _wait(lambda: http.get(f"/admin/approvals/{applied}", headers=staff).json(), "completed")
+        applied = open_live_account(cloud, http, client)  # a live account, through the opening workflow
 
         # deposit: draft, upload the receipt to S3 directly, submit, approve
         draft = http.post(
@@ -60,10 +37,7 @@ def test_deposit_approve_withdraw_reject_and_verify_the_ledger(cloud: RunningClo
         form = http.post(
             f"/funding/deposits/{number}/receipt-upload", json={"content_type": "application/pdf"}, headers=client
         ).json()
-        uploaded = httpx.post(
-            form["url"], data=form["fields"], files={"file": ("receipt.pdf", PDF, "application/pdf")}, timeout=30
-        )
-        assert uploaded.status_code in (200, 201, 204), uploaded.text
+        post_to_form(form, PDF, "application/pdf", "receipt.pdf")
         submitted = http.post(
             "/funding/deposits/submit",
             json={"order_number": number, "receipt_url": form["key"]},
@@ -72,14 +46,11 @@ def test_deposit_approve_withdraw_reject_and_verify_the_ledger(cloud: RunningClo
         assert submitted.json() == {"order_number": number, "status": "auditing"}
         # The form works until it expires: other bytes posted after the submit are never shown.
         forged = b"%PDF-1.4\n% a forged receipt for ten times the amount\n%%EOF\n"
-        reposted = httpx.post(
-            form["url"], data=form["fields"], files={"file": ("receipt.pdf", forged, "application/pdf")}, timeout=30
-        )
-        assert reposted.status_code in (200, 201, 204), reposted.text
+        post_to_form(form, forged, "application/pdf", "receipt.pdf")
         order_id = int(number[1:])
-        item = _wait(lambda: http.get(f"/admin/approvals/{order_id}", headers=staff).json(), "waiting")
+        item = wait_for(lambda: http.get(f"/admin/approvals/{order_id}", headers=staff).json(), "waiting")
         assert httpx.get(item["receipt_link"], timeout=30).content == PDF  # the reviewer sees the checked receipt
-        support = {"Authorization": f"Bearer {cloud.staff_token('support@broker.example.com', 'Support-demo-2026')}"}
+        support = cloud.staff_headers(*SUPPORT)
         assert (
             http.post(
                 f"/admin/approvals/{order_id}/decision", json={"decision": "approve"}, headers=support
@@ -96,16 +67,16 @@ def test_deposit_approve_withdraw_reject_and_verify_the_ledger(cloud: RunningClo
                 r for r in http.get("/funding/deposits", headers=client).json()["list"] if r["order_number"] == number
             )
 
-        _wait(deposit_row, "approved")
+        wait_for(deposit_row, "approved")
         assert http.get(f"/trading-accounts/{applied}", headers=client).json()["balance"] == "750.00"
 
         # withdrawal: code from the mailbox, the server's quote, then a rejection with a reason
         http.post(
             "/auth/email-codes",
-            json={"email": "client1@broker.example.com", "received_at": int(time.time()), "scene": "withdrawal"},
+            json={"email": CLIENT1[0], "received_at": int(time.time()), "scene": "withdrawal"},
             headers=client,
         )
-        code = cloud.code_for("client1@broker.example.com")
+        code = cloud.code_for(CLIENT1[0])
         quote = http.get(
             "/funding/withdrawals/quote",
             params={"remittance_id": 13, "withdrawal_amount": "100.00", "currency": "USDT"},
@@ -133,7 +104,7 @@ def test_deposit_approve_withdraw_reject_and_verify_the_ledger(cloud: RunningClo
         )
         assert withdrawal.status_code == 201, withdrawal.text
         w_number = withdrawal.json()["order_number"]
-        _wait(lambda: http.get(f"/admin/approvals/{w_number[1:]}", headers=staff).json(), "waiting")
+        wait_for(lambda: http.get(f"/admin/approvals/{w_number[1:]}", headers=staff).json(), "waiting")
         assert http.get(f"/trading-accounts/{applied}", headers=client).json()["balance"] == "650.00"  # held
         http.post(
             f"/admin/approvals/{w_number[1:]}/decision",
@@ -148,7 +119,7 @@ def test_deposit_approve_withdraw_reject_and_verify_the_ledger(cloud: RunningClo
                 if r["order_number"] == w_number
             )
 
-        assert _wait(withdrawal_row, "disapproved")["remark"] == "Wallet not whitelisted"
+        assert wait_for(withdrawal_row, "disapproved")["remark"] == "Wallet not whitelisted"
         assert http.get(f"/trading-accounts/{applied}", headers=client).json()["balance"] == "750.00"
 
     checked = subprocess.run(

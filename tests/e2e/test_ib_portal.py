@@ -5,11 +5,12 @@ tested in tests/component/test_rebates.py)."""
 
 import httpx
 
-from tests.e2e.conftest import RunningCloud
+from tests.support.demo import IB
+from tests.support.http_journeys import RunningCloud
 
 
 def test_demo_ib_profile_downline_and_an_on_demand_settlement(cloud: RunningCloud) -> None:
-    ib = {"Authorization": f"Bearer {cloud.login('ib@broker.example.com', 'Ib-demo-2026').json()['token']}"}
+    ib = cloud.headers(*IB)
     with cloud.client() as http:
         profile = http.get("/ib/profile", headers=ib).json()
         assert profile["ReferralCode"] == "DEMOIB" and profile["ReferralLink"].endswith("invite_code=DEMOIB")

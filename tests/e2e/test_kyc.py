@@ -6,42 +6,30 @@ documents are refused at save; a forged webhook is refused."""
 
 import re
 import secrets
-import time
-from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import RunningCloud
+from tests.support.demo import ADMIN
+from tests.support.http_journeys import (
+    RunningCloud,
+    bearer,
+    post_to_form,
+    register,
+    save_kyc_module,
+    upload_kyc_document,
+    wait_for,
+)
 
 PDF = b"%PDF-1.4\n% passport scan\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 
 
 def _register(cloud: RunningCloud, http: httpx.Client) -> dict[str, str]:
-    email = f"kyc-{secrets.token_hex(4)}@example.com"
-    http.post("/auth/email-codes", json={"email": email, "received_at": int(time.time()), "scene": "register"})
-    reply = http.post(
-        "/auth/register", json={"email": email, "email_code": cloud.code_for(email), "password": "Kyc-pass-2026"}
-    )
-    assert reply.status_code == 201, reply.text
-    return {"Authorization": f"Bearer {reply.json()['token']}"}
-
-
-def _upload(http: httpx.Client, user: dict[str, str], content: bytes, kind: str) -> str:
-    form = http.post("/kyc/documents", json={"content_type": kind}, headers=user)
-    assert form.status_code == 201, form.text
-    answer = form.json()
-    posted = httpx.post(answer["url"], data=answer["fields"], files={"file": ("scan", content, kind)}, timeout=60)
-    assert posted.status_code in (200, 201, 204), posted.text
-    return str(answer["key"])
-
-
-def _save(http: httpx.Client, user: dict[str, str], module: str, data: dict[str, Any]) -> httpx.Response:
-    return http.put("/kyc/modules", json={"current_module": module, "kyc_data": {module: data}}, headers=user)
+    return bearer(register(cloud, http, "kyc", "Kyc-pass-2026")["token"])
 
 
 def test_fill_upload_verify_submit_and_approve(cloud: RunningCloud) -> None:
-    staff = {"Authorization": f"Bearer {cloud.staff_token('admin@broker.example.com', 'Admin-demo-2026')}"}
+    staff = cloud.staff_headers(*ADMIN)
     with cloud.client() as http:
         user = _register(cloud, http)
         other = _register(cloud, http)
@@ -49,15 +37,17 @@ def test_fill_upload_verify_submit_and_approve(cloud: RunningCloud) -> None:
         assert [m["module"]["key"] for m in form["identity"]["modules"]] == ["identity"]
 
         # documents that must not be referenced
-        oversized = _upload(http, user, b"%PDF-" + b"0" * (10 * 1024 * 1024), "application/pdf")
-        renamed = _upload(http, user, b"<html>not an image</html>", "image/jpeg")
-        foreign = _upload(http, other, PDF, "application/pdf")
+        oversized = upload_kyc_document(http, user, b"%PDF-" + b"0" * (10 * 1024 * 1024), "application/pdf")
+        renamed = upload_kyc_document(http, user, b"<html>not an image</html>", "image/jpeg")
+        foreign = upload_kyc_document(http, other, PDF, "application/pdf")
         for key, code in (
             (oversized, "document_too_large"),
             (renamed, "document_wrong_type"),
             (foreign, "foreign_document"),
         ):
-            refused = _save(http, user, "authentication", {"identification_type": "passport", "passport": key})
+            refused = save_kyc_module(
+                http, user, "authentication", {"identification_type": "passport", "passport": key}
+            )
             assert (refused.status_code, refused.json()["code"]) == (422, code)
             assert refused.json()["field"] == "kyc_data.authentication.passport"
 
@@ -79,16 +69,16 @@ def test_fill_upload_verify_submit_and_approve(cloud: RunningCloud) -> None:
             },
             "job": {"company_name": "Moreno Ltd", "position": "Director", "industry_attributes": "trade"},
             "authentication_accessory": {
-                "address_proof": _upload(http, user, JPEG + secrets.token_bytes(8), "image/jpeg")
+                "address_proof": upload_kyc_document(http, user, JPEG + secrets.token_bytes(8), "image/jpeg")
             },
             "authentication": {
                 "identification_type": "passport",
-                "passport": _upload(http, user, PDF + secrets.token_bytes(8), "application/pdf"),
+                "passport": upload_kyc_document(http, user, PDF + secrets.token_bytes(8), "application/pdf"),
             },
             "agreement": {"client_agreement": True, "risk_disclosure": True, "privacy_policy": True},
         }
         for module, data in modules.items():
-            saved = _save(http, user, module, data)
+            saved = save_kyc_module(http, user, module, data)
             assert saved.status_code == 200, (module, saved.text)
         answers = [
             {"question_id": 1, "answer": "gt3"},
@@ -139,10 +129,7 @@ def test_fill_upload_verify_submit_and_approve(cloud: RunningCloud) -> None:
         submitted = http.post("/kyc/submission", headers=user)
         assert submitted.status_code == 201, submitted.text
         review_id = submitted.json()["review_id"]
-        deadline = time.monotonic() + 30
-        while http.get(f"/admin/approvals/{review_id}", headers=staff).json()["status"] != "waiting":
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        wait_for(lambda: http.get(f"/admin/approvals/{review_id}", headers=staff).json(), "waiting")
         links = http.get(f"/admin/users/{review_user(http, staff, review_id)}/kyc", headers=staff).json()[
             "document_links"
         ]
@@ -151,36 +138,26 @@ def test_fill_upload_verify_submit_and_approve(cloud: RunningCloud) -> None:
             http.post(f"/admin/approvals/{review_id}/decision", json={"decision": "approve"}, headers=staff).status_code
             == 200
         )
-        while (status := http.get("/kyc", headers=user).json())["kyc_status"] != "approved":
-            assert time.monotonic() < deadline, status
-            time.sleep(0.2)
+        status = wait_for(lambda: http.get("/kyc", headers=user).json(), "approved", key="kyc_status")
         assert status["kyc_way"] == "manual" and status["kyc_approved_at"]
 
 
 def test_staff_see_the_document_that_was_checked_not_one_uploaded_later(cloud: RunningCloud) -> None:
     """The upload form works until it expires: bytes posted with it after the
     save are not what the reviewer's link shows."""
-    staff = {"Authorization": f"Bearer {cloud.staff_token('admin@broker.example.com', 'Admin-demo-2026')}"}
+    staff = cloud.staff_headers(*ADMIN)
     with cloud.client() as http:
-        email = f"kyc-{secrets.token_hex(4)}@example.com"
-        http.post("/auth/email-codes", json={"email": email, "received_at": int(time.time()), "scene": "register"})
-        registered = http.post(
-            "/auth/register", json={"email": email, "email_code": cloud.code_for(email), "password": "Kyc-pass-2026"}
-        ).json()
-        user, user_id = {"Authorization": f"Bearer {registered['token']}"}, registered["user_info"]["id"]
+        registered = register(cloud, http, "kyc", "Kyc-pass-2026")
+        user, user_id = bearer(registered["token"]), registered["user_info"]["id"]
         form = http.post("/kyc/documents", json={"content_type": "application/pdf"}, headers=user).json()
         checked = PDF + secrets.token_bytes(16)
 
-        def post(content: bytes) -> None:
-            posted = httpx.post(
-                form["url"], data=form["fields"], files={"file": ("scan", content, "application/pdf")}, timeout=60
-            )
-            assert posted.status_code in (200, 201, 204), posted.text
-
-        post(checked)
-        saved = _save(http, user, "authentication", {"identification_type": "passport", "passport": form["key"]})
+        post_to_form(form, checked, "application/pdf", "scan")
+        saved = save_kyc_module(
+            http, user, "authentication", {"identification_type": "passport", "passport": form["key"]}
+        )
         assert saved.status_code == 200, saved.text
-        post(b"%PDF-1.4\n% somebody else's passport\n%%EOF\n")
+        post_to_form(form, b"%PDF-1.4\n% somebody else's passport\n%%EOF\n", "application/pdf", "scan")
         links = http.get(f"/admin/users/{user_id}/kyc", headers=staff).json()["document_links"]
         assert httpx.get(links["authentication.passport"], timeout=30).content == checked
 

@@ -9,27 +9,16 @@ import io
 import httpx
 import openpyxl
 
-from tests.e2e.conftest import RunningCloud
+from tests.support.demo import CLIENT1, CLIENT2, IB
+from tests.support.http_journeys import RunningCloud, open_demo_account
 
 WINDOW = {"start_time": "2020-01-01 00:00:00", "trading_type": "all", "time_type": "close", "size": 100}
 
 
 def test_history_report_scope_and_exports(cloud: RunningCloud) -> None:
-    client = {
-        "Authorization": f"Bearer {cloud.login('client1@broker.example.com', 'Client-demo-2026').json()['token']}"
-    }
-    ib = {"Authorization": f"Bearer {cloud.login('ib@broker.example.com', 'Ib-demo-2026').json()['token']}"}
-    other = {"Authorization": f"Bearer {cloud.login('client2@broker.example.com', 'Client-demo-2026').json()['token']}"}
+    client, ib, other = cloud.headers(*CLIENT1), cloud.headers(*IB), cloud.headers(*CLIENT2)
     with cloud.client() as http:
-        demo = {
-            "currency": "USD",
-            "is_demo": True,
-            "leverage": 100,
-            "password": "Trade-Pass1",
-            "trading_account_type_id": 201,
-            "trading_platform": "MT5",
-        }
-        account_id = http.post("/trading-accounts", json=demo, headers=client).json()["id"]
+        account_id = open_demo_account(http, client)
         ran = http.post("/_dev/schedules/run", params={"function": "TradeSyncFunction"})
         assert ran.status_code == 200, ran.text
         query = WINDOW | {"trading_account_id": account_id}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from localcloud.openapi import combined_openapi
-from tests.e2e.conftest import ARTIFACTS, start_cloud, stop_cloud
+from tests.support.http_journeys import ARTIFACTS, start_cloud, stop_cloud
 
 
 def cloud_paths() -> dict[str, dict[str, object]]:

@@ -1,0 +1,198 @@
+"""The HTTP tiers' (tests/e2e, tests/browser) cloud and journeys: `python -m
+localcloud` in a subprocess, and what their tests do again and again over
+HTTP: log in (a staff member with TOTP), sign up with the mailed code, open a
+demo or (through staff approval) a live account, post a file to a presigned
+form, and wait for a workflow. Each helper asserts that its own steps worked."""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from localcloud.cloud import free_port
+from localcloud.template import ROOT
+from tests.support.demo import ADMIN, DEMO_ACCOUNT, LIVE_APPLICATION
+from tests.support.waiting import wait_for
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class RunningCloud:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    staff_tokens: dict[str, str] = field(default_factory=dict)
+    totp_secrets: dict[str, str] = field(default_factory=dict)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def code_for(self, email: str) -> str:
+        mails = self.mailbox(email)
+        assert mails, f"no mail for {email}"
+        found = re.search(r"\b(\d{6})\b", mails[-1]["body"])
+        assert found
+        return found.group(1)
+
+    def captcha(self) -> dict[str, str]:
+        randstr = secrets.token_hex(6)
+        ticket = httpx.get(f"{self.url}/_dev/captcha", params={"randstr": randstr}, timeout=10).json()["ticket"]
+        return {"Captcha-Token": ticket, "Captcha-Randstr": randstr, "Captcha-Action": "login"}
+
+    def staff_token(self, email: str, password: str) -> str:
+        """Password, then TOTP (enrolling at the first login); one token per
+        address for the session, since a code's time step is good once."""
+        import pyotp
+
+        if email not in self.staff_tokens:
+            pending = bearer(self.login(email, password).json()["token"])
+            with self.client() as http:
+                enrolment = http.post("/auth/totp/enrolment", headers=pending)
+                assert enrolment.status_code == 200, enrolment.text
+                secret = enrolment.json()["secret"]
+                done = http.post("/auth/totp/activation", json={"code": pyotp.TOTP(secret).now()}, headers=pending)
+                assert done.status_code == 200, done.text
+            self.totp_secrets[email] = secret
+            self.staff_tokens[email] = done.json()["token"]
+        return self.staff_tokens[email]
+
+    def login(self, email: str, password: str) -> Any:
+        return httpx.post(
+            f"{self.url}/auth/login", json={"email": email, "password": password}, headers=self.captcha(), timeout=30
+        )
+
+    def wait_for_mail(self, to: str, body: str, timeout: float = 30) -> dict[str, Any]:
+        """The first mail to `to` with `body` in it, from the local mailbox. A flow
+        mails the client after it closes the item, so the mail may arrive a moment
+        after the status the client sees: wait for it (bounded)."""
+        deadline = time.monotonic() + timeout
+        while not (found := [m for m in self.mailbox(to) if body in m["body"]]):
+            assert time.monotonic() < deadline, f"no mail to {to} with {body!r}"
+            time.sleep(0.2)
+        return dict(found[0])
+
+    def mailbox(self, to: str) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{self.url}/_dev/mailbox", params={"to": to}, timeout=10).json())
+
+    def headers(self, email: str, password: str) -> dict[str, str]:
+        """The Authorization header of a fresh login."""
+        reply = self.login(email, password)
+        assert reply.status_code == 200, reply.text
+        return bearer(reply.json()["token"])
+
+    def staff_headers(self, email: str, password: str) -> dict[str, str]:
+        """The Authorization header of the staff member's session token (past TOTP)."""
+        return bearer(self.staff_token(email, password))
+
+
+def start_cloud(name: str) -> RunningCloud:
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    log = ARTIFACTS / f"localcloud-{name}.log"
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    # Every e2e request comes from 127.0.0.1, so the per-address hourly allowance of
+    # email codes (20, tested in tests/component) would throttle the suite itself.
+    env["EMAIL_CODES_PER_ADDRESS_PER_HOUR"] = "10000"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localcloud", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the local cloud exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/_dev/health", timeout=1).status_code == 200:
+                return RunningCloud(url, process, log)
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the local cloud did not answer within 60 s:\n{log.read_text()}")
+
+
+def stop_cloud(cloud: RunningCloud) -> None:
+    cloud.process.terminate()
+    try:
+        cloud.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        cloud.process.kill()
+
+
+def register(cloud: RunningCloud, http: httpx.Client, prefix: str, password: str, **extra: Any) -> dict[str, Any]:
+    """Sign up a new address with the code from the local mailbox: the answer (token and user_info)."""
+    email = f"{prefix}-{secrets.token_hex(4)}@example.com"
+    sent = http.post("/auth/email-codes", json={"email": email, "received_at": int(time.time()), "scene": "register"})
+    assert sent.status_code == 200, sent.text
+    body = {"email": email, "email_code": cloud.code_for(email), "password": password, **extra}
+    reply = http.post("/auth/register", json=body)
+    assert reply.status_code == 201, reply.text
+    return dict(reply.json())
+
+
+def open_demo_account(http: httpx.Client, client: dict[str, str], **overrides: Any) -> int:
+    """A demo account (10,000.00 demo funds) opened by the caller of `client` headers: its id."""
+    opened = http.post("/trading-accounts", json=DEMO_ACCOUNT | overrides, headers=client)
+    assert opened.status_code == 201, opened.text
+    return int(opened.json()["id"])
+
+
+def open_live_account(cloud: RunningCloud, http: httpx.Client, client: dict[str, str]) -> int:
+    """A live account applied for by a client with approved KYC and approved by the admin: its id."""
+    staff = cloud.staff_headers(*ADMIN)
+    applied = http.post("/trading-accounts/applications", json=LIVE_APPLICATION, headers=client)
+    assert applied.status_code == 201, applied.text
+    account = int(applied.json()["application_account_id"])
+    wait_for(lambda: http.get(f"/admin/approvals/{account}", headers=staff).json(), "waiting")
+    decided = http.post(f"/admin/approvals/{account}/decision", json={"decision": "approve"}, headers=staff)
+    assert decided.status_code == 200, decided.text
+    wait_for(lambda: http.get(f"/admin/approvals/{account}", headers=staff).json(), "completed")
+    return account
+
+
+def new_staff(cloud: RunningCloud, role: str, first_name: str = "New") -> tuple[str, str]:
+    """A new staff member of `role`, created by the admin: (email, password)."""
+    email = f"{role}-{secrets.token_hex(3)}@broker.example.com"
+    body = {"email": email, "role": role, "first_name": first_name, "last_name": role.title()}
+    created = httpx.post(
+        f"{cloud.url}/admin/staff",
+        json=body | {"password": "Staff-pass-1"},
+        headers=cloud.staff_headers(*ADMIN),
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    return email, "Staff-pass-1"
+
+
+def post_to_form(form: dict[str, Any], content: bytes, kind: str, name: str = "upload") -> None:
+    """What a browser does with a presigned POST form (again and again, until it expires)."""
+    posted = httpx.post(form["url"], data=form["fields"], files={"file": (name, content, kind)}, timeout=60)
+    assert posted.status_code in (200, 201, 204), posted.text
+
+
+def upload_kyc_document(http: httpx.Client, client: dict[str, str], content: bytes, kind: str) -> str:
+    """A KYC document posted to S3 with its presigned form: the key a module references."""
+    form = http.post("/kyc/documents", json={"content_type": kind}, headers=client)
+    assert form.status_code == 201, form.text
+    post_to_form(form.json(), content, kind, "scan")
+    return str(form.json()["key"])
+
+
+def save_kyc_module(http: httpx.Client, client: dict[str, str], module: str, data: dict[str, Any]) -> httpx.Response:
+    return http.put("/kyc/modules", json={"current_module": module, "kyc_data": {module: data}}, headers=client)
