@@ -201,13 +201,7 @@ _InvoiceId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 @router.get(
     "/psp/local/{invoice_id}",
-    responses={
-        200: {
-            "description": "The stand-in's page: pay, fail and cancel buttons that POST",
-            "content": {"text/html": {"schema": {"type": "string"}}},
-        },
-        **error_responses(404),
-    },
+    responses=standin.page_responses("The stand-in's page: pay, fail and cancel buttons that POST"),
 )
 def local_payment_page(invoice_id: _InvoiceId, request: Request) -> HTMLResponse:
     """The local stand-in for the provider's payment page. A GET changes nothing."""

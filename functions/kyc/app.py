@@ -125,14 +125,7 @@ _SessionId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 @router.get(
     "/e-verification/local/{session_id}",
-    # the page is HTML; its errors are the usual JSON bodies
-    responses={
-        200: {
-            "description": "The stand-in's page: pass and fail buttons that POST",
-            "content": {"text/html": {"schema": {"type": "string"}}},
-        },
-        **error_responses(404),
-    },
+    responses=standin.page_responses("The stand-in's page: pass and fail buttons that POST"),
 )
 def local_e_verification_page(session_id: _SessionId) -> HTMLResponse:
     """The local stand-in for the provider's page. A GET records nothing (links,

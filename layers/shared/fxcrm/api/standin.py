@@ -3,11 +3,13 @@ HTML shell and one reading of the buttons they post, so both answer alike."""
 
 import html
 from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from fxcrm.api.errors import error_responses
 from fxcrm.core.errors import InvalidInput
 
 # The stand-in page: nothing from elsewhere, never framed, never cached.
@@ -30,6 +32,14 @@ _PAGE = """<!doctype html>
 </body></html>
 """
 _BUTTON = '<button type="submit" name="outcome" value="{value}">{label}</button>'
+
+
+def page_responses(description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a page's GET: HTML, its errors the usual JSON bodies."""
+    return {
+        200: {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}},
+        **error_responses(404),
+    }
 
 
 def page(title: str, paragraphs: Sequence[str], action: str, token: str, buttons: Mapping[str, str]) -> HTMLResponse:
