@@ -5,21 +5,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from fxcrm.core.types import Strict
-from fxcrm.kyc.forms import FieldConfig
+from fxcrm.kyc.forms import FieldConfig, ModuleKey
 
 KycStatus = Literal["filling", "pending", "approved", "disapproved"]
-SaveModuleName = Literal[
-    "identity",
-    "questionnaire",
-    "family",
-    "contact",
-    "job",
-    "authentication_accessory",
-    "authentication",
-    "agreement",
-    "e_verify",
-    "all",
-]
+# a module of the form, or all of them at once
+SaveModuleName = Literal[ModuleKey, "all"]
 
 
 class KycStatusResponse(BaseModel):
