@@ -164,8 +164,7 @@ def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dic
         ]
         ledger.post(f"dep-{number}-reversal", KIND, number, CURRENCY, legs, now)
     approval = approvals_dal.get_approval(order_id)
-    reason = orders.disapproval_reason(outcome, approval)
-    orders.disapprove(number, reason, now, orders.auditor_name(approval) if outcome == "rejected" else "")
+    reason, _ = orders.decline(number, outcome, approval, now)
     if order.get("psp_review"):  # paid online, then refused by staff: the client's money is at the provider
         online.refund_due(order, reason, now)
     workflow.close(order_id, outcome, now)

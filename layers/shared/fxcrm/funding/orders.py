@@ -147,6 +147,18 @@ def notify(settings: Settings, order: dict[str, Any], subject: str, text: str) -
     send_email(settings.ses_sender, order["email"], subject, text)
 
 
+def notify_paid_out(settings: Settings, order: dict[str, Any]) -> None:
+    """A withdrawal's money left: by staff's hand or by the payment provider, the same notice."""
+    currency = order["remittance_currency"]
+    notify(
+        settings,
+        order,
+        "Your withdrawal is on its way",
+        f"Withdrawal {order['order_number']}: {show(Decimal(str(order['remittance_amount'])), currency)} "
+        f"{currency} was sent by {order['channel_name']}.",
+    )
+
+
 # Why an order ended without money moving, as the client reads it.
 ENDINGS = {
     "expired": "it was not reviewed in time",
@@ -167,6 +179,14 @@ def disapproval_reason(outcome: str, approval: dict[str, Any] | None, detail: st
     if outcome == "rejected" and approval is not None:
         return str(approval.get("reason") or "declined")
     return detail or ENDINGS.get(outcome, outcome)
+
+
+def decline(number: str, outcome: str, approval: dict[str, Any] | None, now: int, detail: str = "") -> tuple[str, bool]:
+    """Disapprove an order that ended with `outcome`, naming the staff user who
+    rejected it: the reason the client reads, and False if an earlier attempt did."""
+    reason = disapproval_reason(outcome, approval, detail)
+    auditor = auditor_name(approval) if outcome == "rejected" else ""
+    return reason, disapprove(number, reason, now, auditor)
 
 
 def reserve_with_order(kind: str, order: dict[str, Any], legs: list[ledger.Leg], now: int, field: str) -> None:

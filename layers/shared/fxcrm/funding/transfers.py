@@ -142,8 +142,7 @@ def compensate(
         )
     ledger.release(f"tr-{number}", now)
     approval = approvals_dal.get_approval(order_id) if close else None
-    reason = orders.disapproval_reason(outcome, approval, detail)
-    orders.disapprove(number, reason, now, orders.auditor_name(approval) if outcome == "rejected" else "")
+    reason, _ = orders.decline(number, outcome, approval, now, detail)
     if close:
         workflow.close(order_id, outcome, now)
         orders.notify(settings, order, "Your transfer was not made", f"Transfer {number} was not made: {reason}.")
