@@ -489,6 +489,11 @@ def test_withdrawal_reserves_at_once_then_pays_out_after_approval(api: ApiClient
     assert api.post(f"/admin/approvals/{number[1:]}/decision", {"decision": "approve"}, token=admin).status == 200
     row = _wait(_order(api, client, "withdrawals", number), "approved")
     assert row["amount"] == "200.00" and row["source_trading_account"]["id"] == account
+    channels = api.get("/funding/withdrawal-channels", token=client.token).json()["list"]
+    channel = next(c for c in channels if c["id"] == 11)
+    assert (row["remittance_name"], row["icon"], row["remark"]) == (channel["name"], channel["icon_url"], "")
+    sent = [m for m in sent_mail(client.email) if m.subject == "Your withdrawal is on its way"]
+    assert len(sent) == 1 and f"Withdrawal {number}: " in sent[0].body
     assert _platform_balance(api, client, account) == Decimal("300.00")
     fees = ledger.fees("USD")
     from fxcrm.dal import ledger as ledger_dal
@@ -510,6 +515,8 @@ def test_a_rejected_withdrawal_gives_everything_back(api: ApiClient, admin: str,
     )
     row = _wait(_order(api, client, "withdrawals", number), "disapproved")
     assert row["remark"] == "Name does not match"
+    notice = next(m for m in sent_mail(client.email) if m.subject == "Your withdrawal was not made")
+    assert f"Withdrawal {number} was not made: Name does not match." in notice.body
     assert _platform_balance(api, client, account) == Decimal("500.00") and ledger.available(account) == Decimal(
         "500.00"
     )

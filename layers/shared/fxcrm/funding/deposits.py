@@ -178,12 +178,8 @@ def history(
     permissions.require(principal, "funding.deposit")
 
     def row(order: dict[str, Any]) -> dict[str, Any]:
-        return orders.history_row(order, settings.broker_timezone) | {
-            "client_remark": order.get("client_remark", ""),
-            "remark": order.get("reason", ""),
-            "icon": order.get("icon", ""),
+        return orders.channel_row(order, settings.broker_timezone) | {
             "pay_url": order.get("pay_url", "") if order["status"] == "pending" else "",
-            "remittance_name": order["channel_name"],
             "server_name": order["account"]["server_name"],
             "server_type": order["account"]["server_type"],
             "target_trading_account": order["account"],

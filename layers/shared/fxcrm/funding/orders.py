@@ -251,6 +251,17 @@ def history_row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
     }
 
 
+def channel_row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
+    """The history row of an order through a channel (a deposit or a withdrawal):
+    the client's remark, staff's reason, the channel's name and icon."""
+    return history_row(order, timezone) | {
+        "client_remark": order.get("client_remark", ""),
+        "remark": order.get("reason", ""),
+        "icon": order.get("icon", ""),
+        "remittance_name": order["channel_name"],
+    }
+
+
 def new_order(
     kind: str, principal: Principal, amount: Decimal, account: dict[str, Any], now: int, **fields: Any
 ) -> dict[str, Any]:

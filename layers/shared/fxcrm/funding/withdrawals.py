@@ -235,12 +235,6 @@ def history(
     permissions.require(principal, "funding.withdraw")
 
     def row(order: dict[str, Any]) -> dict[str, Any]:
-        return orders.history_row(order, settings.broker_timezone) | {
-            "client_remark": order.get("client_remark", ""),
-            "remark": order.get("reason", ""),
-            "icon": order.get("icon", ""),
-            "remittance_name": order["channel_name"],
-            "source_trading_account": order["account"],
-        }
+        return orders.channel_row(order, settings.broker_timezone) | {"source_trading_account": order["account"]}
 
     return orders.history(settings, principal, KIND, start, end, page, size, row)
