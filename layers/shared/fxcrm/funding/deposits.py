@@ -172,17 +172,16 @@ def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dic
     return {"status": "disapproved"}
 
 
+def _row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
+    return orders.channel_row(order, timezone) | {
+        "pay_url": order.get("pay_url", "") if order["status"] == "pending" else "",
+        "server_name": order["account"]["server_name"],
+        "server_type": order["account"]["server_type"],
+        "target_trading_account": order["account"],
+    }
+
+
 def history(
     settings: Settings, principal: Principal, start: str | None, end: str | None, page: int, size: int
 ) -> dict[str, Any]:
-    permissions.require(principal, "funding.deposit")
-
-    def row(order: dict[str, Any]) -> dict[str, Any]:
-        return orders.channel_row(order, settings.broker_timezone) | {
-            "pay_url": order.get("pay_url", "") if order["status"] == "pending" else "",
-            "server_name": order["account"]["server_name"],
-            "server_type": order["account"]["server_type"],
-            "target_trading_account": order["account"],
-        }
-
-    return orders.history(settings, principal, KIND, start, end, page, size, row)
+    return orders.history(settings, principal, KIND, "funding.deposit", _row, start, end, page, size)

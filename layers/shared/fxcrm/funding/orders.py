@@ -12,6 +12,7 @@ from fxcrm.adapters.trading.port import PlatformError, PlatformInsufficientFunds
 from fxcrm.adapters.trading.servers import platform_for, server_name
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind, RequiredApprovals
+from fxcrm.auth import permissions
 from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.core import ids, times
 from fxcrm.core.caller import Principal, full_name
@@ -132,15 +133,20 @@ def history(
     settings: Settings,
     principal: Principal,
     kind: str,
+    action: str,
+    row: Callable[[dict[str, Any], str], dict[str, Any]],
     start: str | None,
     end: str | None,
     page: int,
     size: int,
-    row: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> dict[str, Any]:
+    """The caller's orders of a kind (with `action`'s permission), each as `row`
+    makes it in the broker's time zone."""
+    permissions.require(principal, action)
     first, last = times.window(start, end, settings.broker_timezone)
     rows = dal.list_user_orders(principal.user_id, kind, first, last)
-    return {"list": [row(plain(o)) for o in page_of(rows, page, size)], "total": len(rows)}
+    tz = settings.broker_timezone
+    return {"list": [row(plain(o), tz) for o in page_of(rows, page, size)], "total": len(rows)}
 
 
 def notify(settings: Settings, order: dict[str, Any], subject: str, text: str) -> None:

@@ -229,12 +229,11 @@ def compensate(settings: Settings, order_id: int, outcome: str, detail: str, now
     return {"status": "disapproved"}
 
 
+def _row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
+    return orders.channel_row(order, timezone) | {"source_trading_account": order["account"]}
+
+
 def history(
     settings: Settings, principal: Principal, start: str | None, end: str | None, page: int, size: int
 ) -> dict[str, Any]:
-    permissions.require(principal, "funding.withdraw")
-
-    def row(order: dict[str, Any]) -> dict[str, Any]:
-        return orders.channel_row(order, settings.broker_timezone) | {"source_trading_account": order["account"]}
-
-    return orders.history(settings, principal, KIND, start, end, page, size, row)
+    return orders.history(settings, principal, KIND, "funding.withdraw", _row, start, end, page, size)
