@@ -3,6 +3,8 @@
 and the API password and is sent back in the `passkey` header; on the open
 level the methods answer without one."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -64,84 +66,92 @@ def request_partner_token(body: TokenRequest, request: Request) -> PlainTextResp
     return _token("partner", body, request)
 
 
-def _caller(kind: access.Kind, login: int, passkey: str | None, request: Request) -> access.Caller:
-    return access.authorise(kind, login, passkey, client_ip(request), clock.now())
+def _authorised(kind: access.Kind) -> Callable[..., access.Caller]:
+    def caller(login: Login, request: Request, passkey: Passkey = None) -> access.Caller:
+        return access.authorise(kind, login, passkey, client_ip(request), clock.now())
+
+    return caller
+
+
+@dataclass(frozen=True)
+class _Asked:
+    caller: access.Caller
+    first: int
+    last: int
+
+
+def _authorised_over(kind: access.Kind) -> Callable[..., _Asked]:
+    # the period is this dependency's own sub-dependency, so a bad period answers 422
+    # before the token is checked (a sibling dependency would be called regardless)
+    def asked(period: Period, login: Login, request: Request, passkey: Passkey = None) -> _Asked:
+        return _Asked(access.authorise(kind, login, passkey, client_ip(request), clock.now()), *period)
+
+    return asked
+
+
+ClientCaller = Annotated[access.Caller, Depends(_authorised("client"))]
+ClientOver = Annotated[_Asked, Depends(_authorised_over("client"))]
+PartnerCaller = Annotated[access.Caller, Depends(_authorised("partner"))]
+PartnerOver = Annotated[_Asked, Depends(_authorised_over("partner"))]
 
 
 @client.get("/GetOpenTrades/{login}", responses=CALL)
-def open_trades(login: Login, request: Request, passkey: Passkey = None) -> list[dict[str, Any]]:
+def open_trades(caller: ClientCaller) -> list[dict[str, Any]]:
     """Open trades now, from the trading server."""
-    return methods.open_trades(get_settings(), _caller("client", login, passkey, request))
+    return methods.open_trades(get_settings(), caller)
 
 
 @client.get("/GetClosedTrades/{login}", responses=CALL)
-def closed_trades(
-    login: Login,
-    request: Request,
-    period: Period,
-    passkey: Passkey = None,
-) -> list[dict[str, Any]]:
+def closed_trades(asked: ClientOver) -> list[dict[str, Any]]:
     """Trades closed in a period (default the last 30 days), newest first."""
-    caller = _caller("client", login, passkey, request)
-    return methods.closed_trades(get_settings(), caller, *period)
+    return methods.closed_trades(get_settings(), asked.caller, asked.first, asked.last)
 
 
 @client.get("/GetLotsClosed/{login}", responses=CALL)
-def lots_closed(
-    login: Login,
-    request: Request,
-    period: Period,
-    passkey: Passkey = None,
-) -> dict[str, Any]:
+def lots_closed(asked: ClientOver) -> dict[str, Any]:
     """Lots and trades closed in a period."""
-    caller = _caller("client", login, passkey, request)
-    return methods.lots_closed(caller, *period)
+    return methods.lots_closed(asked.caller, asked.first, asked.last)
 
 
 @client.get("/GetBalance/{login}", responses=CALL)
-def balance(login: Login, request: Request, passkey: Passkey = None) -> dict[str, Any]:
+def balance(caller: ClientCaller) -> dict[str, Any]:
     """Balance, credit, equity and margin, from the trading server."""
-    return methods.balance(get_settings(), _caller("client", login, passkey, request))
+    return methods.balance(get_settings(), caller)
 
 
 @client.get("/GetBonusStatistics/{login}", responses=CALL)
-def bonus_statistics(
-    login: Login,
-    request: Request,
-    period: Period,
-    passkey: Passkey = None,
-) -> dict[str, Any]:
+def bonus_statistics(asked: ClientOver) -> dict[str, Any]:
     """Bonus (credit) received and removed in a period, and the credit now."""
-    caller = _caller("client", login, passkey, request)
-    return methods.bonus_statistics(get_settings(), caller, *period)
+    return methods.bonus_statistics(get_settings(), asked.caller, asked.first, asked.last)
+
+
+def _history(asked: _Asked) -> list[dict[str, Any]]:
+    attempts = access.history(asked.caller.kind, asked.caller.login, asked.first)
+    return methods.authorization_history(get_settings(), attempts)
 
 
 @client.get("/GetAuthorizationHistory/{login}", responses=CALL)
-def client_history(login: Login, request: Request, period: Period, passkey: Passkey = None) -> list[dict[str, Any]]:
+def client_history(asked: ClientOver) -> list[dict[str, Any]]:
     """Token requests and refusals of this login (time, address, result), newest first."""
-    _caller("client", login, passkey, request)
-    since = period[0]
-    return methods.authorization_history(get_settings(), access.history("client", login, since))
+    return _history(asked)
 
 
 @client.get("/GetAccountSummary/{login}", responses=CALL)
-def account_summary(login: Login, request: Request, passkey: Passkey = None) -> dict[str, Any]:
+def account_summary(caller: ClientCaller) -> dict[str, Any]:
     """The account at a glance: balances, type, leverage, open trades, the last 30 days' lots."""
-    return methods.account_summary(get_settings(), _caller("client", login, passkey, request), clock.now())
+    return methods.account_summary(get_settings(), caller, clock.now())
 
 
 @partner.get("/GetCommissionRecords/{login}", responses=CALL)
-def partner_commission_records(login: Login, request: Request, passkey: Passkey = None) -> list[dict[str, Any]]:
+def partner_commission_records(caller: PartnerCaller) -> list[dict[str, Any]]:
     """The IB's commission records with their balance records (the details), newest first."""
-    return methods.commission_records(get_settings(), _caller("partner", login, passkey, request))
+    return methods.commission_records(get_settings(), caller)
 
 
 @partner.get("/GetAuthorizationHistory/{login}", responses=CALL)
-def partner_history(login: Login, request: Request, period: Period, passkey: Passkey = None) -> list[dict[str, Any]]:
+def partner_history(asked: PartnerOver) -> list[dict[str, Any]]:
     """Token requests and refusals of this partner login, newest first."""
-    _caller("partner", login, passkey, request)
-    since = period[0]
-    return methods.authorization_history(get_settings(), access.history("partner", login, since))
+    return _history(asked)
 
 
 app = create_app("fxcrm client api", [auth, client, partner], "The InstaForex-style Client and Partner API")

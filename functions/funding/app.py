@@ -1,20 +1,18 @@
 """Funding function: /funding/* (currencies, channels, payment accounts,
 deposits with receipts, withdrawals, transfers and their histories)."""
 
-import html
 from typing import Annotated, Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from fxcrm.api import standin
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.idempotency import IdempotencyKey, run_once
 from fxcrm.api.security import CurrentPrincipal
 from fxcrm.auth.schemas import EmptyResponse
 from fxcrm.core import clock
-from fxcrm.core.errors import InvalidInput
 from fxcrm.core.settings import get_settings
 from fxcrm.funding import (
     deposits,
@@ -198,46 +196,26 @@ async def psp_payout_callback(request: Request) -> Any:
     return {"ok": True, "result": result}
 
 
-# The stand-in page: nothing from elsewhere, never framed, never cached.
-_PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>fxcrm - local payment</title>
-<style>body{{font-family:sans-serif;max-width:32rem;margin:4rem auto}}button{{font-size:1rem;margin-right:1rem}}</style>
-</head><body>
-<h1>Local payment</h1>
-<p>This stand-in replaces the payment provider on a development stack.</p>
-<p>{what} {order}: {amount} {currency}</p>
-<form method="post" action="{action}">
-<input type="hidden" name="token" value="{token}">
-<button type="submit" name="outcome" value="pay">Pay</button>
-<button type="submit" name="outcome" value="fail">Fail</button>
-<button type="submit" name="outcome" value="cancel">Cancel</button>
-</form>
-</body></html>
-"""
 _InvoiceId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
 @router.get(
     "/psp/local/{invoice_id}",
-    responses={
-        200: {
-            "description": "The stand-in's page: pay, fail and cancel buttons that POST",
-            "content": {"text/html": {"schema": {"type": "string"}}},
-        },
-        **error_responses(404),
-    },
+    responses=standin.page_responses("The stand-in's page: pay, fail and cancel buttons that POST"),
 )
 def local_payment_page(invoice_id: _InvoiceId, request: Request) -> HTMLResponse:
     """The local stand-in for the provider's payment page. A GET changes nothing."""
-    page = local_psp.page(get_settings(), invoice_id, str(request.base_url))
-    shown = {k: html.escape(str(v)) for k, v in page.items()}
-    return HTMLResponse(_PAGE.format(action=html.escape(invoice_id), **shown), headers=_PAGE_HEADERS)
+    shown = local_psp.page(get_settings(), invoice_id, str(request.base_url))
+    return standin.page(
+        "payment",
+        [
+            "This stand-in replaces the payment provider on a development stack.",
+            f"{shown['what']} {shown['order']}: {shown['amount']} {shown['currency']}",
+        ],
+        invoice_id,
+        shown["token"],
+        {"pay": "Pay", "fail": "Fail", "cancel": "Cancel"},
+    )
 
 
 @router.post(
@@ -249,13 +227,7 @@ def local_payment_page(invoice_id: _InvoiceId, request: Request) -> HTMLResponse
 async def local_payment(invoice_id: _InvoiceId, request: Request) -> RedirectResponse:
     """The stand-in page's form (`outcome` pay|fail|cancel and its `token`, form-encoded):
     pay and fail send the provider's signed callback; then back to the portal."""
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    outcome = (form.get("outcome") or [""])[0]
-    if outcome not in ("pay", "fail", "cancel"):
-        raise InvalidInput("must be pay, fail or cancel", "outcome")
-    token = (form.get("token") or [""])[0]
-    if not token:
-        raise InvalidInput("the page's token is required", "token")
+    outcome, token = await standin.choice(request, ("pay", "fail", "cancel"), "must be pay, fail or cancel")
     target = local_psp.choose(get_settings(), invoice_id, outcome, token, str(request.base_url))
     return RedirectResponse(target, status_code=303)
 

@@ -2,20 +2,19 @@
 questionnaire answers, document uploads, submission for review,
 e-verification and its provider's callback)."""
 
-import html
 from typing import Annotated, Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from fxcrm.api import standin
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import CurrentPrincipal
 from fxcrm.auth import permissions
 from fxcrm.auth.schemas import EmptyResponse
 from fxcrm.core import clock
-from fxcrm.core.errors import Forbidden, InvalidInput
+from fxcrm.core.errors import Forbidden
 from fxcrm.core.observability import logger
 from fxcrm.core.settings import get_settings
 from fxcrm.kyc import documents, everify, profile
@@ -121,47 +120,25 @@ async def e_verification_webhook(request: Request) -> Any:
     return {"ok": True}
 
 
-# The stand-in page: nothing from elsewhere, never framed, never cached.
-_PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>fxcrm - local e-verification</title>
-<style>body{{font-family:sans-serif;max-width:32rem;margin:4rem auto}}button{{font-size:1rem;margin-right:1rem}}</style>
-</head><body>
-<h1>Local e-verification</h1>
-<p>This stand-in replaces the verification provider on a development stack. Choose the verdict.</p>
-<form method="post" action="{action}">
-<input type="hidden" name="token" value="{token}">
-<button type="submit" name="outcome" value="pass">Pass</button>
-<button type="submit" name="outcome" value="fail">Fail</button>
-</form>
-</body></html>
-"""
 _SessionId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
 @router.get(
     "/e-verification/local/{session_id}",
-    # the page is HTML; its errors are the usual JSON bodies
-    responses={
-        200: {
-            "description": "The stand-in's page: pass and fail buttons that POST",
-            "content": {"text/html": {"schema": {"type": "string"}}},
-        },
-        **error_responses(404),
-    },
+    responses=standin.page_responses("The stand-in's page: pass and fail buttons that POST"),
 )
 def local_e_verification_page(session_id: _SessionId) -> HTMLResponse:
     """The local stand-in for the provider's page. A GET records nothing (links,
     prefetchers and images cannot verify anyone): its buttons POST the verdict."""
     token = profile.local_page(get_settings(), session_id)
     # relative: the form posts back to this very page, wherever the API is mounted
-    page = _PAGE.format(action=html.escape(session_id), token=html.escape(token))
-    return HTMLResponse(page, headers=_PAGE_HEADERS)
+    return standin.page(
+        "e-verification",
+        ["This stand-in replaces the verification provider on a development stack. Choose the verdict."],
+        session_id,
+        token,
+        {"pass": "Pass", "fail": "Fail"},
+    )
 
 
 @router.post(
@@ -173,13 +150,7 @@ def local_e_verification_page(session_id: _SessionId) -> HTMLResponse:
 async def local_e_verification(session_id: _SessionId, request: Request) -> RedirectResponse:
     """The stand-in page's form (`outcome` pass|fail and its `token`, form-encoded):
     record the verdict and go back to the portal."""
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    outcome = (form.get("outcome") or [""])[0]
-    if outcome not in ("pass", "fail"):
-        raise InvalidInput("must be pass or fail", "outcome")
-    token = (form.get("token") or [""])[0]
-    if not token:
-        raise InvalidInput("the page's token is required", "token")
+    outcome, token = await standin.choice(request, ("pass", "fail"), "must be pass or fail")
     target = profile.local_result(get_settings(), session_id, outcome == "pass", token, clock.now())
     return RedirectResponse(target, status_code=303)
 

@@ -110,6 +110,15 @@ def test_closed_level_needs_a_token_from_inside_the_masks(api: ApiClient, trader
     assert (refused.status, refused.json()["code"]) == (403, "address_not_allowed")
 
 
+def test_a_bad_period_is_named_before_the_token_is_asked_for(api: ApiClient, trader: dict[str, Any]) -> None:
+    # the period is checked first: a caller learns what to fix in the query whatever the token
+    for method in ("GetClosedTrades", "GetAuthorizationHistory"):
+        for query in ("?from=yesterday", "?from=2026-02-01&to=2026-01-01"):
+            answer = call(api, method, trader["login"], None, query=query)
+            assert answer.status == 422, (method, query, answer.body)
+            assert answer.json()["field"] == "from"
+
+
 def test_outside_the_masks_the_right_and_a_wrong_password_answer_alike(api: ApiClient, trader: dict[str, Any]) -> None:
     right = request_token(api, trader["login"], ip=OUTSIDE)
     wrong = request_token(api, trader["login"], password="Not-the-password-1", ip=OUTSIDE)

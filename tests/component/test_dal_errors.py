@@ -49,3 +49,17 @@ def test_each_module_s_own_refusals_are_condition_failures() -> None:
         users.ConcurrentChange,
     ):
         assert issubclass(refusal, ConditionFailed), refusal
+
+
+def test_a_status_change_moves_only_from_the_status_it_names(stack: Stack) -> None:
+    from fxcrm.dal.table import Table, is_condition_failure, status_change
+
+    table = Table()
+    key = {"pk": f"TEST#{ids.new_id()}", "sk": "ITEM"}
+    table.put(key | {"status": "held"})
+    change = status_change(table.name, key, "held", "granted", {"grant_at": 1_800_000_000, "granted_by": "ops"})
+    table.client.transact_write_items(TransactItems=[change])
+    assert table.get(key["pk"], "ITEM") == key | {"status": "granted", "grant_at": 1_800_000_000, "granted_by": "ops"}
+    with pytest.raises(ClientError) as again:  # granted already: the second move is refused, nothing changes
+        table.client.transact_write_items(TransactItems=[status_change(table.name, key, "held", "granted")])
+    assert is_condition_failure(again.value)

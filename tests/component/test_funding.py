@@ -43,6 +43,7 @@ from tests.support.journeys import (
     unique_email,
     upload_receipt,
     wait_for,
+    wait_for_mail,
     withdrawal_body,
     withdrawal_quote,
 )
@@ -322,6 +323,11 @@ def test_withdrawal_reserves_at_once_then_pays_out_after_approval(api: ApiClient
     assert decide(api, admin, number[1:], "approve").status == 200
     row = wait_for(order_row(api, client, "withdrawals", number), "approved")
     assert row["amount"] == "200.00" and row["source_trading_account"]["id"] == account
+    channels = api.get("/funding/withdrawal-channels", token=client.token).json()["list"]
+    channel = next(c for c in channels if c["id"] == 11)
+    assert (row["remittance_name"], row["icon"], row["remark"]) == (channel["name"], channel["icon_url"], "")
+    sent = wait_for_mail(client.email, subject="Your withdrawal is on its way", body=f"Withdrawal {number}: ")
+    assert [m.subject for m in sent_mail(client.email)].count(sent.subject) == 1
     assert platform_balance(api, client, account) == Decimal("300.00")
     fees = ledger.fees("USD")
     from fxcrm.dal import ledger as ledger_dal
@@ -339,6 +345,8 @@ def test_a_rejected_withdrawal_gives_everything_back(api: ApiClient, admin: str,
     decide(api, admin, number[1:], "reject", "Name does not match")
     row = wait_for(order_row(api, client, "withdrawals", number), "disapproved")
     assert row["remark"] == "Name does not match"
+    notice = wait_for_mail(client.email, subject="Your withdrawal was not made")
+    assert f"Withdrawal {number} was not made: Name does not match." in notice.body
     assert platform_balance(api, client, account) == Decimal("500.00") and ledger.available(account) == Decimal(
         "500.00"
     )

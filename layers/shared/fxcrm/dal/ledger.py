@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from fxcrm.dal.errors import ConditionFailed
-from fxcrm.dal.table import Item, Table, to_ddb, values
+from fxcrm.dal.table import Item, Table, status_change, to_ddb, values
 
 
 class AlreadyApplied(ConditionFailed):
@@ -170,16 +170,7 @@ def finish(txn_id: str, outcome: str, now: int, table: Table | None = None) -> I
     if txn["status"] != "pending":
         raise AlreadyApplied()
     items: list[dict[str, Any]] = [
-        {
-            "Update": {
-                "TableName": table.name,
-                "Key": values({"pk": f"LTXN#{txn_id}", "sk": "TXN"}),
-                "UpdateExpression": "SET #status = :to, updated_at = :now",
-                "ConditionExpression": "#status = :pending",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values({":to": outcome, ":now": now, ":pending": "pending"}),
-            }
-        }
+        status_change(table.name, {"pk": f"LTXN#{txn_id}", "sk": "TXN"}, "pending", outcome, {"updated_at": now})
     ]
     for leg in txn["legs"]:
         account, amount, guarded = leg["account"], Decimal(leg["amount"]), bool(leg["guarded"])

@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, values
+from fxcrm.dal.table import Item, Table, is_condition_failure, status_change, to_ddb
 
 STATE = "REBATE#STATE"
 
@@ -125,19 +125,8 @@ def put_held_aggregation(aggregation: Item, table: Table | None = None) -> bool:
 
 def grant_request(aggregation_id: int, granted_by: str, now: int, table: Table | None = None) -> dict[str, Any]:
     """Mark a held record granted, in the ledger's transaction that credits it."""
-    table = table or Table()
-    return {
-        "Update": {
-            "TableName": table.name,
-            "Key": values({"pk": f"RBAGG#{aggregation_id}", "sk": "AGG"}),
-            "UpdateExpression": "SET #s = :granted, grant_at = :now, granted_by = :by",
-            "ConditionExpression": "#s = :held",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": values(
-                {":granted": "granted", ":held": "held", ":now": now, ":by": granted_by}
-            ),
-        }
-    }
+    key = {"pk": f"RBAGG#{aggregation_id}", "sk": "AGG"}
+    return status_change((table or Table()).name, key, "held", "granted", {"grant_at": now, "granted_by": granted_by})
 
 
 def get_aggregation(aggregation_id: int, table: Table | None = None) -> Item | None:

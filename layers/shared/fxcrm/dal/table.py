@@ -40,6 +40,23 @@ def values(mapping: Item) -> dict[str, Any]:
     return {k: _serializer.serialize(v) for k, v in mapping.items()}
 
 
+def status_change(table_name: str, key: Item, was: str, to: str, sets: Item | None = None) -> dict[str, Any]:
+    """A transaction's Update that moves an item's `status` from `was` to `to`
+    (the transaction fails if it is not `was` any more), setting `sets` with it."""
+    extra = sets or {}
+    assignments = "".join(f", {name} = :{name}" for name in extra)
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": values(key),
+            "UpdateExpression": f"SET #status = :to{assignments}",
+            "ConditionExpression": "#status = :was",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values({":to": to, ":was": was} | {f":{k}": v for k, v in extra.items()}),
+        }
+    }
+
+
 def is_condition_failure(error: ClientError) -> bool:
     code = error.response.get("Error", {}).get("Code")
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")

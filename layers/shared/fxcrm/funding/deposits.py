@@ -164,8 +164,7 @@ def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dic
         ]
         ledger.post(f"dep-{number}-reversal", KIND, number, CURRENCY, legs, now)
     approval = approvals_dal.get_approval(order_id)
-    reason = orders.disapproval_reason(outcome, approval)
-    orders.disapprove(number, reason, now, orders.auditor_name(approval) if outcome == "rejected" else "")
+    reason, _ = orders.decline(number, outcome, approval, now)
     if order.get("psp_review"):  # paid online, then refused by staff: the client's money is at the provider
         online.refund_due(order, reason, now)
     workflow.close(order_id, outcome, now)
@@ -173,21 +172,16 @@ def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dic
     return {"status": "disapproved"}
 
 
+def _row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
+    return orders.channel_row(order, timezone) | {
+        "pay_url": order.get("pay_url", "") if order["status"] == "pending" else "",
+        "server_name": order["account"]["server_name"],
+        "server_type": order["account"]["server_type"],
+        "target_trading_account": order["account"],
+    }
+
+
 def history(
     settings: Settings, principal: Principal, start: str | None, end: str | None, page: int, size: int
 ) -> dict[str, Any]:
-    permissions.require(principal, "funding.deposit")
-
-    def row(order: dict[str, Any]) -> dict[str, Any]:
-        return orders.history_row(order, settings.broker_timezone) | {
-            "client_remark": order.get("client_remark", ""),
-            "remark": order.get("reason", ""),
-            "icon": order.get("icon", ""),
-            "pay_url": order.get("pay_url", "") if order["status"] == "pending" else "",
-            "remittance_name": order["channel_name"],
-            "server_name": order["account"]["server_name"],
-            "server_type": order["account"]["server_type"],
-            "target_trading_account": order["account"],
-        }
-
-    return orders.history(settings, principal, KIND, start, end, page, size, row)
+    return orders.history(settings, principal, KIND, "funding.deposit", _row, start, end, page, size)

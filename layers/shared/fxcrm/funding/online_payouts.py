@@ -28,7 +28,6 @@ from fxcrm.auth import permissions
 from fxcrm.core import ids
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import NotAuthenticated, NotFound, ProviderUnavailable
-from fxcrm.core.money import show
 from fxcrm.core.observability import logger
 from fxcrm.core.settings import Settings
 from fxcrm.dal import funding as dal
@@ -93,13 +92,7 @@ def finish(settings: Settings, order: dict[str, Any], event: PayoutEvent, now: i
             dal.update_order(number, {"status": "approved", "decided_at": now}, ("auditing",))
         except dal.StatusChanged:
             return "unchanged"
-        orders.notify(
-            settings,
-            order,
-            "Your withdrawal is on its way",
-            f"Withdrawal {number}: {show(Decimal(str(order['remittance_amount'])), order['remittance_currency'])} "
-            f"{order['remittance_currency']} was sent by {order['channel_name']}.",
-        )
+        orders.notify_paid_out(settings, order)
         return "paid"
     if event.outcome == "failed":
         amount = orders.amount_of(order)

@@ -12,6 +12,7 @@ from fxcrm.adapters.trading.port import PlatformError, PlatformInsufficientFunds
 from fxcrm.adapters.trading.servers import platform_for, server_name
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import Kind, RequiredApprovals
+from fxcrm.auth import permissions
 from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.core import ids, times
 from fxcrm.core.caller import Principal, full_name
@@ -132,19 +133,36 @@ def history(
     settings: Settings,
     principal: Principal,
     kind: str,
+    action: str,
+    row: Callable[[dict[str, Any], str], dict[str, Any]],
     start: str | None,
     end: str | None,
     page: int,
     size: int,
-    row: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> dict[str, Any]:
+    """The caller's orders of a kind (with `action`'s permission), each as `row`
+    makes it in the broker's time zone."""
+    permissions.require(principal, action)
     first, last = times.window(start, end, settings.broker_timezone)
     rows = dal.list_user_orders(principal.user_id, kind, first, last)
-    return {"list": [row(plain(o)) for o in page_of(rows, page, size)], "total": len(rows)}
+    tz = settings.broker_timezone
+    return {"list": [row(plain(o), tz) for o in page_of(rows, page, size)], "total": len(rows)}
 
 
 def notify(settings: Settings, order: dict[str, Any], subject: str, text: str) -> None:
     send_email(settings.ses_sender, order["email"], subject, text)
+
+
+def notify_paid_out(settings: Settings, order: dict[str, Any]) -> None:
+    """A withdrawal's money left: by staff's hand or by the payment provider, the same notice."""
+    currency = order["remittance_currency"]
+    notify(
+        settings,
+        order,
+        "Your withdrawal is on its way",
+        f"Withdrawal {order['order_number']}: {show(Decimal(str(order['remittance_amount'])), currency)} "
+        f"{currency} was sent by {order['channel_name']}.",
+    )
 
 
 # Why an order ended without money moving, as the client reads it.
@@ -167,6 +185,14 @@ def disapproval_reason(outcome: str, approval: dict[str, Any] | None, detail: st
     if outcome == "rejected" and approval is not None:
         return str(approval.get("reason") or "declined")
     return detail or ENDINGS.get(outcome, outcome)
+
+
+def decline(number: str, outcome: str, approval: dict[str, Any] | None, now: int, detail: str = "") -> tuple[str, bool]:
+    """Disapprove an order that ended with `outcome`, naming the staff user who
+    rejected it: the reason the client reads, and False if an earlier attempt did."""
+    reason = disapproval_reason(outcome, approval, detail)
+    auditor = auditor_name(approval) if outcome == "rejected" else ""
+    return reason, disapprove(number, reason, now, auditor)
 
 
 def reserve_with_order(kind: str, order: dict[str, Any], legs: list[ledger.Leg], now: int, field: str) -> None:
@@ -228,6 +254,17 @@ def history_row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
         "currency": order["currency"],
         "status": order["status"],
         "submit_time": times.show(int(order.get("submit_time") or order["created_at"]), timezone),
+    }
+
+
+def channel_row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
+    """The history row of an order through a channel (a deposit or a withdrawal):
+    the client's remark, staff's reason, the channel's name and icon."""
+    return history_row(order, timezone) | {
+        "client_remark": order.get("client_remark", ""),
+        "remark": order.get("reason", ""),
+        "icon": order.get("icon", ""),
+        "remittance_name": order["channel_name"],
     }
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fxcrm.core.pages import Page
 from fxcrm.core.text import FreeText
 from fxcrm.core.types import Int, Strict
+from fxcrm.core.uploads import PresignedUpload, UploadRequest
 
 Method = Literal["bank_transfer", "international_wire_transfer", "cryptocurrency"]
 MethodFilter = Literal["all", "bank_transfer", "international_wire_transfer", "cryptocurrency"]
@@ -241,17 +242,11 @@ class PspIssueList(BaseModel):
     total: int
 
 
-class ReceiptUpload(BaseModel):
-    url: str
-    fields: dict[str, str]
+class ReceiptUpload(PresignedUpload):
     key: str = Field(description="Send this as `receipt_url` when submitting")
-    expires_in: int
-    max_bytes: int
-    content_types: list[str]
 
 
-class ReceiptUploadRequest(Strict):
-    content_type: Literal["image/jpeg", "image/png", "application/pdf"]
+class ReceiptUploadRequest(UploadRequest): ...
 
 
 class DepositSubmitRequest(Strict):

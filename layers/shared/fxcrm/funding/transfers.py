@@ -142,24 +142,22 @@ def compensate(
         )
     ledger.release(f"tr-{number}", now)
     approval = approvals_dal.get_approval(order_id) if close else None
-    reason = orders.disapproval_reason(outcome, approval, detail)
-    orders.disapprove(number, reason, now, orders.auditor_name(approval) if outcome == "rejected" else "")
+    reason, _ = orders.decline(number, outcome, approval, now, detail)
     if close:
         workflow.close(order_id, outcome, now)
         orders.notify(settings, order, "Your transfer was not made", f"Transfer {number} was not made: {reason}.")
     return {"status": "disapproved"}
 
 
+def _row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
+    return orders.history_row(order, timezone) | {
+        "remark": order.get("client_remark", ""),
+        "source_trading_account": order["account"],
+        "target_trading_account": order["target_account"],
+    }
+
+
 def history(
     settings: Settings, principal: Principal, start: str | None, end: str | None, page: int, size: int
 ) -> dict[str, Any]:
-    permissions.require(principal, "funding.transfer")
-
-    def row(order: dict[str, Any]) -> dict[str, Any]:
-        return orders.history_row(order, settings.broker_timezone) | {
-            "remark": order.get("client_remark", ""),
-            "source_trading_account": order["account"],
-            "target_trading_account": order["target_account"],
-        }
-
-    return orders.history(settings, principal, KIND, start, end, page, size, row)
+    return orders.history(settings, principal, KIND, "funding.transfer", _row, start, end, page, size)

@@ -200,13 +200,7 @@ def post(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
         approval = approvals_dal.get_approval(order_id) or {}
         auditor = orders.auditor_name(approval)
         dal.update_order(number, {"status": "approved", "decided_at": now, "auditor_name": auditor}, ("auditing",))
-        orders.notify(
-            settings,
-            order,
-            "Your withdrawal is on its way",
-            f"Withdrawal {number}: {show(Decimal(str(order['remittance_amount'])), order['remittance_currency'])} "
-            f"{order['remittance_currency']} was sent by {order['channel_name']}.",
-        )
+        orders.notify_paid_out(settings, order)
     workflow.close(order_id, "completed", now)
     return {"status": "approved"}
 
@@ -223,9 +217,8 @@ def compensate(settings: Settings, order_id: int, outcome: str, detail: str, now
         )
     ledger.release(f"wd-{number}", now)
     approval = approvals_dal.get_approval(order_id)
-    reason = orders.disapproval_reason(outcome, approval, detail)
-    auditor = orders.auditor_name(approval) if outcome == "rejected" else ""
-    if orders.disapprove(number, reason, now, auditor):  # not again if an earlier attempt got here
+    reason, declined = orders.decline(number, outcome, approval, now, detail)
+    if declined:  # not again if an earlier attempt got here
         orders.notify(
             settings,
             order,
@@ -236,18 +229,11 @@ def compensate(settings: Settings, order_id: int, outcome: str, detail: str, now
     return {"status": "disapproved"}
 
 
+def _row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
+    return orders.channel_row(order, timezone) | {"source_trading_account": order["account"]}
+
+
 def history(
     settings: Settings, principal: Principal, start: str | None, end: str | None, page: int, size: int
 ) -> dict[str, Any]:
-    permissions.require(principal, "funding.withdraw")
-
-    def row(order: dict[str, Any]) -> dict[str, Any]:
-        return orders.history_row(order, settings.broker_timezone) | {
-            "client_remark": order.get("client_remark", ""),
-            "remark": order.get("reason", ""),
-            "icon": order.get("icon", ""),
-            "remittance_name": order["channel_name"],
-            "source_trading_account": order["account"],
-        }
-
-    return orders.history(settings, principal, KIND, start, end, page, size, row)
+    return orders.history(settings, principal, KIND, "funding.withdraw", _row, start, end, page, size)

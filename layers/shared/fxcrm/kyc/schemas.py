@@ -5,21 +5,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from fxcrm.core.types import Strict
-from fxcrm.kyc.forms import FieldConfig
+from fxcrm.core.uploads import PresignedUpload, UploadRequest
+from fxcrm.kyc.forms import FieldConfig, ModuleKey
 
 KycStatus = Literal["filling", "pending", "approved", "disapproved"]
-SaveModuleName = Literal[
-    "identity",
-    "questionnaire",
-    "family",
-    "contact",
-    "job",
-    "authentication_accessory",
-    "authentication",
-    "agreement",
-    "e_verify",
-    "all",
-]
+# a module of the form, or all of them at once
+SaveModuleName = Literal[ModuleKey, "all"]
 
 
 class KycStatusResponse(BaseModel):
@@ -98,17 +89,11 @@ class AnswersRequest(Strict):
     answers: list[Answer] = Field(max_length=200)
 
 
-class DocumentUploadRequest(Strict):
-    content_type: Literal["image/jpeg", "image/png", "application/pdf"]
+class DocumentUploadRequest(UploadRequest): ...
 
 
-class DocumentUpload(BaseModel):
-    url: str
-    fields: dict[str, str]
+class DocumentUpload(PresignedUpload):
     key: str = Field(description="Put this key in the module's document field when saving it")
-    expires_in: int
-    max_bytes: int
-    content_types: list[str]
 
 
 class SubmissionResponse(BaseModel):
