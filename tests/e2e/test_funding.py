@@ -6,7 +6,6 @@ the ledger command finds the books balanced."""
 import json
 import subprocess
 import sys
-import time
 import uuid
 from typing import Any
 
@@ -14,7 +13,13 @@ import httpx
 
 from localcloud.template import ROOT
 from tests.support.demo import ADMIN, CLIENT1, SUPPORT
-from tests.support.http_journeys import RunningCloud, open_live_account, post_to_form, wait_for
+from tests.support.http_journeys import (
+    RunningCloud,
+    open_live_account,
+    post_to_form,
+    request_crypto_withdrawal,
+    wait_for,
+)
 
 PDF = b"%PDF-1.4\n% receipt\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -71,37 +76,7 @@ def test_deposit_approve_withdraw_reject_and_verify_the_ledger(cloud: RunningClo
         assert http.get(f"/trading-accounts/{applied}", headers=client).json()["balance"] == "750.00"
 
         # withdrawal: code from the mailbox, the server's quote, then a rejection with a reason
-        http.post(
-            "/auth/email-codes",
-            json={"email": CLIENT1[0], "received_at": int(time.time()), "scene": "withdrawal"},
-            headers=client,
-        )
-        code = cloud.code_for(CLIENT1[0])
-        quote = http.get(
-            "/funding/withdrawals/quote",
-            params={"remittance_id": 13, "withdrawal_amount": "100.00", "currency": "USDT"},
-            headers=client,
-        ).json()
-        withdrawal = http.post(
-            "/funding/withdrawals",
-            json={
-                "cryptocurrency_info": {
-                    "network": "TRC20",
-                    "wallet_address": "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
-                    "currency": "USDT",
-                },
-                "currency": "USDT",
-                "email_code": code,
-                "method": "cryptocurrency",
-                "remittance_id": 13,
-                "trading_account_id": applied,
-                "withdrawal_amount": "100.00",
-                "fee": quote["fee"],
-                "exchange_rate": quote["exchange_rate"],
-                "remittance_amount": quote["remittance_amount"],
-            },
-            headers=client | {"Idempotency-Key": str(uuid.uuid4())},
-        )
+        withdrawal = request_crypto_withdrawal(cloud, http, client, CLIENT1[0], applied, "100.00", 13)
         assert withdrawal.status_code == 201, withdrawal.text
         w_number = withdrawal.json()["order_number"]
         wait_for(lambda: http.get(f"/admin/approvals/{w_number[1:]}", headers=staff).json(), "waiting")

@@ -5,7 +5,6 @@ at once, credits nothing more; a forged callback credits nothing."""
 
 import json
 import re
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -13,36 +12,11 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import RunningCloud
+from tests.support.demo import ADMIN, CLIENT1
+from tests.support.http_journeys import RunningCloud, open_live_account, request_crypto_withdrawal, wait_for
 
 ONLINE = 4  # the seeded online channel
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-def _wait(read: Any, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while (row := read())["status"] != status:
-        assert time.monotonic() < deadline, f"still {row['status']}"
-        time.sleep(0.2)
-    return dict(row)
-
-
-def _live_account(http: httpx.Client, client: dict[str, str], staff: dict[str, str]) -> int:
-    applied = http.post(
-        "/trading-accounts/applications",
-        json={
-            "currency": "USD",
-            "leverage": 100,
-            "password": "Live-Pass1",
-            "trading_account_type_id": 202,
-            "trading_platform": "MT5",
-        },
-        headers=client,
-    ).json()["application_account_id"]
-    _wait(lambda: http.get(f"/admin/approvals/{applied}", headers=staff).json(), "waiting")
-    http.post(f"/admin/approvals/{applied}/decision", json={"decision": "approve"}, headers=staff)
-    _wait(lambda: http.get(f"/admin/approvals/{applied}", headers=staff).json(), "completed")
-    return int(applied)
 
 
 def _draft(http: httpx.Client, client: dict[str, str], account: int, amount: str) -> dict[str, Any]:
@@ -60,12 +34,9 @@ def _balance(http: httpx.Client, client: dict[str, str], account: int) -> Decima
 
 
 def test_an_online_deposit_is_credited_once_through_the_stand_in_page(cloud: RunningCloud) -> None:
-    client = {
-        "Authorization": f"Bearer {cloud.login('client1@broker.example.com', 'Client-demo-2026').json()['token']}"
-    }
-    staff = {"Authorization": f"Bearer {cloud.staff_token('admin@broker.example.com', 'Admin-demo-2026')}"}
+    client = cloud.headers(*CLIENT1)
     with cloud.client() as http:
-        account = _live_account(http, client, staff)
+        account = open_live_account(cloud, http, client)
         draft = _draft(http, client, account, "250.00")
         assert draft["pay_type"] == "online" and draft["pay_url"].startswith(cloud.url)
         number = draft["order_number"]
@@ -109,7 +80,7 @@ def test_an_online_deposit_is_credited_once_through_the_stand_in_page(cloud: Run
         )
         assert refused.status_code == 401 and refused.json()["code"] == "bad_signature"
         assert _balance(http, client, account) == Decimal("250.00")
-        mails = httpx.get(f"{cloud.url}/_dev/mailbox", params={"to": "client1@broker.example.com"}, timeout=10).json()
+        mails = httpx.get(f"{cloud.url}/_dev/mailbox", params={"to": CLIENT1[0]}, timeout=10).json()
         assert sum(number in m["body"] and "credited" in m["subject"] for m in mails) == 1
 
 
@@ -122,53 +93,20 @@ def _pay_on_page(http: httpx.Client, url: str, outcome: str) -> httpx.Response:
 
 
 def _withdraw(cloud: RunningCloud, http: httpx.Client, client: dict[str, str], account: int, amount: str) -> str:
-    http.post(
-        "/auth/email-codes",
-        json={"email": "client1@broker.example.com", "received_at": int(time.time()), "scene": "withdrawal"},
-        headers=client,
-    )
-    quote = http.get(
-        "/funding/withdrawals/quote",
-        params={"remittance_id": 14, "withdrawal_amount": amount, "currency": "USDT"},
-        headers=client,
-    ).json()
-    reply = http.post(
-        "/funding/withdrawals",
-        json={
-            "cryptocurrency_info": {
-                "network": "TRC20",
-                "wallet_address": "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
-                "currency": "USDT",
-            },
-            "currency": "USDT",
-            "email_code": cloud.code_for("client1@broker.example.com"),
-            "method": "cryptocurrency",
-            "remittance_id": 14,
-            "trading_account_id": account,
-            "withdrawal_amount": amount,
-            "fee": quote["fee"],
-            "exchange_rate": quote["exchange_rate"],
-            "remittance_amount": quote["remittance_amount"],
-        },
-        headers=client | {"Idempotency-Key": str(uuid.uuid4())},
-    )
+    reply = request_crypto_withdrawal(cloud, http, client, CLIENT1[0], account, amount, 14)
     assert reply.status_code == 201, reply.text
     return str(reply.json()["order_number"])
 
 
 def test_a_withdrawal_to_the_psp_channel_is_paid_and_a_failed_payout_restores_the_balance(cloud: RunningCloud) -> None:
-    client = {
-        "Authorization": f"Bearer {cloud.login('client1@broker.example.com', 'Client-demo-2026').json()['token']}"
-    }
-    staff = {"Authorization": f"Bearer {cloud.staff_token('admin@broker.example.com', 'Admin-demo-2026')}"}
+    client = cloud.headers(*CLIENT1)
+    staff = cloud.staff_headers(*ADMIN)
     with cloud.client() as http:
-        account = _live_account(http, client, staff)
+        account = open_live_account(cloud, http, client)
         funded = _draft(http, client, account, "500.00")
         assert _pay_on_page(http, funded["pay_url"], "pay").status_code == 303
         assert _balance(http, client, account) == Decimal("500.00")
-        user_id = http.get("/admin/users", params={"email": "client1@broker.example.com"}, headers=staff).json()[
-            "list"
-        ][0]["id"]
+        user_id = http.get("/admin/users", params={"email": CLIENT1[0]}, headers=staff).json()["list"][0]["id"]
 
         def row(number: str) -> dict[str, Any]:
             rows = http.get("/funding/withdrawals", headers=client).json()["list"]
@@ -187,10 +125,10 @@ def test_a_withdrawal_to_the_psp_channel_is_paid_and_a_failed_payout_restores_th
         ):
             number = _withdraw(cloud, http, client, account, amount)
             item = f"/admin/approvals/{number[1:]}"
-            _wait(lambda item=item: http.get(item, headers=staff).json(), "waiting")
+            wait_for(lambda item=item: http.get(item, headers=staff).json(), "waiting")
             decided = http.post(f"/admin/approvals/{number[1:]}/decision", json={"decision": "approve"}, headers=staff)
             assert decided.status_code == 200, decided.text
-            _wait(lambda item=item: http.get(item, headers=staff).json(), "completed")
+            wait_for(lambda item=item: http.get(item, headers=staff).json(), "completed")
             assert row(number)["status"] == "auditing"  # with the provider
             assert _pay_on_page(http, payout_page(number), outcome).status_code == 303
             assert row(number)["status"] == status

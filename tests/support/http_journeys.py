@@ -10,6 +10,7 @@ import secrets
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,44 @@ def open_live_account(cloud: RunningCloud, http: httpx.Client, client: dict[str,
     assert decided.status_code == 200, decided.text
     wait_for(lambda: http.get(f"/admin/approvals/{account}", headers=staff).json(), "completed")
     return account
+
+
+def request_crypto_withdrawal(
+    cloud: RunningCloud, http: httpx.Client, client: dict[str, str], email: str, account: int, amount: str, channel: int
+) -> httpx.Response:
+    """A USDT withdrawal to a TRC20 wallet through `channel`: an email code from
+    the local mailbox and the server's quote, as the portal would send them."""
+    http.post(
+        "/auth/email-codes",
+        json={"email": email, "received_at": int(time.time()), "scene": "withdrawal"},
+        headers=client,
+    )
+    code = cloud.code_for(email)
+    quote = http.get(
+        "/funding/withdrawals/quote",
+        params={"remittance_id": channel, "withdrawal_amount": amount, "currency": "USDT"},
+        headers=client,
+    ).json()
+    return http.post(
+        "/funding/withdrawals",
+        json={
+            "cryptocurrency_info": {
+                "network": "TRC20",
+                "wallet_address": "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
+                "currency": "USDT",
+            },
+            "currency": "USDT",
+            "email_code": code,
+            "method": "cryptocurrency",
+            "remittance_id": channel,
+            "trading_account_id": account,
+            "withdrawal_amount": amount,
+            "fee": quote["fee"],
+            "exchange_rate": quote["exchange_rate"],
+            "remittance_amount": quote["remittance_amount"],
+        },
+        headers=client | {"Idempotency-Key": str(uuid.uuid4())},
+    )
 
 
 def new_staff(cloud: RunningCloud, role: str, first_name: str = "New") -> tuple[str, str]:
