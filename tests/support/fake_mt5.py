@@ -12,11 +12,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from fxcrm.adapters.trading.mt5_webapi import challenge_answer, password_hash
+from tests.support.fake_http import JsonHandler
 
 DONE = "0 Done"
 
@@ -36,8 +37,7 @@ class FakeMt5State:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: the session lives as long as the connection
+class _Handler(JsonHandler):  # keep-alive: the session lives as long as the connection
     state: FakeMt5State
 
     def setup(self) -> None:
@@ -45,16 +45,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.srv_rand: str | None = None
         self.authorised = False
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
     def _reply(self, payload: dict[str, Any], status: int = 200) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_json(status, payload)
 
     def _handle(self) -> None:
         split = urlsplit(self.path)
