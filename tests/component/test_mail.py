@@ -171,3 +171,23 @@ def test_the_sample_sns_bounce_event_suppresses_its_address(stack: Stack) -> Non
     assert handler(event, LocalContext(stack.functions["MailEventsFunction"])) == {"suppressed": 1}
     suppression = get_suppression("bounced-sample@example.com")
     assert suppression is not None and suppression["detail"]["diagnostic_code"] == "smtp; 550 5.1.1 user unknown"
+
+
+def test_an_identity_notification_counts_as_well_and_a_delivery_changes_nothing(
+    stack: Stack, dispatcher: Dispatcher
+) -> None:
+    """SES's identity notifications name the kind in `notificationType`, not
+    `eventType`; other kinds (a delivery) suppress nobody."""
+    from fxcrm.core.settings import get_settings
+    from fxcrm.dal.mail import get_suppression
+
+    settings = get_settings()
+    (topic,) = stack.mail_event_topics[(settings.mail_configuration_set, "bounce")]
+    bounced, delivered = unique_email("identity"), unique_email("delivered")
+    legacy = notification("bounce", bounced, settings.ses_sender, settings.mail_configuration_set)
+    legacy["notificationType"] = legacy.pop("eventType")
+    delivery = {"eventType": "Delivery", "mail": {"destination": [delivered]}, "delivery": {"recipients": [delivered]}}
+    function = stack.functions["MailEventsFunction"]
+    assert dispatcher.invoke(function, sns_event(topic, legacy)) == {"suppressed": 1}
+    assert dispatcher.invoke(function, sns_event(topic, delivery)) == {"suppressed": 0}
+    assert get_suppression(bounced) is not None and get_suppression(delivered) is None

@@ -1,9 +1,5 @@
 """Outgoing email through SES."""
 
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-
 from fxcrm.dal import aws
 
 
@@ -11,6 +7,11 @@ def mime_message(sender: str, sender_name: str, to: str, subject: str, text: str
     """multipart/alternative with the text part first (what a client without
     HTML shows) and the HTML part last (what the others prefer), UTF-8.
     Header values are encoded by the email package, so no value can add a header."""
+    # Imported here: ~25 ms that a function pays only when it first sends mail.
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
     message = EmailMessage(policy=SMTP)
     local, _, domain = sender.partition("@")
     message["From"] = Address(display_name=sender_name, username=local, domain=domain)
