@@ -22,11 +22,16 @@ SECRET = {"secretsmanager:GetSecretValue"}
 CALLBACK = {"states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"}
 START = {"states:StartExecution"}
 INVOKE = {"lambda:InvokeFunction"}
-SEND = {"ses:SendEmail"}
+SEND = {"ses:SendRawEmail"}
 # Listing (key names, never contents) for the functions that ask whether a key exists
 # (upload checks, the QR cache): without it S3 answers a missing key with 403, not 404.
 LIST = {"FilesBucket": {"s3:ListBucket"}}
-SENDER = {"identity/SesSender": SEND, "identity/domain(SesSender)": SEND}
+# the verified sender (address or domain) and the configuration set whose bounces and complaints are recorded
+SENDER = {
+    "identity/SesSender": SEND,
+    "identity/domain(SesSender)": SEND,
+    "configuration-set/MailConfigurationSet": SEND,
+}
 
 
 def _table(*writes: str) -> dict[str, set[str]]:
@@ -68,6 +73,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "function:<stack>-reports": INVOKE,
     },
     "SettlementFunction": _table(PUT, UPDATE, DELETE),
+    "MailEventsFunction": {"DomainTable": {UPDATE}},  # suppressions only: no reads, no index
     "TradeSyncFunction": {**_table(PUT, BATCH_WRITE), "Mt5Secret": SECRET},
     "ApprovalTasksFunction": {
         **_table(PUT, UPDATE),
