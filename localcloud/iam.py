@@ -130,6 +130,8 @@ def requirements(
         )
     elif service == "stepfunctions" and "stateMachineArn" in params:
         yield f"states:{operation}", str(params["stateMachineArn"])
+    elif service == "stepfunctions" and "executionArn" in params:
+        yield f"states:{operation}", str(params["executionArn"])
     else:
         yield f"{IAM_PREFIX.get(service, service)}:{operation}", None  # e.g. a task token names no resource
 

@@ -181,6 +181,23 @@ def _kms_key(session: boto3.Session, resolver: Resolver, logical_id: str, props:
     resolver.attrs[(logical_id, "KeyId")] = metadata["KeyId"]
 
 
+def _queue(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    """SQS queue (the on-failure destination of asynchronous invokes, which
+    `localcloud.functions` sends a failed event to as Lambda would)."""
+    name = _name(logical_id)
+    url = session.client("sqs").create_queue(QueueName=name)["QueueUrl"]
+    resolver.refs[logical_id] = url
+    resolver.attrs[(logical_id, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+    resolver.attrs[(logical_id, "QueueName")] = name
+    resolver.attrs[(logical_id, "QueueUrl")] = url
+
+
+def _topic(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    arn = session.client("sns").create_topic(Name=_name(logical_id))["TopicArn"]
+    resolver.refs[logical_id] = arn
+    resolver.attrs[(logical_id, "TopicArn")] = arn
+
+
 def _ses_identity(session: boto3.Session, resolver: Resolver) -> None:
     sender = resolver.parameters.get("SesSender")
     if sender:
@@ -203,6 +220,8 @@ PROVISIONERS: list[tuple[str, Callable[[boto3.Session, Resolver, str, dict[str, 
     ("AWS::S3::Bucket", _bucket),
     ("AWS::SecretsManager::Secret", _secret),
     ("AWS::KMS::Key", _kms_key),
+    ("AWS::SQS::Queue", _queue),
+    ("AWS::SNS::Topic", _topic),
     ("AWS::Logs::LogGroup", _placeholder("loggroup")),
     ("AWS::Lambda::LayerVersion", _placeholder("layer")),  # mounted by localcloud.functions
     ("AWS::ApiGatewayV2::Api", _placeholder("httpapi")),  # served by localcloud.gateway
@@ -212,7 +231,12 @@ PROVISIONERS: list[tuple[str, Callable[[boto3.Session, Resolver, str, dict[str, 
 ]
 # Emulated without a resource: the gateway routes the API's requests to the
 # handlers (stage, permissions) and `localcloud.cloud` runs the schedules' timers.
-_EMULATED = {"AWS::ApiGatewayV2::Stage", "AWS::Lambda::Permission", "AWS::Scheduler::Schedule"}
+_EMULATED = {
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::Lambda::Permission",
+    "AWS::Scheduler::Schedule",
+    "AWS::Lambda::EventInvokeConfig",  # localcloud.functions sends failed asynchronous invokes on
+}
 # Resolved by their provisioner, or not at all: they reference what is created later.
 _RAW = {
     "AWS::Logs::LogGroup",

@@ -204,6 +204,7 @@ SIZES = {
     "ApprovalTasksFunction": (60, 512),
     "AdminFunction": (15, 512),
     "FundingFunction": (30, 512),
+    "ReconciliationFunction": (900, 512),
 }
 
 

@@ -1,0 +1,252 @@
+"""Reconciliation: each finding kind is produced by breaking that thing on
+purpose in the local cloud, and shows in `GET /admin/reconciliation/findings`
+(and in the metrics the alarms watch)."""
+
+import json
+import time
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+import pytest
+
+from fxcrm.core import ids
+from fxcrm.core.settings import get_settings
+from localcloud.functions import Dispatcher
+from localcloud.provision import Stack
+from tests.component.test_funding_failures import Injected, Tasks, fail_task
+from tests.component.test_funding_failures import tasks as tasks  # the fixture
+from tests.support.api import ApiClient
+from tests.support.aws_calls import AwsCalls
+from tests.support.demo import CONTROLLER, SUPPORT
+from tests.support.journeys import Client, decide, deposit_waiting, staff_token, wait_for
+
+HOUR = 3600
+FINDINGS = "/admin/reconciliation/findings"
+
+
+def listed(api: ApiClient, staff: str, **query: Any) -> Any:
+    return api.get(f"{FINDINGS}?{urlencode(query)}", token=staff)
+
+
+def reconcile(
+    stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch, at: int | None = None
+) -> dict[str, Any]:
+    """One run of the Reconciliation function (with its IAM role), as of `at` (default now)."""
+    if at is not None:
+        from fxcrm.core import clock
+
+        monkeypatch.setattr(clock, "now", lambda: at)
+    summary: dict[str, Any] = dispatcher.invoke(stack.functions["ReconciliationFunction"], {})
+    monkeypatch.undo()
+    return summary
+
+
+def findings(api: ApiClient, staff: str, kind: str, run_id: int) -> list[dict[str, Any]]:
+    """Every finding of a kind in the run, page by page."""
+    rows: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        answer = listed(api, staff, kind=kind, run_id=run_id, page=page, size=100)
+        assert answer.status == 200, answer.body
+        body = answer.json()
+        rows += body["list"]
+        if len(rows) >= body["total"]:
+            return rows
+        page += 1
+
+
+def the_finding(rows: list[dict[str, Any]], subject: str) -> dict[str, Any]:
+    matching = [r for r in rows if r["subject"] == subject]
+    assert len(matching) == 1, rows
+    return matching[0]
+
+
+def _table() -> Any:
+    return boto3.resource("dynamodb").Table(get_settings().table_name)
+
+
+def test_a_balance_changed_behind_the_ledgers_back_is_found(
+    api: ApiClient, admin: str, client: Client, stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fxcrm.dal import trading
+
+    account_id = client.accounts[0]
+    account = trading.get_trading_account(account_id)
+    assert account is not None
+    key = {"pk": f"SIMACCT#{account['server']}#{account['login']}", "sk": "STATE"}
+    _table().update_item(Key=key, UpdateExpression="ADD balance :gift", ExpressionAttributeValues={":gift": 100})
+
+    summary = reconcile(stack, dispatcher, monkeypatch)
+
+    found = the_finding(findings(api, admin, "balance_mismatch", summary["id"]), str(account_id))
+    assert (found["ledger_balance"], found["platform_balance"], found["difference"]) == ("0.00", "100.00", "100.00")
+    assert (found["account_id"], found["login"], found["server"]) == (account_id, account["login"], "MT5-Live")
+    # the untouched account agrees with its ledger
+    assert str(client.accounts[1]) not in {
+        r["subject"] for r in findings(api, admin, "balance_mismatch", summary["id"])
+    }
+    # a later run that still sees it keeps the first run's time
+    again = reconcile(stack, dispatcher, monkeypatch, at=int(time.time()) + HOUR)
+    assert (
+        the_finding(findings(api, admin, "balance_mismatch", again["id"]), str(account_id))["since"] == found["since"]
+    )
+
+
+def test_a_deposit_whose_flow_ended_in_needs_attention_is_found_and_counted(
+    api: ApiClient,
+    admin: str,
+    client: Client,
+    stack: Stack,
+    dispatcher: Dispatcher,
+    monkeypatch: pytest.MonkeyPatch,
+    tasks: Tasks,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The credit fails and so does every attempt to undo it: the execution ends
+    in NeedsAttention (FAILED) while the order is still auditing."""
+    fail_task(tasks, "deposit.credit", 99, Injected)
+    fail_task(tasks, "deposit.compensate", 99, Injected)
+    number = deposit_waiting(api, admin, client, "75.00")
+    capsys.readouterr()
+    assert decide(api, admin, number[1:], "approve").status == 200
+    arn = get_settings().workflow_arn("deposit").replace(":stateMachine:", ":execution:") + f":deposit-{number[1:]}"
+    sfn = boto3.client("stepfunctions")
+    wait_for(lambda: sfn.describe_execution(executionArn=arn), "FAILED", timeout=120)
+    assert emf(capsys.readouterr().out)["NeedsAttention"] == [1.0]
+
+    summary = reconcile(stack, dispatcher, monkeypatch, at=int(time.time()) + 10 * 60)
+
+    found = the_finding(findings(api, admin, "stalled_flow", summary["id"]), number)
+    assert (found["order_number"], found["approval_kind"], found["amount"]) == (number, "deposit", "75.00")
+    assert (found["execution_status"], found["account_id"]) == ("FAILED", client.accounts[0])
+
+
+def test_a_deposit_whose_flow_still_runs_is_not_a_finding(
+    api: ApiClient, admin: str, client: Client, stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = deposit_waiting(api, admin, client, "76.00")
+    summary = reconcile(stack, dispatcher, monkeypatch, at=int(time.time()) + 10 * 60)
+    assert number not in {r["subject"] for r in findings(api, admin, "stalled_flow", summary["id"])}
+
+
+def test_a_trade_left_unsettled_past_the_lag_is_found(
+    api: ApiClient, admin: str, client: Client, stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fxcrm.dal import trading
+
+    account_id = client.accounts[1]
+    account = trading.get_trading_account(account_id)
+    assert account is not None
+    now = int(time.time())
+    trade = {
+        "account_id": account_id,
+        "user_id": client.id,
+        "server": account["server"],
+        "login": account["login"],
+        "ticket": ids.new_id(),
+        "position_id": ids.new_id(),
+        "symbol": "EURUSD",
+        "side": 0,
+        "volume_lots": Decimal("1.5"),
+        "open_time": now - 600,
+        "open_price": Decimal("1.1"),
+        "close_time": now - 60,
+        "close_price": Decimal("1.2"),
+        "profit": Decimal("150"),
+        "commission": Decimal("-7"),
+        "swap": Decimal(0),
+    }
+    trading.put_history_orders([trade], now)  # as TradeSync records it; no settlement run follows
+
+    within_lag = reconcile(stack, dispatcher, monkeypatch, at=now + HOUR)
+    assert str(account_id) not in {r["subject"] for r in findings(api, admin, "unsettled_trades", within_lag["id"])}
+
+    lag = get_settings().settlement_lag_hours * HOUR
+    summary = reconcile(stack, dispatcher, monkeypatch, at=now + lag + HOUR)
+    found = the_finding(findings(api, admin, "unsettled_trades", summary["id"]), str(account_id))
+    assert (found["trades"], found["lots"], found["login"]) == (1, "1.5", account["login"])
+
+
+def test_an_approval_waiting_past_its_sla_is_found_and_counted_in_the_metric(
+    api: ApiClient,
+    admin: str,
+    client: Client,
+    stack: Stack,
+    dispatcher: Dispatcher,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    number = deposit_waiting(api, admin, client, "80.00")
+    approval_id = int(number[1:])
+    aged = int(time.time()) - (get_settings().approval_sla_hours + 1) * HOUR
+    _table().update_item(
+        Key={"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"},
+        UpdateExpression="SET created_at = :aged",
+        ExpressionAttributeValues={":aged": aged},
+    )
+    capsys.readouterr()
+
+    summary = reconcile(stack, dispatcher, monkeypatch)
+
+    found = the_finding(findings(api, admin, "approval_past_sla", summary["id"]), str(approval_id))
+    assert (found["approval_kind"], found["order_number"], found["amount"]) == ("deposit", number, "80.00")
+    emitted = emf(capsys.readouterr().out)
+    assert (
+        emitted["ApprovalsPastSla"] == [float(summary["counts"]["approval_past_sla"])]
+        and emitted["ApprovalsPastSla"][0] >= 1
+    )
+    assert "ReconciliationFindings" in emitted
+
+
+def emf(output: str) -> dict[str, Any]:
+    """The metrics of the EMF lines Powertools printed (name -> values), with their dimensions checked."""
+    metrics: dict[str, Any] = {}
+    for line in output.splitlines():
+        if not line.startswith("{") or '"_aws"' not in line:
+            continue
+        record = json.loads(line)
+        for directive in record["_aws"]["CloudWatchMetrics"]:
+            assert directive["Namespace"] == "fxcrm"
+            for metric in directive["Metrics"]:
+                metrics[metric["Name"]] = record[metric["Name"]]
+                metrics[f"{metric['Name']}.dimensions"] = {d: record[d] for d in directive["Dimensions"][0]}
+    return metrics
+
+
+def test_findings_are_for_reconciliation_staff_and_name_a_bad_field(
+    api: ApiClient, admin: str, stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reconcile(stack, dispatcher, monkeypatch)
+    refused = api.get(FINDINGS, token=staff_token(api, *SUPPORT))
+    assert refused.status == 403 and refused.json()["code"] == "permission_denied"
+    assert api.get(FINDINGS, token=staff_token(api, *CONTROLLER)).status == 200  # who watches the money controls
+    bad = listed(api, admin, kind="everything")
+    assert bad.status == 422 and bad.json()["field"] == "kind"
+    unknown = listed(api, admin, run_id=12345)
+    assert unknown.status == 404 and unknown.json()["field"] == "run_id"
+
+
+def test_a_page_costs_its_own_rows_and_the_totals_are_the_runs_counts(
+    api: ApiClient, admin: str, client: Client, stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for account_id in client.accounts:  # two findings at least
+        from fxcrm.dal import trading
+
+        account = trading.get_trading_account(account_id)
+        assert account is not None
+        key = {"pk": f"SIMACCT#{account['server']}#{account['login']}", "sk": "STATE"}
+        _table().update_item(Key=key, UpdateExpression="ADD balance :gift", ExpressionAttributeValues={":gift": 5})
+    summary = reconcile(stack, dispatcher, monkeypatch)
+    assert summary["total"] >= 2
+
+    with AwsCalls() as calls:
+        first = listed(api, admin, run_id=summary["id"], size=1, page=1).json()
+    second = listed(api, admin, run_id=summary["id"], size=1, page=2).json()
+    assert (first["total"], first["counts"]) == (summary["total"], summary["counts"])
+    assert len(first["list"]) == len(second["list"]) == 1 and first["list"] != second["list"]
+    # the caller, the run, one page: no count of items, no read beyond the page
+    assert calls.counts == {"dynamodb.GetItem": 2, "dynamodb.Query": 1}, calls.counts
+    past = listed(api, admin, run_id=summary["id"], size=1, page=10_000).json()
+    assert past["list"] == [] and past["total"] == summary["total"]
