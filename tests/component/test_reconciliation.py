@@ -4,6 +4,7 @@ purpose in the local cloud, and shows in `GET /admin/reconciliation/findings`
 
 import json
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -20,7 +21,17 @@ from tests.component.test_funding_failures import tasks as tasks  # the fixture
 from tests.support.api import ApiClient
 from tests.support.aws_calls import AwsCalls
 from tests.support.demo import CONTROLLER, SUPPORT
-from tests.support.journeys import Client, decide, deposit_waiting, staff_token, wait_for
+from tests.support.journeys import (
+    Client,
+    approval_waiting,
+    decide,
+    deposit,
+    deposit_waiting,
+    platform_balance,
+    request_withdrawal,
+    staff_token,
+    wait_for,
+)
 
 HOUR = 3600
 FINDINGS = "/admin/reconciliation/findings"
@@ -30,17 +41,23 @@ def listed(api: ApiClient, staff: str, **query: Any) -> Any:
     return api.get(f"{FINDINGS}?{urlencode(query)}", token=staff)
 
 
-def reconcile(
-    stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch, at: int | None = None
-) -> dict[str, Any]:
-    """One run of the Reconciliation function (with its IAM role), as of `at` (default now)."""
-    if at is not None:
-        from fxcrm.core import clock
+Reconcile = Callable[..., dict[str, Any]]
 
-        monkeypatch.setattr(clock, "now", lambda: at)
-    summary: dict[str, Any] = dispatcher.invoke(stack.functions["ReconciliationFunction"], {})
-    monkeypatch.undo()
-    return summary
+
+@pytest.fixture
+def reconcile(stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch) -> Reconcile:
+    """One run of the Reconciliation function (with its IAM role), as of `at` (default now)."""
+
+    def run(at: int | None = None) -> dict[str, Any]:
+        if at is not None:
+            from fxcrm.core import clock
+
+            monkeypatch.setattr(clock, "now", lambda: at)
+        summary: dict[str, Any] = dispatcher.invoke(stack.functions["ReconciliationFunction"], {})
+        monkeypatch.undo()
+        return summary
+
+    return run
 
 
 def findings(api: ApiClient, staff: str, kind: str, run_id: int) -> list[dict[str, Any]]:
@@ -67,18 +84,30 @@ def _table() -> Any:
     return boto3.resource("dynamodb").Table(get_settings().table_name)
 
 
-def test_a_balance_changed_behind_the_ledgers_back_is_found(
-    api: ApiClient, admin: str, client: Client, stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def trading_account(account_id: int) -> dict[str, Any]:
     from fxcrm.dal import trading
 
-    account_id = client.accounts[0]
     account = trading.get_trading_account(account_id)
     assert account is not None
-    key = {"pk": f"SIMACCT#{account['server']}#{account['login']}", "sk": "STATE"}
-    _table().update_item(Key=key, UpdateExpression="ADD balance :gift", ExpressionAttributeValues={":gift": 100})
+    return dict(account)
 
-    summary = reconcile(stack, dispatcher, monkeypatch)
+
+def change_on_the_server(account_id: int, amount: int) -> dict[str, Any]:
+    """Change the simulated server's balance behind the ledger's back (as a manager would
+    in the MT5 manager): the account."""
+    account = trading_account(account_id)
+    key = {"pk": f"SIMACCT#{account['server']}#{account['login']}", "sk": "STATE"}
+    _table().update_item(Key=key, UpdateExpression="ADD balance :gift", ExpressionAttributeValues={":gift": amount})
+    return account
+
+
+def test_a_balance_changed_behind_the_ledgers_back_is_found(
+    api: ApiClient, admin: str, client: Client, reconcile: Reconcile
+) -> None:
+    account_id = client.accounts[0]
+    account = change_on_the_server(account_id, 100)
+
+    summary = reconcile()
 
     found = the_finding(findings(api, admin, "balance_mismatch", summary["id"]), str(account_id))
     assert (found["ledger_balance"], found["platform_balance"], found["difference"]) == ("0.00", "100.00", "100.00")
@@ -88,19 +117,33 @@ def test_a_balance_changed_behind_the_ledgers_back_is_found(
         r["subject"] for r in findings(api, admin, "balance_mismatch", summary["id"])
     }
     # a later run that still sees it keeps the first run's time
-    again = reconcile(stack, dispatcher, monkeypatch, at=int(time.time()) + HOUR)
+    again = reconcile(at=int(time.time()) + HOUR)
     assert (
         the_finding(findings(api, admin, "balance_mismatch", again["id"]), str(account_id))["since"] == found["since"]
     )
+
+
+def test_money_in_flight_is_explained_by_the_ledger(
+    api: ApiClient, admin: str, client: Client, reconcile: Reconcile
+) -> None:
+    """Deposited, then a withdrawal held on the server while it waits for staff: the
+    server shows less than the ledger's posted balance, which its reservation explains."""
+    account_id = client.accounts[0]
+    deposit(api, admin, client, account_id, "200.00")
+    number = request_withdrawal(api, client, account_id, "50.00")
+    approval_waiting(api, admin, int(number[1:]))
+    assert platform_balance(api, client, account_id) == Decimal("150.00")
+
+    summary = reconcile()
+
+    assert str(account_id) not in {r["subject"] for r in findings(api, admin, "balance_mismatch", summary["id"])}
 
 
 def test_a_deposit_whose_flow_ended_in_needs_attention_is_found_and_counted(
     api: ApiClient,
     admin: str,
     client: Client,
-    stack: Stack,
-    dispatcher: Dispatcher,
-    monkeypatch: pytest.MonkeyPatch,
+    reconcile: Reconcile,
     tasks: Tasks,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -116,7 +159,7 @@ def test_a_deposit_whose_flow_ended_in_needs_attention_is_found_and_counted(
     wait_for(lambda: sfn.describe_execution(executionArn=arn), "FAILED", timeout=120)
     assert emf(capsys.readouterr().out)["NeedsAttention"] == [1.0]
 
-    summary = reconcile(stack, dispatcher, monkeypatch, at=int(time.time()) + 10 * 60)
+    summary = reconcile(at=int(time.time()) + 10 * 60)
 
     found = the_finding(findings(api, admin, "stalled_flow", summary["id"]), number)
     assert (found["order_number"], found["approval_kind"], found["amount"]) == (number, "deposit", "75.00")
@@ -124,21 +167,20 @@ def test_a_deposit_whose_flow_ended_in_needs_attention_is_found_and_counted(
 
 
 def test_a_deposit_whose_flow_still_runs_is_not_a_finding(
-    api: ApiClient, admin: str, client: Client, stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+    api: ApiClient, admin: str, client: Client, reconcile: Reconcile
 ) -> None:
     number = deposit_waiting(api, admin, client, "76.00")
-    summary = reconcile(stack, dispatcher, monkeypatch, at=int(time.time()) + 10 * 60)
+    summary = reconcile(at=int(time.time()) + 10 * 60)
     assert number not in {r["subject"] for r in findings(api, admin, "stalled_flow", summary["id"])}
 
 
 def test_a_trade_left_unsettled_past_the_lag_is_found(
-    api: ApiClient, admin: str, client: Client, stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+    api: ApiClient, admin: str, client: Client, reconcile: Reconcile
 ) -> None:
     from fxcrm.dal import trading
 
     account_id = client.accounts[1]
-    account = trading.get_trading_account(account_id)
-    assert account is not None
+    account = trading_account(account_id)
     now = int(time.time())
     trade = {
         "account_id": account_id,
@@ -160,11 +202,11 @@ def test_a_trade_left_unsettled_past_the_lag_is_found(
     }
     trading.put_history_orders([trade], now)  # as TradeSync records it; no settlement run follows
 
-    within_lag = reconcile(stack, dispatcher, monkeypatch, at=now + HOUR)
+    within_lag = reconcile(at=now + HOUR)
     assert str(account_id) not in {r["subject"] for r in findings(api, admin, "unsettled_trades", within_lag["id"])}
 
     lag = get_settings().settlement_lag_hours * HOUR
-    summary = reconcile(stack, dispatcher, monkeypatch, at=now + lag + HOUR)
+    summary = reconcile(at=now + lag + HOUR)
     found = the_finding(findings(api, admin, "unsettled_trades", summary["id"]), str(account_id))
     assert (found["trades"], found["lots"], found["login"]) == (1, "1.5", account["login"])
 
@@ -173,9 +215,7 @@ def test_an_approval_waiting_past_its_sla_is_found_and_counted_in_the_metric(
     api: ApiClient,
     admin: str,
     client: Client,
-    stack: Stack,
-    dispatcher: Dispatcher,
-    monkeypatch: pytest.MonkeyPatch,
+    reconcile: Reconcile,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     number = deposit_waiting(api, admin, client, "80.00")
@@ -188,7 +228,7 @@ def test_an_approval_waiting_past_its_sla_is_found_and_counted_in_the_metric(
     )
     capsys.readouterr()
 
-    summary = reconcile(stack, dispatcher, monkeypatch)
+    summary = reconcile()
 
     found = the_finding(findings(api, admin, "approval_past_sla", summary["id"]), str(approval_id))
     assert (found["approval_kind"], found["order_number"], found["amount"]) == ("deposit", number, "80.00")
@@ -216,9 +256,9 @@ def emf(output: str) -> dict[str, Any]:
 
 
 def test_findings_are_for_reconciliation_staff_and_name_a_bad_field(
-    api: ApiClient, admin: str, stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+    api: ApiClient, admin: str, reconcile: Reconcile
 ) -> None:
-    reconcile(stack, dispatcher, monkeypatch)
+    reconcile()
     refused = api.get(FINDINGS, token=staff_token(api, *SUPPORT))
     assert refused.status == 403 and refused.json()["code"] == "permission_denied"
     assert api.get(FINDINGS, token=staff_token(api, *CONTROLLER)).status == 200  # who watches the money controls
@@ -229,16 +269,11 @@ def test_findings_are_for_reconciliation_staff_and_name_a_bad_field(
 
 
 def test_a_page_costs_its_own_rows_and_the_totals_are_the_runs_counts(
-    api: ApiClient, admin: str, client: Client, stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+    api: ApiClient, admin: str, client: Client, reconcile: Reconcile
 ) -> None:
     for account_id in client.accounts:  # two findings at least
-        from fxcrm.dal import trading
-
-        account = trading.get_trading_account(account_id)
-        assert account is not None
-        key = {"pk": f"SIMACCT#{account['server']}#{account['login']}", "sk": "STATE"}
-        _table().update_item(Key=key, UpdateExpression="ADD balance :gift", ExpressionAttributeValues={":gift": 5})
-    summary = reconcile(stack, dispatcher, monkeypatch)
+        change_on_the_server(account_id, 5)
+    summary = reconcile()
     assert summary["total"] >= 2
 
     with AwsCalls() as calls:
