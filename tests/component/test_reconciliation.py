@@ -262,6 +262,11 @@ def test_findings_are_for_reconciliation_staff_and_name_a_bad_field(
     refused = api.get(FINDINGS, token=staff_token(api, *SUPPORT))
     assert refused.status == 403 and refused.json()["code"] == "permission_denied"
     assert api.get(FINDINGS, token=staff_token(api, *CONTROLLER)).status == 200  # who watches the money controls
+    menus = {
+        who: {m["key"] for m in api.get("/auth/menus", token=staff_token(api, *who)).json()["list"]}
+        for who in (SUPPORT, CONTROLLER)
+    }
+    assert "admin.reconciliation" in menus[CONTROLLER] and "admin.reconciliation" not in menus[SUPPORT]
     bad = listed(api, admin, kind="everything")
     assert bad.status == 422 and bad.json()["field"] == "kind"
     unknown = listed(api, admin, run_id=12345)
