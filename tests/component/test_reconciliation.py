@@ -49,12 +49,12 @@ def reconcile(stack: Stack, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPa
     """One run of the Reconciliation function (with its IAM role), as of `at` (default now)."""
 
     def run(at: int | None = None) -> dict[str, Any]:
-        if at is not None:
-            from fxcrm.core import clock
+        from fxcrm.core import clock
 
-            monkeypatch.setattr(clock, "now", lambda: at)
-        summary: dict[str, Any] = dispatcher.invoke(stack.functions["ReconciliationFunction"], {})
-        monkeypatch.undo()
+        with monkeypatch.context() as patched:
+            if at is not None:
+                patched.setattr(clock, "now", lambda: at)
+            summary: dict[str, Any] = dispatcher.invoke(stack.functions["ReconciliationFunction"], {})
         return summary
 
     return run
@@ -253,6 +253,36 @@ def emf(output: str) -> dict[str, Any]:
                 metrics[metric["Name"]] = record[metric["Name"]]
                 metrics[f"{metric['Name']}.dimensions"] = {d: record[d] for d in directive["Dimensions"][0]}
     return metrics
+
+
+def test_a_server_that_does_not_answer_is_counted_and_compared_next_run(
+    api: ApiClient,
+    admin: str,
+    client: Client,
+    reconcile: Reconcile,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from fxcrm.adapters.trading.port import PlatformUnavailable
+    from fxcrm.adapters.trading.simulated import SimulatedPlatform
+
+    change_on_the_server(client.accounts[0], 7)
+
+    def down(self: SimulatedPlatform, login: int) -> None:
+        raise PlatformUnavailable("the server is down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SimulatedPlatform, "account_state", down)
+        capsys.readouterr()
+        summary = reconcile()
+    assert summary["accounts_checked"] == 0 and summary["accounts_unreachable"] >= 2
+    assert emf(capsys.readouterr().out)["ReconciliationUnreachableAccounts"] == [float(summary["accounts_unreachable"])]
+    assert str(client.accounts[0]) not in {
+        r["subject"] for r in findings(api, admin, "balance_mismatch", summary["id"])
+    }
+    # back up: the difference shows
+    later = reconcile()
+    assert str(client.accounts[0]) in {r["subject"] for r in findings(api, admin, "balance_mismatch", later["id"])}
 
 
 def test_findings_are_for_reconciliation_staff_and_name_a_bad_field(

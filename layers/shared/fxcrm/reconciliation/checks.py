@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from fxcrm import ledger
 from fxcrm.adapters import workflows
 from fxcrm.adapters.trading.port import PlatformError, TradingPlatform
 from fxcrm.adapters.trading.servers import platform_for
@@ -69,10 +70,14 @@ def balances(settings: Settings, now: int) -> tuple[list[Finding], int, int]:
     findings: list[Finding] = []
     checked = unreachable = 0
     for server in LIVE_SERVERS:
-        platform = platform_for(settings, server)
-        for account in trading_dal.list_server_accounts(server):
-            if account.get("is_demo"):
-                continue
+        accounts = [a for a in trading_dal.list_server_accounts(server) if not a.get("is_demo")]
+        try:
+            platform = platform_for(settings, server)
+        except KeyError:  # a server the MT5 secret does not configure
+            logger.warning("reconciliation: server not configured", extra={"server": server})
+            unreachable += len(accounts)
+            continue
+        for account in accounts:
             account_id, currency = int(account["id"]), str(account.get("currency", "USD"))
             try:
                 state = platform.account_state(int(account["login"]))
@@ -82,7 +87,7 @@ def balances(settings: Settings, now: int) -> tuple[list[Finding], int, int]:
                 unreachable += 1
                 continue
             checked += 1
-            balance = ledger_dal.get_balance(f"TA:{account_id}") or {}
+            balance = ledger_dal.get_balance(ledger.trading_account(account_id)) or {}
             posted, pending_out = _decimal(balance.get("posted")), _decimal(balance.get("pending_out"))
             # In flight, a withdrawal or transfer may already be held on the server and not yet
             # posted in the ledger: anything between "all held" and "none held" is explained.
