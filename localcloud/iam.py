@@ -135,6 +135,8 @@ def requirements(
         )
     elif service == "stepfunctions" and "stateMachineArn" in params:
         yield f"states:{operation}", str(params["stateMachineArn"])
+    elif service == "stepfunctions" and "executionArn" in params:
+        yield f"states:{operation}", str(params["executionArn"])
     else:
         yield f"{IAM_PREFIX.get(service, service)}:{operation}", None  # e.g. a task token names no resource
 

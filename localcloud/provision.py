@@ -240,6 +240,18 @@ def _mail_routes(stack: Stack) -> None:
                 stack.mail_event_topics.setdefault(key, []).append(str(destination["SnsDestination"]["TopicARN"]))
 
 
+def _queue(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    """SQS queue (the on-failure destination of asynchronous invokes, which
+    `localcloud.functions` sends a failed event to as Lambda would)."""
+    name = _name(logical_id)
+    url = session.client("sqs").create_queue(QueueName=name)["QueueUrl"]
+    resolver.refs[logical_id] = url
+    resolver.attrs[(logical_id, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+    resolver.attrs[(logical_id, "QueueName")] = name
+    resolver.attrs[(logical_id, "QueueUrl")] = url
+
+
+
 def _ses_identity(session: boto3.Session, resolver: Resolver) -> None:
     sender = resolver.parameters.get("SesSender")
     if sender:
@@ -265,6 +277,7 @@ PROVISIONERS: list[tuple[str, Callable[[boto3.Session, Resolver, str, dict[str, 
     ("AWS::SNS::Topic", _sns_topic),
     ("AWS::SES::ConfigurationSet", _ses_configuration_set),
     ("AWS::SES::ConfigurationSetEventDestination", _ses_event_destination),
+    ("AWS::SQS::Queue", _queue),
     ("AWS::Logs::LogGroup", _placeholder("loggroup")),
     ("AWS::Lambda::LayerVersion", _placeholder("layer")),  # mounted by localcloud.functions
     ("AWS::ApiGatewayV2::Api", _placeholder("httpapi")),  # served by localcloud.gateway
@@ -275,7 +288,12 @@ PROVISIONERS: list[tuple[str, Callable[[boto3.Session, Resolver, str, dict[str, 
 ]
 # Emulated without a resource: the gateway routes the API's requests to the
 # handlers (stage, permissions) and `localcloud.cloud` runs the schedules' timers.
-_EMULATED = {"AWS::ApiGatewayV2::Stage", "AWS::Lambda::Permission", "AWS::Scheduler::Schedule"}
+_EMULATED = {
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::Lambda::Permission",
+    "AWS::Scheduler::Schedule",
+    "AWS::Lambda::EventInvokeConfig",  # localcloud.functions sends failed asynchronous invokes on
+}
 # Resolved by their provisioner, or not at all: they reference what is created later.
 _RAW = {
     "AWS::Logs::LogGroup",

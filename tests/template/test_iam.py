@@ -32,6 +32,9 @@ SENDER = {
     "identity/domain(SesSender)": SEND,
     "configuration-set/MailConfigurationSet": SEND,
 }
+# An asynchronous invoke that fails every retry goes to the on-failure queue (EventInvokeConfig).
+ON_FAILURE = {"AsyncFailureQueue": {"sqs:SendMessage"}}
+MONEY_FLOWS = ("deposit", "withdrawal", "transfer")
 
 
 def _table(*writes: str) -> dict[str, set[str]]:
@@ -61,6 +64,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "FilesBucket/exports/*": {"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"},
         "JwtSecret": SECRET,
         "function:<stack>-reports": INVOKE,
+        **ON_FAILURE,
     },
     "ClientApiFunction": {**_table(PUT, UPDATE), "Mt5Secret": SECRET},
     "PartnerFunction": {
@@ -72,9 +76,15 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "Mt5Secret": SECRET,
         "function:<stack>-reports": INVOKE,
     },
-    "SettlementFunction": _table(PUT, UPDATE, DELETE),
+    "SettlementFunction": {**_table(PUT, UPDATE, DELETE), **ON_FAILURE},
     "MailEventsFunction": {"DomainTable": {UPDATE}},  # suppressions only: no reads, no index
-    "TradeSyncFunction": {**_table(PUT, BATCH_WRITE), "Mt5Secret": SECRET},
+    "TradeSyncFunction": {**_table(PUT, BATCH_WRITE), "Mt5Secret": SECRET, **ON_FAILURE},
+    "ReconciliationFunction": {
+        **_table(PUT, BATCH_WRITE),  # its runs and findings
+        "Mt5Secret": SECRET,  # the platforms' balances
+        **{f"execution:<stack>-{flow}:*": {"states:DescribeExecution"} for flow in MONEY_FLOWS},
+        **ON_FAILURE,
+    },
     "ApprovalTasksFunction": {
         **_table(PUT, UPDATE),
         **SENDER,

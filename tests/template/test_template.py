@@ -205,6 +205,7 @@ SIZES = {
     "AdminFunction": (15, 512),
     "FundingFunction": (30, 512),
     "MailEventsFunction": (15, 512),
+    "ReconciliationFunction": (900, 512),
 }
 
 
