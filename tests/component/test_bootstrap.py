@@ -1,0 +1,124 @@
+"""`python -m fxcrm.ops bootstrap` on the component stack (which the demo seed
+bootstrapped already): the stack is found from its CloudFormation outputs, a new
+first admin gets a mailed one-time password that must be replaced before any
+staff route works, and a second run changes nothing, keeping what staff changed.
+(tests/e2e/test_bootstrap.py runs the command against an empty local cloud.)"""
+
+import json
+import re
+import secrets
+import time
+
+import boto3
+import pyotp
+import pytest
+
+from localcloud.provision import REGION, Stack
+from tests.support.api import ApiClient
+from tests.support.demo import ADMIN, CLIENT1
+from tests.support.journeys import login, unique_email, wait_for_mail
+
+
+def _stack_with_outputs(stack: Stack) -> str:
+    """A CloudFormation stack whose outputs and parameters are those of a deployed fxcrm."""
+    name = f"fxcrm-{secrets.token_hex(3)}"
+    template = {
+        "Parameters": {"SesSender": {"Type": "String"}},
+        "Resources": {"Marker": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {
+            "DomainTableName": {"Value": stack.physical("DomainTable")},
+            "ApiUrl": {"Value": "https://api.broker.example.com"},
+        },
+    }
+    boto3.client("cloudformation", region_name=REGION).create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "SesSender", "ParameterValue": "no-reply@broker.example.com"}],
+    )
+    return name
+
+
+def _run(*args: str, capsys: pytest.CaptureFixture[str]) -> str:
+    from fxcrm.ops.__main__ import main
+
+    assert main(["bootstrap", *args]) == 0
+    return capsys.readouterr().out
+
+
+def test_a_new_admin_is_mailed_a_one_time_password_it_must_replace(
+    api: ApiClient, stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    email = unique_email("first-admin")
+    out = _run("--stack", _stack_with_outputs(stack), "--admin-email", email, capsys=capsys)
+    assert re.search(rf"first admin\s+1 created\s+\({re.escape(email)}; one-time password mailed", out), out
+    mail = wait_for_mail(email, "back-office access")
+    password = re.search(r"One-time password: (\S+)", mail.body)
+    assert password is not None and password.group(1) not in out  # mailed, so never printed
+    assert "https://api.broker.example.com/admin/console" in mail.body
+
+    pending = login(api, email, password.group(1)).json()
+    assert pending["user_info"]["must_change_password"] is True
+    token = pending["token"]
+    secret = api.post("/auth/totp/enrolment", token=token).json()["secret"]
+    activated = api.post("/auth/totp/activation", {"code": pyotp.TOTP(secret).now()}, token=token)
+    assert activated.status == 200, activated.body
+    full = activated.json()["token"]
+    refused = api.get("/admin/approvals", token=full)
+    assert refused.status == 403 and refused.json()["code"] == "password_change_required"
+
+    changed = api.post(
+        "/auth/password", {"old_password": password.group(1), "new_password": "First-admin-2026"}, token=full
+    )
+    assert changed.status == 200, changed.body
+    assert api.get("/auth/totp", token=full).status == 401  # the one-time password's tokens end with it
+    again = login(api, email, "First-admin-2026").json()
+    assert again["user_info"]["must_change_password"] is False
+    # the next time step's code: activation used this one (each step is good once)
+    code = pyotp.TOTP(secret).at(int(time.time()) + 30)
+    verified = api.post("/auth/totp/verification", {"code": code}, token=again["token"])
+    assert verified.status == 200, verified.body
+    assert api.get("/admin/approvals", token=verified.json()["token"]).status == 200
+
+
+def test_without_a_sender_the_password_is_printed_once(
+    api: ApiClient, stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    email = unique_email("printed-admin")
+    out = _run("--table", stack.physical("DomainTable"), "--admin-email", email, "--print-password", capsys=capsys)
+    printed = re.search(rf"One-time password of {re.escape(email)} \(shown only now\): (\S+)", out)
+    assert printed is not None, out
+    assert login(api, email, printed.group(1)).status == 200
+    again = _run("--table", stack.physical("DomainTable"), "--admin-email", email, "--print-password", capsys=capsys)
+    assert "One-time password" not in again and f"{email}, staff admin; not changed" in again
+
+
+def test_a_second_run_changes_nothing_and_keeps_what_staff_changed(
+    api: ApiClient, stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the demo seed bootstrapped this stack with its admin, then enabled the channels with its details
+    out = _run("--table", stack.physical("DomainTable"), "--admin-email", ADMIN[0], capsys=capsys)
+    assert "Nothing to change: everything was there." in out, out
+    assert " created" not in out
+    for part in ("account types", "currencies", "exchange rates", "funding channels", "KYC form", "branding"):
+        assert re.search(rf"{part}\s+\d+ found", out), (part, out)
+    assert re.search(r"permissions and menus\s+1 found\s+\(packaged with the code: \d+ roles", out)
+    client = login(api, *CLIENT1).json()["token"]
+    channels = api.get("/funding/deposit-channels", token=client).json()["list"]
+    assert {c["id"] for c in channels} >= {1, 2, 3}  # still enabled, details kept
+    assert any("IBAN" in c["account_info"] for c in channels)
+
+
+def test_a_staff_route_refuses_a_one_time_password_even_past_the_second_factor(
+    api: ApiClient, stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    email = unique_email("other-admin")
+    out = _run("--table", stack.physical("DomainTable"), "--admin-email", email, "--print-password", capsys=capsys)
+    password = re.search(r"\(shown only now\): (\S+)", out)
+    assert password is not None
+    token = login(api, email, password.group(1)).json()["token"]
+    secret = api.post("/auth/totp/enrolment", token=token).json()["secret"]
+    full = api.post("/auth/totp/activation", {"code": pyotp.TOTP(secret).now()}, token=token).json()["token"]
+    for path in ("/admin/approvals", "/admin/users?user_type=client"):
+        refused = api.get(path, token=full)
+        assert (refused.status, refused.json()["code"]) == (403, "password_change_required"), path
+    assert api.get("/auth/menus", token=full).status == 200  # what the console needs to show the change form
