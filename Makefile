@@ -23,6 +23,13 @@ $(STAMP): requirements-dev.txt layers/deps/requirements.txt
 dev: $(STAMP)
 	$(PY) -m localcloud --port $(PORT)
 
+## bootstrap: the first admin and the default catalogue of a deployed stack, idempotently
+## (STACK=<stack name> ADMIN_EMAIL=<address>, AWS credentials in the environment; docs/operations.md)
+.PHONY: bootstrap
+bootstrap: $(STAMP)
+	@test -n "$(STACK)" -a -n "$(ADMIN_EMAIL)" || { echo "usage: make bootstrap STACK=<stack name> ADMIN_EMAIL=<address>"; exit 2; }
+	PYTHONPATH=layers/shared $(PY) -m fxcrm.ops bootstrap --stack $(STACK) --admin-email $(ADMIN_EMAIL)
+
 ## verify-ledger: recompute every ledger balance from its postings (of `make dev`; TABLE=<name> checks AWS)
 verify-ledger: $(STAMP)
 	$(PY) -m localcloud.verify_ledger --url http://127.0.0.1:$(PORT) $(if $(TABLE),--table $(TABLE))
