@@ -4,23 +4,14 @@ printed one-time password, is made to choose a new one, then to enrol TOTP, and
 reaches the approval queue; the one-time password no longer logs in."""
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pyotp
-import pytest
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.support.http_journeys import RunningCloud, run_bootstrap, start_cloud, stop_cloud
+from tests.support.http_journeys import RunningCloud, run_bootstrap
 
 ADMIN_EMAIL = "first@broker.example.com"
-
-
-@pytest.fixture(scope="module")
-def empty_cloud() -> Iterator[RunningCloud]:
-    running = start_cloud("browser-first-login", seed=False)
-    yield running
-    stop_cloud(running)
 
 
 def test_the_first_admin_sets_a_password_and_totp_then_sees_the_queue(browser: Any, empty_cloud: RunningCloud) -> None:

@@ -45,6 +45,23 @@ def _run(*args: str, capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
 
+def _printed_admin(stack: Stack, email: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """A new first admin bootstrapped with `--print-password`: the one-time password printed."""
+    out = _run("--table", stack.physical("DomainTable"), "--admin-email", email, "--print-password", capsys=capsys)
+    printed = re.search(rf"One-time password of {re.escape(email)} \(shown only now\): (\S+)", out)
+    assert printed is not None, out
+    return printed.group(1)
+
+
+def _enrolled(api: ApiClient, email: str, password: str) -> tuple[str, str, bool]:
+    """Password, then TOTP enrolment: (the token past it, the TOTP secret, what login said of the password)."""
+    pending = login(api, email, password).json()
+    secret = api.post("/auth/totp/enrolment", token=pending["token"]).json()["secret"]
+    activated = api.post("/auth/totp/activation", {"code": pyotp.TOTP(secret).now()}, token=pending["token"])
+    assert activated.status == 200, activated.body
+    return activated.json()["token"], secret, pending["user_info"]["must_change_password"]
+
+
 def test_a_new_admin_is_mailed_a_one_time_password_it_must_replace(
     api: ApiClient, stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -56,13 +73,8 @@ def test_a_new_admin_is_mailed_a_one_time_password_it_must_replace(
     assert password is not None and password.group(1) not in out  # mailed, so never printed
     assert "https://api.broker.example.com/admin/console" in mail.body
 
-    pending = login(api, email, password.group(1)).json()
-    assert pending["user_info"]["must_change_password"] is True
-    token = pending["token"]
-    secret = api.post("/auth/totp/enrolment", token=token).json()["secret"]
-    activated = api.post("/auth/totp/activation", {"code": pyotp.TOTP(secret).now()}, token=token)
-    assert activated.status == 200, activated.body
-    full = activated.json()["token"]
+    full, secret, must_change = _enrolled(api, email, password.group(1))
+    assert must_change is True
     refused = api.get("/admin/approvals", token=full)
     assert refused.status == 403 and refused.json()["code"] == "password_change_required"
 
@@ -84,10 +96,7 @@ def test_without_a_sender_the_password_is_printed_once(
     api: ApiClient, stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     email = unique_email("printed-admin")
-    out = _run("--table", stack.physical("DomainTable"), "--admin-email", email, "--print-password", capsys=capsys)
-    printed = re.search(rf"One-time password of {re.escape(email)} \(shown only now\): (\S+)", out)
-    assert printed is not None, out
-    assert login(api, email, printed.group(1)).status == 200
+    assert login(api, email, _printed_admin(stack, email, capsys)).status == 200
     again = _run("--table", stack.physical("DomainTable"), "--admin-email", email, "--print-password", capsys=capsys)
     assert "One-time password" not in again and f"{email}, staff admin; not changed" in again
 
@@ -112,13 +121,19 @@ def test_a_staff_route_refuses_a_one_time_password_even_past_the_second_factor(
     api: ApiClient, stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     email = unique_email("other-admin")
-    out = _run("--table", stack.physical("DomainTable"), "--admin-email", email, "--print-password", capsys=capsys)
-    password = re.search(r"\(shown only now\): (\S+)", out)
-    assert password is not None
-    token = login(api, email, password.group(1)).json()["token"]
-    secret = api.post("/auth/totp/enrolment", token=token).json()["secret"]
-    full = api.post("/auth/totp/activation", {"code": pyotp.TOTP(secret).now()}, token=token).json()["token"]
+    full, _, _ = _enrolled(api, email, _printed_admin(stack, email, capsys))
     for path in ("/admin/approvals", "/admin/users?user_type=client"):
         refused = api.get(path, token=full)
         assert (refused.status, refused.json()["code"]) == (403, "password_change_required"), path
     assert api.get("/auth/menus", token=full).status == 200  # what the console needs to show the change form
+
+
+def test_when_ses_refuses_the_mail_the_password_is_printed_instead(
+    api: ApiClient, stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    email = unique_email("sandboxed-admin")
+    table = stack.physical("DomainTable")
+    out = _run("--table", table, "--admin-email", email, "--ses-sender", "no-one@unverified.example", capsys=capsys)
+    assert "one-time password printed below (SES refused:" in out, out
+    printed = re.search(r"\(shown only now\): (\S+)", out)
+    assert printed is not None and login(api, email, printed.group(1)).status == 200

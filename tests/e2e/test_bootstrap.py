@@ -7,11 +7,9 @@ command changes nothing and says so."""
 import re
 import secrets
 import time
-from collections.abc import Iterator
 
 import httpx
 import pyotp
-import pytest
 
 from tests.support.http_journeys import (
     RunningCloud,
@@ -19,8 +17,6 @@ from tests.support.http_journeys import (
     open_live_account,
     register,
     run_bootstrap,
-    start_cloud,
-    stop_cloud,
     submit_deposit,
     submit_kyc,
     wait_for,
@@ -29,13 +25,6 @@ from tests.support.http_journeys import (
 ADMIN_EMAIL = "boss@broker.example.com"
 SENDER = "no-reply@broker.example.com"  # the template's SesSender, verified by the local cloud
 NEW_PASSWORD = "Boss-chosen-2026"
-
-
-@pytest.fixture(scope="module")
-def empty_cloud() -> Iterator[RunningCloud]:
-    running = start_cloud("bootstrap", seed=False)
-    yield running
-    stop_cloud(running)
 
 
 def _enrolled_login(cloud: RunningCloud, http: httpx.Client, email: str, password: str) -> tuple[str, str]:

@@ -117,15 +117,17 @@ def _admin(settings: Settings, admin: Admin, now: int, mail_password: bool, cons
     part.created, part.note = 1, email
     if admin.password is not None:
         return part
-    if mail_password and _mailed(settings, email, password, console_url):
+    refused = _mail(settings, email, password, console_url) if mail_password else "not mailed"
+    if refused is None:
         part.note += f"; one-time password mailed from {settings.ses_sender}"
     else:
-        part.note += "; one-time password printed below"
+        part.note += f"; one-time password printed below ({refused})"
         report.one_time_password = password
     return part
 
 
-def _mailed(settings: Settings, email: str, password: str, console_url: str) -> bool:
+def _mail(settings: Settings, email: str, password: str, console_url: str) -> str | None:
+    """Mail the one-time password: None when sent, else why not."""
     where = f"at {console_url} " if console_url else ""
     text = (
         f"Your fxcrm back-office account {email} is ready.\n\n"
@@ -135,9 +137,9 @@ def _mailed(settings: Settings, email: str, password: str, console_url: str) -> 
     )
     try:
         mail.send_email(settings.ses_sender, email, "Your fxcrm back-office access", text)
-    except Exception:  # SES sandbox, unverified sender, ...: the operator gets the password instead
-        return False
-    return True
+    except Exception as error:  # SES sandbox, an unverified sender, no permission: printed instead
+        return f"SES refused: {error}"
+    return None
 
 
 def _catalogue(table: Table, settings: Settings, now: int, branding: dict[str, Any]) -> list[Part]:
