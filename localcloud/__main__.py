@@ -15,7 +15,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=3000, help="HTTP API port (0 picks a free one)")
     parser.add_argument("--moto-port", type=int, default=0, help="moto server port (0 picks a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback by default)")
-    parser.add_argument("--no-seed", action="store_true", help="start without demo data")
+    parser.add_argument(
+        "--no-seed", action="store_true", help="start empty, as a fresh deploy (then: python -m fxcrm.ops bootstrap)"
+    )
     args = parser.parse_args()
 
     started = time.monotonic()

@@ -31,6 +31,7 @@ def _session(settings: Settings, user: dict[str, Any], now: int, mfa: bool = Fal
     )
     info = users_dal.public_fields(user)
     info["full_name"] = full_name(user)
+    info["must_change_password"] = bool(user.get("must_change_password"))
     return Session(token, info)
 
 
@@ -163,6 +164,7 @@ def authenticate(settings: Settings, token: str) -> Principal:
         user["email"],
         claims.mfa,
         tuple(user.get("ip_allow") or ()),
+        bool(user.get("must_change_password")),
     )
 
 

@@ -86,6 +86,10 @@ class UserInfo(BaseModel):
     id: int
     last_name: str
     user_type: Literal["client", "ib", "staff"]
+    must_change_password: bool = Field(
+        default=False,
+        description="A one-time password: set a new one (`POST /auth/password`) before anything else",
+    )
 
 
 class SessionResponse(BaseModel):

@@ -197,6 +197,16 @@ class Table:
             while request:
                 request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 
+    def put_new(self, item: Item) -> bool:
+        """Put the item only if its key is free: False (and nothing written) if it was taken."""
+        try:
+            self.put(item, condition="attribute_not_exists(pk)")
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
     def transact_put_new(self, *items: Item) -> None:
         """Put several items at once, each only if its key is not taken yet."""
         self.client.transact_write_items(

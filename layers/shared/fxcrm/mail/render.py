@@ -38,6 +38,8 @@ MESSAGES: dict[str, frozenset[str]] = {
     "withdrawal_payout_failed": frozenset({"number", "channel"}),
     "transfer_completed": frozenset({"number", "amount", "currency", "source", "target"}),
     "transfer_declined": frozenset({"number", "reason"}),
+    # staff: the bootstrap's first admin (fxcrm.ops); the code is the one-time password
+    "staff_access": frozenset({"email", "code", "console_url"}),
 }
 COMMON = frozenset({"broker"})  # every line may name the broker
 CODE_LINE = "{code}"
