@@ -57,12 +57,13 @@ $(RUNTIME)/.installed: layers/deps/requirements.txt requirements-dev.txt
 		$$(grep '^boto3==' requirements-dev.txt)
 	touch $@
 
-## bench: cold start, the one-million-row export and the 100,000-trade settlement (record results in docs/performance.md)
+## bench: cold start, the one-million-row export, the 100,000-trade settlement and the lists' growth (record results in docs/performance.md)
 bench: $(STAMP) $(RUNTIME)/.installed
 	$(PY) bench/cold_start.py --python $(RUNTIME)/bin/python --tracing platform
 	$(PY) bench/cold_start.py --python $(RUNTIME)/bin/python --tracing sdk --samples 11
 	$(PY) bench/export_report.py
 	$(PY) bench/settlement.py
+	$(PY) bench/growth.py  # N = 100 and 1,000; BENCH_N=10000 adds 10,000
 
 ## openapi: write the combined OpenAPI document to docs/openapi.json
 openapi: $(STAMP)

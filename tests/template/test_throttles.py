@@ -37,8 +37,10 @@ DEFAULT = {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100}
 
 
 def _stage(cloudformation: dict[str, Any]) -> dict[str, Any]:
-    (stage,) = (r["Properties"] for r in cloudformation["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Stage")
-    return stage  # type: ignore[no-any-return]
+    (stage,) = (
+        r["Properties"] for r in cloudformation["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Stage"
+    )
+    return dict(stage)
 
 
 def _routes(cloudformation: dict[str, Any]) -> set[str]:
