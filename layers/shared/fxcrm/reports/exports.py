@@ -21,8 +21,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import xlsxwriter
-
 from fxcrm.adapters import files, functions
 from fxcrm.core import spreadsheets
 from fxcrm.core.caller import Principal
@@ -99,6 +97,8 @@ def write_csv(bucket: str, key: str, header: list[str], rows: Iterable[list[Any]
 
 def write_xlsx(bucket: str, key: str, header: list[str], rows: Iterable[list[Any]], limit: int | None = None) -> int:
     """Rows into an XLSX in constant memory (a temporary file), uploaded in parts."""
+    import xlsxwriter  # here: most requests of the Reports and Partner functions write none (cold start)
+
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     count = 0
