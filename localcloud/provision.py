@@ -211,8 +211,15 @@ PROVISIONERS: list[tuple[str, Callable[[boto3.Session, Resolver, str, dict[str, 
     ("AWS::StepFunctions::StateMachine", _state_machine),
 ]
 # Emulated without a resource: the gateway routes the API's requests to the
-# handlers (stage, permissions) and `localcloud.cloud` runs the schedules' timers.
-_EMULATED = {"AWS::ApiGatewayV2::Stage", "AWS::Lambda::Permission", "AWS::Scheduler::Schedule"}
+# handlers (stage, permissions; a function's published version and alias are the
+# function itself here) and `localcloud.cloud` runs the schedules' timers.
+_EMULATED = {
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::Lambda::Permission",
+    "AWS::Scheduler::Schedule",
+    "AWS::Lambda::Version",
+    "AWS::Lambda::Alias",
+}
 # Resolved by their provisioner, or not at all: they reference what is created later.
 _RAW = {
     "AWS::Logs::LogGroup",
