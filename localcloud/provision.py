@@ -251,6 +251,14 @@ def _queue(session: boto3.Session, resolver: Resolver, logical_id: str, props: d
     resolver.attrs[(logical_id, "QueueUrl")] = url
 
 
+def _function_alias(_: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    """A published version or alias (AutoPublishAlias) is the function itself
+    here: what refers to it (a subscription, a schedule) reaches the function."""
+    function = props["FunctionName"]["Ref"]
+    resolver.refs[logical_id] = resolver.attrs[(function, "Arn")]
+    resolver.attrs[(logical_id, "Arn")] = resolver.attrs[(function, "Arn")]
+    resolver.attrs[(logical_id, "Version")] = "1"
+
 
 def _ses_identity(session: boto3.Session, resolver: Resolver) -> None:
     sender = resolver.parameters.get("SesSender")
@@ -283,6 +291,8 @@ PROVISIONERS: list[tuple[str, Callable[[boto3.Session, Resolver, str, dict[str, 
     ("AWS::ApiGatewayV2::Api", _placeholder("httpapi")),  # served by localcloud.gateway
     ("AWS::IAM::Role", _role),
     ("AWS::Lambda::Function", _function),
+    ("AWS::Lambda::Version", _function_alias),
+    ("AWS::Lambda::Alias", _function_alias),
     ("AWS::StepFunctions::StateMachine", _state_machine),
     ("AWS::SNS::Subscription", _sns_subscription),  # delivered by localcloud.mail_events
 ]
@@ -292,10 +302,12 @@ _EMULATED = {
     "AWS::ApiGatewayV2::Stage",
     "AWS::Lambda::Permission",
     "AWS::Scheduler::Schedule",
-    "AWS::Lambda::EventInvokeConfig",  # localcloud.functions sends failed asynchronous invokes on
+    "AWS::Lambda::EventInvokeConfig",  # localcloud.functions sends failed asynchronous invokes on to the queue
 }
 # Resolved by their provisioner, or not at all: they reference what is created later.
 _RAW = {
+    "AWS::Lambda::Version",
+    "AWS::Lambda::Alias",
     "AWS::Logs::LogGroup",
     "AWS::Lambda::LayerVersion",
     "AWS::ApiGatewayV2::Api",

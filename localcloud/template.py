@@ -227,7 +227,10 @@ class Resolver:
         return found
 
 
-_FUNCTION_IN_URI = re.compile(r"\$\{(\w+)\.Arn\}")
+# A route integrates with a function (`${Fn.Arn}`) or, with AutoPublishAlias, its
+# alias (`${FnAlias<name>}`, SAM's logical id for it): both name the function.
+_FUNCTION_IN_URI = re.compile(r"\$\{(\w+)\.Arn\}|\$\{(\w+?)Alias\w+\}")
+_ALIAS_ID = re.compile(r"(\w+?)Alias\w+")
 
 
 def http_routes(template: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -244,7 +247,7 @@ def http_routes(template: dict[str, Any]) -> list[tuple[str, str, str]]:
                 found = _FUNCTION_IN_URI.search(str(uri.get("Fn::Sub", "")) if isinstance(uri, dict) else "")
                 if found:
                     verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
-                    routes.append((verb, path, found.group(1)))
+                    routes.append((verb, path, found.group(1) or found.group(2)))
     return routes
 
 
@@ -252,6 +255,8 @@ def _target_function(target: dict[str, Any]) -> str | None:
     arn = target.get("Arn", {})
     if isinstance(arn, dict) and "Fn::GetAtt" in arn:
         return str(arn["Fn::GetAtt"][0])
+    if isinstance(arn, dict) and (alias := _ALIAS_ID.fullmatch(str(arn.get("Ref", "")))):
+        return alias.group(1)  # the function's alias (AutoPublishAlias)
     return None
 
 

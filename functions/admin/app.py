@@ -31,7 +31,7 @@ from fxcrm.core import clock, times
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import NotFound
 from fxcrm.core.settings import get_settings
-from fxcrm.funding import online, online_payouts, reference
+from fxcrm.funding import reference
 from fxcrm.funding.schemas import ChannelConfig, ExchangeRates, FundingSettings, PayoutRefresh, PspIssueList
 from fxcrm.kyc import forms as kyc_forms
 from fxcrm.kyc import profile as kyc_profile
@@ -106,6 +106,8 @@ def save_channel(
 def psp_issues(staff: Viewer, month: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]) -> Any:
     """The payment provider's callbacks that changed nothing (bad signature, unknown order,
     another amount or currency, a refund the account no longer holds) in a month, newest first."""
+    from fxcrm.funding import online  # here: its payment adapters are needed by this route alone
+
     return online.issues(month)
 
 
@@ -118,6 +120,8 @@ def refresh_payout(
     staff: Decider, order_number: Annotated[str, Path(pattern=r"^W[0-9]{1,16}$")], request: Request
 ) -> Any:
     """Ask the payment provider for a payout's outcome and act on it (audited): when its callback was lost."""
+    from fxcrm.funding import online_payouts  # here: its payment adapters are needed by this route alone
+
     return online_payouts.refresh(get_settings(), staff, order_number, client_ip(request), clock.now())
 
 

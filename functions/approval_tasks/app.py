@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fxcrm.adapters import snapstart
 from fxcrm.approvals import workflow
 from fxcrm.core import clock
 from fxcrm.core.observability import logger, metrics, tracer
@@ -16,6 +17,8 @@ from fxcrm.core.settings import get_settings
 from fxcrm.funding import deposits, transfers, withdrawals
 from fxcrm.kyc import profile as kyc
 from fxcrm.trading import applications
+
+snapstart.install()  # a SnapStart copy refreshes what init cached
 
 # What to tell the owner when an item of a kind closes without success.
 ON_CLOSED: dict[str, Callable[[dict[str, Any]], None]] = {

@@ -4,7 +4,8 @@ background exports). The caller's scope comes from the token: staff see
 everyone, an IB its downline, a client its own rows.
 
 Invoked with `{"export_job": <id>}` (asynchronously, by itself) it runs a
-background export instead of serving HTTP."""
+background export instead of serving HTTP; given Lambda's on-failure record of
+such an invocation (an on-failure destination) it marks that job failed."""
 
 from typing import Annotated, Any
 
@@ -28,7 +29,7 @@ add_report_routes(router, "reports", any_portal)
 @router.get("/exports/{job_id}", response_model=ExportAnswer, responses=error_responses(401, 403, 404))
 def export_status(principal: AnyPortal, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]) -> Any:
     """A background export's status, and its link once done."""
-    return exports.status(get_settings(), principal, job_id)
+    return exports.status(get_settings(), principal, job_id, clock.now())
 
 
 app = create_app("fxcrm reports", [router], "Reports and their exports, scoped by the caller")
@@ -37,5 +38,8 @@ api_handler = lambda_handler(app, "reports")
 
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "export_job" in event:
-        return exports.run_job(get_settings(), str(event["export_job"]), clock.now())
+        seconds_left = context.get_remaining_time_in_millis() // 1000
+        return exports.run_job(get_settings(), str(event["export_job"]), clock.now(), seconds_left)
+    if "export_job" in event.get("requestPayload", {}):  # the on-failure destination's record
+        return exports.worker_failed(event)
     return api_handler(event, context)

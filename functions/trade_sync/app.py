@@ -5,10 +5,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fxcrm.adapters import snapstart
 from fxcrm.core import clock
 from fxcrm.core.observability import logger, metrics, tracer
 from fxcrm.core.settings import get_settings
 from fxcrm.trading.sync import sync_all
+
+snapstart.install()  # a SnapStart copy refreshes what init cached
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -86,7 +86,7 @@ UNNAMED_IN_SEED = {51: {"email"}}
 # Exports answer the seed's `download_url` and, ours, the job to poll when the
 # export runs in the background (docs/api.md, "Reports").
 EXPORTS = {10, 35, 37, 39, 41, 43, 56, 58}
-OUR_EXPORT_FIELDS = {"job_id", "status", "rows"}
+OUR_EXPORT_FIELDS = {"job_id", "status", "rows", "error"}
 # Path parameters of ours that the seed does not list.
 OUR_PATH_PARAMETERS = {"portal", "account_id"}
 # Optional request fields of ours (docs/api.md, "Deviations"): a withdrawal may name a saved payment account;

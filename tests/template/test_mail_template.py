@@ -30,7 +30,8 @@ def test_bounces_and_complaints_reach_the_mail_events_function(cloudformation: d
         if s["Properties"]["TopicArn"] == topic
     ]
     assert subscriptions == [
-        {"Protocol": "lambda", "TopicArn": topic, "Endpoint": {"Fn::GetAtt": ["MailEventsFunction", "Arn"]}}
+        # the function's published alias (AutoPublishAlias, for the SnapStart option)
+        {"Protocol": "lambda", "TopicArn": topic, "Endpoint": {"Ref": "MailEventsFunctionAliaslive"}}
     ]
 
 

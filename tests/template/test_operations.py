@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.template import ROOT
+from localcloud.template import ROOT, schedules
 
 # What the code emits (Powertools EMF, namespace fxcrm): metric -> its dimensions.
 # HTTP functions add `function` (fxcrm.api.app); the others only the service.
@@ -118,10 +118,7 @@ def _functions_invoked_asynchronously(cloudformation: dict[str, Any]) -> set[str
     """Functions a schedule starts, and those another function's role may invoke
     (with InvocationType Event: fxcrm.adapters.functions.invoke_async)."""
     resources = cloudformation["Resources"]
-    scheduled = {
-        s["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
-        for s in _of_type(cloudformation, "AWS::Scheduler::Schedule").values()
-    }
+    scheduled = {fn for fn, _ in schedules(cloudformation)}
     named = {
         resources[n]["Properties"]["FunctionName"]["Fn::Sub"].replace("${AWS::StackName}", "<stack>"): n
         for n in _of_type(cloudformation, "AWS::Lambda::Function")
@@ -202,7 +199,7 @@ def test_the_reconciliation_runs_hourly_with_its_sla_and_lag(cloudformation: dic
     (schedule,) = [
         s["Properties"]
         for s in _of_type(cloudformation, "AWS::Scheduler::Schedule").values()
-        if s["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": ["ReconciliationFunction", "Arn"]}
+        if s["Properties"]["Target"]["Arn"] == {"Ref": "ReconciliationFunctionAliaslive"}
     ]
     assert schedule["ScheduleExpression"] == "rate(1 hour)"
 

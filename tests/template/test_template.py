@@ -73,15 +73,9 @@ def test_every_auth_route_is_on_the_http_api(cloudformation: dict[str, Any]) -> 
 def _integrated_functions(cloudformation: dict[str, Any]) -> dict[tuple[str, str], str]:
     """(method, path) -> the logical id of the function the HTTP API invokes for it
     (the catch-all ANY routes left out)."""
-    body = next(iter(_of_type(cloudformation, "AWS::ApiGatewayV2::Api").values()))["Properties"]["Body"]
-    found = {}
-    for path, ops in body["paths"].items():
-        for method, op in ops.items():
-            if method == "x-amazon-apigateway-any-method":
-                continue
-            uri = op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
-            found[(method, path)] = uri.split("/functions/${", 1)[1].split(".Arn}", 1)[0]
-    return found
+    from localcloud.template import http_routes  # reads a function's or its alias's integration
+
+    return {(method.lower(), path): fn for method, path, fn in http_routes(cloudformation) if method != "ANY"}
 
 
 def test_report_routes_follow_the_report_descriptors(cloudformation: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from mangum import Mangum
 
+from fxcrm.adapters import snapstart
 from fxcrm.api import errors
 from fxcrm.core.observability import logger, metrics, tracer
 
@@ -37,12 +38,15 @@ def create_app(title: str, routers: Sequence[APIRouter], description: str = "") 
     for router in routers:
         app.include_router(router)
     errors.install(app, [route for router in routers for route in router.routes if isinstance(route, APIRoute)])
+    document = app.openapi  # made once, on the first request for it
+    app.openapi = lambda: errors.with_error_schemas(document())  # type: ignore[method-assign]
     return app
 
 
 def lambda_handler(app: FastAPI, service: str) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """Wrap the app for API Gateway HTTP API (payload 2.0) with Powertools."""
     asgi = Mangum(app, lifespan="off", api_gateway_base_path="/")
+    snapstart.install()  # a SnapStart copy refreshes what init cached
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     @tracer.capture_lambda_handler

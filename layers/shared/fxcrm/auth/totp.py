@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 import pyotp
-import segno
 
 from fxcrm import audit
 from fxcrm.auth.accounts import Session, session_for, take_login_attempt
@@ -50,6 +49,8 @@ def enrol(settings: Settings, principal: Principal) -> dict[str, Any]:
     secret = pyotp.random_base32()
     users_dal.set_fields(principal.user_id, {"totp_pending_secret": secret})
     uri = pyotp.TOTP(secret).provisioning_uri(name=principal.email, issuer_name=settings.totp_issuer or ISSUER)
+    import segno  # here: only enrolment draws a QR code (cold start of the Auth function)
+
     qr = segno.make(uri, error="m")
     return {"secret": secret, "otpauth_uri": uri, "qr_svg": qr.svg_data_uri(scale=4)}
 

@@ -8,13 +8,14 @@ ORDER#<order number> / ORDER           an order; gsi1: USERORDERS#<user id>#<kin
                                        number> (every order of a kind by month, for staff reports)
 """
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from fxcrm.dal.errors import ConditionFailed
-from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb
+from fxcrm.dal.table import STREAM_PAGE_ITEMS, Item, Table, is_condition_failure, to_ddb
 
 
 class StatusChanged(ConditionFailed):
@@ -141,19 +142,31 @@ def update_order(order_number: str, fields: Item, allowed_from: tuple[str, ...],
 
 def list_user_orders(user_id: int, kind: str, start: int, end: int, table: Table | None = None) -> list[Item]:
     """The user's orders of a kind created in [start, end], newest first."""
-    return (table or Table()).query(
+    return list(stream_user_orders(user_id, kind, start, end, table=table))
+
+
+def stream_user_orders(user_id: int, kind: str, start: int, end: int, table: Table | None = None) -> Iterator[Item]:
+    """As `list_user_orders`, page by page (exports)."""
+    return (table or Table()).stream(
         "gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
         {":pk": f"USERORDERS#{user_id}#{kind}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
         index="gsi1",
         forward=False,
+        page_items=STREAM_PAGE_ITEMS,
     )
 
 
 def list_month_orders(kind: str, month: str, start: int, end: int, table: Table | None = None) -> list[Item]:
     """Every order of a kind created in a month (yyyy-mm), within [start, end], newest first."""
-    return (table or Table()).query(
+    return list(stream_month_orders(kind, month, start, end, table=table))
+
+
+def stream_month_orders(kind: str, month: str, start: int, end: int, table: Table | None = None) -> Iterator[Item]:
+    """As `list_month_orders`, page by page (exports)."""
+    return (table or Table()).stream(
         "gsi2pk = :pk AND gsi2sk BETWEEN :start AND :end",
         {":pk": f"ORDERS#{kind}#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
         index="gsi2",
         forward=False,
+        page_items=STREAM_PAGE_ITEMS,
     )

@@ -14,12 +14,13 @@ RBRUN#<run id> / RUN             a settlement run's summary (trades, details, un
 """
 
 import hashlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fxcrm.dal.table import Item, Table, is_condition_failure, status_change, to_ddb
+from fxcrm.dal.table import STREAM_PAGE_ITEMS, Item, Table, is_condition_failure, status_change, to_ddb
 
 STATE = "REBATE#STATE"
 
@@ -152,16 +153,29 @@ def list_month_aggregations(month: str, start: int, end: int, table: Table | Non
 
 
 def list_ib_details(ib_id: int, start: int, end: int, table: Table | None = None) -> list[Item]:
-    return (table or Table()).query(
+    return list(stream_ib_details(ib_id, start, end, table=table))
+
+
+def stream_ib_details(ib_id: int, start: int, end: int, table: Table | None = None) -> Iterator[Item]:
+    """An IB's details calculated in [start, end], newest first, page by page (exports)."""
+    return (table or Table()).stream(
         "gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
         {":pk": f"RBIB#{ib_id}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
         index="gsi1",
         forward=False,
+        page_items=STREAM_PAGE_ITEMS,
     )
 
 
 def list_aggregation_details(aggregation_id: int, table: Table | None = None) -> list[Item]:
-    return (table or Table()).query("gsi2pk = :pk", {":pk": f"RBAGG#{aggregation_id}"}, index="gsi2")
+    return list(stream_aggregation_details(aggregation_id, table=table))
+
+
+def stream_aggregation_details(aggregation_id: int, table: Table | None = None) -> Iterator[Item]:
+    """A commission record's details, page by page (exports)."""
+    return (table or Table()).stream(
+        "gsi2pk = :pk", {":pk": f"RBAGG#{aggregation_id}"}, index="gsi2", page_items=STREAM_PAGE_ITEMS
+    )
 
 
 def get_watermark(table: Table | None = None) -> int | None:

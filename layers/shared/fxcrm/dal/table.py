@@ -1,5 +1,6 @@
 """A small typed wrapper over the low-level DynamoDB client for the domain table."""
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,10 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 Item = dict[str, Any]
+# A streamed Query's page (exports): about 0.5 MB of trades or orders, so a reader
+# holds that much whatever DynamoDB's 1 MB page would be (and the emulator, which has
+# no size cap, behaves the same).
+STREAM_PAGE_ITEMS = 1000
 
 
 def to_ddb(item: Item) -> dict[str, Any]:
@@ -128,6 +133,20 @@ class Table:
         self, condition: str, expression_values: Item, index: str | None = None, forward: bool = True
     ) -> list[Item]:
         """Every item of a key condition, following pages."""
+        return list(self.stream(condition, expression_values, index, forward))
+
+    def stream(
+        self,
+        condition: str,
+        expression_values: Item,
+        index: str | None = None,
+        forward: bool = True,
+        page_items: int | None = None,
+    ) -> Iterator[Item]:
+        """The items of a key condition as each Query page arrives: the next page is
+        asked for only when the caller has consumed this one, so a reader that does
+        not keep the items holds one page at a time (`page_items` caps a page below
+        DynamoDB's 1 MB)."""
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,
@@ -136,12 +155,14 @@ class Table:
         }
         if index:
             kwargs["IndexName"] = index
-        items: list[Item] = []
+        if page_items:
+            kwargs["Limit"] = page_items
         while True:
             page = self.client.query(**kwargs)
-            items.extend(from_ddb(raw) for raw in page.get("Items", []))
+            for raw in page.get("Items", []):
+                yield from_ddb(raw)
             if "LastEvaluatedKey" not in page:
-                return items
+                return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def query_page(

@@ -18,6 +18,7 @@ SIMACCT#<server>#<login> / STATE        the simulated server's account (balance,
 SIMACCT#<server>#<login> / OP#<op id>  a simulated balance operation, written once (idempotency)
 """
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from fxcrm.dal.errors import ConditionFailed
-from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, values
+from fxcrm.dal.table import STREAM_PAGE_ITEMS, Item, Table, is_condition_failure, to_ddb, values
 
 
 def account_type_item(account_type: Item) -> Item:
@@ -284,21 +285,33 @@ def list_arrivals(month: str, start: int, end: int, table: Table | None = None) 
 
 def list_account_history(account_id: int, start: int, end: int, table: Table | None = None) -> list[Item]:
     """An account's closed trades with a close time in [start, end], newest first."""
-    return (table or Table()).query(
+    return list(stream_account_history(account_id, start, end, table=table))
+
+
+def stream_account_history(account_id: int, start: int, end: int, table: Table | None = None) -> Iterator[Item]:
+    """As `list_account_history`, page by page (exports)."""
+    return (table or Table()).stream(
         "gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
         {":pk": f"ACCTHIST#{account_id}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
         index="gsi1",
         forward=False,
+        page_items=STREAM_PAGE_ITEMS,
     )
 
 
 def list_month_history(month: str, start: int, end: int, table: Table | None = None) -> list[Item]:
     """Every closed trade of a month (yyyy-mm) with a close time in [start, end], newest first."""
-    return (table or Table()).query(
+    return list(stream_month_history(month, start, end, table=table))
+
+
+def stream_month_history(month: str, start: int, end: int, table: Table | None = None) -> Iterator[Item]:
+    """As `list_month_history`, page by page (exports)."""
+    return (table or Table()).stream(
         "gsi2pk = :pk AND gsi2sk BETWEEN :start AND :end",
         {":pk": f"HORDERS#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
         index="gsi2",
         forward=False,
+        page_items=STREAM_PAGE_ITEMS,
     )
 
 

@@ -6,8 +6,6 @@ import io
 from decimal import Decimal
 from typing import Any
 
-import segno
-
 from fxcrm.adapters import files
 from fxcrm.core import times
 from fxcrm.core.caller import Principal, full_name, name_matches
@@ -45,6 +43,8 @@ def qr_url(settings: Settings, ib_id: int, code: str) -> str:
     """The referral link's QR code: drawn once (segno), kept in S3, served by a presigned link."""
     key = _qr_key(ib_id, code)
     if files.inspect(settings.bucket_name, key) is None:
+        import segno  # here: a QR code is drawn once per referral code (cold start of the Partner function)
+
         image = io.BytesIO()
         segno.make(referral_link(settings, code), error="m").save(image, kind="png", scale=8, border=2)
         files.put(settings.bucket_name, key, image.getvalue(), "image/png")

@@ -7,6 +7,7 @@ as a row, so a page formats only its rows and an export streams; which
 source and row make which report is declared in `reports.descriptors`."""
 
 import heapq
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,16 +39,40 @@ PENDING_TYPES = {
 ACCOUNT_CURRENCY = "USD"
 
 
+# What a report shows of a user: kept instead of the whole item, so the cache stays small.
+NAME_FIELDS = ("full_name", "first_name", "last_name", "email", "name_search")
+NAMES_KEPT = 20_000  # users cached per run (least recently used go first): memory flat in the rows
+
+
 class Names:
-    """Users' display names, read once per user within a report run."""
+    """Users' display names within a report run: read in batches (`prefetch`,
+    BatchGetItem) or one by one, and cached."""
 
     def __init__(self) -> None:
-        self._users: dict[int, dict[str, Any]] = {}
+        self._users: OrderedDict[int, dict[str, Any]] = OrderedDict()
+
+    def _keep(self, user_id: int, user: dict[str, Any]) -> dict[str, Any]:
+        slim = {k: user[k] for k in NAME_FIELDS if k in user}
+        self._users[user_id] = slim
+        if len(self._users) > NAMES_KEPT:
+            self._users.popitem(last=False)
+        return slim
+
+    def prefetch(self, user_ids: Iterable[int]) -> None:
+        """Read the users not cached yet, 100 to a BatchGetItem."""
+        missing = sorted({u for u in user_ids if u not in self._users})
+        found = {int(u["id"]): u for u in users_dal.get_users(missing)} if missing else {}
+        for user_id in missing:
+            self._keep(user_id, found.get(user_id, {}))
 
     def _user(self, user_id: int) -> dict[str, Any]:
-        if user_id not in self._users:
-            self._users[user_id] = users_dal.get_user(user_id) or {}
-        return self._users[user_id]
+        if user_id in self._users:
+            self._users.move_to_end(user_id)
+            return self._users[user_id]
+        return self._keep(user_id, users_dal.get_user(user_id) or {})
+
+    def email(self, user_id: int) -> str:
+        return str(self._user(user_id).get("email", ""))
 
     def of(self, user_id: int) -> str:
         user = self._user(user_id)
@@ -56,6 +81,17 @@ class Names:
     def match(self, user_id: int, typed: str | None) -> bool:
         """A name filter: the user's stored casefolded name holds every word typed."""
         return name_matches(self._user(user_id), typed)
+
+
+USER_FIELDS = ("user_id", "client_user_id", "ib_id", "sub_ib_id")
+
+
+def named_users(item: dict[str, Any]) -> Iterator[int]:
+    """The users whose names an item's row shows (its owner, client, IBs, account owner)."""
+    for source in (item, item.get("_account") or {}):
+        for name in USER_FIELDS:
+            if source.get(name) is not None:
+                yield int(source[name])
 
 
 @dataclass
@@ -75,8 +111,8 @@ class Run:
         return times.show(int(epoch), self.settings.broker_timezone) if epoch is not None else ""
 
 
-def _newest_first(lists: Iterable[list[dict[str, Any]]], key: str) -> Iterator[dict[str, Any]]:
-    """Merge per-user (or per-account) lists that are each newest first."""
+def _newest_first(lists: Iterable[Iterable[dict[str, Any]]], key: str) -> Iterator[dict[str, Any]]:
+    """Merge per-user (or per-account) streams that are each newest first."""
     return heapq.merge(*lists, key=lambda item: (int(item[key]), str(item.get("sk", ""))), reverse=True)
 
 
@@ -93,10 +129,11 @@ def orders(kind: str) -> Callable[[Run], Iterator[dict[str, Any]]]:
             items: Iterable[dict[str, Any]] = (
                 item
                 for month in months(run.settings, run.first, run.last, run.now)
-                for item in funding_dal.list_month_orders(kind, month, run.first, run.last)
+                for item in funding_dal.stream_month_orders(kind, month, run.first, run.last)
             )
         else:
-            per_user = [funding_dal.list_user_orders(u, kind, run.first, run.last) for u in sorted(run.scope.user_ids)]
+            users = sorted(run.scope.user_ids)
+            per_user = [funding_dal.stream_user_orders(u, kind, run.first, run.last) for u in users]
             items = _newest_first(per_user, "created_at")
         for item in items:
             if item["status"] not in wanted:
@@ -200,13 +237,13 @@ def history(run: Run) -> Iterator[dict[str, Any]]:
     narrowed = f.trading_account_id is not None or f.account or not run.scope.everyone
     if narrowed:
         items: Iterable[dict[str, Any]] = _newest_first(
-            (trading_dal.list_account_history(int(a["id"]), low, high) for a in _accounts(run)), "close_time"
+            (trading_dal.stream_account_history(int(a["id"]), low, high) for a in _accounts(run)), "close_time"
         )
     else:
         items = (
             item
             for month in months(run.settings, low, high, run.now)
-            for item in trading_dal.list_month_history(month, low, high)
+            for item in trading_dal.stream_month_history(month, low, high)
         )
     wanted_server = SERVER_IDS.get(f.server_id or 0)
     sides = {SIDES[side] for side in choices.chosen(f, "trading_type")}
@@ -357,13 +394,12 @@ def commissions(run: Run) -> Iterator[dict[str, Any]]:
 
 
 def commission_row(run: Run, record: dict[str, Any]) -> dict[str, Any]:
-    ib = users_dal.get_user(int(record["ib_id"])) or {}
     return {
         "id": int(record["id"]),
         "order_number": f"RB{record['id']}",
         "login_id": str(record["ib_id"]),
         "user_name": run.names.of(int(record["ib_id"])),
-        "user_email": str(ib.get("email", "")),
+        "user_email": run.names.email(int(record["ib_id"])),
         "total_amount": show(Decimal(str(record["total_amount"])), str(record["currency"])),
         "total_orders": int(record["total_orders"]),
         "currency": record["currency"],
@@ -381,11 +417,11 @@ def commission_details(run: Run) -> Iterator[dict[str, Any]]:
         record = records.get(int(f.rebate_aggregation_id))
         if not record or not (run.scope.everyone or int(record["ib_id"]) == run.scope.caller):
             return
-        items: Iterable[dict[str, Any]] = rebates_dal.list_aggregation_details(int(f.rebate_aggregation_id))
+        items: Iterable[dict[str, Any]] = rebates_dal.stream_aggregation_details(int(f.rebate_aggregation_id))
     elif run.scope.everyone:
-        items = (d for record in commissions(run) for d in rebates_dal.list_aggregation_details(int(record["id"])))
+        items = (d for record in commissions(run) for d in rebates_dal.stream_aggregation_details(int(record["id"])))
     else:
-        items = rebates_dal.list_ib_details(run.scope.caller, 0 if by_grant else run.first, run.last)
+        items = rebates_dal.stream_ib_details(run.scope.caller, 0 if by_grant else run.first, run.last)
     for detail in map(plain, items):
         record = records.get(int(detail["aggregation_id"]))
         if by_grant and not _granted_in(run, record):

@@ -21,8 +21,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import xlsxwriter
-
 from fxcrm.adapters import files, functions
 from fxcrm.core import spreadsheets
 from fxcrm.core.caller import Principal
@@ -99,6 +97,8 @@ def write_csv(bucket: str, key: str, header: list[str], rows: Iterable[list[Any]
 
 def write_xlsx(bucket: str, key: str, header: list[str], rows: Iterable[list[Any]], limit: int | None = None) -> int:
     """Rows into an XLSX in constant memory (a temporary file), uploaded in parts."""
+    import xlsxwriter  # here: most requests of the Reports and Partner functions write none (cold start)
+
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     count = 0
@@ -156,6 +156,13 @@ def _write(settings: Settings, job: dict[str, Any], principal: Principal, limit:
     return WRITERS[request.format](settings.bucket_name, job["key"], header, _rows(report, run, header), limit)
 
 
+# A job no worker has started by then is failed (Lambda runs an asynchronous event
+# within seconds; a throttled one is retried, but the caller should not wait forever).
+START_SECONDS = 30 * 60
+FAILED = "the export failed; try again"
+OVERDUE = "the export did not finish (its worker stopped); try again, or a shorter period"
+
+
 def export(settings: Settings, principal: Principal, request: Request, now: int) -> dict[str, Any]:
     """Write the export now if it is small enough, else start a background job."""
     filters = REPORTS[request.report].filters.model_validate(request.filters)
@@ -177,12 +184,12 @@ def export(settings: Settings, principal: Principal, request: Request, now: int)
     try:
         count = _write(settings, job, principal, settings.export_inline_rows, now)
     except TooManyRows:
-        dal.put_job(job | {"status": "running", "rows": 0})
+        dal.put_job(job | {"status": "running", "rows": 0, "deadline": now + START_SECONDS})
         functions.invoke_async(settings.reports_function_name, {"export_job": job_id})
         logger.info("export handed to a background job", extra={"job_id": job_id, "report": request.report})
-        return {"download_url": "", "job_id": job_id, "status": "running", "rows": 0}
+        return {"download_url": "", "job_id": job_id, "status": "running", "rows": 0, "error": ""}
     dal.put_job(job | {"status": "done", "rows": count})
-    return {"download_url": _link(settings, key, file_name), "job_id": job_id, "status": "done", "rows": count}
+    return _answer(settings, job | {"status": "done", "rows": count})
 
 
 def export_body(settings: Settings, principal: Principal, name: str, body: Any, now: int) -> dict[str, Any]:
@@ -191,10 +198,13 @@ def export_body(settings: Settings, principal: Principal, name: str, body: Any, 
     return export(settings, principal, Request(name, filters, body.format), now)
 
 
-def run_job(settings: Settings, job_id: str, now: int) -> dict[str, Any]:
-    """The background export (the Reports function invoked asynchronously)."""
+def run_job(settings: Settings, job_id: str, now: int, seconds_left: int) -> dict[str, Any]:
+    """The background export (the Reports function invoked asynchronously). The
+    worker records when its invocation ends (`seconds_left` of it), so a worker that
+    dies mid-way (timeout, out of memory) leaves a job that `status` fails once
+    that time has passed, never `running` for ever."""
     job = dal.get_job(job_id)
-    if job is None or job["status"] != "running":
+    if job is None or job["status"] != "running" or not dal.start_attempt(job_id, now + seconds_left):
         return {"status": "nothing to do"}
     user = users_dal.get_user(int(job["user_id"]))
     if user is None:
@@ -205,16 +215,43 @@ def run_job(settings: Settings, job_id: str, now: int) -> dict[str, Any]:
         count = _write(settings, job, principal, None, now)
     except Exception:
         logger.exception("background export failed", extra={"job_id": job_id})
-        dal.finish_job(job_id, "failed", 0, "the export failed; try again")
+        # ended here: Lambda's retry of this event finds the job failed and does nothing
+        dal.finish_job(job_id, "failed", 0, FAILED)
         raise
-    dal.finish_job(job_id, "done", count, "")
+    if not dal.finish_job(job_id, "done", count, ""):
+        logger.warning("export finished after it was failed as overdue", extra={"job_id": job_id})
+        return {"status": "failed"}
     return {"status": "done", "rows": count}
 
 
-def status(settings: Settings, principal: Principal, job_id: str) -> dict[str, Any]:
-    """A job of the caller's own (anyone else's answers 404, as a missing one does)."""
+def worker_failed(record: dict[str, Any]) -> dict[str, Any]:
+    """Lambda's on-failure destination record of a background export (its event
+    is `requestPayload`): the invocation failed for good, so the job has."""
+    job_id = str(record["requestPayload"]["export_job"])
+    condition = str(record.get("requestContext", {}).get("condition", ""))
+    ended = dal.finish_job(job_id, "failed", 0, OVERDUE if condition == "EventAgeExceeded" else FAILED)
+    logger.error("background export invocation failed", extra={"job_id": job_id, "condition": condition})
+    return {"status": "failed" if ended else "nothing to do"}
+
+
+def _answer(settings: Settings, job: dict[str, Any]) -> dict[str, Any]:
+    link = _link(settings, str(job["key"]), str(job["file_name"])) if job["status"] == "done" else ""
+    return {
+        "download_url": link,
+        "job_id": job["id"],
+        "status": job["status"],
+        "rows": int(job.get("rows", 0)),
+        "error": str(job.get("error", "")),
+    }
+
+
+def status(settings: Settings, principal: Principal, job_id: str, now: int) -> dict[str, Any]:
+    """A job of the caller's own (anyone else's answers 404, as a missing one does).
+    A running job past its worker's deadline is failed here, once."""
     job = dal.get_job(job_id)
     if job is None or int(job["user_id"]) != principal.user_id:
         raise NotFound("no such export", "job_id")
-    link = _link(settings, str(job["key"]), str(job["file_name"])) if job["status"] == "done" else ""
-    return {"download_url": link, "job_id": job_id, "status": job["status"], "rows": int(job.get("rows", 0))}
+    if job["status"] == "running" and int(job.get("deadline", now)) < now:
+        dal.fail_overdue(job_id, now, OVERDUE)
+        job = dal.get_job(job_id) or job  # failed now, or done by a worker that just finished
+    return _answer(settings, job | {"id": job_id})

@@ -226,6 +226,7 @@ class ExportAnswer(BaseModel):
     job_id: str = Field(description="Poll GET /reports/exports/{job_id} when status is running")
     status: Literal["done", "running", "failed"]
     rows: int = Field(description="Rows written (so far)")
+    error: str = Field("", description="Why a failed export failed ('' otherwise)")
 
 
 class CommissionRow(BaseModel):

