@@ -22,11 +22,16 @@ SECRET = {"secretsmanager:GetSecretValue"}
 CALLBACK = {"states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"}
 START = {"states:StartExecution"}
 INVOKE = {"lambda:InvokeFunction"}
-SEND = {"ses:SendEmail"}
+SEND = {"ses:SendRawEmail"}
 # Listing (key names, never contents) for the functions that ask whether a key exists
 # (upload checks, the QR cache): without it S3 answers a missing key with 403, not 404.
 LIST = {"FilesBucket": {"s3:ListBucket"}}
-SENDER = {"identity/SesSender": SEND, "identity/domain(SesSender)": SEND}
+# the verified sender (address or domain) and the configuration set whose bounces and complaints are recorded
+SENDER = {
+    "identity/SesSender": SEND,
+    "identity/domain(SesSender)": SEND,
+    "configuration-set/MailConfigurationSet": SEND,
+}
 # An asynchronous invoke that fails every retry goes to the on-failure queue (EventInvokeConfig).
 ON_FAILURE = {"AsyncFailureQueue": {"sqs:SendMessage"}}
 MONEY_FLOWS = ("deposit", "withdrawal", "transfer")
@@ -72,6 +77,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "function:<stack>-reports": INVOKE,
     },
     "SettlementFunction": {**_table(PUT, UPDATE, DELETE), **ON_FAILURE},
+    "MailEventsFunction": {"DomainTable": {UPDATE}, **ON_FAILURE},  # suppressions only: no reads, no index
     "TradeSyncFunction": {**_table(PUT, BATCH_WRITE), "Mt5Secret": SECRET, **ON_FAILURE},
     "ReconciliationFunction": {
         **_table(PUT, BATCH_WRITE),  # its runs and findings

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     secret_cache_seconds: int = 300
 
     ses_sender: str = "no-reply@broker.example.com"
+    # SES publishes the bounces and complaints of mail sent through this set (fxcrm.mail).
+    mail_configuration_set: str = ""
 
     # Captcha: "local" verifies HMAC tickets from the local cloud's widget;
     # "tencent" calls Tencent Cloud's DescribeCaptchaResult.

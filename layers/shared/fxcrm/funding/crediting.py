@@ -39,10 +39,6 @@ def apply_credit(settings: Settings, order: dict[str, Any], now: int, auditor: s
         if (dal.get_order(number) or {}).get("status") == "approved":
             return False  # another call finished it
         raise
-    orders.notify(
-        settings,
-        order,
-        "Your deposit is credited",
-        f"Deposit {number}: {show(amount, CURRENCY)} {CURRENCY} is in account {order['account']['account']}.",
-    )
+    credited = {"number": number, "amount": show(amount, CURRENCY), "currency": CURRENCY}
+    orders.notify(settings, order, "deposit_credited", credited | {"account": order["account"]["account"]})
     return True

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from fxcrm import ledger
-from fxcrm.adapters.mail import send_email
 from fxcrm.adapters.trading.port import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
 from fxcrm.adapters.trading.servers import platform_for, server_name
 from fxcrm.approvals import workflow
@@ -25,6 +24,7 @@ from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.table import plain
 from fxcrm.funding import reference
+from fxcrm.mail import sender as mail
 
 PREFIX = {"deposit": "D", "withdrawal": "W", "transfer": "T"}
 
@@ -149,20 +149,20 @@ def history(
     return {"list": [row(plain(o), tz) for o in page_of(rows, page, size)], "total": len(rows)}
 
 
-def notify(settings: Settings, order: dict[str, Any], subject: str, text: str) -> None:
-    send_email(settings.ses_sender, order["email"], subject, text)
+def notify(
+    settings: Settings, order: dict[str, Any], message: str, values: dict[str, Any], outcome: str | None = None
+) -> None:
+    """Mail the order's owner `message` (fxcrm.mail), in their language; with
+    `outcome`, `values["reason"]` reads as that outcome's reason."""
+    mail.send(settings, order["email"], message, values, user_id=int(order["user_id"]), outcome=outcome)
 
 
 def notify_paid_out(settings: Settings, order: dict[str, Any]) -> None:
     """A withdrawal's money left: by staff's hand or by the payment provider, the same notice."""
     currency = order["remittance_currency"]
-    notify(
-        settings,
-        order,
-        "Your withdrawal is on its way",
-        f"Withdrawal {order['order_number']}: {show(Decimal(str(order['remittance_amount'])), currency)} "
-        f"{currency} was sent by {order['channel_name']}.",
-    )
+    amount = show(Decimal(str(order["remittance_amount"])), currency)
+    sent = {"number": order["order_number"], "amount": amount, "currency": currency}
+    notify(settings, order, "withdrawal_sent", sent | {"channel": order["channel_name"]})
 
 
 # Why an order ended without money moving, as the client reads it.
