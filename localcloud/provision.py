@@ -185,6 +185,17 @@ def _kms_key(session: boto3.Session, resolver: Resolver, logical_id: str, props:
     resolver.attrs[(logical_id, "KeyId")] = metadata["KeyId"]
 
 
+def _queue(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    """SQS queue (the on-failure destination of asynchronous invokes, which
+    `localcloud.functions` sends a failed event to as Lambda would)."""
+    name = _name(logical_id)
+    url = session.client("sqs").create_queue(QueueName=name)["QueueUrl"]
+    resolver.refs[logical_id] = url
+    resolver.attrs[(logical_id, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+    resolver.attrs[(logical_id, "QueueName")] = name
+    resolver.attrs[(logical_id, "QueueUrl")] = url
+
+
 def _sns_topic(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
     arn = session.client("sns").create_topic(Name=str(props.get("TopicName") or _name(logical_id)))["TopicArn"]
     resolver.refs[logical_id] = arn
@@ -240,17 +251,6 @@ def _mail_routes(stack: Stack) -> None:
                 stack.mail_event_topics.setdefault(key, []).append(str(destination["SnsDestination"]["TopicARN"]))
 
 
-def _queue(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
-    """SQS queue (the on-failure destination of asynchronous invokes, which
-    `localcloud.functions` sends a failed event to as Lambda would)."""
-    name = _name(logical_id)
-    url = session.client("sqs").create_queue(QueueName=name)["QueueUrl"]
-    resolver.refs[logical_id] = url
-    resolver.attrs[(logical_id, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
-    resolver.attrs[(logical_id, "QueueName")] = name
-    resolver.attrs[(logical_id, "QueueUrl")] = url
-
-
 def _function_alias(_: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
     """A published version or alias (AutoPublishAlias) is the function itself
     here: what refers to it (a subscription, a schedule) reaches the function."""
@@ -282,10 +282,10 @@ PROVISIONERS: list[tuple[str, Callable[[boto3.Session, Resolver, str, dict[str, 
     ("AWS::S3::Bucket", _bucket),
     ("AWS::SecretsManager::Secret", _secret),
     ("AWS::KMS::Key", _kms_key),
+    ("AWS::SQS::Queue", _queue),
     ("AWS::SNS::Topic", _sns_topic),
     ("AWS::SES::ConfigurationSet", _ses_configuration_set),
     ("AWS::SES::ConfigurationSetEventDestination", _ses_event_destination),
-    ("AWS::SQS::Queue", _queue),
     ("AWS::Logs::LogGroup", _placeholder("loggroup")),
     ("AWS::Lambda::LayerVersion", _placeholder("layer")),  # mounted by localcloud.functions
     ("AWS::ApiGatewayV2::Api", _placeholder("httpapi")),  # served by localcloud.gateway

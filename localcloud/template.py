@@ -199,7 +199,12 @@ class Resolver:
         return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
 
     def resources(self, *types: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(name, spec) for name, spec in self.template["Resources"].items() if spec["Type"] in types]
+        """The resources of these types that exist: as CloudFormation, none whose Condition is false."""
+        return [
+            (name, spec)
+            for name, spec in self.template["Resources"].items()
+            if spec["Type"] in types and ("Condition" not in spec or self.condition(spec["Condition"]))
+        ]
 
     def properties(self, logical_id: str) -> dict[str, Any]:
         return dict(self.template["Resources"][logical_id].get("Properties", {}))

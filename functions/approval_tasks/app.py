@@ -109,5 +109,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if task is None:
         raise ValueError(f"unknown task {event.get('task')!r}")
     logger.append_keys(task=event["task"], approval_id=event.get("approval_id"))
-    metrics.clear_metrics()  # only the default dimension (locally, functions share one process)
     return task(event)

@@ -15,5 +15,4 @@ from fxcrm.core.settings import get_settings
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    metrics.clear_metrics()  # only the default dimension (locally, functions share one process)
     return reconciliation.run(get_settings(), clock.now())

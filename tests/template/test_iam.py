@@ -77,7 +77,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "function:<stack>-reports": INVOKE,
     },
     "SettlementFunction": {**_table(PUT, UPDATE, DELETE), **ON_FAILURE},
-    "MailEventsFunction": {"DomainTable": {UPDATE}},  # suppressions only: no reads, no index
+    "MailEventsFunction": {"DomainTable": {UPDATE}, **ON_FAILURE},  # suppressions only: no reads, no index
     "TradeSyncFunction": {**_table(PUT, BATCH_WRITE), "Mt5Secret": SECRET, **ON_FAILURE},
     "ReconciliationFunction": {
         **_table(PUT, BATCH_WRITE),  # its runs and findings

@@ -254,3 +254,12 @@ def test_the_transform_takes_the_local_parameters() -> None:
     assert origins(cloudformation(parameters={"AllowedOrigin": "https://portal.acme-fx.com"})) == [
         "https://portal.acme-fx.com"
     ]
+
+
+def test_a_resource_whose_condition_is_false_does_not_exist() -> None:
+    """As CloudFormation: the alarm e-mail subscription only with an AlarmEmail."""
+    cfn = cloudformation()
+    without = Resolver(cfn, "us-east-1", "111122223333", "stack", {"AlarmEmail": ""})
+    assert "AlarmEmailSubscription" not in dict(without.resources("AWS::SNS::Subscription"))
+    mailed = Resolver(cfn, "us-east-1", "111122223333", "stack", {"AlarmEmail": "ops@acme-fx.com"})
+    assert "AlarmEmailSubscription" in dict(mailed.resources("AWS::SNS::Subscription"))
