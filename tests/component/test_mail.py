@@ -12,7 +12,16 @@ from localcloud.functions import Dispatcher
 from localcloud.mail_events import notification, publish, sns_event
 from localcloud.provision import Stack
 from tests.support.api import ApiClient
-from tests.support.journeys import Client, _any_ip, deposit, last_code, register, sent_mail, unique_email
+from tests.support.journeys import (
+    Client,
+    _any_ip,
+    deposit,
+    last_code,
+    register,
+    sent_mail,
+    unique_email,
+    wait_for_mail,
+)
 from tests.support.waiting import wait_for
 
 LOTUS = {
@@ -191,3 +200,26 @@ def test_an_identity_notification_counts_as_well_and_a_delivery_changes_nothing(
     assert dispatcher.invoke(function, sns_event(topic, legacy)) == {"suppressed": 1}
     assert dispatcher.invoke(function, sns_event(topic, delivery)) == {"suppressed": 0}
     assert get_suppression(bounced) is not None and get_suppression(delivered) is None
+
+
+def test_a_transfer_staff_approved_is_mailed_in_the_clients_language(
+    api: ApiClient, admin: str, client: Client
+) -> None:
+    from tests.support.journeys import approval_waiting, decide, idempotency_key, transfer_body
+
+    assert api.put("/auth/language", {"language": "zh-CN"}, token=client.token).status == 200
+    deposit(api, admin, client, client.accounts[0], "2000.00")
+    small = api.post(
+        "/funding/transfers", transfer_body(api, client, "100.00"), token=client.token, headers=idempotency_key()
+    )
+    assert small.status == 201 and small.json()["audit_status"] == "approved"  # answered in the request: no mail
+    large = api.post(
+        "/funding/transfers", transfer_body(api, client, "1500.00"), token=client.token, headers=idempotency_key()
+    )
+    audit_id = large.json()["audit_id"]
+    approval_waiting(api, admin, audit_id)
+    assert decide(api, admin, audit_id, "approve").status == 200
+    mail = wait_for_mail(client.email, subject="您的转账已完成")
+    source, target = (api.get(f"/trading-accounts/{a}", token=client.token).json()["account"] for a in client.accounts)
+    assert f"转账 T{audit_id}：1500.00 USD 已从账户 {source} 转入账户 {target}。" in mail.body  # noqa: RUF001 - Chinese punctuation
+    assert [m.subject for m in sent_mail(client.email)].count("您的转账已完成") == 1
