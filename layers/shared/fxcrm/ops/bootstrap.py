@@ -117,7 +117,7 @@ def _admin(settings: Settings, admin: Admin, now: int, mail_password: bool, cons
     part.created, part.note = 1, email
     if admin.password is not None:
         return part
-    refused = _mail(settings, email, password, console_url) if mail_password else "not mailed"
+    refused = _mail(settings, email, password, console_url) if mail_password else "--print-password, or no SES sender"
     if refused is None:
         part.note += f"; one-time password mailed from {settings.ses_sender}"
     else:
@@ -132,8 +132,8 @@ def _mail(settings: Settings, email: str, password: str, console_url: str) -> st
     text = (
         f"Your fxcrm back-office account {email} is ready.\n\n"
         f"One-time password: {password}\n\n"
-        f"Log in {where}with it: you then set up two-factor login with an authenticator app "
-        "and choose a new password before anything else."
+        f"Log in {where}with it: before anything else you choose a new password and set up "
+        "two-factor login with an authenticator app."
     )
     try:
         mail.send_email(settings.ses_sender, email, "Your fxcrm back-office access", text)
