@@ -33,9 +33,15 @@ def main() -> int:
     print(f"  Captcha      {cloud.url}/_dev/captcha?randstr=<random>")
     print(f"  Schedules    {cloud.url}/_dev/schedules/run?function=TradeSyncFunction  (also on their timers)")
     print(f"  AWS (moto)   {cloud.moto_url}  (AWS_ENDPOINT_URL for the aws CLI / boto3)")
-    print("  Demo logins:")
-    for user in DEMO_USERS:
-        print(f"    {user.user_type:<7} {user.role:<8} {user.email:<30} {user.password}")
+    if args.no_seed and cloud.stack:
+        table = cloud.stack.environment()["TABLE_NAME"]
+        print("  Empty: no users. The first admin and the default catalogue, as on AWS:")
+        print(f"    python -m fxcrm.ops bootstrap --endpoint-url {cloud.moto_url} --table {table} --admin-email <you>")
+        print("    (PYTHONPATH=layers/shared; --print-password, or --ses-sender <SesSender> for the dev mailbox)")
+    else:
+        print("  Demo logins:")
+        for user in DEMO_USERS:
+            print(f"    {user.user_type:<7} {user.role:<8} {user.email:<30} {user.password}")
     if cloud.stack and cloud.stack.skipped:
         # "Name (Type)" each; the alarms and the dashboard only as their count
         kinds = Counter(entry.rsplit(" (", 1)[1].rstrip(")") for entry in cloud.stack.skipped)

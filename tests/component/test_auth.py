@@ -476,8 +476,23 @@ def test_undeclared_method_gets_405_listing_every_allowed_method(api: ApiClient)
     assert reply.json()["field"] == "method"
 
 
+def _parser_stops_at(body: bytes) -> int:
+    """Where this Python's JSON parser gives up: a trailing comma is blamed at the comma (23) by
+    3.13, the Lambda runtime, and on the character after it (25) by 3.11."""
+    try:
+        json.loads(body)
+    except json.JSONDecodeError as error:
+        return error.pos
+    raise AssertionError("valid JSON")
+
+
 @pytest.mark.parametrize(
-    ("body", "offset"), [(b'{"email": ', 10), (b'{"email": "a@b.example", }', 25), (b"not json", 0)]
+    ("body", "offset"),
+    [
+        (b'{"email": ', 10),
+        (b'{"email": "a@b.example", }', _parser_stops_at(b'{"email": "a@b.example", }')),
+        (b"not json", 0),
+    ],
 )
 def test_a_malformed_json_body_names_the_body(api: ApiClient, body: bytes, offset: int) -> None:
     """Not a character offset as the field: the body itself is at fault."""

@@ -5,9 +5,11 @@ staff route works, and a second run changes nothing, keeping what staff changed.
 (tests/e2e/test_bootstrap.py runs the command against an empty local cloud.)"""
 
 import json
+import os
 import re
 import secrets
 import time
+from collections.abc import Iterator
 
 import boto3
 import pyotp
@@ -17,6 +19,19 @@ from localcloud.provision import REGION, Stack
 from tests.support.api import ApiClient
 from tests.support.demo import ADMIN, CLIENT1
 from tests.support.journeys import login, unique_email, wait_for_mail
+
+
+@pytest.fixture(autouse=True)
+def restored_environment() -> Iterator[None]:
+    """The command configures its process (TABLE_NAME, SES_SENDER, ...): the handlers this
+    session shares must not keep what one run set."""
+    from fxcrm.core.settings import get_settings
+
+    before = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(before)
+    get_settings.cache_clear()
 
 
 def _stack_with_outputs(stack: Stack) -> str:
@@ -138,3 +153,16 @@ def test_when_ses_refuses_the_mail_the_password_is_printed_instead(
     assert "one-time password printed below (SES refused:" in out, out
     printed = re.search(r"\(shown only now\): (\S+)", out)
     assert printed is not None and login(api, email, printed.group(1)).status == 200
+
+
+def test_a_bad_admin_address_or_no_stack_is_refused_before_anything_is_written(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fxcrm.ops.__main__ import main
+
+    table = stack.physical("DomainTable")
+    assert main(["bootstrap", "--table", table, "--admin-email", "not-an-address"]) == 2
+    assert "--admin-email:" in capsys.readouterr().err
+    assert main(["bootstrap", "--admin-email", "a@broker.example.com"]) == 2  # neither --stack nor --table
+    assert main(["bootstrap", "--stack", "no-such-stack", "--admin-email", "a@broker.example.com"]) == 1
+    assert "no stack named no-such-stack" in capsys.readouterr().err

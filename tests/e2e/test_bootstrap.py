@@ -39,6 +39,7 @@ def _enrolled_login(cloud: RunningCloud, http: httpx.Client, email: str, passwor
 def test_an_empty_stack_bootstrapped_gets_an_admin_who_approves_a_deposit(empty_cloud: RunningCloud) -> None:
     cloud = empty_cloud
     assert cloud.login(ADMIN_EMAIL, "anything-1").status_code == 401  # nobody can log in yet
+    assert "python -m fxcrm.ops bootstrap --endpoint-url http://" in cloud.log.read_text()  # what it printed
 
     first = run_bootstrap(cloud, "--admin-email", ADMIN_EMAIL, "--ses-sender", SENDER)
     assert first.returncode == 0, first.stderr

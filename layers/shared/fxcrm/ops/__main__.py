@@ -31,6 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.stack) == bool(args.table):
         print("give one of --stack NAME or --table NAME", file=sys.stderr)
         return 2
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(args.admin_email, check_deliverability=False)
+    except EmailNotValidError as error:
+        print(f"--admin-email: {error}", file=sys.stderr)
+        return 2
     # This process's configuration, read by fxcrm's settings and AWS clients as a function's is.
     if args.endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url

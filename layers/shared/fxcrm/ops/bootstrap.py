@@ -117,7 +117,7 @@ def _admin(settings: Settings, admin: Admin, now: int, mail_password: bool, cons
     part.created, part.note = 1, email
     if admin.password is not None:
         return part
-    refused = _mail(settings, email, password, console_url) if mail_password else "not mailed"
+    refused = _mail(settings, email, password, console_url) if mail_password else "--print-password, or no SES sender"
     if refused is None:
         part.note += f"; one-time password mailed from {settings.ses_sender}"
     else:
