@@ -305,9 +305,11 @@ def test_a_payment_account_is_held_in_the_clients_kyc_name(api: ApiClient, admin
     reply = api.post("/funding/withdrawals", body, token=token, headers=idempotency_key())
     assert reply.status == 201, reply.body
     from fxcrm.dal import funding
+    from fxcrm.dal.models.orders import WithdrawalOrder
 
     order = funding.get_order(reply.json()["order_number"])
-    assert order is not None and order["details"]["account_holder_name"] == "Chen Wei"
+    assert isinstance(order, WithdrawalOrder) and order.details["account_holder_name"] == "Chen Wei"
+    assert order.payment_account_id == saved.json()["id"]  # the request's field is kept with the order
 
 
 # ---------------------------------------------------------------- withdrawals
@@ -570,9 +572,10 @@ def test_a_withdrawal_can_pay_to_a_saved_payment_account(api: ApiClient, admin: 
     reply = api.post("/funding/withdrawals", body, token=client.token, headers=idempotency_key())
     assert reply.status == 201, reply.body
     from fxcrm.dal import funding
+    from fxcrm.dal.models.orders import WithdrawalOrder
 
     order = funding.get_order(reply.json()["order_number"])
-    assert order is not None and order["details"]["bank_no"] == BANK["bank_no"]
+    assert isinstance(order, WithdrawalOrder) and order.details["bank_no"] == BANK["bank_no"]
     other = register(api, unique_email("other"))
     kyc.set_kyc_status(int(other["user_info"]["id"]), "approved", 1)
     stranger = Client(other["user_info"]["email"], other["token"], int(other["user_info"]["id"]), [])
