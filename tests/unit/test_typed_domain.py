@@ -43,9 +43,12 @@ from fxcrm.dal import funding as funding_dal
 from fxcrm.funding import orders, withdrawals
 from fxcrm.funding.orders import WithdrawalOrder
 from fxcrm.funding.schemas import WithdrawalRequest
+from fxcrm.approvals import workflow
+from fxcrm.approvals.workflow import ApprovalItem
+from fxcrm.dal import approvals as approvals_dal
 
 
-def misuse(principal: Principal, body: WithdrawalRequest, order: WithdrawalOrder) -> None:
+def misuse(principal: Principal, body: WithdrawalRequest, order: WithdrawalOrder, approval: ApprovalItem) -> None:
     withdrawals.request(get_settings(), principal, {"withdrawal_amount": "10.00"}, 0)  # WRONG: a dict
     ledger.post("t", "deposit", "D", "USD", [("TA:1", Decimal(5)), ("FEES:USD", Decimal(-5))], 0)  # WRONG: tuples
     orders.submit_or_release(get_settings(), order, principal, {}, 0, required_approvals=3)  # WRONG
@@ -56,14 +59,21 @@ def misuse(principal: Principal, body: WithdrawalRequest, order: WithdrawalOrder
     funding_dal.update_order("W1", {"status": "paid"}, ("auditing",))  # WRONG: no such status
     funding_dal.update_order("W1", {"held": "yes"}, ("auditing",))  # WRONG: a flag is a bool
     print(order.fee + "1")  # WRONG: the fee is a Decimal
+    workflow.close(1, "completed", 0, {"logn": 5})  # WRONG: no such field
+    approvals_dal.change_status(approval, "approved", ("waiting",), 0, {"decided_by": "ada"})  # WRONG: an id
+    print(approval.task_tokn)  # WRONG: misspelt
+    print(orders.auditor_name({"decided_by": 1}))  # WRONG: an approval is a model
 
 
-def use(principal: Principal, body: WithdrawalRequest, order: WithdrawalOrder) -> None:
+def use(principal: Principal, body: WithdrawalRequest, order: WithdrawalOrder, approval: ApprovalItem) -> None:
     withdrawals.request(get_settings(), principal, body, 0)
     ledger.post("t", "deposit", "D", "USD", [ledger.Leg("TA:1", Decimal(5)), ledger.Leg("FEES:USD", Decimal(-5))], 0)
     orders.submit_or_release(get_settings(), order, principal, {}, 0, required_approvals=2)
     print(body.withdrawal_amount, order.remittance_amount + order.fee)
     funding_dal.update_order("W1", {"status": "approved", "held": True}, ("auditing",))
+    workflow.close(1, "completed", 0, {"login": 5})
+    approvals_dal.change_status(approval, "approved", ("waiting",), 0, {"decided_by": 1, "reason": ""})
+    print(approval.task_token, orders.auditor_name(approval), approval.required_approvals + 1)
 """
 
 
@@ -80,7 +90,7 @@ def test_mypy_refuses_each_wrongly_shaped_call_and_accepts_the_typed_ones(tmp_pa
     )
     wrong = {number for number, line in enumerate(MISUSES.splitlines(), 1) if "# WRONG" in line}
     flagged = {int(n) for n in re.findall(rf"{re.escape(snippet.name)}:(\d+): error", result.stdout)}
-    assert len(wrong) == 10
+    assert len(wrong) == 14
     assert flagged == wrong, result.stdout
 
 
@@ -188,3 +198,33 @@ def test_a_transfer_request_is_carried_to_storage() -> None:
         "server_type": "MT5-Live",
     }
     assert "654321" not in str(stored)
+
+
+def test_an_approval_item_keeps_its_private_attributes_typed_and_its_stricter_default() -> None:
+    from fxcrm.dal.models.approvals import approval_from_item
+
+    class Binary:  # what boto3 loads a binary attribute as
+        def __bytes__(self) -> bytes:
+            return b"ciphertext"
+
+    item = {
+        "pk": "APPROVAL#5",
+        "sk": "APPROVAL",
+        "gsi1pk": "APPROVALS#waiting",
+        "gsi1sk": "x",
+        "id": Decimal(5),
+        "kind": "account_opening",
+        "status": "waiting",
+        "user_id": Decimal(7),
+        "email": "ada@example.com",
+        "summary": {"leverage": Decimal(100)},
+        "created_at": Decimal(NOW),
+        "updated_at": Decimal(NOW),
+        "task_token": "tok",
+        "sealed": Binary(),
+    }
+    approval = approval_from_item(item)
+    assert (approval.id, approval.sealed, approval.task_token) == (5, b"ciphertext", "tok")
+    assert approval.required_approvals == 2  # written before the number was stored: two approvers
+    with pytest.raises(ValueError, match="login_typo"):
+        approval_from_item(item | {"login_typo": 1})

@@ -144,7 +144,7 @@ def credit(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
     """After approval: credit the platform and the ledger (each once), then close."""
     order = orders.get_order(DepositOrder, order_id)
     if order.status != "approved":
-        crediting.apply_credit(settings, order, now, orders.auditor_name(approvals_dal.get_approval(order_id) or {}))
+        crediting.apply_credit(settings, order, now, orders.auditor_name(approvals_dal.get_approval(order_id)))
     workflow.close(order_id, "completed", now)
     return {"status": "approved"}
 

@@ -11,7 +11,7 @@ from fxcrm.adapters.mail import send_email
 from fxcrm.adapters.trading.port import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
 from fxcrm.adapters.trading.servers import platform_for, server_name
 from fxcrm.approvals import workflow
-from fxcrm.approvals.workflow import Kind, RequiredApprovals
+from fxcrm.approvals.workflow import ApprovalItem, Kind, RequiredApprovals
 from fxcrm.auth import permissions
 from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.core import ids, times
@@ -200,22 +200,22 @@ ENDINGS = {
 }
 
 
-def auditor_name(approval: dict[str, Any] | None) -> str:
+def auditor_name(approval: ApprovalItem | None) -> str:
     """Who decided an order's approval item, by the staff user's stored name
     (its email only if the profile has no name): the reports' `auditor_name`."""
-    if not approval or approval.get("decided_by") is None:
+    if approval is None or approval.decided_by is None:
         return ""
-    staff = users_dal.get_user(int(approval["decided_by"])) or {}
-    return full_name(staff) or str(approval.get("decided_by_email") or staff.get("email", ""))
+    staff = users_dal.get_user(approval.decided_by) or {}
+    return full_name(staff) or str(approval.decided_by_email or staff.get("email", ""))
 
 
-def disapproval_reason(outcome: str, approval: dict[str, Any] | None, detail: str = "") -> str:
+def disapproval_reason(outcome: str, approval: ApprovalItem | None, detail: str = "") -> str:
     if outcome == "rejected" and approval is not None:
-        return str(approval.get("reason") or "declined")
+        return approval.reason or "declined"
     return detail or ENDINGS.get(outcome, outcome)
 
 
-def decline(number: str, outcome: str, approval: dict[str, Any] | None, now: int, detail: str = "") -> tuple[str, bool]:
+def decline(number: str, outcome: str, approval: ApprovalItem | None, now: int, detail: str = "") -> tuple[str, bool]:
     """Disapprove an order that ended with `outcome`, naming the staff user who
     rejected it: the reason the client reads, and False if an earlier attempt did."""
     reason = disapproval_reason(outcome, approval, detail)

@@ -211,7 +211,7 @@ def post(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
         return {"status": "paying" if result == "waiting" else orders.reload(order).status}
     ledger.settle(f"wd-{number}", now)
     if order.status != "approved":
-        approval = approvals_dal.get_approval(order_id) or {}
+        approval = approvals_dal.get_approval(order_id)
         auditor = orders.auditor_name(approval)
         dal.update_order(number, {"status": "approved", "decided_at": now, "auditor_name": auditor}, ("auditing",))
         orders.notify_paid_out(settings, order)

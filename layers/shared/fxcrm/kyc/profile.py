@@ -17,7 +17,7 @@ from fxcrm import audit
 from fxcrm.adapters import files
 from fxcrm.adapters.mail import send_email
 from fxcrm.approvals import workflow
-from fxcrm.approvals.workflow import Kind
+from fxcrm.approvals.workflow import ApprovalItem, Kind
 from fxcrm.auth import permissions
 from fxcrm.core import ids, times
 from fxcrm.core.caller import Principal, person_name
@@ -369,7 +369,7 @@ def approve(settings: Settings, review_id: int, now: int) -> dict[str, Any]:
     review = approvals_dal.get_approval(review_id)
     if review is None:
         raise NotFound("no such review", "approval_id")
-    user_id = int(review["user_id"])
+    user_id = review.user_id
     _take_name(user_id, now)  # before the status, so an approved KYC always shows its name
     with suppress(ConditionFailed):  # already approved by an earlier attempt of this step
         dal.change_status(
@@ -378,28 +378,26 @@ def approve(settings: Settings, review_id: int, now: int) -> dict[str, Any]:
     if workflow.close(review_id, "completed", now) is not None:
         send_email(
             settings.ses_sender,
-            str(review["email"]),
+            review.email,
             "Your identity verification is approved",
             "Your KYC has been approved. You can now open live accounts and withdraw.",
         )
     return {"kyc_status": "approved"}
 
 
-def notify_closed(settings: Settings, review: dict[str, Any]) -> None:
+def notify_closed(settings: Settings, review: ApprovalItem) -> None:
     """A review closed without approval (rejected, expired, failed): the KYC
     goes back to the client to correct, with the reason."""
     reasons = {
         "expired": "the review timed out; please submit again",
         "failed": "the review failed; please submit again",
     }
-    reason = str(review.get("reason") or "") if review["status"] == "rejected" else reasons.get(review["status"], "")
+    reason = (review.reason or "") if review.status == "rejected" else reasons.get(review.status, "")
     with suppress(ConditionFailed):  # already sent back by an earlier attempt
-        dal.change_status(
-            int(review["user_id"]), "disapproved", ("pending",), int(review["closed_at"]), {"remark": reason}
-        )
+        dal.change_status(review.user_id, "disapproved", ("pending",), review.closed_at or 0, {"remark": reason})
     send_email(
         settings.ses_sender,
-        str(review["email"]),
+        review.email,
         "Your identity verification needs attention",
         f"Your KYC was not approved: {reason}\nPlease correct it in the portal and submit it again.",
     )

@@ -11,20 +11,15 @@ schemas, so a request field added and not stored fails a test."""
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
+
+from fxcrm.dal.models.base import Record, without_keys
 
 OrderKind = Literal["deposit", "withdrawal", "transfer"]
 OrderStatus = Literal["pending", "auditing", "approved", "disapproved"]
 Method = Literal["bank_transfer", "international_wire_transfer", "cryptocurrency"]
 # What a request field that is not stored was for (a key, a check, a secret).
 NOT_STORED = "checked, not stored"
-
-
-class Record(BaseModel):
-    """A stored model: frozen (a change is a new value or a conditional
-    write), and refusing attributes it does not name."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class AccountRef(Record):
@@ -63,11 +58,6 @@ class OrderBase(Record):
     hold_started: bool | None = None
     held: bool | None = None
     credit_started: bool | None = None
-
-    def to_item(self) -> dict[str, Any]:
-        """The stored attributes (index keys are added by fxcrm.dal.funding);
-        unset optional fields are left out, as they always were."""
-        return self.model_dump(exclude_none=True)
 
 
 class DepositOrder(OrderBase):
@@ -188,10 +178,5 @@ class OrderChange(TypedDict, total=False):
     psp_payout_status: str
 
 
-def is_key(name: str) -> bool:
-    """The table's own attributes (keys and index keys), not the model's."""
-    return name in ("pk", "sk") or (name.startswith("gsi") and name.endswith(("pk", "sk")))
-
-
 def order_from_item(item: dict[str, Any]) -> DepositOrder | WithdrawalOrder | TransferOrder:
-    return _ORDER.validate_python({k: v for k, v in item.items() if not is_key(k)})
+    return _ORDER.validate_python(without_keys(item))
