@@ -334,7 +334,8 @@ def test_withdrawal_reserves_at_once_then_pays_out_after_approval(api: ApiClient
     fees = ledger.fees("USD")
     from fxcrm.dal import ledger as ledger_dal
 
-    assert Decimal(ledger_dal.get_transaction(f"wd-{number}")["legs"][2]["amount"]) == Decimal("2.00")  # 1% fee
+    txn = ledger_dal.get_transaction(f"wd-{number}")
+    assert txn is not None and txn.legs[2].amount == Decimal("2.00")  # 1% fee
     assert ledger_dal.get_balance(fees) is not None
     assert verify()["differences"] == []
 

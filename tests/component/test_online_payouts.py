@@ -106,7 +106,8 @@ def test_an_approved_withdrawal_is_paid_through_the_provider_once_its_payout_is_
     wait_for(order_row(api, client, "withdrawals", number), "approved")
     from fxcrm.dal import ledger as ledger_dal
 
-    assert (ledger_dal.get_transaction(f"wd-{number}") or {})["status"] == "posted"
+    txn = ledger_dal.get_transaction(f"wd-{number}")
+    assert txn is not None and txn.status == "posted"
     assert platform_balance(api, client, account) == Decimal("300.00")
     assert ledger.available(account) == Decimal("300.00")
 

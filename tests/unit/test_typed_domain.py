@@ -46,9 +46,17 @@ from fxcrm.funding.schemas import WithdrawalRequest
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import ApprovalItem
 from fxcrm.dal import approvals as approvals_dal
+from fxcrm.dal import ledger as ledger_dal
 
 
-def misuse(principal: Principal, body: WithdrawalRequest, order: WithdrawalOrder, approval: ApprovalItem) -> None:
+def misuse(
+    principal: Principal,
+    body: WithdrawalRequest,
+    order: WithdrawalOrder,
+    approval: ApprovalItem,
+    txn: ledger.Transaction,
+    balance: ledger.Balance,
+) -> None:
     withdrawals.request(get_settings(), principal, {"withdrawal_amount": "10.00"}, 0)  # WRONG: a dict
     ledger.post("t", "deposit", "D", "USD", [("TA:1", Decimal(5)), ("FEES:USD", Decimal(-5))], 0)  # WRONG: tuples
     orders.submit_or_release(get_settings(), order, principal, {}, 0, required_approvals=3)  # WRONG
@@ -63,6 +71,9 @@ def misuse(principal: Principal, body: WithdrawalRequest, order: WithdrawalOrder
     approvals_dal.change_status(approval, "approved", ("waiting",), 0, {"decided_by": "ada"})  # WRONG: an id
     print(approval.task_tokn)  # WRONG: misspelt
     print(orders.auditor_name({"decided_by": 1}))  # WRONG: an approval is a model
+    ledger.post("t", "deposti", "D", "USD", [], 0)  # WRONG: no such kind of transaction
+    print(txn.legs[0]["amount"])  # WRONG: a leg is a model
+    print(balance.availabel)  # WRONG: misspelt
 
 
 def use(principal: Principal, body: WithdrawalRequest, order: WithdrawalOrder, approval: ApprovalItem) -> None:
@@ -74,6 +85,9 @@ def use(principal: Principal, body: WithdrawalRequest, order: WithdrawalOrder, a
     workflow.close(1, "completed", 0, {"login": 5})
     approvals_dal.change_status(approval, "approved", ("waiting",), 0, {"decided_by": 1, "reason": ""})
     print(approval.task_token, orders.auditor_name(approval), approval.required_approvals + 1)
+    txn = ledger_dal.get_transaction("t")
+    balance = ledger_dal.get_balance("TA:1")
+    print(txn and txn.legs[0].amount + 1, balance and balance.available - balance.pending_out)
 """
 
 
@@ -90,7 +104,7 @@ def test_mypy_refuses_each_wrongly_shaped_call_and_accepts_the_typed_ones(tmp_pa
     )
     wrong = {number for number, line in enumerate(MISUSES.splitlines(), 1) if "# WRONG" in line}
     flagged = {int(n) for n in re.findall(rf"{re.escape(snippet.name)}:(\d+): error", result.stdout)}
-    assert len(wrong) == 14
+    assert len(wrong) == 17
     assert flagged == wrong, result.stdout
 
 

@@ -17,6 +17,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from fxcrm.dal.errors import ConditionFailed
+from fxcrm.dal.models.ledger import (
+    Balance,
+    Outcome,
+    Posting,
+    Transaction,
+    balance_from_item,
+    posting_from_item,
+    transaction_from_item,
+)
 from fxcrm.dal.table import Item, Table, status_change, to_ddb, values
 
 
@@ -110,70 +119,56 @@ def _run(table: Table, items: list[dict[str, Any]]) -> None:
 
 
 def post(
-    txn: Item,
-    legs: list[tuple[str, Decimal, bool]],
-    pending: bool,
-    now: int,
+    txn: Transaction,
     with_items: list[dict[str, Any]] | None = None,
     table: Table | None = None,
     floor: bool = True,
 ) -> None:
-    """Write a transaction with its legs (account, signed amount, guarded), and
-    `with_items` (e.g. the order it pays for) in the same TransactWriteItems.
-    Pending: debits are reserved (available falls, pending_out rises) and
-    credits wait; posted: every balance moves now."""
+    """Write a transaction with its legs, and `with_items` (e.g. the order it
+    pays for) in the same TransactWriteItems. Pending: debits are reserved
+    (available falls, pending_out rises) and credits wait; posted: every
+    balance moves now."""
     table = table or Table()
-    status = "pending" if pending else "posted"
-    record = {
-        **txn,
-        "pk": f"LTXN#{txn['id']}",
-        "sk": "TXN",
-        "status": status,
-        "legs": [{"account": a, "amount": amount, "guarded": g} for a, amount, g in legs],
-        "created_at": now,
-        "updated_at": now,
-    }
+    if txn.status == "voided":
+        raise ValueError(f"{txn.id}: a transaction is written pending or posted")
+    pending = txn.status == "pending"
+    record = {**txn.to_item(), "pk": f"LTXN#{txn.id}", "sk": "TXN"}
     items: list[dict[str, Any]] = [
         {"Put": {"TableName": table.name, "Item": to_ddb(record), "ConditionExpression": "attribute_not_exists(pk)"}}
     ]
-    for account, amount, guarded in legs:
-        posting = {
-            "pk": f"LEDGER#{account}",
-            "sk": f"POST#{txn['id']}",
-            "txn_id": txn["id"],
-            "amount": amount,
-            "status": status,
-            "at": now,
-        }
-        items.append({"Put": {"TableName": table.name, "Item": to_ddb(posting)}})
+    for leg in txn.legs:
+        account, amount, guarded = leg.account, leg.amount, leg.guarded
+        posting = Posting(txn_id=txn.id, amount=amount, status=txn.status, at=txn.created_at)
+        key = {"pk": f"LEDGER#{account}", "sk": f"POST#{txn.id}"}
+        items.append({"Put": {"TableName": table.name, "Item": to_ddb(key | posting.to_item())}})
         minimum = -amount if (amount < 0 and guarded and floor) else None
         if pending:
             if amount < 0:
                 add = {"pending_out": -amount, "available": amount}
-                items.append(_balance_update(table, account, txn["currency"], guarded, add, minimum))
+                items.append(_balance_update(table, account, txn.currency, guarded, add, minimum))
             else:
                 # a pending credit moves nothing yet, but its account must exist
                 # (guarded) or be listed (so verify counts its postings)
-                items.append(_balance_update(table, account, txn["currency"], guarded, {"posted": Decimal(0)}, None))
+                items.append(_balance_update(table, account, txn.currency, guarded, {"posted": Decimal(0)}, None))
         else:
             add = {"posted": amount, "available": amount}
-            items.append(_balance_update(table, account, txn["currency"], guarded, add, minimum))
+            items.append(_balance_update(table, account, txn.currency, guarded, add, minimum))
     _run(table, items + (with_items or []))
 
 
-def finish(txn_id: str, outcome: str, now: int, table: Table | None = None) -> Item:
+def finish(txn_id: str, outcome: Outcome, now: int, table: Table | None = None) -> Transaction:
     """Settle (`posted`) or release (`voided`) a pending transaction, once."""
     table = table or Table()
     txn = get_transaction(txn_id, table)
     if txn is None:
         raise KeyError(txn_id)
-    if txn["status"] != "pending":
+    if txn.status != "pending":
         raise AlreadyApplied()
     items: list[dict[str, Any]] = [
         status_change(table.name, {"pk": f"LTXN#{txn_id}", "sk": "TXN"}, "pending", outcome, {"updated_at": now})
     ]
-    for leg in txn["legs"]:
-        account, amount, guarded = leg["account"], Decimal(leg["amount"]), bool(leg["guarded"])
+    for leg in txn.legs:
+        account, amount, guarded = leg.account, leg.amount, leg.guarded
         items.append(
             {
                 "Update": {
@@ -192,24 +187,28 @@ def finish(txn_id: str, outcome: str, now: int, table: Table | None = None) -> I
             add = {"pending_out": amount, "available": -amount}  # the reservation is released
         else:
             continue  # a voided credit never moved anything
-        items.append(_balance_update(table, account, txn["currency"], guarded, add, None))
+        items.append(_balance_update(table, account, txn.currency, guarded, add, None))
     _run(table, items)
     return txn
 
 
-def get_transaction(txn_id: str, table: Table | None = None) -> Item | None:
-    return (table or Table()).get(f"LTXN#{txn_id}", "TXN")
+def get_transaction(txn_id: str, table: Table | None = None) -> Transaction | None:
+    item = (table or Table()).get(f"LTXN#{txn_id}", "TXN")
+    return None if item is None else transaction_from_item(item)
 
 
-def get_balance(account: str, table: Table | None = None) -> Item | None:
-    return (table or Table()).get(f"LEDGER#{account}", "BALANCE")
+def get_balance(account: str, table: Table | None = None) -> Balance | None:
+    item = (table or Table()).get(f"LEDGER#{account}", "BALANCE")
+    return None if item is None else balance_from_item(item)
 
 
-def list_accounts(table: Table | None = None) -> list[Item]:
-    return (table or Table()).query("gsi1pk = :pk", {":pk": "LEDGERACCOUNTS"}, index="gsi1")
+def list_accounts(table: Table | None = None) -> list[Balance]:
+    items = (table or Table()).query("gsi1pk = :pk", {":pk": "LEDGERACCOUNTS"}, index="gsi1")
+    return [balance_from_item(item) for item in items]
 
 
-def list_postings(account: str, table: Table | None = None) -> list[Item]:
-    return (table or Table()).query(
+def list_postings(account: str, table: Table | None = None) -> list[Posting]:
+    items = (table or Table()).query(
         "pk = :pk AND begins_with(sk, :prefix)", {":pk": f"LEDGER#{account}", ":prefix": "POST#"}
     )
+    return [posting_from_item(item) for item in items]

@@ -2,6 +2,8 @@
 approval flow (fxcrm.funding.deposits) and the payment provider's callback
 (fxcrm.funding.online), so neither imports the other."""
 
+from typing import Literal
+
 from fxcrm import ledger
 from fxcrm.core.money import show
 from fxcrm.core.settings import Settings
@@ -11,7 +13,7 @@ from fxcrm.dal.funding import StatusChanged
 from fxcrm.funding import orders, reference
 from fxcrm.funding.orders import DepositOrder
 
-KIND = "deposit"
+KIND: Literal["deposit"] = "deposit"
 CURRENCY = reference.ACCOUNT_CURRENCY
 
 

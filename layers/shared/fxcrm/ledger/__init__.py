@@ -14,8 +14,9 @@ from fxcrm.core.errors import Conflict
 from fxcrm.core.money import quantise
 from fxcrm.dal import ledger as dal
 from fxcrm.dal.ledger import AlreadyApplied, InsufficientFunds
+from fxcrm.dal.models.ledger import Balance, Outcome, Transaction, TxnKind, TxnLeg
 
-__all__ = ["AlreadyApplied", "InsufficientFunds", "Leg", "post", "release", "settle"]
+__all__ = ["AlreadyApplied", "Balance", "InsufficientFunds", "Leg", "Transaction", "post", "release", "settle"]
 
 
 class Leg(NamedTuple):
@@ -47,7 +48,7 @@ def _guarded(account: str) -> bool:
 
 def post(
     txn_id: str,
-    kind: str,
+    kind: TxnKind,
     ref: str,
     currency: str,
     legs: list[Leg],
@@ -64,29 +65,31 @@ def post(
     legs = [Leg(account, quantise(amount, currency)) for account, amount in legs if amount != 0]
     if sum(leg.amount for leg in legs) != 0 or len({leg.account for leg in legs}) != len(legs):
         raise ValueError(f"unbalanced or repeated legs in {txn_id}: {legs}")
-    txn = {"id": txn_id, "kind": kind, "ref": ref, "currency": currency}
+    txn = Transaction(
+        id=txn_id,
+        kind=kind,
+        ref=ref,
+        currency=currency,
+        status="pending" if pending else "posted",
+        legs=tuple(TxnLeg(account=leg.account, amount=leg.amount, guarded=_guarded(leg.account)) for leg in legs),
+        created_at=now,
+        updated_at=now,
+    )
     try:
-        dal.post(
-            txn,
-            [(leg.account, leg.amount, _guarded(leg.account)) for leg in legs],
-            pending,
-            now,
-            with_items,
-            floor=not fact,
-        )
+        dal.post(txn, with_items, floor=not fact)
     except AlreadyApplied:
         return False
     return True
 
 
-def _finish(txn_id: str, outcome: str, now: int) -> bool:
+def _finish(txn_id: str, outcome: Outcome, now: int) -> bool:
     try:
         dal.finish(txn_id, outcome, now)
     except AlreadyApplied:
         txn = dal.get_transaction(txn_id)
-        if txn is not None and txn["status"] == outcome:
+        if txn is not None and txn.status == outcome:
             return False  # done by an earlier attempt
-        raise Conflict(f"ledger transaction {txn_id} is {txn['status'] if txn else 'missing'}") from None
+        raise Conflict(f"ledger transaction {txn_id} is {txn.status if txn else 'missing'}") from None
     return True
 
 
@@ -102,9 +105,9 @@ def release(txn_id: str, now: int) -> bool:
 
 def available(account_id: int) -> Decimal:
     balance = dal.get_balance(trading_account(account_id))
-    return Decimal(balance["available"]) if balance else Decimal(0)
+    return balance.available if balance else Decimal(0)
 
 
 def is_posted(txn_id: str) -> bool:
     txn = dal.get_transaction(txn_id)
-    return txn is not None and txn["status"] == "posted"
+    return txn is not None and txn.status == "posted"

@@ -18,23 +18,25 @@ def verify() -> dict[str, Any]:
     seen: set[str] = set()
     accounts = dal.list_accounts()
     for balance in accounts:
-        account = str(balance["account"])
+        account = balance.account
         posted, pending_out = Decimal(0), Decimal(0)
         for posting in dal.list_postings(account):
-            amount = Decimal(posting["amount"])
-            seen.add(str(posting["txn_id"]))
-            if posting["status"] != "voided":
-                per_txn[str(posting["txn_id"])] += amount
-            if posting["status"] == "posted":
+            amount = posting.amount
+            seen.add(posting.txn_id)
+            if posting.status != "voided":
+                per_txn[posting.txn_id] += amount
+            if posting.status == "posted":
                 posted += amount
-            elif posting["status"] == "pending" and amount < 0:
+            elif posting.status == "pending" and amount < 0:
                 pending_out -= amount
         expected = {"posted": posted, "pending_out": pending_out, "available": posted - pending_out}
+        stored = {"posted": balance.posted, "pending_out": balance.pending_out, "available": balance.available}
         for field, value in expected.items():
-            stored = Decimal(balance.get(field, 0))
-            if stored != value:
-                differences.append({"account": account, "field": field, "stored": str(stored), "computed": str(value)})
-        if balance.get("guarded") and posted - pending_out < 0:
+            if stored[field] != value:
+                differences.append(
+                    {"account": account, "field": field, "stored": str(stored[field]), "computed": str(value)}
+                )
+        if balance.guarded and posted - pending_out < 0:
             differences.append({"account": account, "field": "available", "problem": "negative"})
     for txn_id, total in sorted(per_txn.items()):
         if total != 0:
