@@ -5,7 +5,8 @@ account: guarded, it never goes below zero available), `EXT:<flow>:<method>:<cur
 (money arriving from or leaving for the outside world), `FEES:<currency>`.
 Each transaction's legs sum to zero. A withdrawal (or a transfer waiting for
 approval) is posted `pending`: its debit is reserved at once and later either
-settled (`posted`) or released (`voided`)."""
+settled (`posted`) or released (`voided`); its credits are written only then.
+House accounts (`EXT:`, `FEES:`, `REBATES:` ...) are sharded: `balance` sums them."""
 
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -16,7 +17,17 @@ from fxcrm.dal import ledger as dal
 from fxcrm.dal.ledger import AlreadyApplied, InsufficientFunds
 from fxcrm.dal.models.ledger import Balance, Outcome, Transaction, TxnKind, TxnLeg
 
-__all__ = ["AlreadyApplied", "Balance", "InsufficientFunds", "Leg", "Transaction", "post", "release", "settle"]
+__all__ = [
+    "AlreadyApplied",
+    "Balance",
+    "InsufficientFunds",
+    "Leg",
+    "Transaction",
+    "balance",
+    "post",
+    "release",
+    "settle",
+]
 
 
 class Leg(NamedTuple):
@@ -46,6 +57,26 @@ def _guarded(account: str) -> bool:
     return account.startswith("TA:")
 
 
+def _house(account: str) -> bool:
+    """An account of the broker's, not of one client or IB: every transaction of
+    a kind touches it, so it is sharded (fxcrm.dal.ledger)."""
+    return not account.startswith(("TA:", "IB:"))
+
+
+def balance(account: str) -> Balance:
+    """An account's balance: a house account's is the sum of its shards."""
+    parts = dal.get_balances(account)
+    first = parts[0] if parts else None
+    return Balance(
+        account=account,
+        currency=first.currency if first else "",
+        guarded=_guarded(account),
+        posted=sum((p.posted for p in parts), Decimal(0)),
+        pending_out=sum((p.pending_out for p in parts), Decimal(0)),
+        available=sum((p.available for p in parts), Decimal(0)),
+    )
+
+
 def post(
     txn_id: str,
     kind: TxnKind,
@@ -71,7 +102,15 @@ def post(
         ref=ref,
         currency=currency,
         status="pending" if pending else "posted",
-        legs=tuple(TxnLeg(account=leg.account, amount=leg.amount, guarded=_guarded(leg.account)) for leg in legs),
+        legs=tuple(
+            TxnLeg(
+                account=leg.account,
+                amount=leg.amount,
+                guarded=_guarded(leg.account),
+                shard=dal.house_shard(txn_id) if _house(leg.account) else None,
+            )
+            for leg in legs
+        ),
         created_at=now,
         updated_at=now,
     )

@@ -19,6 +19,7 @@ class TxnLeg(Record):
     account: str
     amount: Decimal
     guarded: bool
+    shard: int | None = None  # a house account's balance item this leg goes to
 
 
 class Transaction(Record):
@@ -43,6 +44,7 @@ class Balance(Record):
     account: str
     currency: str
     guarded: bool
+    shard: int | None = None  # one shard of a house account
     posted: Decimal = Decimal(0)
     pending_out: Decimal = Decimal(0)  # reserved by pending debits
     available: Decimal = Decimal(0)  # posted - pending_out
