@@ -5,6 +5,7 @@ money is exact."""
 
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -20,12 +21,17 @@ def _balance_key(account: int) -> tuple[str, str]:
     return (f"LEDGER#{ledger.trading_account(account)}", "BALANCE")
 
 
+def _funded_withdrawal(api: ApiClient, admin: str, client: Client) -> tuple[int, dict[str, Any]]:
+    """An account holding 250.00 and the body of a 50.00 withdrawal from it."""
+    account = client.accounts[0]
+    deposit(api, admin, client, account, "250.00")
+    return account, withdrawal_body(api, client, account, "50.00")
+
+
 def test_concurrent_withdrawals_that_conflict_are_retried_and_take_exactly_the_balance(
     api: ApiClient, admin: str, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    account = client.accounts[0]
-    deposit(api, admin, client, account, "250.00")
-    body = withdrawal_body(api, client, account, "50.00")
+    account, body = _funded_withdrawal(api, admin, client)
     monkeypatch.setattr("fxcrm.funding.orders.check_code", lambda *args, **kwargs: None)  # one code for all
 
     def withdraw(_: int) -> tuple[int, dict[str, str]]:
@@ -46,11 +52,9 @@ def test_concurrent_withdrawals_that_conflict_are_retried_and_take_exactly_the_b
 
 
 def test_a_conflict_that_outlasts_the_retries_is_a_503_and_changes_nothing(
-    api: ApiClient, admin: str, client: Client, monkeypatch: pytest.MonkeyPatch
+    api: ApiClient, admin: str, client: Client
 ) -> None:
-    account = client.accounts[0]
-    deposit(api, admin, client, account, "250.00")
-    body = withdrawal_body(api, client, account, "50.00")
+    account, body = _funded_withdrawal(api, admin, client)
     with Conflicts(_balance_key(account), always=True) as conflicts:
         reply = api.post("/funding/withdrawals", body, token=client.token, headers=idempotency_key())
     assert reply.status == 503
