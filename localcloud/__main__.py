@@ -5,6 +5,7 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 
 from localcloud.cloud import LocalCloud
 
@@ -14,7 +15,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=3000, help="HTTP API port (0 picks a free one)")
     parser.add_argument("--moto-port", type=int, default=0, help="moto server port (0 picks a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback by default)")
-    parser.add_argument("--no-seed", action="store_true", help="start without demo data")
+    parser.add_argument(
+        "--no-seed", action="store_true", help="start empty, as a fresh deploy (then: python -m fxcrm.ops bootstrap)"
+    )
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -34,7 +37,15 @@ def main() -> int:
     for user in DEMO_USERS:
         print(f"    {user.user_type:<7} {user.role:<8} {user.email:<30} {user.password}")
     if cloud.stack and cloud.stack.skipped:
-        print("  Not emulated: " + ", ".join(cloud.stack.skipped))
+        # "Name (Type)" each; the alarms and the dashboard only as their count
+        kinds = Counter(entry.rsplit(" (", 1)[1].rstrip(")") for entry in cloud.stack.skipped)
+        named = [
+            e
+            for e in cloud.stack.skipped
+            if not e.endswith(("(AWS::CloudWatch::Alarm)", "(AWS::CloudWatch::Dashboard)"))
+        ]
+        counted = [f"{kinds[k]} {k}" for k in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard") if kinds[k]]
+        print("  Not emulated: " + ", ".join(named + counted))
     print("Press Ctrl-C to stop.", flush=True)
 
     stop = threading.Event()

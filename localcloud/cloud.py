@@ -13,7 +13,7 @@ import boto3
 from localcloud.functions import load_stack, mount_layers
 from localcloud.gateway import DevEndpoint, Gateway, Route, json_endpoint, merged_openapi
 from localcloud.moto_patches import make_dynamodb_atomic
-from localcloud.provision import ACCOUNT_ID, REGION, Stack, provision
+from localcloud.provision import REGION, Stack, provision
 from localcloud.template import http_routes, rate_seconds, schedules
 
 # What a tool outside the process needs to reach the local AWS (credentials are moto's dummies).
@@ -143,6 +143,8 @@ class LocalCloud:
             **swagger_endpoints(),
             "/_dev/health": json_endpoint(lambda _: {"status": "ok"}),
             "/_dev/mailbox": json_endpoint(_mailbox),
+            # SES's bounce or complaint for an address, delivered to the subscribed function
+            "/_dev/mail/bounce": json_endpoint(self.mail_event),
             "/_dev/captcha": json_endpoint(_captcha_ticket),
             # where the local AWS is, for tools such as `make verify-ledger`
             "/_dev/environment": json_endpoint(
@@ -167,6 +169,18 @@ class LocalCloud:
             raise ValueError(f"no scheduled function {logical_id!r}; pass ?function=<logical id>")
         event = {"source": "localcloud.scheduler", "detail-type": "Scheduled Event", "detail": {}}
         return self._dispatcher.invoke(self.stack.functions[logical_id], event)
+
+    def mail_event(self, query: dict[str, list[str]]) -> Any:
+        """`?to=<address>&kind=bounce|complaint&bounce_type=Permanent|Transient`."""
+        from localcloud.mail_events import publish
+
+        assert self.stack is not None
+        to = (query.get("to") or [""])[0]
+        if "@" not in to:
+            raise ValueError("pass ?to=<the address that bounced>")
+        kind = (query.get("kind") or ["bounce"])[0]
+        bounce_type = (query.get("bounce_type") or ["Permanent"])[0]
+        return publish(self.stack, self._dispatcher.invoke, kind, to, bounce_type)
 
     def _start_schedules(self) -> None:
         assert self.stack is not None
@@ -206,25 +220,11 @@ class LocalCloud:
 
 
 def _mailbox(query: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """Mail SES accepted, newest last; `?to=` filters by recipient."""
-    from moto.ses.models import ses_backends
+    """Mail SES accepted, newest last (`body` the text part, `html` the HTML
+    part); `?to=` filters by recipient."""
+    from localcloud.mail_events import sent_mail
 
-    wanted = (query.get("to") or [""])[0].lower()
-    messages = []
-    for message in ses_backends[ACCOUNT_ID][REGION].sent_messages:
-        recipients = [a.lower() for a in getattr(message, "destinations", {}).get("ToAddresses", [])]
-        if wanted and wanted not in recipients:
-            continue
-        messages.append(
-            {
-                "id": message.id,
-                "from": message.source,
-                "to": recipients,
-                "subject": getattr(message, "subject", ""),
-                "body": getattr(message, "body", ""),
-            }
-        )
-    return messages
+    return [mail.as_json() for mail in sent_mail((query.get("to") or [""])[0])]
 
 
 def _captcha_ticket(query: dict[str, list[str]]) -> dict[str, Any]:

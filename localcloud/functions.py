@@ -71,6 +71,8 @@ class Dispatcher:
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {}
         self.guard: Any = None  # localcloud.iam.Guard, set by load_stack
+        # physical function name -> the SQS queue URL of its EventInvokeConfig's OnFailure
+        self.on_failure: dict[str, str] = {}
 
     def add(self, physical_name: str, handler: Handler) -> None:
         self.handlers[physical_name] = handler
@@ -80,6 +82,26 @@ class Dispatcher:
         if name not in self.handlers:
             raise KeyError(f"no local handler for Lambda function {function_name}")
         return invoke_handler(self.handlers[name], payload, name)
+
+    def send_to_on_failure(self, function_name: str, payload: Any, error: Exception) -> None:
+        """As Lambda does once an asynchronous invoke has failed (locally without
+        its two retries): the event and the error to the on-failure destination."""
+        name = function_name.split(":function:")[-1].split(":")[0]
+        queue = self.on_failure.get(name)
+        if queue is None:
+            return
+        import boto3
+
+        record = {
+            "requestContext": {
+                "functionArn": function_name,
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": 1,
+            },
+            "requestPayload": payload,
+            "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+        }
+        boto3.client("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps(record, default=str))
 
     def install_into_moto(self) -> None:
         """Replace the body of moto's Docker-free Lambda backend's invoke."""
@@ -116,8 +138,9 @@ class Dispatcher:
             _moto_invocation.active = True
             try:
                 dispatcher.invoke(function_name, payload)
-            except Exception:
+            except Exception as error:
                 logging.getLogger("localcloud").exception("asynchronous invoke of %s failed", function_name)
+                dispatcher.send_to_on_failure(function_name, payload, error)
             finally:
                 _moto_invocation.active = False
 
@@ -137,6 +160,15 @@ def load_stack(stack: Any) -> tuple[Dispatcher, list[Any]]:
     dispatcher = Dispatcher()
     dispatcher.guard = Guard(stack.resolver, list(stack.functions))
     aws.on_client(dispatcher.guard.hook)
+    queues = {
+        stack.resolver.get_att(q, "Arn"): str(stack.resolver.ref(q))
+        for q, _ in stack.resolver.resources("AWS::SQS::Queue")
+    }
+    for _, config in stack.resolver.resources("AWS::Lambda::EventInvokeConfig"):
+        properties = stack.resolver.resolve(config["Properties"])
+        destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if destination in queues:
+            dispatcher.on_failure[str(properties["FunctionName"])] = queues[destination]
     modules = []
     for logical_id, physical in stack.functions.items():
         mount_layers(stack.resolver.layer_paths(logical_id))

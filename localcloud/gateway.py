@@ -1,6 +1,6 @@
 """The local HTTP API: routes requests by the template's HttpApi events into
 payload-2.0 events for the named handler (Mangum runs as on AWS), plus the
-developer endpoints: /openapi.json, /docs, /_dev/mailbox, /_dev/captcha."""
+developer endpoints: /openapi.json, /docs, /_dev/mailbox, /_dev/mail/bounce, /_dev/captcha."""
 
 import io
 import json

@@ -122,6 +122,11 @@ def requirements(
         source = str(params.get("Source", ""))
         address = (re.search(r"<([^>]+)>", source) or re.match(r"(.*)", source)).group(1)  # type: ignore[union-attr]
         yield f"ses:{operation}", f"arn:aws:ses:{region}:{account}:identity/{address}"
+        if params.get("ConfigurationSetName"):  # SES authorises the set as well
+            yield (
+                f"ses:{operation}",
+                f"arn:aws:ses:{region}:{account}:configuration-set/{params['ConfigurationSetName']}",
+            )
     elif service == "lambda" and operation == "Invoke":
         name = str(params["FunctionName"])
         yield (
@@ -130,6 +135,8 @@ def requirements(
         )
     elif service == "stepfunctions" and "stateMachineArn" in params:
         yield f"states:{operation}", str(params["stateMachineArn"])
+    elif service == "stepfunctions" and "executionArn" in params:
+        yield f"states:{operation}", str(params["executionArn"])
     else:
         yield f"{IAM_PREFIX.get(service, service)}:{operation}", None  # e.g. a task token names no resource
 

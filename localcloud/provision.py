@@ -28,6 +28,10 @@ class Stack:
     resolver: Resolver
     functions: dict[str, str] = field(default_factory=dict)  # logical id -> physical name
     skipped: list[str] = field(default_factory=list)
+    # SNS as the local cloud delivers it: topic ARN -> the functions subscribed
+    subscriptions: dict[str, list[str]] = field(default_factory=dict)
+    # SES event publishing: (configuration set, event type such as "bounce") -> topic ARNs
+    mail_event_topics: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def physical(self, logical_id: str) -> str:
         return str(self.resolver.ref(logical_id))
@@ -181,6 +185,72 @@ def _kms_key(session: boto3.Session, resolver: Resolver, logical_id: str, props:
     resolver.attrs[(logical_id, "KeyId")] = metadata["KeyId"]
 
 
+def _sns_topic(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    arn = session.client("sns").create_topic(Name=str(props.get("TopicName") or _name(logical_id)))["TopicArn"]
+    resolver.refs[logical_id] = arn
+    resolver.attrs[(logical_id, "TopicArn")] = arn
+    resolver.attrs[(logical_id, "TopicName")] = arn.rsplit(":", 1)[-1]
+
+
+def _ses_configuration_set(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    name = str(props.get("Name") or _name(logical_id))
+    session.client("ses").create_configuration_set(ConfigurationSet={"Name": name})
+    resolver.refs[logical_id] = name
+
+
+def _ses_event_destination(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    """The event destination in moto (CloudFormation's SnsDestination is the API's
+    SNSDestination), and which topics each event type goes to, for delivery."""
+    destination = props["EventDestination"]
+    api: dict[str, Any] = {
+        "Name": destination.get("Name", logical_id),
+        "Enabled": bool(destination.get("Enabled", True)),
+        "MatchingEventTypes": list(destination["MatchingEventTypes"]),
+    }
+    if "SnsDestination" in destination:
+        api["SNSDestination"] = {"TopicARN": destination["SnsDestination"]["TopicARN"]}
+    session.client("ses").create_configuration_set_event_destination(
+        ConfigurationSetName=str(props["ConfigurationSetName"]), EventDestination=api
+    )
+    resolver.refs[logical_id] = logical_id
+
+
+def _sns_subscription(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    session.client("sns").subscribe(
+        TopicArn=str(props["TopicArn"]), Protocol=str(props["Protocol"]), Endpoint=str(props["Endpoint"])
+    )
+    resolver.refs[logical_id] = logical_id
+
+
+def _mail_routes(stack: Stack) -> None:
+    """Who receives what the template says SNS and SES deliver: each topic's
+    Lambda subscribers, each configuration set's topics per event type."""
+    resolver = stack.resolver
+    by_arn = {resolver.attrs.get((fn, "Arn")): fn for fn in stack.functions}
+    for _, spec in resolver.resources("AWS::SNS::Subscription"):
+        props = resolver.resolve(spec["Properties"])
+        if props.get("Protocol") == "lambda" and props.get("Endpoint") in by_arn:
+            stack.subscriptions.setdefault(str(props["TopicArn"]), []).append(by_arn[props["Endpoint"]])
+    for _, spec in resolver.resources("AWS::SES::ConfigurationSetEventDestination"):
+        props = resolver.resolve(spec["Properties"])
+        destination = props["EventDestination"]
+        if destination.get("Enabled", True) and "SnsDestination" in destination:
+            for kind in destination["MatchingEventTypes"]:
+                key = (str(props["ConfigurationSetName"]), str(kind).lower())
+                stack.mail_event_topics.setdefault(key, []).append(str(destination["SnsDestination"]["TopicARN"]))
+
+
+def _queue(session: boto3.Session, resolver: Resolver, logical_id: str, props: dict[str, Any]) -> None:
+    """SQS queue (the on-failure destination of asynchronous invokes, which
+    `localcloud.functions` sends a failed event to as Lambda would)."""
+    name = _name(logical_id)
+    url = session.client("sqs").create_queue(QueueName=name)["QueueUrl"]
+    resolver.refs[logical_id] = url
+    resolver.attrs[(logical_id, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+    resolver.attrs[(logical_id, "QueueName")] = name
+    resolver.attrs[(logical_id, "QueueUrl")] = url
+
+
 def _ses_identity(session: boto3.Session, resolver: Resolver) -> None:
     sender = resolver.parameters.get("SesSender")
     if sender:
@@ -203,16 +273,26 @@ PROVISIONERS: list[tuple[str, Callable[[boto3.Session, Resolver, str, dict[str, 
     ("AWS::S3::Bucket", _bucket),
     ("AWS::SecretsManager::Secret", _secret),
     ("AWS::KMS::Key", _kms_key),
+    ("AWS::SNS::Topic", _sns_topic),
+    ("AWS::SES::ConfigurationSet", _ses_configuration_set),
+    ("AWS::SES::ConfigurationSetEventDestination", _ses_event_destination),
+    ("AWS::SQS::Queue", _queue),
     ("AWS::Logs::LogGroup", _placeholder("loggroup")),
     ("AWS::Lambda::LayerVersion", _placeholder("layer")),  # mounted by localcloud.functions
     ("AWS::ApiGatewayV2::Api", _placeholder("httpapi")),  # served by localcloud.gateway
     ("AWS::IAM::Role", _role),
     ("AWS::Lambda::Function", _function),
     ("AWS::StepFunctions::StateMachine", _state_machine),
+    ("AWS::SNS::Subscription", _sns_subscription),  # delivered by localcloud.mail_events
 ]
 # Emulated without a resource: the gateway routes the API's requests to the
 # handlers (stage, permissions) and `localcloud.cloud` runs the schedules' timers.
-_EMULATED = {"AWS::ApiGatewayV2::Stage", "AWS::Lambda::Permission", "AWS::Scheduler::Schedule"}
+_EMULATED = {
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::Lambda::Permission",
+    "AWS::Scheduler::Schedule",
+    "AWS::Lambda::EventInvokeConfig",  # localcloud.functions sends failed asynchronous invokes on
+}
 # Resolved by their provisioner, or not at all: they reference what is created later.
 _RAW = {
     "AWS::Logs::LogGroup",
@@ -245,4 +325,5 @@ def provision(
         f"{name} ({spec['Type']})" for name, spec in resolver.template["Resources"].items() if spec["Type"] not in known
     ]
     _ses_identity(session, resolver)
+    _mail_routes(stack)
     return stack

@@ -1,5 +1,6 @@
-"""Demo data for the local cloud: a staff admin, a support agent, an IB and two clients
-(client1 has approved KYC, so it can apply for live accounts)."""
+"""Demo data for the local cloud, built on the bootstrap (`fxcrm.ops.bootstrap`: the
+first admin and the default catalogue): a support agent, a controller, IBs and
+clients (client1 has approved KYC, so it can apply for live accounts)."""
 
 from dataclasses import dataclass
 
@@ -51,131 +52,46 @@ DEMO_USERS = [
 ]
 
 
-LEVERAGES = [50, 100, 200, 500]
-
-# (id, name, demo?, record type, MT group) per platform; ids are 1xx for MT4, 2xx for MT5.
-ACCOUNT_TYPES = [
-    (1, "Standard", True, "normal", "demo\\standard"),
-    (2, "Standard", False, "normal", "real\\standard"),
-    (3, "ECN", False, "normal", "real\\ecn"),
-    (4, "Bonus", False, "deposit_only", "real\\bonus"),
-]
-
 DOWNLOADS = {
     "client": [("MetaTrader 4", "The classic forex terminal"), ("MetaTrader 5", "Multi-asset terminal")],
     "ib": [("MetaTrader 5", "Multi-asset terminal"), ("MT5 Manager", "For partners who manage client accounts")],
 }
 
-
-CURRENCIES = [
-    ("USD", "US Dollar", "美元", ["bank_transfer", "international_wire_transfer"]),
-    ("EUR", "Euro", "欧元", ["bank_transfer", "international_wire_transfer"]),
-    ("GBP", "Pound Sterling", "英镑", ["international_wire_transfer"]),
-    ("USDT", "Tether", "泰达币", ["cryptocurrency"]),
-    ("BTC", "Bitcoin", "比特币", ["cryptocurrency"]),
-]
-EXCHANGE_RATES = {"USD": "1", "EUR": "0.92", "GBP": "0.79", "USDT": "1", "BTC": "0.0000105"}
+# What the demo broker's controller entered on the bootstrap's channels: payment details, countries, icons.
 BANK_INFO = "Beneficiary: Broker Ltd · IBAN GB33BUKB20201555555555 · SWIFT BUKBGB22 · quote the order number"
-# (id, name, method, min, max, fixed fee, percent fee, currencies, account info)
-DEPOSIT_CHANNELS = [
-    (1, "Bank transfer", "bank_transfer", "50", "50000", "0", "0", ["USD", "EUR"], BANK_INFO),
-    (
-        2,
-        "International wire",
-        "international_wire_transfer",
-        "500",
-        "100000",
-        "0",
-        "0",
-        ["USD", "EUR", "GBP"],
-        BANK_INFO,
-    ),
-    (
-        3,
-        "USDT (TRC20)",
-        "cryptocurrency",
-        "10",
-        "100000",
-        "0",
-        "0",
-        ["USD", "USDT"],
-        "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
-    ),
-    (4, "Crypto (online)", "cryptocurrency", "10", "20000", "0", "0", ["USD"], ""),
-]
-# Paid through the payment provider (PAYMENT_PROVIDER; locally the stand-in page), credited
-# on its callback; staff review an online deposit above this amount.
-ONLINE_DEPOSIT_CHANNELS = {4: {"kind": "online", "review_above": "10000.00"}}
-WITHDRAWAL_CHANNELS = [
-    (11, "Bank transfer", "bank_transfer", "50", "20000", "0", "1", ["USD", "EUR"], ""),
-    (12, "International wire", "international_wire_transfer", "200", "50000", "25", "0", ["USD", "EUR", "GBP"], ""),
-    (13, "Crypto", "cryptocurrency", "10", "50000", "1", "0", ["USDT", "BTC"], ""),
-    (14, "Crypto (online)", "cryptocurrency", "10", "20000", "1", "0", ["USDT"], ""),
-]
-ONLINE_WITHDRAWAL_CHANNELS = {14: {"kind": "online"}}  # paid out through the payment provider
+DEPOSIT_DETAILS = {1: BANK_INFO, 2: BANK_INFO, 3: "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE", 4: ""}
+DEPOSIT_COUNTRIES = ["GB", "DE", "FR", "SG", "AE", "TH"]
 
 
-def seed_funding() -> None:
-    """Currencies, exchange rates, channels and the transfer threshold."""
-    from fxcrm.dal import funding, settings_items
+def enable_demo_channels() -> None:
+    """Every bootstrap channel, enabled with the demo broker's details."""
+    from fxcrm.dal import funding
+    from fxcrm.ops import catalogue
 
-    settings_items.put_setting(
-        "currencies",
-        {"list": [{"code": c, "name": {"en": en, "zh": zh}, "methods": m} for c, en, zh, m in CURRENCIES]},
-        0,
-        0,
-    )
-    settings_items.put_setting("exchange_rates", {"rates": EXCHANGE_RATES}, 0, 0)
-    settings_items.put_setting(
-        "funding", {"transfer_approval_threshold": "1000.00", "two_approvals_above": "5000.00"}, 0, 0
-    )
-    for direction, rows in (("deposit", DEPOSIT_CHANNELS), ("withdrawal", WITHDRAWAL_CHANNELS)):
-        for channel_id, name, method, low, high, fixed, percent, currencies, info in rows:
-            funding.put_channel(
-                direction,
-                {
-                    "id": channel_id,
-                    "name": name,
-                    "method": method,
-                    "min_amount": low,
-                    "max_amount": high,
-                    "fee_fixed": fixed,
-                    "fee_percent": percent,
-                    "allowed_currencies": currencies,
-                    "allowed_countries": [] if direction == "withdrawal" else ["GB", "DE", "FR", "SG", "AE", "TH"],
-                    "account_info": info,
-                    "icon_url": f"https://static.broker.example.com/channels/{method}.svg",
-                    "enabled": True,
-                }
-                | (ONLINE_DEPOSIT_CHANNELS if direction == "deposit" else ONLINE_WITHDRAWAL_CHANNELS).get(
-                    channel_id, {}
-                ),
-            )
+    for direction, channel in catalogue.channels():
+        deposit = direction == "deposit"
+        funding.put_channel(
+            direction,
+            channel
+            | {
+                "account_info": DEPOSIT_DETAILS.get(channel["id"], "") if deposit else "",
+                "allowed_countries": DEPOSIT_COUNTRIES if deposit else [],
+                "icon_url": f"https://static.broker.example.com/channels/{channel['method']}.svg",
+                "enabled": True,
+            },
+        )
 
 
 def _slug(name: str) -> str:
     return name.lower().replace(" ", "-")
 
 
-def seed_catalogue(now: int) -> None:
-    """Account types, platform downloads and funding reference data, as staff would configure them."""
+def seed_downloads(now: int) -> None:
+    """Platform downloads, as staff would configure them (not part of the bootstrap: they are the broker's own)."""
     from datetime import UTC, datetime
 
-    from fxcrm.dal import settings_items, trading
+    from fxcrm.dal import settings_items
 
-    for offset, platform in ((100, "MT4"), (200, "MT5")):
-        for number, name, is_demo, record_type, group in ACCOUNT_TYPES:
-            trading.put_account_type(
-                {
-                    "id": offset + number,
-                    "name": name,
-                    "is_demo": is_demo,
-                    "trading_platform": platform,
-                    "record_type": record_type,
-                    "group": group,
-                    "leverage_options": [{"id": i + 1, "value": v} for i, v in enumerate(LEVERAGES)],
-                }
-            )
     stamp = datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
     for portal, rows in DOWNLOADS.items():
         listing = [
@@ -195,18 +111,26 @@ def seed_catalogue(now: int) -> None:
             for i, (name, text) in enumerate(rows)
         ]
         settings_items.put_setting(f"platform_downloads_{portal}", {"list": listing}, 0, now)
-    seed_funding()
 
 
 def seed_demo_data(now: int) -> list[DemoUser]:
-    """Create the demo users that do not exist yet, and the catalogue; returns the users created."""
+    """The bootstrap (`python -m fxcrm.ops bootstrap`, with the demo admin as its first
+    admin and a known password), then the demo on top: channel details, downloads and
+    the other demo users that do not exist yet. Returns the users created."""
     from fxcrm.auth.accounts import new_user
+    from fxcrm.core.settings import get_settings
     from fxcrm.dal import kyc, users
+    from fxcrm.ops import bootstrap
 
-    seed_catalogue(now)
+    first, *others = DEMO_USERS
+    # the demo's logins are printed, so its admin has no one-time password to replace
+    admin = bootstrap.Admin(first.email, first.first_name, first.last_name, first.password, must_change_password=False)
+    report = bootstrap.run(get_settings(), admin, now)
+    enable_demo_channels()
+    seed_downloads(now)
 
-    created = []
-    for demo in DEMO_USERS:
+    created = [first] if report.parts[0].created else []
+    for demo in others:
         if users.find_user_id_by_email(demo.email) is not None:
             continue
         ib_id = users.find_ib_by_referral_code(demo.invited_by) if demo.invited_by else None

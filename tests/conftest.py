@@ -1,6 +1,11 @@
-"""Settings for every tier: fake credentials, no X-Ray daemon, one region."""
+"""Settings for every tier: fake credentials, no X-Ray daemon, one region; and the
+HTTP tiers' empty local cloud (no demo data, as a fresh deploy) for the bootstrap tests."""
 
 import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
 
 os.environ.update(
     {
@@ -15,3 +20,13 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)  # component tests use moto in process
+
+
+@pytest.fixture(scope="module")
+def empty_cloud(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """`python -m localcloud --no-seed` for this module (its log named after the module)."""
+    from tests.support.http_journeys import start_cloud, stop_cloud
+
+    running = start_cloud(request.module.__name__.rsplit(".", 1)[-1], seed=False)
+    yield running
+    stop_cloud(running)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from fxcrm.api import reconciliation as reconciliation_routes
 from fxcrm.api.app import create_app, lambda_handler
 from fxcrm.api.errors import error_responses
 from fxcrm.api.security import client_ip, require_staff
@@ -367,5 +368,5 @@ def console_asset(asset: str) -> Response:
     return _static(asset, ASSETS[asset])
 
 
-app = create_app("fxcrm admin", [router], "The staff back office")
+app = create_app("fxcrm admin", [router, reconciliation_routes.router], "The staff back office")
 handler = lambda_handler(app, "admin")

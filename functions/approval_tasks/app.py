@@ -61,6 +61,18 @@ def compensation(run: Callable[..., dict[str, Any]]) -> Callable[[dict[str, Any]
     return task
 
 
+def needs_attention(event: dict[str, Any]) -> dict[str, Any]:
+    """A money flow is about to end in NeedsAttention (a step could neither finish
+    nor be undone): count it in the metric the NeedsAttention alarm watches."""
+    logger.error(
+        "money flow needs attention",
+        extra={"flow": event.get("flow"), "approval_id": event.get("approval_id"), "error": event.get("error")},
+    )
+    metrics.add_metric(name="NeedsAttention", unit="Count", value=1)
+    metrics.add_metadata(key="approval_id", value=str(event.get("approval_id")))
+    return {}
+
+
 def _failure_detail(error: dict[str, Any]) -> str:
     """What the client is told when a step failed: a refusal of the trading
     server says so; anything else stays generic (details are in the logs)."""
@@ -83,6 +95,7 @@ TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "transfer.hold": step(transfers.hold),
     "transfer.post": step(transfers.post),
     "transfer.compensate": compensation(transfers.compensate),
+    "needs_attention": needs_attention,
 }
 
 
@@ -94,4 +107,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if task is None:
         raise ValueError(f"unknown task {event.get('task')!r}")
     logger.append_keys(task=event["task"], approval_id=event.get("approval_id"))
+    metrics.clear_metrics()  # only the default dimension (locally, functions share one process)
     return task(event)

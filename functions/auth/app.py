@@ -16,6 +16,7 @@ from fxcrm.auth.schemas import (
     CaptchaVerifyResponse,
     ChangePasswordRequest,
     EmptyResponse,
+    LanguageSetting,
     LoginRequest,
     MenuListResponse,
     PermissionsResponse,
@@ -31,6 +32,7 @@ from fxcrm.auth.schemas import (
 )
 from fxcrm.core import clock
 from fxcrm.core.caller import Principal
+from fxcrm.core.languages import DEFAULT, from_accept_language
 from fxcrm.core.settings import get_settings
 from fxcrm.site import config as site
 from fxcrm.site.config import Branding, LoginPages
@@ -59,10 +61,13 @@ def login(
 
 
 @auth.post("/register", response_model=SessionResponse, status_code=201, responses=error_responses(409, 429))
-def register(body: RegisterRequest) -> Any:
-    """Register a client; `invite_code` attributes the client to that IB."""
+def register(body: RegisterRequest, request: Request) -> Any:
+    """Register a client; `invite_code` attributes the client to that IB. Their
+    mail is in `language`, else in the best of en, zh-CN, zh-TW for the
+    request's Accept-Language, else in English."""
+    language = body.language or from_accept_language(request.headers.get("accept-language")) or DEFAULT
     session = accounts.register_client(
-        get_settings(), body.email, body.email_code, body.password, body.invite_code, clock.now()
+        get_settings(), body.email, body.email_code, body.password, body.invite_code, clock.now(), language
     )
     return {"token": session.token, "user_info": session.user_info}
 
@@ -87,12 +92,26 @@ def send_email_code(
     request: Request,
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Any:
-    """Email a 6-digit code. Scene `register` is for new addresses; the other
-    scenes need the caller's token and go to the caller's own address."""
+    """Email a 6-digit code. Scene `register` is for new addresses (the mail is
+    in the request's Accept-Language); the other scenes need the caller's token
+    and go to the caller's own address, in the caller's language."""
+    language = from_accept_language(request.headers.get("accept-language"))
     sent = accounts.request_email_code(
-        get_settings(), body.email, body.scene, principal, client_ip(request), clock.now()
+        get_settings(), body.email, body.scene, principal, client_ip(request), clock.now(), language
     )
     return {"can_resend_at": sent.can_resend_at, "expired_at": sent.expired_at}
+
+
+@auth.get("/language", response_model=LanguageSetting, responses=error_responses(401))
+def my_language(principal: CurrentPrincipal) -> Any:
+    """The language fxcrm writes to the caller in (en, zh-CN, zh-TW)."""
+    return {"language": accounts.get_language(principal)}
+
+
+@auth.put("/language", response_model=LanguageSetting, responses=error_responses(401))
+def change_language(body: LanguageSetting, principal: CurrentPrincipal) -> Any:
+    """Choose the language of the caller's mail."""
+    return {"language": accounts.set_language(principal, body.language)}
 
 
 @auth.get("/totp", response_model=TotpStatus, responses=error_responses(401, 403))

@@ -2,7 +2,6 @@
 approve a deposit a client submitted (the client's balance rises), reject
 one with a reason (the client sees it), and a support agent cannot approve."""
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,17 +15,10 @@ from tests.support.http_journeys import (
     bearer,
     new_staff,
     open_live_account,
-    post_to_form,
     register,
-    save_kyc_module,
-    upload_kyc_document,
+    submit_deposit,
+    submit_kyc,
     wait_for,
-)
-
-# a 1x1 PNG: the receipt preview is an <img>
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5dd0c6d0000000049454e44ae426082"
 )
 
 
@@ -40,21 +32,7 @@ class Client:
         self.account = open_live_account(cloud, self.http, self.auth)
 
     def deposit(self, amount: str) -> str:
-        key = {"Idempotency-Key": str(uuid.uuid4())}
-        body = {"deposit_amount": amount, "remittance_id": 1, "trading_account_id": self.account}
-        number = self.http.post("/funding/deposits", json=body, headers=self.auth | key).json()["order_number"]
-        form = self.http.post(
-            f"/funding/deposits/{number}/receipt-upload", json={"content_type": "image/png"}, headers=self.auth
-        ).json()
-        post_to_form(form, PNG, "image/png", "receipt.png")
-        submit = {"order_number": number, "receipt_url": form["key"]}
-        assert (
-            self.http.post(
-                "/funding/deposits/submit", json=submit, headers=self.auth | {"Idempotency-Key": str(uuid.uuid4())}
-            ).status_code
-            == 200
-        )
-        return str(number)
+        return submit_deposit(self.http, self.auth, self.account, amount)
 
     def deposit_row(self, number: str) -> dict[str, Any]:
         return dict(
@@ -158,40 +136,7 @@ def test_a_support_agent_cannot_approve(browser: Any, cloud: RunningCloud, clien
 def test_compliance_reviews_a_kyc_with_its_documents(browser: Any, cloud: RunningCloud) -> None:
     with cloud.client() as http:
         user = bearer(register(cloud, http, "kyc", "Kyc-pass-2026")["token"])
-        identity = {
-            "first_name": "Nia",
-            "last_name": "Okafor",
-            "full_name": f"Nia Okafor {uuid.uuid4().hex[:4]}",
-            "gender": "female",
-            "birthday": "1991-07-01",
-            "country": "NG",
-        }
-        modules = {
-            "identity": identity,
-            "contact": {
-                "contact_phone": "+2348012345678",
-                "residential_address": "4 Marina, Lagos",
-                "residence_province": "Lagos",
-                "postal_code": "101001",
-            },
-            "authentication_accessory": {
-                "address_proof": upload_kyc_document(http, user, PNG + uuid.uuid4().bytes, "image/png")
-            },
-            "authentication": {
-                "identification_type": "passport",
-                "passport": upload_kyc_document(http, user, PNG + uuid.uuid4().bytes, "image/png"),
-            },
-            "agreement": {"client_agreement": True, "risk_disclosure": True, "privacy_policy": True},
-        }
-        for module, data in modules.items():
-            assert save_kyc_module(http, user, module, data).status_code == 200
-        answers = [
-            {"question_id": 1, "answer": "none"},
-            {"question_id": 2, "answer": "yes"},
-            {"question_id": 4, "answer": "lt25k"},
-        ]
-        http.post("/kyc/questionnaire-answers", json={"questionnaire_id": 1, "answers": answers}, headers=user)
-        review = http.post("/kyc/submission", headers=user).json()["review_id"]
+        review, identity = submit_kyc(http, user)
         staff = cloud.staff_headers(*ADMIN)
         wait_for(lambda: http.get(f"/admin/approvals/{review}", headers=staff).json(), "waiting")
 

@@ -25,7 +25,16 @@ def test_register_then_login_returns_token_and_user_info(api: ApiClient) -> None
     reply = login(api, email.upper(), "Secret-pass-1")
     assert reply.status == 200
     assert set(reply.json()) == {"token", "user_info"}
-    assert set(reply.json()["user_info"]) == {"email", "first_name", "full_name", "id", "last_name", "user_type"}
+    assert set(reply.json()["user_info"]) == {
+        "email",
+        "first_name",
+        "full_name",
+        "id",
+        "last_name",
+        "user_type",
+        "must_change_password",
+    }
+    assert reply.json()["user_info"]["must_change_password"] is False  # only a bootstrap admin's one-time password
 
 
 def test_register_with_an_ib_invite_code_attributes_the_client(api: ApiClient) -> None:

@@ -90,8 +90,8 @@ OUR_EXPORT_FIELDS = {"job_id", "status", "rows"}
 # Path parameters of ours that the seed does not list.
 OUR_PATH_PARAMETERS = {"portal", "account_id"}
 # Optional request fields of ours (docs/api.md, "Deviations"): a withdrawal may name a saved payment account;
-# an export may ask for xlsx.
-OUR_REQUEST_FIELDS = {"payment_account_id", "format"}
+# an export may ask for xlsx; registration may name the language of the client's mail.
+OUR_REQUEST_FIELDS = {"payment_account_id", "format", "language"}
 # List fields of ours the seed lacks (docs/api.md, "Deviations"): a rebate record says what the IB
 # earned and which commission record paid it (the seed's rebate_id is the row's own id).
 OUR_LIST_FIELDS = {52: {"rebate_aggregation_id", "rebate_amount", "rebate_currency"}}

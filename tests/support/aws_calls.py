@@ -11,11 +11,25 @@ from localcloud.functions import invoked_by_moto
 _ids = itertools.count()
 
 
+def _items_read(operation: str, parsed: dict[str, Any]) -> int:
+    """How many items DynamoDB read to answer: a Query's `ScannedCount` (what a
+    filter discarded counts too), a GetItem's item, a BatchGetItem's responses."""
+    if operation in ("Query", "Scan"):
+        return int(parsed.get("ScannedCount", len(parsed.get("Items", []))))
+    if operation == "GetItem":
+        return 1 if parsed.get("Item") else 0
+    if operation == "BatchGetItem":
+        return sum(len(found) for found in parsed.get("Responses", {}).values())
+    return 0
+
+
 class AwsCalls:
-    """with AwsCalls() as calls: ...; calls.counts == {"dynamodb.GetItem": 2, ...}"""
+    """with AwsCalls() as calls: ...; calls.counts == {"dynamodb.GetItem": 2, ...};
+    calls.items_read == the DynamoDB items those calls read."""
 
     def __init__(self) -> None:
         self.names: list[str] = []
+        self.items_read = 0
         self._hooked: list[Any] = []
         self._unique = f"fxcrm-aws-calls-{next(_ids)}"
 
@@ -25,8 +39,13 @@ class AwsCalls:
         if not invoked_by_moto():
             self.names.append(f"{model.service_model.service_name}.{model.name}")
 
+    def _count_items(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        if model.service_model.service_name == "dynamodb" and not invoked_by_moto():
+            self.items_read += _items_read(model.name, parsed)
+
     def _hook(self, client: Any) -> None:
         client.meta.events.register("before-call", self._record, unique_id=self._unique)
+        client.meta.events.register("after-call", self._count_items, unique_id=f"{self._unique}-items")
         self._hooked.append(client)
 
     def __enter__(self) -> "AwsCalls":
@@ -37,6 +56,7 @@ class AwsCalls:
         self._undo()
         for client in self._hooked:
             client.meta.events.unregister("before-call", unique_id=self._unique)
+            client.meta.events.unregister("after-call", unique_id=f"{self._unique}-items")
 
     @property
     def counts(self) -> Counter[str]:

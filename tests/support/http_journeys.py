@@ -98,7 +98,8 @@ class RunningCloud:
         return bearer(self.staff_token(email, password))
 
 
-def start_cloud(name: str) -> RunningCloud:
+def start_cloud(name: str, seed: bool = True) -> RunningCloud:
+    """`python -m localcloud` on a free port; `seed=False`: an empty stack (`--no-seed`), as deployed."""
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
     log = ARTIFACTS / f"localcloud-{name}.log"
@@ -107,7 +108,7 @@ def start_cloud(name: str) -> RunningCloud:
     # email codes (20, tested in tests/component) would throttle the suite itself.
     env["EMAIL_CODES_PER_ADDRESS_PER_HOUR"] = "10000"
     process = subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "--port", str(port)],
+        [sys.executable, "-m", "localcloud", "--port", str(port), *([] if seed else ["--no-seed"])],
         cwd=ROOT,
         env=env,
         stdout=log.open("wb"),
@@ -154,9 +155,12 @@ def open_demo_account(http: httpx.Client, client: dict[str, str], **overrides: A
     return int(opened.json()["id"])
 
 
-def open_live_account(cloud: RunningCloud, http: httpx.Client, client: dict[str, str]) -> int:
-    """A live account applied for by a client with approved KYC and approved by the admin: its id."""
-    staff = cloud.staff_headers(*ADMIN)
+def open_live_account(
+    cloud: RunningCloud, http: httpx.Client, client: dict[str, str], staff: dict[str, str] | None = None
+) -> int:
+    """A live account applied for by a client with approved KYC and approved by the admin
+    (the demo's unless `staff` is given): its id."""
+    staff = staff or cloud.staff_headers(*ADMIN)
     applied = http.post("/trading-accounts/applications", json=LIVE_APPLICATION, headers=client)
     assert applied.status_code == 201, applied.text
     account = int(applied.json()["application_account_id"])
@@ -235,3 +239,91 @@ def upload_kyc_document(http: httpx.Client, client: dict[str, str], content: byt
 
 def save_kyc_module(http: httpx.Client, client: dict[str, str], module: str, data: dict[str, Any]) -> httpx.Response:
     return http.put("/kyc/modules", json={"current_module": module, "kyc_data": {module: data}}, headers=client)
+
+
+# a 1x1 PNG: what a receipt or a scan looks like to the upload checks and to an <img>
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5dd0c6d0000000049454e44ae426082"
+)
+
+
+def submit_kyc(http: httpx.Client, user: dict[str, str]) -> tuple[int, dict[str, str]]:
+    """Every module the default form needs for a live account, two scans and the
+    questionnaire, submitted for review: (the review's id, the identity given)."""
+    identity = {
+        "first_name": "Nia",
+        "last_name": "Okafor",
+        "full_name": f"Nia Okafor {uuid.uuid4().hex[:4]}",
+        "gender": "female",
+        "birthday": "1991-07-01",
+        "country": "NG",
+    }
+    modules = {
+        "identity": identity,
+        "contact": {
+            "contact_phone": "+2348012345678",
+            "residential_address": "4 Marina, Lagos",
+            "residence_province": "Lagos",
+            "postal_code": "101001",
+        },
+        "authentication_accessory": {
+            "address_proof": upload_kyc_document(http, user, PNG + uuid.uuid4().bytes, "image/png")
+        },
+        "authentication": {
+            "identification_type": "passport",
+            "passport": upload_kyc_document(http, user, PNG + uuid.uuid4().bytes, "image/png"),
+        },
+        "agreement": {"client_agreement": True, "risk_disclosure": True, "privacy_policy": True},
+    }
+    for module, data in modules.items():
+        saved = save_kyc_module(http, user, module, data)
+        assert saved.status_code == 200, (module, saved.text)
+    answers = [
+        {"question_id": 1, "answer": "none"},
+        {"question_id": 2, "answer": "yes"},
+        {"question_id": 4, "answer": "lt25k"},
+    ]
+    answered = http.post("/kyc/questionnaire-answers", json={"questionnaire_id": 1, "answers": answers}, headers=user)
+    assert answered.status_code == 200, answered.text
+    submitted = http.post("/kyc/submission", headers=user)
+    assert submitted.status_code == 201, submitted.text
+    return int(submitted.json()["review_id"]), identity
+
+
+def submit_deposit(http: httpx.Client, client: dict[str, str], account: int, amount: str, channel: int = 1) -> str:
+    """An offline deposit drafted, its receipt posted to S3 and submitted for approval: its order number."""
+    body = {"deposit_amount": amount, "remittance_id": channel, "trading_account_id": account}
+    drafted = http.post("/funding/deposits", json=body, headers=client | {"Idempotency-Key": str(uuid.uuid4())})
+    assert drafted.status_code in (200, 201), drafted.text
+    number = str(drafted.json()["order_number"])
+    form = http.post(f"/funding/deposits/{number}/receipt-upload", json={"content_type": "image/png"}, headers=client)
+    assert form.status_code in (200, 201), form.text
+    post_to_form(form.json(), PNG, "image/png", "receipt.png")
+    submit = {"order_number": number, "receipt_url": form.json()["key"]}
+    submitted = http.post(
+        "/funding/deposits/submit", json=submit, headers=client | {"Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert submitted.status_code == 200, submitted.text
+    return number
+
+
+def run_bootstrap(cloud: RunningCloud, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m fxcrm.ops bootstrap` against the cloud's AWS (its moto endpoint and
+    table, as an operator would pass them), with the local cloud's dummy credentials."""
+    local = httpx.get(f"{cloud.url}/_dev/environment", timeout=10).json()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env |= {
+        k: local[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION")
+    }
+    env["PYTHONPATH"] = str(ROOT / "layers" / "shared")
+    command = ["--endpoint-url", local["AWS_ENDPOINT_URL"], "--table", local["TABLE_NAME"], *args]
+    return subprocess.run(
+        [sys.executable, "-m", "fxcrm.ops", "bootstrap", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

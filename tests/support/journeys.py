@@ -18,7 +18,6 @@ from typing import Any
 
 import requests
 
-from localcloud.provision import ACCOUNT_ID, REGION
 from tests.support.api import ApiClient, Reply
 from tests.support.demo import DEMO_ACCOUNT
 from tests.support.waiting import wait_for
@@ -41,9 +40,10 @@ def _any_ip() -> str:
 
 
 def sent_mail(to: str) -> list[Any]:
-    from moto.ses.models import ses_backends
+    """Mail SES accepted for `to`, oldest first: each with `subject`, `body` (the text part) and `html`."""
+    from localcloud.mail_events import sent_mail as accepted
 
-    return [m for m in ses_backends[ACCOUNT_ID][REGION].sent_messages if to in m.destinations.get("ToAddresses", [])]
+    return list(accepted(to))
 
 
 def wait_for_mail(to: str, subject: str = "", body: str = "", timeout: float = 30) -> Any:

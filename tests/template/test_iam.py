@@ -22,11 +22,19 @@ SECRET = {"secretsmanager:GetSecretValue"}
 CALLBACK = {"states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"}
 START = {"states:StartExecution"}
 INVOKE = {"lambda:InvokeFunction"}
-SEND = {"ses:SendEmail"}
+SEND = {"ses:SendRawEmail"}
 # Listing (key names, never contents) for the functions that ask whether a key exists
 # (upload checks, the QR cache): without it S3 answers a missing key with 403, not 404.
 LIST = {"FilesBucket": {"s3:ListBucket"}}
-SENDER = {"identity/SesSender": SEND, "identity/domain(SesSender)": SEND}
+# the verified sender (address or domain) and the configuration set whose bounces and complaints are recorded
+SENDER = {
+    "identity/SesSender": SEND,
+    "identity/domain(SesSender)": SEND,
+    "configuration-set/MailConfigurationSet": SEND,
+}
+# An asynchronous invoke that fails every retry goes to the on-failure queue (EventInvokeConfig).
+ON_FAILURE = {"AsyncFailureQueue": {"sqs:SendMessage"}}
+MONEY_FLOWS = ("deposit", "withdrawal", "transfer")
 
 
 def _table(*writes: str) -> dict[str, set[str]]:
@@ -56,6 +64,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "FilesBucket/exports/*": {"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"},
         "JwtSecret": SECRET,
         "function:<stack>-reports": INVOKE,
+        **ON_FAILURE,
     },
     "ClientApiFunction": {**_table(PUT, UPDATE), "Mt5Secret": SECRET},
     "PartnerFunction": {
@@ -67,8 +76,15 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "Mt5Secret": SECRET,
         "function:<stack>-reports": INVOKE,
     },
-    "SettlementFunction": _table(PUT, UPDATE, DELETE),
-    "TradeSyncFunction": {**_table(PUT, BATCH_WRITE), "Mt5Secret": SECRET},
+    "SettlementFunction": {**_table(PUT, UPDATE, DELETE), **ON_FAILURE},
+    "MailEventsFunction": {"DomainTable": {UPDATE}},  # suppressions only: no reads, no index
+    "TradeSyncFunction": {**_table(PUT, BATCH_WRITE), "Mt5Secret": SECRET, **ON_FAILURE},
+    "ReconciliationFunction": {
+        **_table(PUT, BATCH_WRITE),  # its runs and findings
+        "Mt5Secret": SECRET,  # the platforms' balances
+        **{f"execution:<stack>-{flow}:*": {"states:DescribeExecution"} for flow in MONEY_FLOWS},
+        **ON_FAILURE,
+    },
     "ApprovalTasksFunction": {
         **_table(PUT, UPDATE),
         **SENDER,

@@ -124,7 +124,7 @@ def test_auth_role_is_scoped_to_its_resources(cloudformation: dict[str, Any]) ->
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
     actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
     assert "dynamodb:GetItem" in actions and "secretsmanager:GetSecretValue" in actions
-    assert "ses:SendEmail" in actions
+    assert "ses:SendRawEmail" in actions
     assert not any(s.get("Resource") == "*" and "dynamodb:PutItem" in str(s["Action"]) for s in statements)
 
 
@@ -204,6 +204,8 @@ SIZES = {
     "ApprovalTasksFunction": (60, 512),
     "AdminFunction": (15, 512),
     "FundingFunction": (30, 512),
+    "MailEventsFunction": (15, 512),
+    "ReconciliationFunction": (900, 512),
 }
 
 

@@ -30,7 +30,7 @@ async function api(method, path, body, token) {
 }
 
 function show(section) {
-  for (const id of ["login", "mfa", "queue", "users", "audit"]) $(id).hidden = id !== section;
+  for (const id of ["login", "new-password", "mfa", "queue", "users", "audit"]) $(id).hidden = id !== section;
   for (const tab of document.querySelectorAll("button.tab")) tab.classList.toggle("active", tab.dataset.view === section);
 }
 
@@ -68,21 +68,51 @@ async function captchaHeaders() {
   });
 }
 
+async function logIn(email, password) {
+  const headers = { "Content-Type": "application/json", ...(await captchaHeaders()) };
+  const reply = await fetch("/auth/login", { method: "POST", headers, body: JSON.stringify({ email, password }) });
+  const data = await reply.json();
+  if (!reply.ok) throw new Error(data.message || "login failed");
+  if (data.user_info.user_type !== "staff") throw new Error("this console is for staff accounts");
+  state.pending = data.token;
+  state.user = data.user_info;
+  if (data.user_info.must_change_password) {
+    // a one-time password (the bootstrap's first admin): replaced before anything else
+    state.oneTime = { email, password };
+    show("new-password");
+    $("password-form").new_password.focus();
+    return;
+  }
+  await startMfa();
+}
+
 $("login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   $("login-error").textContent = "";
   const form = new FormData(event.target);
   try {
-    const headers = { "Content-Type": "application/json", ...(await captchaHeaders()) };
-    const reply = await fetch("/auth/login", { method: "POST", headers, body: JSON.stringify({ email: form.get("email"), password: form.get("password") }) });
-    const data = await reply.json();
-    if (!reply.ok) throw new Error(data.message || "login failed");
-    if (data.user_info.user_type !== "staff") throw new Error("this console is for staff accounts");
-    state.pending = data.token;
-    state.user = data.user_info;
-    await startMfa();
+    await logIn(form.get("email"), form.get("password"));
   } catch (error) {
     $("login-error").textContent = error.message;
+  }
+});
+
+$("password-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("password-error").textContent = "";
+  const chosen = event.target.new_password.value;
+  if (chosen !== event.target.repeat.value) {
+    $("password-error").textContent = "The two passwords differ.";
+    return;
+  }
+  try {
+    const { email, password } = state.oneTime;
+    await api("POST", "/auth/password", { old_password: password, new_password: chosen }, state.pending);
+    state.oneTime = null;
+    event.target.reset();
+    await logIn(email, chosen);  // the change ended the one-time password's token
+  } catch (error) {
+    $("password-error").textContent = error.message;
   }
 });
 
@@ -168,7 +198,11 @@ async function loadQueue() {
       return row;
     });
     $("queue-rows").replaceChildren(...rows);
-    if (!rows.length) $("queue-rows").append(el("tr")).append(el("td", "Nothing here.", { colspan: "5" }));
+    if (!rows.length) {
+      const empty = el("tr");
+      empty.append(el("td", "Nothing here.", { colspan: "5" }));
+      $("queue-rows").append(empty);
+    }
   } catch (error) {
     $("queue-error").textContent = error.message;
   }

@@ -28,6 +28,17 @@ def start(state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
     return str(response["executionArn"])
 
 
+def execution_status(state_machine_arn: str, name: str) -> str:
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; MISSING if it was never started."""
+    arn = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+    try:
+        return str(aws.client("stepfunctions").describe_execution(executionArn=arn)["status"])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+            return "MISSING"
+        raise
+
+
 def _answer(call: str, **kwargs: Any) -> None:
     try:
         getattr(aws.client("stepfunctions"), call)(**kwargs)

@@ -43,9 +43,12 @@ def require_staff(action: str) -> Callable[..., Principal]:
 
 
 def check_staff_session(principal: Principal, request: Request) -> None:
-    """A staff token is good only after the second factor, from an allowed address."""
+    """A staff token is good only after the second factor, from an allowed address,
+    once a one-time password has been replaced (`POST /auth/password`)."""
     if not principal.mfa:
         raise Forbidden("confirm your login with your authenticator code first", code="mfa_required")
+    if principal.must_change_password:
+        raise Forbidden("set a new password first (POST /auth/password)", code="password_change_required")
     if principal.ip_allow and not _allowed(client_ip(request), principal.ip_allow):
         raise Forbidden("your account may not be used from this address", code="ip_not_allowed")
 

@@ -8,6 +8,7 @@ from fxcrm.auth.email_codes import Scene, SentCode, check_code, send_code
 from fxcrm.core import ids, passwords
 from fxcrm.core.caller import CLIENT, STAFF, Principal, full_name, person_name
 from fxcrm.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
+from fxcrm.core.languages import DEFAULT, Language, known
 from fxcrm.core.observability import logger, metrics
 from fxcrm.core.settings import Settings
 from fxcrm.dal import rate_limits
@@ -30,6 +31,7 @@ def _session(settings: Settings, user: dict[str, Any], now: int, mfa: bool = Fal
     )
     info = users_dal.public_fields(user)
     info["full_name"] = full_name(user)
+    info["must_change_password"] = bool(user.get("must_change_password"))
     return Session(token, info)
 
 
@@ -56,8 +58,15 @@ def new_user(email: str, password: str, user_type: str, role: str, now: int, **e
 
 
 def register_client(
-    settings: Settings, email: str, email_code: str, password: str, invite_code: str | None, now: int
+    settings: Settings,
+    email: str,
+    email_code: str,
+    password: str,
+    invite_code: str | None,
+    now: int,
+    language: Language = DEFAULT,
 ) -> Session:
+    """A new client; `language` is what fxcrm writes to them in (they can change it)."""
     email = normalise_email(email)
     passwords.check_rule(password)
     ib_id = None
@@ -68,7 +77,9 @@ def register_client(
     if users_dal.find_user_id_by_email(email) is not None:
         raise Conflict("this email is already registered", "email", "email_taken")
     check_code(settings, email, Scene.register, email_code, now)
-    user = new_user(email, password, CLIENT, CLIENT, now, invite_code=invite_code or None, ib_id=ib_id)
+    user = new_user(
+        email, password, CLIENT, CLIENT, now, invite_code=invite_code or None, ib_id=ib_id, language=language
+    )
     try:
         users_dal.create_user(user)
     except users_dal.EmailTaken as error:
@@ -153,14 +164,22 @@ def authenticate(settings: Settings, token: str) -> Principal:
         user["email"],
         claims.mfa,
         tuple(user.get("ip_allow") or ()),
+        bool(user.get("must_change_password")),
     )
 
 
 def request_email_code(
-    settings: Settings, email: str, scene: Scene, caller: Principal | None, source_ip: str, now: int
+    settings: Settings,
+    email: str,
+    scene: Scene,
+    caller: Principal | None,
+    source_ip: str,
+    now: int,
+    language: Language | None = None,
 ) -> SentCode:
-    """Scene `register` is for addresses not registered yet; the other scenes
-    confirm an action of a logged-in user and go to that user's own address."""
+    """Scene `register` is for addresses not registered yet (the mail is in
+    `language`, the request's); the other scenes confirm an action of a
+    logged-in user and go to that user's own address, in the user's language."""
     email = normalise_email(email)
     if scene is Scene.register:
         if users_dal.find_user_id_by_email(email) is not None:
@@ -169,4 +188,19 @@ def request_email_code(
         raise NotAuthenticated("log in to receive a code for this scene", "Authorization")
     elif caller.email != email:
         raise Forbidden("codes for this scene go to your own email only", "email", "email_not_yours")
-    return send_code(settings, email, scene, source_ip, now)
+    user_id = caller.user_id if caller is not None and scene is not Scene.register else None
+    return send_code(settings, email, scene, source_ip, now, user_id, language)
+
+
+def get_language(principal: Principal) -> Language:
+    """The language fxcrm writes to the caller in (English until chosen)."""
+    user = users_dal.get_user(principal.user_id)
+    if user is None:
+        raise NotAuthenticated("the token is invalid or has expired", "Authorization")
+    return known(user.get("language"))
+
+
+def set_language(principal: Principal, language: Language) -> Language:
+    users_dal.set_fields(principal.user_id, {"language": language})
+    logger.info("language changed", extra={"user_id": principal.user_id, "language": language})
+    return language

@@ -6,11 +6,12 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from fxcrm.adapters.mail import send_email
 from fxcrm.core.errors import InvalidInput, TooManyRequests
+from fxcrm.core.languages import Language
 from fxcrm.core.settings import Settings
 from fxcrm.dal import email_codes as codes_dal
 from fxcrm.dal import rate_limits
+from fxcrm.mail import sender as mail
 
 
 class Scene(StrEnum):
@@ -18,14 +19,6 @@ class Scene(StrEnum):
     withdrawal = "withdrawal"
     transfer = "transfer"
     password_change = "password_change"  # noqa: S105 - not a secret
-
-
-_SUBJECTS = {
-    Scene.register: "Your registration code",
-    Scene.withdrawal: "Confirm your withdrawal",
-    Scene.transfer: "Confirm your transfer",
-    Scene.password_change: "Confirm your password change",
-}
 
 
 @dataclass(frozen=True)
@@ -38,7 +31,17 @@ def _hash(scene: Scene, email: str, code: str) -> str:
     return hashlib.sha256(f"{scene.value}:{email}:{code}".encode()).hexdigest()
 
 
-def send_code(settings: Settings, email: str, scene: Scene, source_ip: str, now: int) -> SentCode:
+def send_code(
+    settings: Settings,
+    email: str,
+    scene: Scene,
+    source_ip: str,
+    now: int,
+    user_id: int | None = None,
+    language: Language | None = None,
+) -> SentCode:
+    """Store a new code and mail it (message `code_<scene>`), in the user's
+    language, or `language` for an address not registered yet."""
     if not rate_limits.take("email-code-ip", source_ip, settings.email_codes_per_address_per_hour, 3600, now):
         raise TooManyRequests("too many codes requested from this address", retry_after=3600 - now % 3600)
     code = f"{secrets.randbelow(10**6):06d}"
@@ -54,11 +57,8 @@ def send_code(settings: Settings, email: str, scene: Scene, source_ip: str, now:
             code="resend_too_soon",
         )
     minutes = settings.email_code_ttl_seconds // 60
-    send_email(
-        settings.ses_sender,
-        email,
-        _SUBJECTS[scene],
-        f"Your fxcrm code is {code}. It expires in {minutes} minutes. If you did not ask for it, ignore this message.",
+    mail.send(
+        settings, email, f"code_{scene.value}", {"code": code, "minutes": minutes}, user_id=user_id, language=language
     )
     return sent
 

@@ -77,3 +77,9 @@ def permissions(principal: Principal, portal: str) -> dict[str, Any]:
     catalogue = _catalogue()["actions"]
     actions = {key: catalogue[key] for key in sorted(allowed_actions(principal))}
     return {"actions": actions, "menus": menu_tree(principal, portal)}
+
+
+def summary() -> dict[str, int]:
+    """What the packaged catalogue holds (the bootstrap reports it; it is not stored)."""
+    catalogue = _catalogue()
+    return {"actions": len(catalogue["actions"]), "roles": len(catalogue["roles"]), "menus": len(catalogue["menus"])}

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, IPvAnyAddress, WithJsonSchema
 
 from fxcrm.auth.email_codes import Scene
+from fxcrm.core.languages import Language
 from fxcrm.core.types import Int, Strict
 
 # The portal password rule (fxcrm.core.passwords) as a schema pattern; the
@@ -63,6 +64,9 @@ class RegisterRequest(Strict):
     email: Email
     email_code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code sent for scene `register`")
     invite_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$", description="An IB's referral code")
+    language: Language | None = Field(
+        default=None, description="The language of the client's mail; absent: the request's Accept-Language, else en"
+    )
     password: str = Field(pattern=PASSWORD_PATTERN, description=PASSWORD_RULE)
 
     # the example clients and Swagger UI show
@@ -82,6 +86,10 @@ class UserInfo(BaseModel):
     id: int
     last_name: str
     user_type: Literal["client", "ib", "staff"]
+    must_change_password: bool = Field(
+        default=False,
+        description="A one-time password: set a new one (`POST /auth/password`) before anything else",
+    )
 
 
 class SessionResponse(BaseModel):
@@ -133,6 +141,10 @@ class SendEmailCodeRequest(Strict):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"email": "me@example.com", "received_at": 1767225600, "scene": "register"}]}
     )
+
+
+class LanguageSetting(Strict):
+    language: Language = Field(description="The language fxcrm writes to the user in (mail)")
 
 
 class SendEmailCodeResponse(BaseModel):

@@ -22,6 +22,7 @@ class Principal:
     email: str
     mfa: bool = False  # the token was issued after a second factor
     ip_allow: tuple[str, ...] = ()  # staff: the networks the account may be used from (empty: any)
+    must_change_password: bool = False  # a one-time password (the bootstrap's first admin) not yet replaced
 
     @property
     def is_staff(self) -> bool:

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     secret_cache_seconds: int = 300
 
     ses_sender: str = "no-reply@broker.example.com"
+    # SES publishes the bounces and complaints of mail sent through this set (fxcrm.mail).
+    mail_configuration_set: str = ""
 
     # Captcha: "local" verifies HMAC tickets from the local cloud's widget;
     # "tencent" calls Tencent Cloud's DescribeCaptchaResult.
@@ -88,6 +90,10 @@ class Settings(BaseSettings):
     settlement_function_name: str = "fxcrm-settlement"
     # The client portal's address: an IB's referral link is <portal_url>/register?invite_code=<code>.
     portal_url: str = "https://portal.broker.example.com"
+    # Reconciliation: an item waiting longer than this for a decision is past its SLA; a
+    # trade recorded longer ago than the lag and not settled is a finding.
+    approval_sla_hours: int = 24
+    settlement_lag_hours: int = 4
 
     @model_validator(mode="after")
     def _no_stand_in_in_prod(self) -> "Settings":

@@ -25,8 +25,12 @@ class StatusChanged(ConditionFailed):
 # ---------------------------------------------------------------- channels
 
 
+def channel_item(direction: str, channel: Item) -> Item:
+    return {**channel, "pk": f"CHANNEL#{direction}", "sk": f"{int(channel['id']):06d}"}
+
+
 def put_channel(direction: str, channel: Item, table: Table | None = None) -> None:
-    (table or Table()).put({**channel, "pk": f"CHANNEL#{direction}", "sk": f"{int(channel['id']):06d}"})
+    (table or Table()).put(channel_item(direction, channel))
 
 
 def list_channels(direction: str, table: Table | None = None) -> list[Item]:

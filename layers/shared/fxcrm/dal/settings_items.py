@@ -13,7 +13,15 @@ def get_setting(name: str, table: Table | None = None) -> dict[str, Any] | None:
     return found.get("value") if found else None
 
 
+def setting_item(name: str, value: dict[str, Any], changed_by: int, changed_at: int) -> dict[str, Any]:
+    return {
+        "pk": f"SETTING#{name}",
+        "sk": "CURRENT",
+        "value": value,
+        "changed_by": changed_by,
+        "changed_at": changed_at,
+    }
+
+
 def put_setting(name: str, value: dict[str, Any], changed_by: int, changed_at: int, table: Table | None = None) -> None:
-    (table or Table()).put(
-        {"pk": f"SETTING#{name}", "sk": "CURRENT", "value": value, "changed_by": changed_by, "changed_at": changed_at}
-    )
+    (table or Table()).put(setting_item(name, value, changed_by, changed_at))

@@ -144,6 +144,34 @@ class Table:
                 return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def query_page(
+        self,
+        condition: str,
+        expression_values: Item,
+        index: str | None = None,
+        forward: bool = True,
+        limit: int | None = None,
+        start: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> tuple[list[Item], dict[str, Any] | None]:
+        """One Query call: its items and the key to continue from (None at the end)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values(expression_values),
+            "ScanIndexForward": forward,
+        }
+        if index:
+            kwargs["IndexName"] = index
+        if limit:
+            kwargs["Limit"] = limit
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        answer = self.client.query(**kwargs)
+        return [from_ddb(raw) for raw in answer.get("Items", [])], answer.get("LastEvaluatedKey")
+
     def batch_get(self, keys: list[tuple[str, str]], consistent: bool = False) -> list[Item]:
         """Items by key, 100 per request, retrying what DynamoDB leaves unprocessed."""
         found: list[Item] = []
@@ -168,6 +196,16 @@ class Table:
             }
             while request:
                 request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+    def put_new(self, item: Item) -> bool:
+        """Put the item only if its key is free: False (and nothing written) if it was taken."""
+        try:
+            self.put(item, condition="attribute_not_exists(pk)")
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
 
     def transact_put_new(self, *items: Item) -> None:
         """Put several items at once, each only if its key is not taken yet."""

@@ -28,11 +28,13 @@ from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, values
 
 
-def put_account_type(account_type: Item, table: Table | None = None) -> None:
+def account_type_item(account_type: Item) -> Item:
     kind = "demo" if account_type["is_demo"] else "live"
-    (table or Table()).put(
-        {**account_type, "pk": f"ACCTYPE#{account_type['trading_platform']}", "sk": f"{kind}#{account_type['id']}"}
-    )
+    return {**account_type, "pk": f"ACCTYPE#{account_type['trading_platform']}", "sk": f"{kind}#{account_type['id']}"}
+
+
+def put_account_type(account_type: Item, table: Table | None = None) -> None:
+    (table or Table()).put(account_type_item(account_type))
 
 
 def list_account_types(platform: str, is_demo: bool | None, table: Table | None = None) -> list[Item]:

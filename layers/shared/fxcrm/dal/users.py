@@ -85,11 +85,12 @@ def find_ib_by_referral_code(code: str, table: Table | None = None) -> int | Non
 
 
 def set_password(user_id: int, password_hash: str, expected_version: int, table: Table | None = None) -> Item:
-    """Replace the hash and bump the token version, revoking earlier tokens."""
+    """Replace the hash and bump the token version, revoking earlier tokens; a
+    one-time password's mark goes with it."""
     try:
         return (table or Table()).update(
             *user_key(user_id),
-            "SET password_hash = :hash, token_version = token_version + :one",
+            "SET password_hash = :hash, token_version = token_version + :one REMOVE must_change_password",
             {":hash": password_hash, ":one": 1, ":expected": expected_version},
             condition="token_version = :expected",
         )

@@ -40,10 +40,6 @@ def apply_credit(settings: Settings, order: DepositOrder, now: int, auditor: str
         if orders.reload(order).status == "approved":
             return False  # another call finished it
         raise
-    orders.notify(
-        settings,
-        order,
-        "Your deposit is credited",
-        f"Deposit {number}: {show(amount, CURRENCY)} {CURRENCY} is in account {order.account.account}.",
-    )
+    credited = {"number": number, "amount": show(amount, CURRENCY), "currency": CURRENCY}
+    orders.notify(settings, order, "deposit_credited", credited | {"account": order.account.account})
     return True

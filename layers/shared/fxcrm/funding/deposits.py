@@ -176,7 +176,7 @@ def compensate(settings: Settings, order_id: int, outcome: str, now: int) -> dic
     if order.psp_review:  # paid online, then refused by staff: the client's money is at the provider
         online.refund_due(order, reason, now)
     workflow.close(order_id, outcome, now)
-    orders.notify(settings, order, "Your deposit was not credited", f"Deposit {number} was not credited: {reason}.")
+    orders.notify(settings, order, "deposit_declined", {"number": number, "reason": reason}, outcome)
     return {"status": "disapproved"}
 
 

@@ -97,10 +97,7 @@ def finish(settings: Settings, order: WithdrawalOrder, event: PayoutEvent, now: 
         ledger.release(orders.txn_id("withdrawal", number), now)
         if orders.disapprove(number, "the payment provider could not pay it out", now):
             orders.notify(
-                settings,
-                order,
-                "Your withdrawal was not made",
-                f"Withdrawal {number} was not paid out by {order.channel_name}. The amount is back in your account.",
+                settings, order, "withdrawal_payout_failed", {"number": number, "channel": order.channel_name}
             )
             return "refunded"
         return "unchanged"

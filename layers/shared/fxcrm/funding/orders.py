@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any, Literal, TypedDict, TypeVar
 
 from fxcrm import ledger
-from fxcrm.adapters.mail import send_email
 from fxcrm.adapters.trading.port import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
 from fxcrm.adapters.trading.servers import platform_for, server_name
 from fxcrm.approvals import workflow
@@ -36,6 +35,7 @@ from fxcrm.dal.models.orders import (
 )
 from fxcrm.dal.table import plain
 from fxcrm.funding import reference
+from fxcrm.mail import sender as mail
 
 __all__ = ["AccountRef", "DepositOrder", "Order", "OrderBase", "OrderChange", "TransferOrder", "WithdrawalOrder"]
 
@@ -177,20 +177,20 @@ def history(
     return {"list": shown, "total": len(rows)}
 
 
-def notify(settings: Settings, order: OrderBase, subject: str, text: str) -> None:
-    send_email(settings.ses_sender, order.email, subject, text)
+def notify(
+    settings: Settings, order: OrderBase, message: str, values: dict[str, Any], outcome: str | None = None
+) -> None:
+    """Mail the order's owner `message` (fxcrm.mail), in their language; with
+    `outcome`, `values["reason"]` reads as that outcome's reason."""
+    mail.send(settings, order.email, message, values, user_id=order.user_id, outcome=outcome)
 
 
 def notify_paid_out(settings: Settings, order: WithdrawalOrder) -> None:
     """A withdrawal's money left: by staff's hand or by the payment provider, the same notice."""
     currency = order.remittance_currency
-    notify(
-        settings,
-        order,
-        "Your withdrawal is on its way",
-        f"Withdrawal {order.order_number}: {show(order.remittance_amount, currency)} "
-        f"{currency} was sent by {order.channel_name}.",
-    )
+    amount = show(order.remittance_amount, currency)
+    sent = {"number": order.order_number, "amount": amount, "currency": currency}
+    notify(settings, order, "withdrawal_sent", sent | {"channel": order.channel_name})
 
 
 # Why an order ended without money moving, as the client reads it.

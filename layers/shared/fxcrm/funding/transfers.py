@@ -118,6 +118,10 @@ def post(settings: Settings, order_id: int, now: int, close: bool = True) -> dic
         ledger.settle(f"tr-{number}", now)
         auditor = orders.auditor_name(approvals_dal.get_approval(order_id)) if close else ""
         dal.update_order(number, {"status": "approved", "decided_at": now, "auditor_name": auditor}, ("auditing",))
+        if close:  # after staff approved it (one under the threshold is answered in the request)
+            moved = {"number": number, "amount": show(order.amount, CURRENCY), "currency": CURRENCY}
+            accounts = {"source": order.account.account, "target": order.target_account.account}
+            orders.notify(settings, order, "transfer_completed", moved | accounts)
     if close:
         workflow.close(order_id, "completed", now)
     return {"status": "approved"}
@@ -140,7 +144,7 @@ def compensate(
     reason, _ = orders.decline(number, outcome, approval, now, detail)
     if close:
         workflow.close(order_id, outcome, now)
-        orders.notify(settings, order, "Your transfer was not made", f"Transfer {number} was not made: {reason}.")
+        orders.notify(settings, order, "transfer_declined", {"number": number, "reason": reason}, outcome)
     return {"status": "disapproved"}
 
 

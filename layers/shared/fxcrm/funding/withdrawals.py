@@ -231,12 +231,7 @@ def compensate(settings: Settings, order_id: int, outcome: str, detail: str, now
     approval = approvals_dal.get_approval(order_id)
     reason, declined = orders.decline(number, outcome, approval, now, detail)
     if declined:  # not again if an earlier attempt got here
-        orders.notify(
-            settings,
-            order,
-            "Your withdrawal was not made",
-            f"Withdrawal {number} was not made: {reason}. The amount is back in your account.",
-        )
+        orders.notify(settings, order, "withdrawal_declined", {"number": number, "reason": reason}, outcome)
     workflow.close(order_id, outcome, now)
     return {"status": "disapproved"}
 

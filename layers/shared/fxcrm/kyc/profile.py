@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from fxcrm import audit
 from fxcrm.adapters import files
-from fxcrm.adapters.mail import send_email
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import ApprovalItem, Kind
 from fxcrm.auth import permissions
@@ -31,6 +30,7 @@ from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import plain
 from fxcrm.kyc import documents, everify, forms
 from fxcrm.kyc.forms import FormConfig
+from fxcrm.mail import sender as mail
 
 KIND: Kind = "kyc"
 CHANGEABLE = ("filling", "disapproved")
@@ -376,12 +376,7 @@ def approve(settings: Settings, review_id: int, now: int) -> dict[str, Any]:
             user_id, "approved", ("pending",), now, {"kyc_approved_at": now, "kyc_way": "manual", "remark": ""}
         )
     if workflow.close(review_id, "completed", now) is not None:
-        send_email(
-            settings.ses_sender,
-            review.email,
-            "Your identity verification is approved",
-            "Your KYC has been approved. You can now open live accounts and withdraw.",
-        )
+        mail.send(settings, review.email, "kyc_approved", {}, user_id=user_id)
     return {"kyc_status": "approved"}
 
 
@@ -395,11 +390,13 @@ def notify_closed(settings: Settings, review: ApprovalItem) -> None:
     reason = (review.reason or "") if review.status == "rejected" else reasons.get(review.status, "")
     with suppress(ConditionFailed):  # already sent back by an earlier attempt
         dal.change_status(review.user_id, "disapproved", ("pending",), review.closed_at or 0, {"remark": reason})
-    send_email(
-        settings.ses_sender,
+    mail.send(
+        settings,
         review.email,
-        "Your identity verification needs attention",
-        f"Your KYC was not approved: {reason}\nPlease correct it in the portal and submit it again.",
+        "kyc_returned",
+        {"reason": reason},
+        user_id=review.user_id,
+        outcome=review.status,
     )
 
 

@@ -8,7 +8,6 @@ dropped once the flow closes it; they are never stored in plain text."""
 from typing import Any
 
 from fxcrm.adapters import sealing
-from fxcrm.adapters.mail import send_email
 from fxcrm.adapters.trading.servers import server_for, server_name
 from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import ApprovalItem, Kind
@@ -20,6 +19,7 @@ from fxcrm.core.paging import page_of
 from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import trading as dal
+from fxcrm.mail import sender as mail
 from fxcrm.trading import accounts
 from fxcrm.trading.accounts import Application
 
@@ -90,12 +90,13 @@ def open_approved(settings: Settings, approval_id: int, now: int) -> dict[str, A
     if existing is None:
         accounts.record_account(approval_id, approval.user_id, application, account_type, server, login, False, now)
     workflow.close(approval_id, "completed", now, {"login": login})
-    send_email(
-        settings.ses_sender,
+    opened = {"application": approval_id, "platform": application.trading_platform, "login": login}
+    mail.send(
+        settings,
         approval.email,
-        "Your live trading account is open",
-        f"Your application {approval_id} was approved. Your {application.trading_platform} account "
-        f"{login} on {server_name(server)} is ready; log in with the password you chose.",
+        "live_account_opened",
+        opened | {"server": server_name(server)},
+        user_id=approval.user_id,
     )
     logger.info("live account opened", extra={"application_id": approval_id, "login": login})
     return {"login": login}
@@ -104,18 +105,19 @@ def open_approved(settings: Settings, approval_id: int, now: int) -> dict[str, A
 def notify_closed(settings: Settings, approval: ApprovalItem) -> None:
     """Tell the client an application ended without an account."""
     outcome = approval.status
-    reasons = {
-        "rejected": f"It was declined: {approval.reason or 'no reason given'}.",
-        "expired": "It was not reviewed in time; please apply again.",
-        "failed": "The trading server could not open the account; our support team will contact you.",
-    }
-    if outcome in reasons:
-        send_email(
-            settings.ses_sender,
-            approval.email,
-            "Your live trading account application",
-            f"Your application {approval.id} did not result in an account. {reasons[outcome]}",
-        )
+    if outcome not in ("rejected", "expired", "failed"):
+        return
+    values: dict[str, Any] = {"application": approval.id}
+    if outcome == "rejected":
+        values["reason"] = approval.reason or ""
+    mail.send(
+        settings,
+        approval.email,
+        f"live_account_{outcome}",
+        values,
+        user_id=approval.user_id,
+        outcome="rejected" if outcome == "rejected" else None,
+    )
 
 
 def list_mine(principal: Principal, page: int, size: int) -> dict[str, Any]:

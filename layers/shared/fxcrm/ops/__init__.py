@@ -1,0 +1,1 @@
+"""Operating a deployed stack: `python -m fxcrm.ops bootstrap` (docs/operations.md)."""
