@@ -151,7 +151,7 @@ def main() -> None:
 
         totals, details = expected_totals(chains, rows)
         paid = {
-            ib: Decimal(str((ledger_dal.get_balance(settlement.ib_account(ib)) or {}).get("posted", 0)))
+            ib: found.posted if (found := ledger_dal.get_balance(settlement.ib_account(ib))) else Decimal(0)
             for ib in totals
         }
         assert outcome.details == details, (outcome.details, details)

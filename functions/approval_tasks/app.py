@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fxcrm.adapters import snapstart
 from fxcrm.approvals import workflow
+from fxcrm.approvals.workflow import ApprovalItem
 from fxcrm.core import clock
 from fxcrm.core.observability import logger, metrics, tracer
 from fxcrm.core.settings import get_settings
@@ -21,7 +22,7 @@ from fxcrm.trading import applications
 snapstart.install()  # a SnapStart copy refreshes what init cached
 
 # What to tell the owner when an item of a kind closes without success.
-ON_CLOSED: dict[str, Callable[[dict[str, Any]], None]] = {
+ON_CLOSED: dict[str, Callable[[ApprovalItem], None]] = {
     applications.KIND: lambda approval: applications.notify_closed(get_settings(), approval),
     kyc.KIND: lambda review: kyc.notify_closed(get_settings(), review),
 }
@@ -36,9 +37,9 @@ def close(event: dict[str, Any]) -> dict[str, Any]:
     closed = workflow.close(int(event["approval_id"]), str(event["outcome"]), clock.now())
     if closed is not None:
         if "error" in event:
-            logger.warning("approval flow failed", extra={"approval_id": closed["id"], "error": event["error"]})
-        ON_CLOSED[closed["kind"]](closed)
-    return {"status": closed["status"] if closed else "already closed"}
+            logger.warning("approval flow failed", extra={"approval_id": closed.id, "error": event["error"]})
+        ON_CLOSED[closed.kind](closed)
+    return {"status": closed.status if closed else "already closed"}
 
 
 def open_account(event: dict[str, Any]) -> dict[str, Any]:

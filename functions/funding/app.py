@@ -129,16 +129,7 @@ def create_deposit(
         key,
         "deposit-draft",
         body.model_dump(),
-        lambda: deposits.draft(
-            get_settings(),
-            principal,
-            body.deposit_amount,
-            body.remark,
-            body.remittance_id,
-            body.trading_account_id,
-            clock.now(),
-            str(request.base_url),
-        ),
+        lambda: deposits.draft(get_settings(), principal, body, clock.now(), str(request.base_url)),
     )
 
 
@@ -282,16 +273,7 @@ def create_transfer(body: TransferRequest, principal: CurrentPrincipal, key: Ide
         key,
         "transfer",
         body.model_dump(),
-        lambda: transfers.create(
-            get_settings(),
-            principal,
-            body.amount,
-            body.email_code,
-            body.remark,
-            body.source_trading_account_id,
-            body.target_trading_account_id,
-            clock.now(),
-        ),
+        lambda: transfers.create(get_settings(), principal, body, clock.now()),
     )
 
 

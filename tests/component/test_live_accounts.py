@@ -55,9 +55,10 @@ def _shown(epoch: Any) -> str:
 
 
 def _raw_item(application_id: int) -> dict[str, Any]:
-    from fxcrm.dal.approvals import get_approval
+    """The approval item as the table holds it."""
+    from fxcrm.dal.table import Table
 
-    item = get_approval(application_id)
+    item = Table().get(f"APPROVAL#{application_id}", "APPROVAL")
     assert item is not None
     return item
 

@@ -67,7 +67,7 @@ def _payload(draft: dict[str, Any], status: str = "finished", **changes: Any) ->
     assert invoice is not None
     from fxcrm.dal.payments import get_local_invoice
 
-    stored = get_local_invoice(str(invoice["psp_invoice_id"]))
+    stored = get_local_invoice(str(invoice.psp_invoice_id))
     assert stored is not None
     amount = float(Decimal(str(stored["amount"])))
     return {
@@ -213,8 +213,9 @@ def test_a_refund_of_money_traded_away_is_left_to_staff(api: ApiClient, admin: s
     account = client.accounts[0]
     draft = _draft(api, client, "100.00")
     assert _callback(api, _payload(draft)).json()["result"] == "credited"
-    stored = funding_dal.get_order(draft["order_number"]) or {}
-    login = int(stored["account"]["account"])
+    stored = funding_dal.get_order(draft["order_number"])
+    assert stored is not None
+    login = int(stored.account.account)
     platform_for(get_settings(), "MT5-Live").balance(login, Decimal("-60.00"), f"lost-{uuid.uuid4().hex}")
     assert _callback(api, _payload(draft, "refunded")).json()["result"] == "recorded"
     assert platform_balance(api, client, account) == Decimal("40.00")

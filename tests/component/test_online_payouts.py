@@ -16,6 +16,7 @@ from fxcrm.adapters.payments.nowpayments import SIGNATURE_HEADER, canonical, sig
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal.payments import get_local_invoice
 from fxcrm.funding import orders, withdrawals
+from fxcrm.funding.orders import WithdrawalOrder
 from tests.support.api import ApiClient
 from tests.support.journeys import (
     Client,
@@ -71,9 +72,16 @@ def _withdraw(api: ApiClient, admin: str, client: Client, amount: str) -> str:
     return number
 
 
+def _payout_id(number: str) -> str:
+    order = funding_dal.get_order(number)
+    assert isinstance(order, WithdrawalOrder) and order.psp_payout_id is not None
+    return order.psp_payout_id
+
+
 def _payout_callback(api: ApiClient, number: str, outcome: str, key: str | None = None) -> Any:
-    order = funding_dal.get_order(number) or {}
-    invoice = get_local_invoice(str(order["psp_payout_id"]))
+    order = funding_dal.get_order(number)
+    assert isinstance(order, WithdrawalOrder)
+    invoice = get_local_invoice(str(order.psp_payout_id))
     assert invoice is not None
     payload = LocalPayments(_secret(), "").payout_payload(dict(invoice), PAYOUT_STATUS[outcome])
     signature = sign(key or _secret()["ipn_secret"], payload)
@@ -86,9 +94,10 @@ def test_an_approved_withdrawal_is_paid_through_the_provider_once_its_payout_is_
     account = client.accounts[0]
     deposit(api, admin, client, account, "500.00")
     number = _withdraw(api, admin, client, "200.00")
-    order = funding_dal.get_order(number) or {}
-    assert order["status"] == "auditing" and order["psp_payout_status"] == "WAITING"  # at the provider
-    invoice = get_local_invoice(str(order["psp_payout_id"])) or {}
+    order = funding_dal.get_order(number)
+    assert isinstance(order, WithdrawalOrder)
+    assert order.status == "auditing" and order.psp_payout_status == "WAITING"  # at the provider
+    invoice = get_local_invoice(str(order.psp_payout_id)) or {}
     assert invoice["order_number"] == number and Decimal(str(invoice["amount"])) == Decimal("199.00")
     assert invoice["address"] == WALLET["wallet_address"]
     assert platform_balance(api, client, account) == Decimal("300.00")  # held
@@ -97,7 +106,8 @@ def test_an_approved_withdrawal_is_paid_through_the_provider_once_its_payout_is_
     wait_for(order_row(api, client, "withdrawals", number), "approved")
     from fxcrm.dal import ledger as ledger_dal
 
-    assert (ledger_dal.get_transaction(f"wd-{number}") or {})["status"] == "posted"
+    txn = ledger_dal.get_transaction(f"wd-{number}")
+    assert txn is not None and txn.status == "posted"
     assert platform_balance(api, client, account) == Decimal("300.00")
     assert ledger.available(account) == Decimal("300.00")
 
@@ -127,7 +137,7 @@ def test_the_payout_is_never_asked_for_twice(api: ApiClient, admin: str, client:
     deposit(api, admin, client, account, "500.00")
     number = _withdraw(api, admin, client, "100.00")
     order_id = int(number[1:])
-    first = (funding_dal.get_order(number) or {})["psp_payout_id"]
+    first = _payout_id(number)
     assert withdrawals.pay_out(get_settings(), order_id, int(time.time())) == {"payout_reference": first}
     funding_dal.update_order(number, {"psp_payout_id": ""}, ("auditing",))  # as if the answer was lost
     with pytest.raises(orders.PlatformRefused, match="may have been sent"):
@@ -146,7 +156,7 @@ def test_when_the_payout_callback_is_lost_staff_look_the_outcome_up(api: ApiClie
     refresh = f"/admin/funding/withdrawals/{number}/payout-status"
     waiting = api.post(refresh, token=admin).json()
     assert (waiting["result"], waiting["status"], waiting["psp_payout_status"]) == ("waiting", "auditing", "WAITING")
-    payout_id = (funding_dal.get_order(number) or {})["psp_payout_id"]
+    payout_id = _payout_id(number)
     provider = LocalPayments(_secret(), "")
     provider.record_outcome(dict(get_local_invoice(payout_id) or {}), "fail")  # the page was used; no callback came
     assert platform_balance(api, client, account) == Decimal("350.00")

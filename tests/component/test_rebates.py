@@ -93,7 +93,7 @@ def balance(ib_id: int) -> Decimal:
     from fxcrm.dal import ledger
 
     found = ledger.get_balance(f"IB:{ib_id}")
-    return Decimal(str(found["posted"])) if found else Decimal(0)
+    return found.posted if found else Decimal(0)
 
 
 @pytest.fixture(scope="module")

@@ -61,30 +61,45 @@ class World:
     ) -> str:
         from fxcrm.core import ids
         from fxcrm.dal import funding
+        from fxcrm.dal.models.orders import order_from_item
         from fxcrm.funding.orders import order_number
 
         order_id = ids.new_id()
         number = order_number(kind, order_id)
         account = {"account": "1001", "id": 1, "server_name": "fxcrm-MT5-Live", "server_type": "MT5-Live"}
+        fee, method = Decimal("1.50"), extra.pop("method", "bank_transfer")
+        channel = {"channel_id": 1, "channel_name": "Bank", "method": method}
+        per_kind: dict[str, dict[str, Any]] = {
+            "deposit": channel | {"fee": fee},
+            "withdrawal": channel
+            | {
+                "fee": fee,
+                "exchange_rate": Decimal(1),
+                "remittance_amount": Decimal(amount) - fee,
+                "remittance_currency": "USD",
+                "details": {},
+            },
+            "transfer": {"target_account_id": 2, "target_account": account | {"id": 2, "account": "1002"}},
+        }
         funding.create_order(
-            {
-                "id": order_id,
-                "order_number": number,
-                "kind": kind,
-                "user_id": owner["id"],
-                "email": "x@example.com",
-                "status": status,
-                "amount": Decimal(amount),
-                "currency": "USD",
-                "account_id": 1,
-                "account": account,
-                "target_account": account | {"id": 2, "account": "1002"},
-                "method": extra.pop("method", "bank_transfer"),
-                "fee": Decimal("1.50"),
-                "created_at": T0 + hours * 3600,
-                "submit_time": T0 + hours * 3600,
-                **extra,
-            }
+            order_from_item(
+                {
+                    "id": order_id,
+                    "order_number": number,
+                    "kind": kind,
+                    "user_id": owner["id"],
+                    "email": "x@example.com",
+                    "status": status,
+                    "amount": Decimal(amount),
+                    "currency": "USD",
+                    "account_id": 1,
+                    "account": account,
+                    "created_at": T0 + hours * 3600,
+                    "submit_time": T0 + hours * 3600,
+                    **per_kind[kind],
+                    **extra,
+                }
+            )
         )
         self.numbers.setdefault(kind, []).append(number)
         return number

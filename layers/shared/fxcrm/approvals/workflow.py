@@ -10,7 +10,7 @@ decision racing the timeout, cannot take effect twice. Task tokens never leave
 the table."""
 
 from contextlib import suppress
-from typing import Any, Literal
+from typing import Any
 
 from fxcrm import audit
 from fxcrm.adapters import files, workflows
@@ -23,9 +23,10 @@ from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal.approvals import WAITING_FOR_DECISION, StatusChanged
+from fxcrm.dal.models.approvals import ApprovalChange, ApprovalItem, Kind, RequiredApprovals, approval_from_item
 from fxcrm.dal.table import plain
 
-Kind = Literal["account_opening", "kyc", "deposit", "withdrawal", "transfer"]
+__all__ = ["ApprovalChange", "ApprovalItem", "Kind", "RequiredApprovals"]
 # The state machine of each kind, named <stack>-<flow> in template.yaml.
 FLOWS: dict[str, str] = {
     "account_opening": "account-opening",
@@ -34,10 +35,8 @@ FLOWS: dict[str, str] = {
     "withdrawal": "withdrawal",
     "transfer": "transfer",
 }
-# Maker-checker: one approver, or two different ones.
-RequiredApprovals = Literal[1, 2]
 # Attributes that stay in the table: never shown to staff or clients.
-PRIVATE = ("task_token", "sealed", "pk", "sk", "gsi1pk", "gsi1sk")
+PRIVATE = {"task_token", "sealed"}
 
 
 def submit(
@@ -47,28 +46,28 @@ def submit(
     owner: Principal,
     summary: dict[str, Any],
     now: int,
-    private: dict[str, Any] | None = None,
+    sealed: bytes | None = None,
     timeout_seconds: int | None = None,
     required_approvals: RequiredApprovals = 1,
 ) -> None:
     """Record the item and start its flow, named after the item (a retried
     start cannot start a second flow). The submitter says how many approvers
     the item needs; it is fixed here, so a setting changed while the item
-    waits cannot lower it."""
+    waits cannot lower it. `sealed`: secrets the flow needs later, encrypted."""
     if required_approvals not in (1, 2):
         raise ValueError(f"an item needs one or two approvals, not {required_approvals}")
-    approval = {
-        "id": approval_id,
-        "kind": kind,
-        "status": "pending",
-        "required_approvals": required_approvals,
-        "user_id": owner.user_id,
-        "email": owner.email,
-        "summary": summary,
-        "created_at": now,
-        "updated_at": now,
-        **(private or {}),
-    }
+    approval = ApprovalItem(
+        id=approval_id,
+        kind=kind,
+        status="pending",
+        required_approvals=required_approvals,
+        user_id=owner.user_id,
+        email=owner.email,
+        summary=summary,
+        created_at=now,
+        updated_at=now,
+        sealed=sealed,
+    )
     dal.create_approval(approval)
     try:
         workflows.start(
@@ -92,7 +91,7 @@ def await_decision(approval_id: int, task_token: str, now: int) -> None:
     except StatusChanged:
         # Closed before the flow got here (e.g. the start failed and was marked
         # failed): end the wait at once rather than leave it hanging.
-        workflows.fail(task_token, "Closed", f"the item is {_get(approval_id)['status']}")
+        workflows.fail(task_token, "Closed", f"the item is {_get(approval_id).status}")
 
 
 def decide(
@@ -106,16 +105,16 @@ def decide(
 ) -> dict[str, Any]:
     permissions.require(staff, "admin.approvals.decide")
     approval = _get(approval_id)
-    permissions.require(staff, f"admin.approvals.{approval['kind']}")
+    permissions.require(staff, f"admin.approvals.{approval.kind}")
     if not approve and not (reason and reason.strip()):
         raise InvalidInput("say why the item is rejected; the client sees this", "reason")
-    if approval["status"] != "waiting":
-        raise Conflict(f"this item is {approval['status']}, not waiting for a decision", "approval_id", "not_waiting")
-    if approve and required_approvals(approval) == 2:
-        first = approval.get("first_approved_by")
+    if approval.status != "waiting" or approval.task_token is None:
+        raise Conflict(f"this item is {approval.status}, not waiting for a decision", "approval_id", "not_waiting")
+    if approve and approval.required_approvals == 2:
+        first = approval.first_approved_by
         if first is None:
             return _first_approval(staff, approval, source_ip, now)
-        if int(first) == staff.user_id:
+        if first == staff.user_id:
             raise Conflict(
                 "a different staff member must give the second approval", "approval_id", "second_approver_required"
             )
@@ -132,9 +131,9 @@ def decide(
         raise Conflict("someone decided this item a moment ago", "approval_id", "not_waiting") from error
     try:
         if approve:
-            workflows.succeed(approval["task_token"], {"decision": "approved", "decided_by": staff.user_id})
+            workflows.succeed(approval.task_token, {"decision": "approved", "decided_by": staff.user_id})
         else:
-            workflows.fail(approval["task_token"], "Rejected", reason or "")
+            workflows.fail(approval.task_token, "Rejected", reason or "")
     except workflows.TaskGone as error:
         # The wait timed out as staff decided. A rejection stands (the flow's
         # expiry step keeps it); an approval cannot go through any more.
@@ -165,21 +164,15 @@ CLOSE_FROM = {
 }
 
 
-def required_approvals(approval: dict[str, Any]) -> int:
-    """Maker-checker: the number the submitter fixed on the item. An item
-    written before the number was stored gets the stricter rule."""
-    return int(approval.get("required_approvals", 2))
-
-
-def _first_approval(staff: Principal, approval: dict[str, Any], source_ip: str, now: int) -> dict[str, Any]:
+def _first_approval(staff: Principal, approval: ApprovalItem, source_ip: str, now: int) -> dict[str, Any]:
     try:
-        updated = dal.record_first_approval(int(approval["id"]), staff.user_id, staff.email, now)
+        updated = dal.record_first_approval(approval.id, staff.user_id, staff.email, now)
     except StatusChanged as error:
         raise Conflict("someone decided this item a moment ago", "approval_id", "not_waiting") from error
     audit.record(
         staff,
         "approval.first_approve",
-        f"approval:{approval['id']}",
+        f"approval:{approval.id}",
         source_ip,
         now,
         before={"status": "waiting"},
@@ -188,12 +181,12 @@ def _first_approval(staff: Principal, approval: dict[str, Any], source_ip: str, 
     return view(updated)
 
 
-def close(approval_id: int, outcome: str, now: int, fields: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def close(approval_id: int, outcome: str, now: int, fields: ApprovalChange | None = None) -> ApprovalItem | None:
     """The flow's last step: end the item with its outcome and drop its token
     and sealed secrets. Idempotent: an item already closed is left as it is and
     None is returned."""
     approval = _get(approval_id)
-    if outcome == "expired" and approval["status"] == "rejected":
+    if outcome == "expired" and approval.status == "rejected":
         outcome = "rejected"
     try:
         return dal.change_status(
@@ -201,7 +194,7 @@ def close(approval_id: int, outcome: str, now: int, fields: dict[str, Any] | Non
             outcome,
             CLOSE_FROM[outcome],
             now,
-            {**(fields or {}), "closed_at": now},
+            ApprovalChange(**(fields or {}), closed_at=now),
             remove=("task_token", "sealed"),
             only_open=True,
         )
@@ -209,17 +202,17 @@ def close(approval_id: int, outcome: str, now: int, fields: dict[str, Any] | Non
         return None
 
 
-def _get(approval_id: int) -> dict[str, Any]:
+def _get(approval_id: int) -> ApprovalItem:
     approval = dal.get_approval(approval_id)
     if approval is None:
         raise NotFound("no such approval item", "approval_id")
     return approval
 
 
-def view(approval: dict[str, Any]) -> dict[str, Any]:
+def view(approval: ApprovalItem) -> dict[str, Any]:
     """What staff see of an item (never the task token or sealed secrets)."""
-    shown = {k: plain(v) for k, v in approval.items() if k not in PRIVATE}
-    return shown | {"required_approvals": required_approvals(approval)}  # as decide() reads it
+    shown: dict[str, Any] = plain(approval.model_dump(exclude=PRIVATE, exclude_none=True))
+    return shown
 
 
 RECEIPT_LINK_SECONDS = 300
@@ -251,8 +244,6 @@ def queue(
     a deposit's receipt link, as in the detail)."""
     permissions.require(staff, "admin.approvals.view")
     rows = dal.list_queue(status, kind)
-    page_rows = page_of(rows, page, size)
-    shown = [
-        _with_receipt_link(settings, view(r) | {"age_seconds": max(0, now - int(r["created_at"]))}) for r in page_rows
-    ]
+    page_rows = [approval_from_item(r) for r in page_of(rows, page, size)]
+    shown = [_with_receipt_link(settings, view(r) | {"age_seconds": max(0, now - r.created_at)}) for r in page_rows]
     return {"list": shown, "total": len(rows)}

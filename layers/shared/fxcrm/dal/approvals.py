@@ -12,6 +12,7 @@ subject has one approval and its flow's execution is named after it.
 from botocore.exceptions import ClientError
 
 from fxcrm.dal.errors import ConditionFailed
+from fxcrm.dal.models.approvals import ApprovalChange, ApprovalItem, approval_from_item
 from fxcrm.dal.table import Item, Table, is_condition_failure
 
 WAITING_FOR_DECISION = ("pending", "waiting")
@@ -25,17 +26,17 @@ def _queue_keys(kind: str, status: str, created_at: int, approval_id: int) -> It
     return {"gsi1pk": f"APPROVALS#{status}", "gsi1sk": f"{kind}#{created_at:010d}#{approval_id}"}
 
 
-def create_approval(approval: Item, table: Table | None = None) -> None:
-    approval_id, kind, status = approval["id"], approval["kind"], approval["status"]
+def create_approval(approval: ApprovalItem, table: Table | None = None) -> None:
+    approval_id, kind, status = approval.id, approval.kind, approval.status
     (table or Table()).transact_put_new(
         {
-            **approval,
-            **_queue_keys(kind, status, approval["created_at"], approval_id),
+            **approval.to_item(),
+            **_queue_keys(kind, status, approval.created_at, approval_id),
             "pk": f"APPROVAL#{approval_id}",
             "sk": "APPROVAL",
         },
         {
-            "pk": f"USER#{approval['user_id']}",
+            "pk": f"USER#{approval.user_id}",
             "sk": f"APPROVAL#{approval_id}",
             "approval_id": approval_id,
             "kind": kind,
@@ -43,38 +44,39 @@ def create_approval(approval: Item, table: Table | None = None) -> None:
     )
 
 
-def get_approval(approval_id: int, table: Table | None = None) -> Item | None:
-    return (table or Table()).get(f"APPROVAL#{approval_id}", "APPROVAL")
+def get_approval(approval_id: int, table: Table | None = None) -> ApprovalItem | None:
+    item = (table or Table()).get(f"APPROVAL#{approval_id}", "APPROVAL")
+    return None if item is None else approval_from_item(item)
 
 
 def change_status(
-    approval: Item,
+    approval: ApprovalItem,
     status: str,
     allowed_from: tuple[str, ...],
     now: int,
-    fields: Item | None = None,
+    fields: ApprovalChange | None = None,
     remove: tuple[str, ...] = (),
     only_open: bool = False,
     table: Table | None = None,
-) -> Item:
+) -> ApprovalItem:
     """Move the item to `status` only if it is in one of `allowed_from`; set
     `fields` and remove attributes in the same write; with `only_open`, only if
     the flow has not closed it. Returns the new item."""
-    fields = {**(fields or {}), "status": status, "updated_at": now}
-    fields |= _queue_keys(approval["kind"], status, int(approval["created_at"]), int(approval["id"]))
-    names = {f"#f{i}": name for i, name in enumerate(fields)}
-    expression_values: Item = {f":f{i}": value for i, value in enumerate(fields.values())}
+    sets: Item = {**(fields or {}), "status": status, "updated_at": now}
+    sets |= _queue_keys(approval.kind, status, approval.created_at, approval.id)
+    names = {f"#f{i}": name for i, name in enumerate(sets)}
+    expression_values: Item = {f":f{i}": value for i, value in enumerate(sets.values())}
     allowed = {f":from{i}": value for i, value in enumerate(allowed_from)}
     expression_values |= allowed
-    update = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
+    update = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(sets)))
     if remove:
         names |= {f"#r{i}": name for i, name in enumerate(remove)}
         update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
     names["#status"] = "status"
     condition = f"#status IN ({', '.join(allowed)})" + (" AND attribute_not_exists(closed_at)" if only_open else "")
     try:
-        return (table or Table()).update(
-            f"APPROVAL#{approval['id']}",
+        item = (table or Table()).update(
+            f"APPROVAL#{approval.id}",
             "APPROVAL",
             update,
             expression_values,
@@ -83,11 +85,12 @@ def change_status(
         )
     except ClientError as error:
         if is_condition_failure(error):
-            raise StatusChanged(str(approval["id"])) from error
+            raise StatusChanged(str(approval.id)) from error
         raise
+    return approval_from_item(item)
 
 
-def set_fields(approval_id: int, fields: Item, table: Table | None = None) -> None:
+def set_fields(approval_id: int, fields: ApprovalChange, table: Table | None = None) -> None:
     names = {f"#f{i}": name for i, name in enumerate(fields)}
     (table or Table()).update(
         f"APPROVAL#{approval_id}",
@@ -118,10 +121,10 @@ def list_user_approvals(user_id: int, kind: str, table: Table | None = None) -> 
 
 def record_first_approval(
     approval_id: int, staff_id: int, staff_email: str, now: int, table: Table | None = None
-) -> Item:
+) -> ApprovalItem:
     """Maker-checker: the first of two approvals, once, while the item waits."""
     try:
-        return (table or Table()).update(
+        item = (table or Table()).update(
             f"APPROVAL#{approval_id}",
             "APPROVAL",
             "SET first_approved_by = :id, first_approved_by_email = :email, first_approved_at = :now",
@@ -133,3 +136,4 @@ def record_first_approval(
         if is_condition_failure(error):
             raise StatusChanged(str(approval_id)) from error
         raise
+    return approval_from_item(item)

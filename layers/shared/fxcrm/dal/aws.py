@@ -13,6 +13,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from fxcrm.dal import contention
+
 _lock = threading.Lock()
 _clients: dict[str, Any] = {}
 _client_hooks: list[Callable[[Any], None]] = []
@@ -28,6 +30,8 @@ def client(service: str) -> Any:
     with _lock:
         if service not in _clients:
             made = boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+            if service == "dynamodb":
+                contention.install(made)  # write conflicts are retried here, for every caller
             for hook in _client_hooks:
                 hook(made)
             _clients[service] = made

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from fxcrm.dal.errors import ConditionFailed
+from fxcrm.dal.models.orders import Order, OrderChange, order_from_item
 from fxcrm.dal.table import STREAM_PAGE_ITEMS, Item, Table, is_condition_failure, to_ddb
 
 
@@ -84,23 +85,23 @@ def clear_default_if(user_id: int, method: str, account_id: int, table: Table | 
 # ---------------------------------------------------------------- orders
 
 
-def order_item(order: Item) -> Item:
+def order_item(order: Order) -> Item:
     """The stored form of an order, with its index keys."""
-    created = int(order["created_at"])
+    created = order.created_at
     month = datetime.fromtimestamp(created, UTC).strftime("%Y-%m")
-    sort_key = f"{created:010d}#{order['order_number']}"
+    sort_key = f"{created:010d}#{order.order_number}"
     return {
-        **order,
-        "pk": f"ORDER#{order['order_number']}",
+        **order.to_item(),
+        "pk": f"ORDER#{order.order_number}",
         "sk": "ORDER",
-        "gsi1pk": f"USERORDERS#{order['user_id']}#{order['kind']}",
+        "gsi1pk": f"USERORDERS#{order.user_id}#{order.kind}",
         "gsi1sk": sort_key,
-        "gsi2pk": f"ORDERS#{order['kind']}#{month}",
+        "gsi2pk": f"ORDERS#{order.kind}#{month}",
         "gsi2sk": sort_key,
     }
 
 
-def put_new_order_request(order: Item, table: Table | None = None) -> dict[str, Any]:
+def put_new_order_request(order: Order, table: Table | None = None) -> dict[str, Any]:
     """The order as one Put of a TransactWriteItems (written with a ledger transaction)."""
     table = table or Table()
     return {
@@ -112,21 +113,24 @@ def put_new_order_request(order: Item, table: Table | None = None) -> dict[str, 
     }
 
 
-def create_order(order: Item, table: Table | None = None) -> None:
+def create_order(order: Order, table: Table | None = None) -> None:
     (table or Table()).put(order_item(order), condition="attribute_not_exists(pk)")
 
 
-def get_order(order_number: str, table: Table | None = None) -> Item | None:
-    return (table or Table()).get(f"ORDER#{order_number}", "ORDER")
+def get_order(order_number: str, table: Table | None = None) -> Order | None:
+    item = (table or Table()).get(f"ORDER#{order_number}", "ORDER")
+    return None if item is None else order_from_item(item)
 
 
-def update_order(order_number: str, fields: Item, allowed_from: tuple[str, ...], table: Table | None = None) -> Item:
-    """Set fields only while the order is in one of `allowed_from` statuses."""
+def update_order(
+    order_number: str, fields: OrderChange, allowed_from: tuple[str, ...], table: Table | None = None
+) -> Order:
+    """Set fields only while the order is in one of `allowed_from` statuses; the order as it is now."""
     names = {f"#f{i}": name for i, name in enumerate(fields)} | {"#status": "status"}
     expression_values: Item = {f":f{i}": value for i, value in enumerate(fields.values())}
     allowed = {f":from{i}": status for i, status in enumerate(allowed_from)}
     try:
-        return (table or Table()).update(
+        item = (table or Table()).update(
             f"ORDER#{order_number}",
             "ORDER",
             "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
@@ -138,6 +142,7 @@ def update_order(order_number: str, fields: Item, allowed_from: tuple[str, ...],
         if is_condition_failure(error):
             raise StatusChanged(order_number) from error
         raise
+    return order_from_item(item)
 
 
 def list_user_orders(user_id: int, kind: str, start: int, end: int, table: Table | None = None) -> list[Item]:

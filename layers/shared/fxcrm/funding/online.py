@@ -34,6 +34,7 @@ from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import payments as payments_dal
 from fxcrm.dal.table import plain
 from fxcrm.funding import crediting, orders
+from fxcrm.funding.orders import DepositOrder
 
 CALLBACK_PATH = "/funding/psp/callback"
 ANY_STATUS = ("pending", "auditing", "approved", "disapproved")
@@ -43,15 +44,15 @@ def is_online(channel: dict[str, Any]) -> bool:
     return bool(channel.get("kind", "offline") == "online")
 
 
-def start_payment(settings: Settings, order: dict[str, Any], api_base: str) -> dict[str, Any]:
+def start_payment(settings: Settings, order: DepositOrder, api_base: str) -> dict[str, Any]:
     """Create the provider's payment for a new online draft; the draft's answer."""
-    number = str(order["order_number"])
+    number = order.order_number
     provider = provider_for(settings, api_base)
     back = f"{settings.portal_url.rstrip('/')}/deposits?order_number={number}"
     request = PaymentRequest(
         order_number=number,
-        amount=orders.amount_of(order),
-        currency=str(order["currency"]),
+        amount=order.amount,
+        currency=order.currency,
         description=f"Deposit {number}",
         callback_url=api_base.rstrip("/") + CALLBACK_PATH,
         success_url=back,
@@ -63,13 +64,16 @@ def start_payment(settings: Settings, order: dict[str, Any], api_base: str) -> d
         logger.warning("the payment could not be created", extra={"order_number": number, "error": str(error)})
         dal.update_order(number, {"status": "disapproved", "reason": "the payment could not be started"}, ("pending",))
         raise ProviderUnavailable("the payment provider is not available; try again shortly") from error
-    fields = {
-        "psp_provider": provider.name,
-        "psp_invoice_id": checkout.invoice_id,
-        "psp_status": "waiting",
-        "pay_url": checkout.pay_url,
-    }
-    dal.update_order(number, fields, ("pending",))
+    dal.update_order(
+        number,
+        {
+            "psp_provider": provider.name,
+            "psp_invoice_id": checkout.invoice_id,
+            "psp_status": "waiting",
+            "pay_url": checkout.pay_url,
+        },
+        ("pending",),
+    )
     pay_data = {
         "provider": provider.name,
         "invoice_id": checkout.invoice_id,
@@ -120,24 +124,17 @@ def handle_callback(settings: Settings, body: bytes, headers: dict[str, str], ap
         event.status,
         {"order_number": event.order_number, "amount": str(event.amount), "currency": event.currency, "at": now},
     )
-    order = dal.get_order(event.order_number) if event.order_number else None
-    if order is None or order["kind"] != "deposit" or order.get("psp_provider") != provider.name:
+    order = orders.as_kind(DepositOrder, dal.get_order(event.order_number)) if event.order_number else None
+    if order is None or order.psp_provider != provider.name:
         _issue("unknown_order", now, event)
         return "recorded"
-    order = dict(order)
-    if event.amount != orders.amount_of(order) or event.currency != order["currency"]:
-        _issue(
-            "amount_mismatch",
-            now,
-            event,
-            expected=f"{show(orders.amount_of(order), order['currency'])} {order['currency']}",
-        )
+    if event.amount != order.amount or event.currency != order.currency:
+        _issue("amount_mismatch", now, event, expected=f"{show(order.amount, order.currency)} {order.currency}")
         return "recorded"
-    number = str(order["order_number"])
+    number = order.order_number
     if first:
-        order = dict(
-            dal.update_order(number, {"psp_payment_id": event.payment_id, "psp_status": event.status}, ANY_STATUS)
-        )
+        updated = dal.update_order(number, {"psp_payment_id": event.payment_id, "psp_status": event.status}, ANY_STATUS)
+        order = DepositOrder.model_validate(updated)
     if event.outcome == "paid":
         return _paid(settings, order, now)
     if event.outcome == "failed":
@@ -149,72 +146,71 @@ def handle_callback(settings: Settings, body: bytes, headers: dict[str, str], ap
     return "waiting"
 
 
-def _review_reason(order: dict[str, Any], channel: dict[str, Any] | None) -> str:
+def _review_reason(order: DepositOrder, channel: dict[str, Any] | None) -> str:
     """The channel's staff rule that holds for this deposit, or ''."""
     if channel is None:
         return ""
     above = str(channel.get("review_above") or "")
-    if above and orders.amount_of(order) > Decimal(above):
+    if above and order.amount > Decimal(above):
         return f"amount above {above}"
-    if channel.get("review_without_kyc") and kyc_dal.get_kyc_status(int(order["user_id"])) != "approved":
+    if channel.get("review_without_kyc") and kyc_dal.get_kyc_status(order.user_id) != "approved":
         return "KYC not approved"
     if channel.get("review_first_deposit"):
-        earlier = dal.list_user_orders(int(order["user_id"]), "deposit", 0, int(order["created_at"]))
-        if not any(o["status"] == "approved" and o["order_number"] != order["order_number"] for o in earlier):
+        earlier = dal.list_user_orders(order.user_id, "deposit", 0, order.created_at)
+        if not any(o["status"] == "approved" and o["order_number"] != order.order_number for o in earlier):
             return "first deposit"
     return ""
 
 
-def _paid(settings: Settings, order: dict[str, Any], now: int) -> str:
-    number = str(order["order_number"])
-    if order["status"] in ("approved", "disapproved") or order.get("psp_review"):
+def _paid(settings: Settings, order: DepositOrder, now: int) -> str:
+    number = order.order_number
+    if order.status in ("approved", "disapproved") or order.psp_review:
         return "unchanged"  # credited, ended, or waiting for staff already
-    channel = dal.get_channel("deposit", int(order["channel_id"]))
+    channel = dal.get_channel("deposit", order.channel_id)
     reason = _review_reason(order, dict(channel) if channel else None)
-    if order["status"] == "pending":
+    if order.status == "pending":
         try:
-            order = dict(
-                dal.update_order(
-                    number, {"status": "auditing", "submit_time": now, "psp_review": bool(reason)}, ("pending",)
-                )
+            updated = dal.update_order(
+                number, {"status": "auditing", "submit_time": now, "psp_review": bool(reason)}, ("pending",)
             )
+            order = DepositOrder.model_validate(updated)
         except dal.StatusChanged:
-            order = dict(dal.get_order(number) or order)  # a concurrent callback moved it
-            if order["status"] != "auditing" or order.get("psp_review"):
+            order = orders.reload(order)  # a concurrent callback moved it
+            if order.status != "auditing" or order.psp_review:
                 return "unchanged"
-    if order.get("psp_review"):
-        owner = Principal(user_id=int(order["user_id"]), user_type="client", role="client", email=str(order["email"]))
+    if order.psp_review:
+        owner = Principal(user_id=order.user_id, user_type="client", role="client", email=order.email)
         summary = {
             "order_number": number,
-            "amount": show(orders.amount_of(order), order["currency"]),
-            "currency": order["currency"],
-            "account": order["account"],
-            "channel": order["channel_name"],
-            "method": order["method"],
-            "psp_provider": order.get("psp_provider", ""),
-            "psp_payment_id": order.get("psp_payment_id", ""),
-            "psp_status": order.get("psp_status", ""),
+            "amount": show(order.amount, order.currency),
+            "currency": order.currency,
+            "account": order.account.model_dump(),
+            "channel": order.channel_name,
+            "method": order.method,
+            "psp_provider": order.psp_provider or "",
+            "psp_payment_id": order.psp_payment_id or "",
+            "psp_status": order.psp_status or "",
             "review_reason": reason,
         }
-        workflow.submit(settings, "deposit", int(order["id"]), owner, summary, now)
+        workflow.submit(settings, "deposit", order.id, owner, summary, now)
         return "submitted for review"
     try:
         return "credited" if crediting.apply_credit(settings, order, now, auditor="") else "unchanged"
     except orders.PlatformRefused as error:  # e.g. the account is gone: paid, not credited; staff settle it
-        _issue("credit_refused", now, order_number=number, detail=str(error), amount=str(orders.amount_of(order)))
+        _issue("credit_refused", now, order_number=number, detail=str(error), amount=str(order.amount))
         return "recorded"
 
 
-def _reversed(settings: Settings, order: dict[str, Any], event: PaymentEvent, now: int) -> str:
+def _reversed(settings: Settings, order: DepositOrder, event: PaymentEvent, now: int) -> str:
     """A refund or chargeback of a credited deposit: take it back, once."""
-    number = str(order["order_number"])
-    if order["status"] != "approved":
+    number = order.order_number
+    if order.status != "approved":
         return "unchanged"  # never credited: nothing to take back
-    amount = orders.amount_of(order)
+    amount = order.amount
     txn = f"dep-{number}-refund"
     if ledger.is_posted(txn):
         return "unchanged"
-    account = {"server": order["account"]["server_type"], "login": order["account"]["account"]}
+    account = {"server": order.account.server_type, "login": order.account.account}
     try:
         orders.move_on_platform(settings, account, -amount, txn)
     except orders.PlatformRefused:
@@ -222,24 +218,24 @@ def _reversed(settings: Settings, order: dict[str, Any], event: PaymentEvent, no
         _issue("reversal_short", now, event, detail="the trading account does not hold the amount")
         return "recorded"
     legs = [
-        ledger.Leg(ledger.trading_account(int(order["account_id"])), -amount),
-        ledger.Leg(ledger.external("deposit", order["method"], order["currency"]), amount),
+        ledger.Leg(ledger.trading_account(order.account_id), -amount),
+        ledger.Leg(ledger.external("deposit", order.method, order.currency), amount),
     ]
-    ledger.post(txn, "deposit", number, order["currency"], legs, now, fact=True)
+    ledger.post(txn, "deposit", number, order.currency, legs, now, fact=True)
     dal.update_order(number, {"reversed": True, "reversed_at": now}, ("approved",))
     return "reversed"
 
 
-def refund_due(order: dict[str, Any], reason: str, now: int) -> None:
+def refund_due(order: DepositOrder, reason: str, now: int) -> None:
     """A paid online deposit that staff refused: finance refunds it through the provider."""
     _issue(
         "refund_due",
         now,
-        payment_id=str(order.get("psp_payment_id", "")),
-        order_number=str(order["order_number"]),
-        status=str(order.get("psp_status", "")),
-        amount=str(orders.amount_of(order)),
-        currency=str(order["currency"]),
+        payment_id=order.psp_payment_id or "",
+        order_number=order.order_number,
+        status=order.psp_status or "",
+        amount=str(order.amount),
+        currency=order.currency,
         detail=f"not credited ({reason}); refund the payment through the provider",
     )
 

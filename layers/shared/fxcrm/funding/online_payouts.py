@@ -11,7 +11,6 @@ order number as its own idempotency key. The outcome arrives by callback
   reservation voided (the withdrawal's compensation steps, each once), and the
   order is disapproved."""
 
-from decimal import Decimal
 from typing import Any
 
 from fxcrm import audit, ledger
@@ -32,33 +31,32 @@ from fxcrm.core.observability import logger
 from fxcrm.core.settings import Settings
 from fxcrm.dal import funding as dal
 from fxcrm.dal import payments as payments_dal
-from fxcrm.dal.table import plain
 from fxcrm.funding import orders
+from fxcrm.funding.orders import OrderChange, WithdrawalOrder
 
 CALLBACK_PATH = "/funding/psp/payout-callback"
 
 
-def is_online(order: dict[str, Any]) -> bool:
-    return order.get("payout_kind") == "online"
+def is_online(order: WithdrawalOrder) -> bool:
+    return order.payout_kind == "online"
 
 
-def send(settings: Settings, order: dict[str, Any]) -> str:
+def send(settings: Settings, order: WithdrawalOrder) -> str:
     """Ask the provider for the payout (once); its id."""
-    number = str(order["order_number"])
-    if order.get("psp_payout_id"):
-        return str(order["psp_payout_id"])
-    if order.get("psp_payout_started"):
+    number = order.order_number
+    if order.psp_payout_id:
+        return order.psp_payout_id
+    if order.psp_payout_started:
         # An earlier attempt may have reached the provider: never send again blindly.
         raise orders.PlatformRefused(f"{number}: the payout may have been sent; check it with the provider")
-    provider = provider_for(settings, str(order.get("api_base", "")))
-    details = order.get("details") or {}
+    provider = provider_for(settings, order.api_base)
     request = PayoutRequest(
         order_number=number,
-        amount=Decimal(str(order["remittance_amount"])),
-        currency=str(order["remittance_currency"]),
-        network=str(details.get("network", "")),
-        address=str(details.get("wallet_address", "")),
-        callback_url=str(order.get("api_base", "")).rstrip("/") + CALLBACK_PATH,
+        amount=order.remittance_amount,
+        currency=order.remittance_currency,
+        network=order.details.get("network", ""),
+        address=order.details.get("wallet_address", ""),
+        callback_url=order.api_base.rstrip("/") + CALLBACK_PATH,
     )
     dal.update_order(number, {"psp_payout_started": True}, ("auditing",))
     try:
@@ -71,7 +69,7 @@ def send(settings: Settings, order: dict[str, Any]) -> str:
         raise orders.PlatformRefused(f"the payment provider refused the payout: {error.message}") from error
     except PaymentsUnavailable as error:  # unclear: it may exist; staff look
         raise orders.PlatformRefused(f"{number}: no clear answer from the payment provider") from error
-    fields = {
+    fields: OrderChange = {
         "psp_payout_id": payout.payout_id,
         "psp_payout_status": payout.status,
         "payout_reference": f"{provider.name}:{payout.payout_id}",
@@ -80,10 +78,10 @@ def send(settings: Settings, order: dict[str, Any]) -> str:
     return payout.payout_id
 
 
-def finish(settings: Settings, order: dict[str, Any], event: PayoutEvent, now: int) -> str:
+def finish(settings: Settings, order: WithdrawalOrder, event: PayoutEvent, now: int) -> str:
     """Act on a payout's final outcome (each step once); what was done."""
-    number = str(order["order_number"])
-    if order["status"] in ("approved", "disapproved"):
+    number = order.order_number
+    if order.status in ("approved", "disapproved"):
         return "unchanged"
     dal.update_order(number, {"psp_payout_status": event.status}, ("auditing",))
     if event.outcome == "paid":
@@ -95,24 +93,23 @@ def finish(settings: Settings, order: dict[str, Any], event: PayoutEvent, now: i
         orders.notify_paid_out(settings, order)
         return "paid"
     if event.outcome == "failed":
-        amount = orders.amount_of(order)
-        orders.undo_platform_op(settings, int(order["account_id"]), -amount, f"wd-{number}", done=True)
+        orders.undo_platform_op(settings, order.account_id, -order.amount, f"wd-{number}", done=True)
         ledger.release(orders.txn_id("withdrawal", number), now)
         if orders.disapprove(number, "the payment provider could not pay it out", now):
             orders.notify(
-                settings, order, "withdrawal_payout_failed", {"number": number, "channel": order["channel_name"]}
+                settings, order, "withdrawal_payout_failed", {"number": number, "channel": order.channel_name}
             )
             return "refunded"
         return "unchanged"
     return "waiting"
 
 
-def poll(settings: Settings, order: dict[str, Any], now: int) -> str:
+def poll(settings: Settings, order: WithdrawalOrder, now: int) -> str:
     """Look the payout up (the flow's last step, and whenever staff ask)."""
     try:
-        event = provider_for(settings, str(order.get("api_base", ""))).payout_status(str(order["psp_payout_id"]))
+        event = provider_for(settings, order.api_base).payout_status(str(order.psp_payout_id))
     except (PaymentsUnavailable, PaymentRefused) as error:
-        logger.info("payout status not known yet", extra={"order_number": order["order_number"], "error": str(error)})
+        logger.info("payout status not known yet", extra={"order_number": order.order_number, "error": str(error)})
         return "waiting"
     return finish(settings, order, event, now)
 
@@ -120,17 +117,17 @@ def poll(settings: Settings, order: dict[str, Any], now: int) -> str:
 def refresh(settings: Settings, staff: Principal, number: str, source_ip: str, now: int) -> dict[str, Any]:
     """Staff ask the provider for a payout's outcome (a callback may have been lost)."""
     permissions.require(staff, "admin.approvals.decide")
-    order = dal.get_order(number)
-    if order is None or order["kind"] != "withdrawal" or not order.get("psp_payout_id"):
+    order = orders.as_kind(WithdrawalOrder, dal.get_order(number))
+    if order is None or not order.psp_payout_id:
         raise NotFound("no payout through the payment provider", "order_number")
-    result = poll(settings, dict(plain(order)), now) if order["status"] == "auditing" else "unchanged"
-    after = dict(plain(dal.get_order(number) or order))
+    result = poll(settings, order, now) if order.status == "auditing" else "unchanged"
+    after = orders.reload(order)
     audit.record(staff, "funding.payout.refresh", f"order:{number}", source_ip, now, after={"result": result})
     return {
         "order_number": number,
-        "status": after["status"],
-        "psp_payout_id": str(after["psp_payout_id"]),
-        "psp_payout_status": str(after.get("psp_payout_status", "")),
+        "status": after.status,
+        "psp_payout_id": str(after.psp_payout_id),
+        "psp_payout_status": after.psp_payout_status or "",
         "result": result,
     }
 
@@ -149,8 +146,8 @@ def handle_callback(settings: Settings, body: bytes, headers: dict[str, str], ap
     payments_dal.record_event(
         provider.name, f"payout-{event.payout_id}", event.status, {"order_number": event.order_number, "at": now}
     )
-    order = dal.get_order(event.order_number) if event.order_number else None
-    if order is None or order["kind"] != "withdrawal" or str(order.get("psp_payout_id")) != event.payout_id:
+    order = orders.as_kind(WithdrawalOrder, dal.get_order(event.order_number)) if event.order_number else None
+    if order is None or str(order.psp_payout_id) != event.payout_id:
         payments_dal.put_issue(
             {
                 "id": ids.new_id(),
@@ -162,4 +159,4 @@ def handle_callback(settings: Settings, body: bytes, headers: dict[str, str], ap
             }
         )
         return "recorded"
-    return finish(settings, dict(order), event, now)
+    return finish(settings, order, event, now)

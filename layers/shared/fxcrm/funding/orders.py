@@ -4,13 +4,13 @@ caller's own live accounts, the platform calls of a flow, history pages."""
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, TypeVar
 
 from fxcrm import ledger
 from fxcrm.adapters.trading.port import PlatformError, PlatformInsufficientFunds, PlatformUnavailable
 from fxcrm.adapters.trading.servers import platform_for, server_name
 from fxcrm.approvals import workflow
-from fxcrm.approvals.workflow import Kind, RequiredApprovals
+from fxcrm.approvals.workflow import ApprovalItem, Kind, RequiredApprovals
 from fxcrm.auth import permissions
 from fxcrm.auth.email_codes import Scene, check_code
 from fxcrm.core import ids, times
@@ -22,9 +22,29 @@ from fxcrm.core.settings import Settings
 from fxcrm.dal import funding as dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
+from fxcrm.dal.models.orders import (
+    AccountRef,
+    DepositOrder,
+    Order,
+    OrderBase,
+    OrderChange,
+    OrderKind,
+    TransferOrder,
+    WithdrawalOrder,
+    order_from_item,
+)
 from fxcrm.dal.table import plain
 from fxcrm.funding import reference
 from fxcrm.mail import sender as mail
+
+__all__ = ["AccountRef", "DepositOrder", "Order", "OrderBase", "OrderChange", "TransferOrder", "WithdrawalOrder"]
+
+KindOrder = TypeVar("KindOrder", DepositOrder, WithdrawalOrder, TransferOrder)
+KIND_OF: dict[type[OrderBase], OrderKind] = {
+    DepositOrder: "deposit",
+    WithdrawalOrder: "withdrawal",
+    TransferOrder: "transfer",
+}
 
 PREFIX = {"deposit": "D", "withdrawal": "W", "transfer": "T"}
 
@@ -69,31 +89,38 @@ def owned_live_account(
     return dict(plain(account))
 
 
-def account_ref(account: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "account": str(account["login"]),
-        "id": int(account["id"]),
-        "server_name": server_name(account["server"]),
-        "server_type": account["server"],
-    }
+def account_ref(account: dict[str, Any]) -> AccountRef:
+    return AccountRef(
+        account=str(account["login"]),
+        id=int(account["id"]),
+        server_name=server_name(account["server"]),
+        server_type=account["server"],
+    )
 
 
-def owned_order(principal: Principal, number: str, kind: str, field: str = "order_number") -> dict[str, Any]:
-    order = dal.get_order(number)
-    if order is None or order["kind"] != kind or int(order["user_id"]) != principal.user_id:
-        raise NotFound(f"no such {kind}", field)
-    return dict(plain(order))
+def as_kind(model: type[KindOrder], order: Order | None) -> KindOrder | None:
+    """The order if it is of the model's kind."""
+    return order if isinstance(order, model) else None
 
 
-def get_order(kind: str, order_id: int) -> dict[str, Any]:
-    order = dal.get_order(order_number(kind, order_id))
+def owned_order(principal: Principal, number: str, model: type[KindOrder], field: str = "order_number") -> KindOrder:
+    order = as_kind(model, dal.get_order(number))
+    if order is None or order.user_id != principal.user_id:
+        raise NotFound(f"no such {KIND_OF[model]}", field)
+    return order
+
+
+def get_order(model: type[KindOrder], order_id: int) -> KindOrder:
+    kind = KIND_OF[model]
+    order = as_kind(model, dal.get_order(order_number(kind, order_id)))
     if order is None:
         raise NotFound(f"no such {kind}", "approval_id")
-    return dict(plain(order))
+    return order
 
 
-def amount_of(order: dict[str, Any]) -> Decimal:
-    return Decimal(str(order["amount"]))
+def reload(order: KindOrder) -> KindOrder:
+    """The order as it is stored now."""
+    return get_order(type(order), order.id)
 
 
 @contextmanager
@@ -132,9 +159,9 @@ def undo_platform_op(settings: Settings, account_id: int, amount: Decimal, opera
 def history(
     settings: Settings,
     principal: Principal,
-    kind: str,
+    model: type[KindOrder],
     action: str,
-    row: Callable[[dict[str, Any], str], dict[str, Any]],
+    row: Callable[[KindOrder, str], dict[str, Any]],
     start: str | None,
     end: str | None,
     page: int,
@@ -144,25 +171,26 @@ def history(
     makes it in the broker's time zone."""
     permissions.require(principal, action)
     first, last = times.window(start, end, settings.broker_timezone)
-    rows = dal.list_user_orders(principal.user_id, kind, first, last)
+    rows = dal.list_user_orders(principal.user_id, KIND_OF[model], first, last)
     tz = settings.broker_timezone
-    return {"list": [row(plain(o), tz) for o in page_of(rows, page, size)], "total": len(rows)}
+    shown = [row(model.model_validate(order_from_item(o)), tz) for o in page_of(rows, page, size)]
+    return {"list": shown, "total": len(rows)}
 
 
 def notify(
-    settings: Settings, order: dict[str, Any], message: str, values: dict[str, Any], outcome: str | None = None
+    settings: Settings, order: OrderBase, message: str, values: dict[str, Any], outcome: str | None = None
 ) -> None:
     """Mail the order's owner `message` (fxcrm.mail), in their language; with
     `outcome`, `values["reason"]` reads as that outcome's reason."""
-    mail.send(settings, order["email"], message, values, user_id=int(order["user_id"]), outcome=outcome)
+    mail.send(settings, order.email, message, values, user_id=order.user_id, outcome=outcome)
 
 
-def notify_paid_out(settings: Settings, order: dict[str, Any]) -> None:
+def notify_paid_out(settings: Settings, order: WithdrawalOrder) -> None:
     """A withdrawal's money left: by staff's hand or by the payment provider, the same notice."""
-    currency = order["remittance_currency"]
-    amount = show(Decimal(str(order["remittance_amount"])), currency)
-    sent = {"number": order["order_number"], "amount": amount, "currency": currency}
-    notify(settings, order, "withdrawal_sent", sent | {"channel": order["channel_name"]})
+    currency = order.remittance_currency
+    amount = show(order.remittance_amount, currency)
+    sent = {"number": order.order_number, "amount": amount, "currency": currency}
+    notify(settings, order, "withdrawal_sent", sent | {"channel": order.channel_name})
 
 
 # Why an order ended without money moving, as the client reads it.
@@ -172,22 +200,22 @@ ENDINGS = {
 }
 
 
-def auditor_name(approval: dict[str, Any] | None) -> str:
+def auditor_name(approval: ApprovalItem | None) -> str:
     """Who decided an order's approval item, by the staff user's stored name
     (its email only if the profile has no name): the reports' `auditor_name`."""
-    if not approval or approval.get("decided_by") is None:
+    if approval is None or approval.decided_by is None:
         return ""
-    staff = users_dal.get_user(int(approval["decided_by"])) or {}
-    return full_name(staff) or str(approval.get("decided_by_email") or staff.get("email", ""))
+    staff = users_dal.get_user(approval.decided_by) or {}
+    return full_name(staff) or str(approval.decided_by_email or staff.get("email", ""))
 
 
-def disapproval_reason(outcome: str, approval: dict[str, Any] | None, detail: str = "") -> str:
+def disapproval_reason(outcome: str, approval: ApprovalItem | None, detail: str = "") -> str:
     if outcome == "rejected" and approval is not None:
-        return str(approval.get("reason") or "declined")
+        return approval.reason or "declined"
     return detail or ENDINGS.get(outcome, outcome)
 
 
-def decline(number: str, outcome: str, approval: dict[str, Any] | None, now: int, detail: str = "") -> tuple[str, bool]:
+def decline(number: str, outcome: str, approval: ApprovalItem | None, now: int, detail: str = "") -> tuple[str, bool]:
     """Disapprove an order that ended with `outcome`, naming the staff user who
     rejected it: the reason the client reads, and False if an earlier attempt did."""
     reason = disapproval_reason(outcome, approval, detail)
@@ -195,16 +223,16 @@ def decline(number: str, outcome: str, approval: dict[str, Any] | None, now: int
     return reason, disapprove(number, reason, now, auditor)
 
 
-def reserve_with_order(kind: str, order: dict[str, Any], legs: list[ledger.Leg], now: int, field: str) -> None:
+def reserve_with_order(order: WithdrawalOrder | TransferOrder, legs: list[ledger.Leg], now: int, field: str) -> None:
     """Write the order with its pending ledger transaction, all or nothing; a
     guarded account without the money is a 422 on `field`."""
-    number = order["order_number"]
+    number = order.order_number
     try:
         ledger.post(
-            txn_id(kind, number),
-            kind,
+            txn_id(order.kind, number),
+            order.kind,
             number,
-            order["currency"],
+            order.currency,
             legs,
             now,
             pending=True,
@@ -216,22 +244,20 @@ def reserve_with_order(kind: str, order: dict[str, Any], legs: list[ledger.Leg],
 
 def submit_or_release(
     settings: Settings,
-    kind: Kind,
-    order: dict[str, Any],
+    order: WithdrawalOrder | TransferOrder,
     principal: Principal,
     summary: dict[str, Any],
     now: int,
     required_approvals: RequiredApprovals = 1,
 ) -> None:
     """Start the approval flow; if it cannot start, free the reservation and say so."""
+    kind: Kind = order.kind
     try:
-        workflow.submit(
-            settings, kind, int(order["id"]), principal, summary, now, required_approvals=required_approvals
-        )
+        workflow.submit(settings, kind, order.id, principal, summary, now, required_approvals=required_approvals)
     except ProviderUnavailable:
-        ledger.release(txn_id(kind, order["order_number"]), now)
+        ledger.release(txn_id(kind, order.order_number), now)
         dal.update_order(
-            order["order_number"],
+            order.order_number,
             {"status": "disapproved", "reason": "could not be submitted; try again"},
             ("pending",),
         )
@@ -245,56 +271,67 @@ def txn_id(kind: str, number: str) -> str:
     return f"{TXN_PREFIX[kind]}-{number}"
 
 
-def history_row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
+def history_row(order: OrderBase, timezone: str) -> dict[str, Any]:
     """The fields every kind's history row shares."""
     return {
-        "id": int(order["id"]),
-        "order_number": order["order_number"],
-        "amount": show(amount_of(order), order["currency"]),
-        "currency": order["currency"],
-        "status": order["status"],
-        "submit_time": times.show(int(order.get("submit_time") or order["created_at"]), timezone),
+        "id": order.id,
+        "order_number": order.order_number,
+        "amount": show(order.amount, order.currency),
+        "currency": order.currency,
+        "status": order.status,
+        "submit_time": times.show(order.submit_time or order.created_at, timezone),
     }
 
 
-def channel_row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
+def channel_row(order: DepositOrder | WithdrawalOrder, timezone: str) -> dict[str, Any]:
     """The history row of an order through a channel (a deposit or a withdrawal):
     the client's remark, staff's reason, the channel's name and icon."""
     return history_row(order, timezone) | {
-        "client_remark": order.get("client_remark", ""),
-        "remark": order.get("reason", ""),
-        "icon": order.get("icon", ""),
-        "remittance_name": order["channel_name"],
+        "client_remark": order.client_remark,
+        "remark": order.reason or "",
+        "icon": order.icon,
+        "remittance_name": order.channel_name,
     }
 
 
-def new_order(
-    kind: str, principal: Principal, amount: Decimal, account: dict[str, Any], now: int, **fields: Any
-) -> dict[str, Any]:
-    """A pending order of the caller's on one of their accounts, with what every kind records."""
+class Common(TypedDict):
+    """What every kind records when it is created (the models' shared fields)."""
+
+    id: int
+    order_number: str
+    user_id: int
+    email: str
+    status: Literal["pending"]
+    amount: Decimal
+    currency: str
+    account_id: int
+    account: AccountRef
+    created_at: int
+
+
+def common_fields(kind: OrderKind, principal: Principal, amount: Decimal, account: dict[str, Any], now: int) -> Common:
+    """A new pending order of the caller's on one of their accounts: a fresh id and number."""
     order_id = ids.new_id()
-    return {
-        "id": order_id,
-        "order_number": order_number(kind, order_id),
-        "kind": kind,
-        "user_id": principal.user_id,
-        "email": principal.email,
-        "status": "pending",
-        "amount": amount,
-        "currency": account["currency"],
-        "account_id": int(account["id"]),
-        "account": account_ref(account),
-        "created_at": now,
-        **fields,
-    }
+    return Common(
+        id=order_id,
+        order_number=order_number(kind, order_id),
+        user_id=principal.user_id,
+        email=principal.email,
+        status="pending",
+        amount=amount,
+        currency=str(account["currency"]),
+        account_id=int(account["id"]),
+        account=account_ref(account),
+        created_at=now,
+    )
 
 
 def disapprove(number: str, reason: str, now: int, auditor: str = "") -> bool:
     """Mark a pending or audited order disapproved (by `auditor`, when staff
     rejected it); False if an earlier attempt did."""
-    fields = {"status": "disapproved", "reason": reason, "decided_at": now} | (
-        {"auditor_name": auditor} if auditor else {}
-    )
+    fields: OrderChange = {"status": "disapproved", "reason": reason, "decided_at": now}
+    if auditor:
+        fields["auditor_name"] = auditor
     try:
         dal.update_order(number, fields, ("pending", "auditing"))
     except dal.StatusChanged:

@@ -6,14 +6,14 @@ and the reservation voided (each step once, so compensation is idempotent)."""
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from fxcrm import ledger
 from fxcrm.adapters.payouts import payouts_for
 from fxcrm.approvals import workflow
-from fxcrm.approvals.workflow import Kind, RequiredApprovals
+from fxcrm.approvals.workflow import RequiredApprovals
 from fxcrm.auth import permissions
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import Forbidden, InvalidInput
@@ -24,9 +24,10 @@ from fxcrm.dal import funding as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.funding import online_payouts, orders, payment_accounts, reference
+from fxcrm.funding.orders import WithdrawalOrder
 from fxcrm.funding.schemas import WithdrawalRequest
 
-KIND: Kind = "withdrawal"
+KIND: Literal["withdrawal"] = "withdrawal"
 CURRENCY = reference.ACCOUNT_CURRENCY
 
 
@@ -74,7 +75,7 @@ def _plain(info: BaseModel | None) -> dict[str, Any] | None:
     return info.model_dump() if info is not None else None
 
 
-def _details(principal: Principal, body: WithdrawalRequest) -> dict[str, Any]:
+def _details(principal: Principal, body: WithdrawalRequest) -> dict[str, str]:
     method = body.method
     infos = {
         "bank_transfer_info": _plain(body.bank_transfer_info),
@@ -85,8 +86,45 @@ def _details(principal: Principal, body: WithdrawalRequest) -> dict[str, Any]:
         if any(infos.values()):
             raise InvalidInput("send either a saved payment account or the details, not both", "payment_account_id")
         details = payment_accounts.details_for_withdrawal(principal, body.payment_account_id, method)
-        return details | ({"currency": body.currency} if method == "cryptocurrency" else {})
-    return payment_accounts.check_details(method, infos)
+        return _strings(details | ({"currency": body.currency} if method == "cryptocurrency" else {}))
+    return _strings(payment_accounts.check_details(method, infos))
+
+
+def _strings(details: dict[str, Any]) -> dict[str, str]:
+    return {name: str(value) for name, value in details.items()}
+
+
+def build_order(
+    principal: Principal,
+    body: WithdrawalRequest,
+    account: dict[str, Any],
+    channel: dict[str, Any],
+    quoted: Quote,
+    details: dict[str, str],
+    now: int,
+    api_base: str = "",
+) -> WithdrawalOrder:
+    """The pending order of a checked request: every request field lands on
+    the model (WithdrawalOrder.FROM_REQUEST says where)."""
+    amount = parse_amount(body.withdrawal_amount, CURRENCY, "withdrawal_amount")
+    return WithdrawalOrder(
+        **orders.common_fields(KIND, principal, amount, account, now),
+        fee=quoted.fee,
+        exchange_rate=quoted.exchange_rate,
+        remittance_amount=quoted.remittance_amount,
+        remittance_currency=body.currency,
+        method=body.method,
+        channel_id=body.remittance_id,
+        channel_name=str(channel["name"]),
+        icon=str(channel.get("icon_url", "")),
+        details=details,
+        payment_account_id=body.payment_account_id,
+        client_remark=body.remark,
+        submit_time=now,
+        # online: paid through the payment provider, whose callbacks come back to this API
+        payout_kind=channel.get("kind", "offline"),
+        api_base=api_base,
+    )
 
 
 def request(settings: Settings, principal: Principal, body: WithdrawalRequest, now: int, api_base: str = "") -> str:
@@ -112,46 +150,26 @@ def request(settings: Settings, principal: Principal, body: WithdrawalRequest, n
     account = orders.owned_live_account(principal, body.trading_account_id, "trading_account_id", "out")
     orders.confirm_by_email(settings, principal, KIND, body.email_code, now)
 
-    order = orders.new_order(
-        KIND,
-        principal,
-        amount,
-        account,
-        now,
-        fee=quoted.fee,
-        exchange_rate=quoted.exchange_rate,
-        remittance_amount=quoted.remittance_amount,
-        remittance_currency=body.currency,
-        method=channel["method"],
-        channel_id=int(channel["id"]),
-        channel_name=channel["name"],
-        icon=channel.get("icon_url", ""),
-        details=details,
-        client_remark=body.remark,
-        submit_time=now,
-        # online: paid through the payment provider, whose callbacks come back to this API
-        payout_kind=channel.get("kind", "offline"),
-        api_base=api_base,
-    )
-    number = str(order["order_number"])
+    order = build_order(principal, body, account, channel, quoted, details, now, api_base)
+    number = order.order_number
     legs = [
         ledger.Leg(ledger.trading_account(int(account["id"])), -amount),
         ledger.Leg(ledger.external("payout", channel["method"], CURRENCY), amount - quoted.fee),
         ledger.Leg(ledger.fees(CURRENCY), quoted.fee),
     ]
-    orders.reserve_with_order(KIND, order, legs, now, "withdrawal_amount")
+    orders.reserve_with_order(order, legs, now, "withdrawal_amount")
     summary = {
         "order_number": number,
         "amount": show(amount, CURRENCY),
         "fee": show(quoted.fee, CURRENCY),
         "remittance": f"{show(quoted.remittance_amount, body.currency)} {body.currency}",
         "method": channel["method"],
-        "account": order["account"],
+        "account": order.account.model_dump(),
         "details": details,
     }
     # Maker-checker is decided now, from the threshold in force at submission.
     approvers: RequiredApprovals = 2 if amount > reference.two_approvals_above() else 1
-    orders.submit_or_release(settings, KIND, order, principal, summary, now, required_approvals=approvers)
+    orders.submit_or_release(settings, order, principal, summary, now, required_approvals=approvers)
     return number
 
 
@@ -160,44 +178,40 @@ def request(settings: Settings, principal: Principal, body: WithdrawalRequest, n
 
 def hold(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
     """Take the amount off the trading account, so it cannot be traded away while staff decide."""
-    order = orders.get_order(KIND, order_id)
-    if not order.get("held"):
-        account = trading_dal.get_trading_account(int(order["account_id"]))
+    order = orders.get_order(WithdrawalOrder, order_id)
+    if not order.held:
+        account = trading_dal.get_trading_account(order.account_id)
         if account is None:
             raise orders.PlatformRefused("the trading account no longer exists")
         # Marked before the call: if this step dies mid-way, compensation knows the
         # hold may have happened.
-        dal.update_order(order["order_number"], {"hold_started": True}, ("pending", "auditing"))
-        orders.move_on_platform(settings, dict(account), -orders.amount_of(order), f"wd-{order['order_number']}")
-        dal.update_order(order["order_number"], {"held": True, "status": "auditing"}, ("pending", "auditing"))
+        dal.update_order(order.order_number, {"hold_started": True}, ("pending", "auditing"))
+        orders.move_on_platform(settings, dict(account), -order.amount, f"wd-{order.order_number}")
+        dal.update_order(order.order_number, {"held": True, "status": "auditing"}, ("pending", "auditing"))
     return {"held": True}
 
 
 def pay_out(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
-    order = orders.get_order(KIND, order_id)
+    order = orders.get_order(WithdrawalOrder, order_id)
     if online_payouts.is_online(order):
         return {"payout_reference": online_payouts.send(settings, order)}
     reference_id = payouts_for(settings.payout_provider).pay(
-        order["order_number"],
-        order["method"],
-        order["details"],
-        Decimal(str(order["remittance_amount"])),
-        order["remittance_currency"],
+        order.order_number, order.method, dict(order.details), order.remittance_amount, order.remittance_currency
     )
-    dal.update_order(order["order_number"], {"payout_reference": reference_id}, ("auditing",))
+    dal.update_order(order.order_number, {"payout_reference": reference_id}, ("auditing",))
     return {"payout_reference": reference_id}
 
 
 def post(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
-    order = orders.get_order(KIND, order_id)
-    number = str(order["order_number"])
+    order = orders.get_order(WithdrawalOrder, order_id)
+    number = order.order_number
     if online_payouts.is_online(order):  # the provider's outcome settles it (callback or this look-up)
-        result = online_payouts.poll(settings, order, now) if order["status"] == "auditing" else "unchanged"
+        result = online_payouts.poll(settings, order, now) if order.status == "auditing" else "unchanged"
         workflow.close(order_id, "completed", now)
-        return {"status": "paying" if result == "waiting" else str(orders.get_order(KIND, order_id)["status"])}
+        return {"status": "paying" if result == "waiting" else orders.reload(order).status}
     ledger.settle(f"wd-{number}", now)
-    if order["status"] != "approved":
-        approval = approvals_dal.get_approval(order_id) or {}
+    if order.status != "approved":
+        approval = approvals_dal.get_approval(order_id)
         auditor = orders.auditor_name(approval)
         dal.update_order(number, {"status": "approved", "decided_at": now, "auditor_name": auditor}, ("auditing",))
         orders.notify_paid_out(settings, order)
@@ -207,14 +221,12 @@ def post(settings: Settings, order_id: int, now: int) -> dict[str, Any]:
 
 def compensate(settings: Settings, order_id: int, outcome: str, detail: str, now: int) -> dict[str, Any]:
     """Refund the hold, void the reservation, disapprove the order: each once."""
-    order = orders.get_order(KIND, order_id)
-    number = str(order["order_number"])
-    if order.get("payout_reference") or order.get("psp_payout_started"):
+    order = orders.get_order(WithdrawalOrder, order_id)
+    number = order.order_number
+    if order.payout_reference or order.psp_payout_started:
         raise orders.PlatformRefused(f"{number} was paid out already; it cannot be reversed automatically")
-    if order.get("hold_started"):
-        orders.undo_platform_op(
-            settings, int(order["account_id"]), -orders.amount_of(order), f"wd-{number}", done=bool(order.get("held"))
-        )
+    if order.hold_started:
+        orders.undo_platform_op(settings, order.account_id, -order.amount, f"wd-{number}", done=bool(order.held))
     ledger.release(f"wd-{number}", now)
     approval = approvals_dal.get_approval(order_id)
     reason, declined = orders.decline(number, outcome, approval, now, detail)
@@ -224,11 +236,11 @@ def compensate(settings: Settings, order_id: int, outcome: str, detail: str, now
     return {"status": "disapproved"}
 
 
-def _row(order: dict[str, Any], timezone: str) -> dict[str, Any]:
-    return orders.channel_row(order, timezone) | {"source_trading_account": order["account"]}
+def _row(order: WithdrawalOrder, timezone: str) -> dict[str, Any]:
+    return orders.channel_row(order, timezone) | {"source_trading_account": order.account.model_dump()}
 
 
 def history(
     settings: Settings, principal: Principal, start: str | None, end: str | None, page: int, size: int
 ) -> dict[str, Any]:
-    return orders.history(settings, principal, KIND, "funding.withdraw", _row, start, end, page, size)
+    return orders.history(settings, principal, WithdrawalOrder, "funding.withdraw", _row, start, end, page, size)

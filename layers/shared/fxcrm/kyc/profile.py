@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from fxcrm import audit
 from fxcrm.adapters import files
 from fxcrm.approvals import workflow
-from fxcrm.approvals.workflow import Kind
+from fxcrm.approvals.workflow import ApprovalItem, Kind
 from fxcrm.auth import permissions
 from fxcrm.core import ids, times
 from fxcrm.core.caller import Principal, person_name
@@ -369,36 +369,34 @@ def approve(settings: Settings, review_id: int, now: int) -> dict[str, Any]:
     review = approvals_dal.get_approval(review_id)
     if review is None:
         raise NotFound("no such review", "approval_id")
-    user_id = int(review["user_id"])
+    user_id = review.user_id
     _take_name(user_id, now)  # before the status, so an approved KYC always shows its name
     with suppress(ConditionFailed):  # already approved by an earlier attempt of this step
         dal.change_status(
             user_id, "approved", ("pending",), now, {"kyc_approved_at": now, "kyc_way": "manual", "remark": ""}
         )
     if workflow.close(review_id, "completed", now) is not None:
-        mail.send(settings, str(review["email"]), "kyc_approved", {}, user_id=user_id)
+        mail.send(settings, review.email, "kyc_approved", {}, user_id=user_id)
     return {"kyc_status": "approved"}
 
 
-def notify_closed(settings: Settings, review: dict[str, Any]) -> None:
+def notify_closed(settings: Settings, review: ApprovalItem) -> None:
     """A review closed without approval (rejected, expired, failed): the KYC
     goes back to the client to correct, with the reason."""
     reasons = {
         "expired": "the review timed out; please submit again",
         "failed": "the review failed; please submit again",
     }
-    reason = str(review.get("reason") or "") if review["status"] == "rejected" else reasons.get(review["status"], "")
+    reason = (review.reason or "") if review.status == "rejected" else reasons.get(review.status, "")
     with suppress(ConditionFailed):  # already sent back by an earlier attempt
-        dal.change_status(
-            int(review["user_id"]), "disapproved", ("pending",), int(review["closed_at"]), {"remark": reason}
-        )
+        dal.change_status(review.user_id, "disapproved", ("pending",), review.closed_at or 0, {"remark": reason})
     mail.send(
         settings,
-        str(review["email"]),
+        review.email,
         "kyc_returned",
         {"reason": reason},
-        user_id=int(review["user_id"]),
-        outcome=str(review["status"]),
+        user_id=review.user_id,
+        outcome=review.status,
     )
 
 

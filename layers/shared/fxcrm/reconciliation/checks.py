@@ -87,8 +87,8 @@ def balances(settings: Settings, now: int) -> tuple[list[Finding], int, int]:
                 unreachable += 1
                 continue
             checked += 1
-            balance = ledger_dal.get_balance(ledger.trading_account(account_id)) or {}
-            posted, pending_out = _decimal(balance.get("posted")), _decimal(balance.get("pending_out"))
+            balance = ledger_dal.get_balance(ledger.trading_account(account_id))
+            posted, pending_out = (balance.posted, balance.pending_out) if balance else (Decimal(0), Decimal(0))
             # In flight, a withdrawal or transfer may already be held on the server and not yet
             # posted in the ledger: anything between "all held" and "none held" is explained.
             high = posted + unsynced
@@ -123,26 +123,26 @@ def stalled_flows(settings: Settings, open_items: Iterable[dict[str, Any]], now:
             continue
         number = str((approval.get("summary") or {}).get("order_number", ""))
         order = funding_dal.get_order(number) if number else None
-        if order is None or order.get("status") not in ("pending", "auditing"):
+        if order is None or order.status not in ("pending", "auditing"):
             continue
         status = workflows.execution_status(settings.workflow_arn(FLOWS[kind]), f"{kind}-{approval['id']}")
         if status == "RUNNING":
             continue
-        currency = str(order.get("currency", "USD"))
+        currency = order.currency
         findings.append(
             {
                 "kind": "stalled_flow",
                 "subject": number,
                 "since": int(approval.get("updated_at") or approval["created_at"]),  # its last step
-                "user_id": int(order["user_id"]),
-                "account_id": int(order["account_id"]) if order.get("account_id") is not None else None,
+                "user_id": order.user_id,
+                "account_id": order.account_id,
                 "order_number": number,
                 "approval_id": int(approval["id"]),
                 "approval_kind": kind,
                 "currency": currency,
-                "amount": show(_decimal(order.get("amount")), currency),
+                "amount": show(order.amount, currency),
                 "execution_status": status,
-                "detail": f"the {kind} is still {order['status']} but its flow is {status.lower()}",
+                "detail": f"the {kind} is still {order.status} but its flow is {status.lower()}",
             }
         )
     return findings

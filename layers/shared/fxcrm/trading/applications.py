@@ -10,7 +10,7 @@ from typing import Any
 from fxcrm.adapters import sealing
 from fxcrm.adapters.trading.servers import server_for, server_name
 from fxcrm.approvals import workflow
-from fxcrm.approvals.workflow import Kind
+from fxcrm.approvals.workflow import ApprovalItem, Kind
 from fxcrm.core import ids
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import Conflict, NotFound
@@ -50,7 +50,7 @@ def apply(
         "currency": application.currency,
         "server_type": server_for(application.trading_platform, False),
     }
-    workflow.submit(settings, KIND, application_id, principal, summary, now, {"sealed": sealed}, timeout_seconds)
+    workflow.submit(settings, KIND, application_id, principal, summary, now, sealed, timeout_seconds)
     logger.info("live account application submitted", extra={"application_id": application_id})
     return application_id
 
@@ -59,17 +59,17 @@ def open_approved(settings: Settings, approval_id: int, now: int) -> dict[str, A
     """The flow's step after approval: open the account, record it, close the
     application. Safe to retry: a login already created is reused."""
     approval = approvals_dal.get_approval(approval_id)
-    if approval is None or approval["kind"] != KIND:
+    if approval is None or approval.kind != KIND:
         raise NotFound("no such application", "approval_id")
-    if approval["status"] == "completed":
-        return {"login": int(approval["login"])}
-    if approval["status"] != "approved":
-        raise Conflict(f"the application is {approval['status']}", "approval_id")
-    summary = approval["summary"]
+    if approval.status == "completed":
+        return {"login": approval.login}
+    if approval.status != "approved" or approval.sealed is None:
+        raise Conflict(f"the application is {approval.status}", "approval_id")
+    summary = approval.summary
     account_type = dal.get_account_type(summary["trading_platform"], int(summary["trading_account_type_id"]), False)
     if account_type is None:
         raise NotFound("the account type was removed after the application", "trading_account_type_id")
-    secret = sealing.unseal(settings.sealing_key_id, bytes(approval["sealed"]), _context(approval_id))
+    secret = sealing.unseal(settings.sealing_key_id, approval.sealed, _context(approval_id))
     application = Application(
         summary["trading_platform"],
         int(summary["trading_account_type_id"]),
@@ -82,42 +82,40 @@ def open_approved(settings: Settings, approval_id: int, now: int) -> dict[str, A
     existing = dal.get_trading_account(approval_id)
     if existing is not None:
         login = int(existing["login"])
-    elif "login" in approval:
-        login = int(approval["login"])  # created by an earlier attempt that stopped before recording it
+    elif approval.login is not None:
+        login = approval.login  # created by an earlier attempt that stopped before recording it
     else:
-        login = accounts.create_on_platform(settings, server, account_type, approval["email"], application)
+        login = accounts.create_on_platform(settings, server, account_type, approval.email, application)
         approvals_dal.set_fields(approval_id, {"login": login})
     if existing is None:
-        accounts.record_account(
-            approval_id, int(approval["user_id"]), application, account_type, server, login, False, now
-        )
+        accounts.record_account(approval_id, approval.user_id, application, account_type, server, login, False, now)
     workflow.close(approval_id, "completed", now, {"login": login})
     opened = {"application": approval_id, "platform": application.trading_platform, "login": login}
     mail.send(
         settings,
-        approval["email"],
+        approval.email,
         "live_account_opened",
         opened | {"server": server_name(server)},
-        user_id=int(approval["user_id"]),
+        user_id=approval.user_id,
     )
     logger.info("live account opened", extra={"application_id": approval_id, "login": login})
     return {"login": login}
 
 
-def notify_closed(settings: Settings, approval: dict[str, Any]) -> None:
+def notify_closed(settings: Settings, approval: ApprovalItem) -> None:
     """Tell the client an application ended without an account."""
-    outcome = approval["status"]
+    outcome = approval.status
     if outcome not in ("rejected", "expired", "failed"):
         return
-    values: dict[str, Any] = {"application": approval["id"]}
+    values: dict[str, Any] = {"application": approval.id}
     if outcome == "rejected":
-        values["reason"] = approval.get("reason") or ""
+        values["reason"] = approval.reason or ""
     mail.send(
         settings,
-        approval["email"],
+        approval.email,
         f"live_account_{outcome}",
         values,
-        user_id=int(approval["user_id"]),
+        user_id=approval.user_id,
         outcome="rejected" if outcome == "rejected" else None,
     )
 
