@@ -63,7 +63,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         **_table(PUT, UPDATE),
         "FilesBucket/exports/*": {"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"},
         "JwtSecret": SECRET,
-        "function:<stack>-reports": INVOKE,
+        "function:<stack>-reports:FunctionAlias": INVOKE,
         **ON_FAILURE,
     },
     "ClientApiFunction": {**_table(PUT, UPDATE), "Mt5Secret": SECRET},
@@ -74,7 +74,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "FilesBucket/exports/*": {"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"},
         "JwtSecret": SECRET,
         "Mt5Secret": SECRET,
-        "function:<stack>-reports": INVOKE,
+        "function:<stack>-reports:FunctionAlias": INVOKE,
     },
     "SettlementFunction": {**_table(PUT, UPDATE, DELETE), **ON_FAILURE},
     "MailEventsFunction": {"DomainTable": {UPDATE}, **ON_FAILURE},  # suppressions only: no reads, no index
@@ -104,7 +104,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         },
         "FilesBucket/receipts/*": {"s3:GetObject"},
         "FilesBucket/kyc/*": {"s3:GetObject"},
-        "function:<stack>-settlement": INVOKE,
+        "function:<stack>-settlement:FunctionAlias": INVOKE,
     },
     "FundingFunction": {
         **_table(PUT, UPDATE, DELETE),

@@ -130,7 +130,12 @@ def _functions_invoked_asynchronously(cloudformation: dict[str, Any]) -> set[str
             for statement in policy["PolicyDocument"]["Statement"]:
                 if "lambda:InvokeFunction" in statement["Action"] and "Fn::Sub" in str(statement["Resource"]):
                     for resource in statement["Resource"]:
-                        name = re.sub(r"^.*:function:", "", resource["Fn::Sub"]).replace("${AWS::StackName}", "<stack>")
+                        qualified = re.sub(r"^.*:function:", "", resource["Fn::Sub"]).replace(
+                            "${AWS::StackName}", "<stack>"
+                        )
+                        name, alias = qualified.split(":")
+                        # the alias the on-failure destination is configured on, not $LATEST
+                        assert alias == "${FunctionAlias}", resource
                         invoked.add(named[name])
     assert {"ReportsFunction", "SettlementFunction"} <= invoked  # background exports, settlement started by staff
     return scheduled | invoked
