@@ -68,7 +68,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "function:<stack>-reports": INVOKE,
     },
     "SettlementFunction": _table(PUT, UPDATE, DELETE),
-    "TradeSyncFunction": {**_table(PUT, BATCH_WRITE), "Mt5Secret": SECRET},
+    "TradeSyncFunction": {**_table(PUT, UPDATE, BATCH_WRITE), "Mt5Secret": SECRET},
     "ApprovalTasksFunction": {
         **_table(PUT, UPDATE),
         **SENDER,
