@@ -17,4 +17,9 @@ from fxcrm.rebates import settlement
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     until = event.get("until") if isinstance(event, dict) else None
-    return settlement.settle(get_settings(), clock.now(), int(until) if until is not None else None)
+    return settlement.settle(
+        get_settings(),
+        clock.now(),
+        int(until) if until is not None else None,
+        seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,  # stop between chunks in time
+    )

@@ -22,6 +22,7 @@ SIMACCT#<server>#<login> / STATE        the simulated server's account (balance,
 SIMACCT#<server>#<login> / OP#<op id>  a simulated balance operation, written once (idempotency)
 """
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,7 +30,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from fxcrm.dal.errors import ConditionFailed
-from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, values
+from fxcrm.dal.table import Item, Table, from_ddb, is_condition_failure, to_ddb, values
 
 
 def put_account_type(account_type: Item, table: Table | None = None) -> None:
@@ -308,12 +309,34 @@ def history_order_key(server: str, ticket: int) -> tuple[str, str]:
     return f"HORDER#{server}#{ticket}", "HORDER"
 
 
-def list_arrivals(month: str, start: int, end: int, table: Table | None = None) -> list[Item]:
-    """The closed trades first recorded in a month (yyyy-mm) at a time in [start, end], oldest first."""
-    return (table or Table()).query(
-        "pk = :pk AND sk BETWEEN :start AND :end",
-        {":pk": f"HORDERIN#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
-    )
+def arrival_pages(month: str, start: int, end: int, size: int, table: Table | None = None) -> Iterator[list[Item]]:
+    """The closed trades first recorded in a month (yyyy-mm) at a time in [start, end],
+    oldest first, a page of up to `size` at a time, read as they are consumed (a
+    settlement chunk is never held whole)."""
+    table = table or Table()
+    kwargs: dict[str, Any] = {
+        "TableName": table.name,
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :start AND :end",
+        "ExpressionAttributeValues": values(
+            {":pk": f"HORDERIN#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"}
+        ),
+        "Limit": size,
+    }
+    while True:
+        page = table.client.query(**kwargs)
+        items = [from_ddb(raw) for raw in page.get("Items", [])]
+        if items:
+            yield items
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def first_arrival_time(month: str, start: int, end: int, table: Table | None = None) -> int | None:
+    """When the first trade recorded in a month at a time in [start, end] was recorded."""
+    for page in arrival_pages(month, start, end, 1, table):
+        return int(page[0]["recorded_at"])
+    return None
 
 
 def list_account_history(account_id: int, start: int, end: int, table: Table | None = None) -> list[Item]:
