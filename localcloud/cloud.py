@@ -211,9 +211,11 @@ def run_state_machine(arn: str, payload: dict[str, Any] | None = None, poll_seco
     """Start an execution (as a schedule does) and wait for it: its output, or an
     error naming how it failed."""
     import json
+    import uuid
 
     sfn = boto3.client("stepfunctions")
-    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload or {}))["executionArn"]
+    name = f"run-{uuid.uuid4().hex}"  # moto would call every unnamed execution "None"
+    execution = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload or {}))["executionArn"]
     while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         time.sleep(poll_seconds)
     if described["status"] != "SUCCEEDED":

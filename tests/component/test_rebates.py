@@ -449,3 +449,55 @@ def test_a_chunked_run_and_an_overlapping_run_at_once_pay_each_trade_once(stack:
     assert balance(own) == Decimal("8.00")
     settlement.settle(settings, NOW, until=mark + 2 * HOUR)
     assert balance(own) == Decimal("8.00")
+
+
+def test_a_backlog_runs_as_a_map_over_partitions_and_pays_each_trade_once(
+    stack: Any, dispatcher: Any, monkeypatch: Any
+) -> None:
+    """SettlementBacklogFlow's real ASL on moto's interpreter: the window split into
+    partitions settled side by side, each invoked again while it has chunks left
+    (one chunk per invocation here), then the watermark moved to the end."""
+    from fxcrm.core import clock
+    from fxcrm.dal import rebates
+    from fxcrm.rebates import settlement
+    from localcloud.cloud import run_state_machine
+
+    mark = _caught_up()
+    monkeypatch.setattr(settlement, "PARTITION_SECONDS", 2 * HOUR)
+    monkeypatch.setattr(clock, "now", lambda: mark + 12 * HOUR)  # hours past the watermark are old enough
+    own = make_ib()
+    client = Trades(make_client(own))
+    for offset in (60, HOUR + 60, 2 * HOUR + 60, 4 * HOUR + 60):  # 2.00 each, over three partitions
+        client.close("EURUSD", "0.40", mark - 2 * HOUR, mark - HOUR, recorded=mark + offset)
+    until = mark + 6 * HOUR
+
+    output = run_state_machine(stack.resolver.ref("SettlementBacklogFlow"), {"until": until, "max_chunks": 1})
+    assert (output["status"], output["partitions"], output["trades"], output["details"]) == ("settled", 3, 4, 4)
+    assert output["chunks"] >= 4  # partition one took two invocations (a chunk each)
+    assert rebates.get_watermark() == until
+    assert balance(own) == Decimal("8.00")
+    again = run_state_machine(stack.resolver.ref("SettlementBacklogFlow"), {"until": until})
+    assert again["status"] == "nothing to settle" and balance(own) == Decimal("8.00")
+
+
+def test_hourly_runs_wait_while_a_backlog_is_under_way(stack: object, monkeypatch: Any) -> None:
+    from fxcrm.core.settings import get_settings
+    from fxcrm.dal import rebates
+    from fxcrm.rebates import settlement
+
+    settings = get_settings()
+    mark = _caught_up()
+    later = mark + 12 * HOUR  # hours past the watermark are old enough
+    own = make_ib()
+    Trades(make_client(own)).close("EURUSD", "0.40", mark - 2 * HOUR, mark - HOUR, recorded=mark + 60)  # 2.00
+    plan = settlement.plan_backlog(settings, later, mark + 2 * HOUR)
+    assert plan["since"] == mark and [p["end"] for p in plan["partitions"]] == [mark + 2 * HOUR]
+    assert settlement.settle(settings, later)["status"] == "busy"
+    with pytest.raises(settlement.BacklogRefused):  # one backlog at a time
+        settlement.plan_backlog(settings, later, mark + 3 * HOUR)
+    done = settlement.settle_partition(settings, mark, mark + 2 * HOUR, later)
+    assert done["done"] and balance(own) == Decimal("2.00")
+    finished = settlement.finish_backlog(mark, mark + 2 * HOUR, later, [done])
+    assert finished["status"] == "settled" and rebates.get_watermark() == mark + 2 * HOUR
+    assert settlement.settle(settings, later, until=mark + 3 * HOUR)["status"] == "settled"
+    assert balance(own) == Decimal("2.00")

@@ -351,21 +351,10 @@ def settle(
         # The first run on recording times also takes every trade closed since the
         # watermark: trades stored before recording times existed have none.
         bridge = now if (state or {}).get("basis") != "recorded" else None
-        first, total, chunks = start, Outcome(), 0
-        while start < end:
-            chunk_end = next_chunk(settings, start, end, now)
-            outcome = settle_window(settings, (start, chunk_end), f"{start}-{chunk_end}", now, closed_until=bridge)
-            if not dal.move_watermark(since, chunk_end):
-                break  # another run moved it (its lease ran out under us): it goes on from there
-            since = start = chunk_end
-            bridge = None
-            total.merge(outcome)
-            chunks += 1
-            if total.trades >= RUN_TRADES or (max_chunks is not None and chunks >= max_chunks):
-                break
-            if seconds_left is not None and seconds_left() < STOP_SECONDS:
-                break
-            dal.take_lock(holder, now, LEASE_SECONDS)  # renew the lease for the next chunk
+        first = start
+        start, total, chunks = _chunks(
+            settings, (start, end), now, since, dal.move_watermark, bridge, seconds_left, max_chunks
+        )
         run_id = f"{first}-{start}"
         status = "settled" if start >= end else "partly settled"
         summary = {"status": status, "run_id": run_id, "settled_until": start, "chunks": chunks, **total.summary()}
@@ -376,6 +365,109 @@ def settle(
         return summary
     finally:
         dal.release_lock(holder)
+
+
+def _chunks(
+    settings: Settings,
+    window: tuple[int, int],
+    now: int,
+    since: int | None,
+    move: Callable[[int | None, int], bool],
+    bridge: int | None = None,
+    seconds_left: Callable[[], float] | None = None,
+    max_chunks: int | None = None,
+) -> tuple[int, Outcome, int]:
+    """Settle the window a chunk at a time from its start, `move`-ing the watermark
+    (from `since`, as found, to the chunk's end) after each: where it got to, what
+    it did and in how many chunks."""
+    start, end = window
+    total, chunks = Outcome(), 0
+    while start < end:
+        chunk_end = next_chunk(settings, start, end, now)
+        outcome = settle_window(settings, (start, chunk_end), f"{start}-{chunk_end}", now, closed_until=bridge)
+        if not move(since, chunk_end):
+            break  # another run moved it (its lease ran out under us): it goes on from there
+        since = start = chunk_end
+        bridge = None
+        total.merge(outcome)
+        chunks += 1
+        if total.trades >= RUN_TRADES or (max_chunks is not None and chunks >= max_chunks):
+            break
+        if seconds_left is not None and seconds_left() < STOP_SECONDS:
+            break
+    return start, total, chunks
+
+
+# ---------------------------------------------------------------- backlogs (SettlementBacklogFlow)
+
+PARTITION_SECONDS = 7 * 86400  # a backlog's partitions: a week of recorded trades each
+
+
+class BacklogRefused(Exception):
+    pass
+
+
+def plan_backlog(settings: Settings, now: int, until: int) -> dict[str, Any]:
+    """Hand (watermark, until] to the backlog flow, split into partitions that it
+    settles side by side; hourly runs answer `busy` until it finishes."""
+    state = dal.get_watermark_state()
+    if state is not None and state.get("basis") != "recorded":
+        raise BacklogRefused("a watermark from before runs went by recording time: let one hourly run move it first")
+    since = int(state["settled_until"]) if state else since_epoch(settings)
+    until = min(until, (now - LAG_SECONDS) // PERIOD_SECONDS * PERIOD_SECONDS)
+    if state and state.get("backlog_until") is not None and int(state["backlog_until"]) != until:
+        raise BacklogRefused(f"a backlog up to {int(state['backlog_until'])} is under way")
+    if until <= since:
+        return {"since": since, "until": since, "partitions": []}
+    if not dal.start_backlog(int(state["settled_until"]) if state else None, since, until):
+        raise BacklogRefused("the watermark moved or another backlog started: plan again")
+    starts = range(since, until, PARTITION_SECONDS)
+    return {
+        "since": since,
+        "until": until,
+        "partitions": [{"start": a, "end": min(a + PARTITION_SECONDS, until)} for a in starts],
+    }
+
+
+def settle_partition(
+    settings: Settings,
+    start: int,
+    end: int,
+    now: int,
+    seconds_left: Callable[[], float] | None = None,
+    max_chunks: int | None = None,
+) -> dict[str, Any]:
+    """Settle one partition of a backlog from its own watermark, in chunks as a run
+    does; `done` once it reached its end (else the flow invokes it again)."""
+    found = dal.get_partition(start, end)
+    at = found if found is not None else start
+
+    def move(expected: int | None, to: int) -> bool:
+        return dal.move_partition(start, end, expected, to)
+
+    reached, total, chunks = _chunks(settings, (at, end), now, found, move, None, seconds_left, max_chunks)
+    return {"start": start, "end": end, "done": reached >= end, "chunks": chunks, **total.summary()}
+
+
+def finish_backlog(since: int, until: int, now: int, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every partition is settled: move the watermark to the backlog's end."""
+    if until <= since:
+        return {"status": "nothing to settle", "settled_until": since}
+    moved = dal.finish_backlog(since, until)
+    summed = {k: sum(int(r.get(k) or 0) for r in results) for k in ("trades", "details", "chunks")}
+    credited = sum((Decimal(str(r.get("credited") or 0)) for r in results), Decimal(0))
+    run_id = f"backlog-{since}-{until}"
+    summary = {
+        "status": "settled" if moved else "watermark not moved",
+        "run_id": run_id,
+        "settled_until": until,
+        "partitions": len(results),
+        **summed,
+        "credited": str(credited),
+    }
+    dal.put_run({"id": run_id, "at": now, **summary})
+    logger.info("rebate backlog settled", extra=summary)
+    return summary
 
 
 def _recorded_pages(settings: Settings, window: tuple[int, int], now: int) -> Iterator[list[dict[str, Any]]]:
