@@ -309,10 +309,12 @@ def history_order_key(server: str, ticket: int) -> tuple[str, str]:
     return f"HORDER#{server}#{ticket}", "HORDER"
 
 
-def arrival_pages(month: str, start: int, end: int, size: int, table: Table | None = None) -> Iterator[list[Item]]:
+def arrival_pages(
+    month: str, start: int, end: int, size: int, attributes: list[str] | None = None, table: Table | None = None
+) -> Iterator[list[Item]]:
     """The closed trades first recorded in a month (yyyy-mm) at a time in [start, end],
     oldest first, a page of up to `size` at a time, read as they are consumed (a
-    settlement chunk is never held whole)."""
+    settlement chunk is never held whole); only `attributes` of each, if given."""
     table = table or Table()
     kwargs: dict[str, Any] = {
         "TableName": table.name,
@@ -322,6 +324,9 @@ def arrival_pages(month: str, start: int, end: int, size: int, table: Table | No
         ),
         "Limit": size,
     }
+    if attributes:
+        kwargs["ProjectionExpression"] = ", ".join(f"#a{n}" for n in range(len(attributes)))
+        kwargs["ExpressionAttributeNames"] = {f"#a{n}": name for n, name in enumerate(attributes)}
     while True:
         page = table.client.query(**kwargs)
         items = [from_ddb(raw) for raw in page.get("Items", [])]
@@ -334,7 +339,7 @@ def arrival_pages(month: str, start: int, end: int, size: int, table: Table | No
 
 def first_arrival_time(month: str, start: int, end: int, table: Table | None = None) -> int | None:
     """When the first trade recorded in a month at a time in [start, end] was recorded."""
-    for page in arrival_pages(month, start, end, 1, table):
+    for page in arrival_pages(month, start, end, 1, table=table):
         return int(page[0]["recorded_at"])
     return None
 

@@ -143,10 +143,13 @@ def compute(
     now: int,
     outcome: Outcome,
     window_start: int,
+    hedged: set[tuple[str, int]] | None = None,
 ) -> list[dict[str, Any]]:
     """The commission-detail records of these trades under these rules: each
-    says which rule, level, volume and rate produced its amount."""
-    hedged = _hedged_tickets(trades, window_start) if rules.hedged == "no_rebate" else set()
+    says which rule, level, volume and rate produced its amount. `hedged`: the
+    hedged trades when the caller found them (else they are found among these)."""
+    if hedged is None:
+        hedged = _hedged_tickets(trades, window_start) if rules.hedged == "no_rebate" else set()
     tree.prefetch({int(t["user_id"]) for t in trades})
     details = []
     for trade in trades:
@@ -470,10 +473,15 @@ def finish_backlog(since: int, until: int, now: int, results: list[dict[str, Any
     return summary
 
 
-def _recorded_pages(settings: Settings, window: tuple[int, int], now: int) -> Iterator[list[dict[str, Any]]]:
+HEDGE_ATTRIBUTES = ["server", "ticket", "account_id", "symbol", "side", "open_time", "close_time"]
+
+
+def _recorded_pages(
+    settings: Settings, window: tuple[int, int], now: int, attributes: list[str] | None = None
+) -> Iterator[list[dict[str, Any]]]:
     """The trades recorded in the window, a page at a time, oldest recording first."""
     for month in reversed(months(settings, window[0] + 1, window[1], now)):
-        for page in trading_dal.arrival_pages(month, window[0] + 1, window[1], PAGE_TRADES):
+        for page in trading_dal.arrival_pages(month, window[0] + 1, window[1], PAGE_TRADES, attributes):
             yield [{k: v for k, v in plain(item).items() if k not in ("pk", "sk")} for item in page]
 
 
@@ -491,16 +499,22 @@ def settle_window(
     if closed_until is not None:
         pages = itertools.chain(pages, [trades_between(settings, window[0], closed_until, now)])
     first, second = next(pages, []), next(pages, None)
-    # A hedge partner in another page is found through the account's history (read
-    # whenever the window has more than one page), as one recorded earlier is.
-    hedge_from = window[0] if second is None else 2**31 - 1
+    # More than one page: hedge partners may sit in different pages, so the hedged
+    # trades are found first from a lean read of the whole chunk (the attributes
+    # a hedge needs), as they would be among the trades of one page.
+    hedged: set[tuple[str, int]] | None = None
+    if second is not None and rules.hedged == "no_rebate":
+        lean = [t for page in _recorded_pages(settings, window, now, HEDGE_ATTRIBUTES) for t in page]
+        if closed_until is not None:
+            lean.extend(trades_between(settings, window[0], closed_until, now))
+        hedged = _hedged_tickets(lean, window[0])
     seen: set[tuple[str, int]] = set()
     owed: dict[int, Owed] = {}
     for page in itertools.chain([first], [second] if second is not None else [], pages):
         trades = [t for t in _oldest_first(page) if (str(t["server"]), int(t["ticket"])) not in seen]
         seen.update((str(t["server"]), int(t["ticket"])) for t in trades)
         outcome.late += sum(1 for t in trades if arrived_late(t))
-        details = compute(rules, tree, trades, run_id, now, outcome, hedge_from)
+        details = compute(rules, tree, trades, run_id, now, outcome, window[0], hedged)
         existing = dal.put_new_details(details)
         taken = {(e["server"], int(e["ticket"]), int(e["level"])) for e in existing if e["run_id"] != run_id}
         mine = [d for d in details if (d["server"], d["ticket"], d["level"]) not in taken]
