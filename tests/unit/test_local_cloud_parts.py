@@ -254,3 +254,14 @@ def test_the_transform_takes_the_local_parameters() -> None:
     assert origins(cloudformation(parameters={"AllowedOrigin": "https://portal.acme-fx.com"})) == [
         "https://portal.acme-fx.com"
     ]
+
+
+def test_an_invocation_counts_down_the_functions_own_timeout() -> None:
+    """Long runs (settlement, a TradeSync shard) stop by the time left, so the local
+    context must have the template's Timeout, not a default."""
+    from localcloud.functions import Dispatcher
+
+    dispatcher, seen = Dispatcher(), []
+    dispatcher.add("fxcrm-local-long", lambda event, context: seen.append(context.get_remaining_time_in_millis()), 900)
+    dispatcher.invoke("arn:aws:lambda:us-east-1:123456789012:function:fxcrm-local-long", {})
+    assert 15_000 < seen[0] <= 900_000
