@@ -176,19 +176,25 @@ def get_watermark_state(table: Table | None = None) -> Item | None:
     return (table or Table()).get(STATE, "WATERMARK")
 
 
-def move_watermark(expected: int | None, until: int, table: Table | None = None) -> bool:
-    """Move the watermark forward, only from where this run found it."""
+def _put_if(item: Item, condition: str, expression_values: Item, table: Table | None) -> bool:
+    """Put the item if the condition holds; False if it did not."""
     try:
-        (table or Table()).put(
-            {"pk": STATE, "sk": "WATERMARK", "settled_until": until, "basis": "recorded"},
-            condition="attribute_not_exists(pk) OR settled_until = :expected",
-            expression_values={":expected": expected if expected is not None else -1},
-        )
+        (table or Table()).put(item, condition=condition, expression_values=expression_values)
     except ClientError as error:
         if is_condition_failure(error):
             return False
         raise
     return True
+
+
+def move_watermark(expected: int | None, until: int, table: Table | None = None) -> bool:
+    """Move the watermark forward, only from where this run found it."""
+    return _put_if(
+        {"pk": STATE, "sk": "WATERMARK", "settled_until": until, "basis": "recorded"},
+        "attribute_not_exists(pk) OR settled_until = :expected",
+        {":expected": expected if expected is not None else -1},
+        table,
+    )
 
 
 def start_backlog(expected: int | None, since: int, until: int, table: Table | None = None) -> bool:
@@ -217,17 +223,12 @@ def start_backlog(expected: int | None, since: int, until: int, table: Table | N
 
 def finish_backlog(since: int, until: int, table: Table | None = None) -> bool:
     """The backlog is settled: the watermark moves to its end, and hourly runs go on."""
-    try:
-        (table or Table()).put(
-            {"pk": STATE, "sk": "WATERMARK", "settled_until": until, "basis": "recorded"},
-            condition="settled_until = :since AND backlog_until = :until",
-            expression_values={":since": since, ":until": until},
-        )
-    except ClientError as error:
-        if is_condition_failure(error):
-            return False
-        raise
-    return True
+    return _put_if(
+        {"pk": STATE, "sk": "WATERMARK", "settled_until": until, "basis": "recorded"},
+        "settled_until = :since AND backlog_until = :until",
+        {":since": since, ":until": until},
+        table,
+    )
 
 
 def get_partition(start: int, end: int, table: Table | None = None) -> int | None:
@@ -237,17 +238,12 @@ def get_partition(start: int, end: int, table: Table | None = None) -> int | Non
 
 def move_partition(start: int, end: int, expected: int | None, until: int, table: Table | None = None) -> bool:
     """Move a backlog partition's own watermark forward, only from where it was found."""
-    try:
-        (table or Table()).put(
-            {"pk": f"REBATE#PART#{start}-{end}", "sk": "CURSOR", "settled_until": until},
-            condition="attribute_not_exists(pk) OR settled_until = :expected",
-            expression_values={":expected": expected if expected is not None else -1},
-        )
-    except ClientError as error:
-        if is_condition_failure(error):
-            return False
-        raise
-    return True
+    return _put_if(
+        {"pk": f"REBATE#PART#{start}-{end}", "sk": "CURSOR", "settled_until": until},
+        "attribute_not_exists(pk) OR settled_until = :expected",
+        {":expected": expected if expected is not None else -1},
+        table,
+    )
 
 
 def take_lock(owner: str, now: int, lease_seconds: int, table: Table | None = None) -> bool:

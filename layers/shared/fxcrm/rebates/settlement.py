@@ -253,20 +253,6 @@ def owed_by_ib(details: list[dict[str, Any]], owed: dict[int, Owed] | None = Non
     return owed
 
 
-def pay(
-    details: list[dict[str, Any]],
-    rules: RebateRules,
-    run_id: str,
-    window: tuple[int, int],
-    now: int,
-    outcome: Outcome,
-    kind: str = "settlement",
-) -> None:
-    """One commission record per IB: credited through the ledger (one
-    transaction with the record), or held for staff approval."""
-    pay_owed(owed_by_ib(details), rules, run_id, window, now, outcome, kind)
-
-
 def pay_owed(
     owed: dict[int, Owed],
     rules: RebateRules,
@@ -276,6 +262,8 @@ def pay_owed(
     outcome: Outcome,
     kind: str = "settlement",
 ) -> None:
+    """One commission record per IB: credited through the ledger (one
+    transaction with the record), or held for staff approval."""
     for ib_id, own in sorted(owed.items()):
         total = quantise(own.amount, rules.currency)
         record = {
