@@ -31,7 +31,7 @@ def main() -> int:
     print(f"  Console      {cloud.url}/admin/console  (staff; TOTP set up at the first login)")
     print(f"  Dev mailbox  {cloud.url}/_dev/mailbox?to=<email>")
     print(f"  Captcha      {cloud.url}/_dev/captcha?randstr=<random>")
-    print(f"  Schedules    {cloud.url}/_dev/schedules/run?function=TradeSyncFunction  (also on their timers)")
+    print(f"  Schedules    {cloud.url}/_dev/schedules/run?function=TradeSyncFlow  (also on their timers)")
     print(f"  AWS (moto)   {cloud.moto_url}  (AWS_ENDPOINT_URL for the aws CLI / boto3)")
     if args.no_seed and cloud.stack:
         table = cloud.stack.environment()["TABLE_NAME"]

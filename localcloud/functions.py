@@ -53,13 +53,14 @@ def load_function(logical_id: str, properties: dict[str, Any]) -> tuple[Handler,
     return getattr(module, attribute), module
 
 
-def invoke_handler(handler: Handler, event: Any, function_name: str) -> Any:
+def invoke_handler(handler: Handler, event: Any, function_name: str, timeout_seconds: int = 15) -> Any:
     """Run one invocation as a Lambda runtime thread would: with its own event
-    loop (Mangum needs one; the gateway's and moto's threads have none)."""
+    loop (Mangum needs one; the gateway's and moto's threads have none), and a
+    context that counts down the function's timeout."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        return handler(event, LocalContext(function_name))
+        return handler(event, LocalContext(function_name, timeout_seconds=timeout_seconds))
     finally:
         asyncio.set_event_loop(None)
         loop.close()
@@ -70,18 +71,20 @@ class Dispatcher:
 
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {}
+        self.timeouts: dict[str, int] = {}  # the template's Timeout (long runs stop in time by it)
         self.guard: Any = None  # localcloud.iam.Guard, set by load_stack
         # physical function name -> the SQS queue URL of its EventInvokeConfig's OnFailure
         self.on_failure: dict[str, str] = {}
 
-    def add(self, physical_name: str, handler: Handler) -> None:
+    def add(self, physical_name: str, handler: Handler, timeout_seconds: int = 15) -> None:
         self.handlers[physical_name] = handler
+        self.timeouts[physical_name] = timeout_seconds
 
     def invoke(self, function_name: str, payload: Any) -> Any:
         name = function_name.split(":function:")[-1].split(":")[0]
         if name not in self.handlers:
             raise KeyError(f"no local handler for Lambda function {function_name}")
-        return invoke_handler(self.handlers[name], payload, name)
+        return invoke_handler(self.handlers[name], payload, name, self.timeouts.get(name, 15))
 
     def send_to_on_failure(self, function_name: str, payload: Any, error: Exception) -> None:
         """As Lambda does once an asynchronous invoke has failed (locally without
@@ -172,7 +175,8 @@ def load_stack(stack: Any) -> tuple[Dispatcher, list[Any]]:
     modules = []
     for logical_id, physical in stack.functions.items():
         mount_layers(stack.resolver.layer_paths(logical_id))
-        handler, module = load_function(logical_id, stack.resolver.properties(logical_id))
-        dispatcher.add(physical, dispatcher.guard.wrap(logical_id, handler))
+        properties = stack.resolver.properties(logical_id)
+        handler, module = load_function(logical_id, properties)
+        dispatcher.add(physical, dispatcher.guard.wrap(logical_id, handler), int(properties.get("Timeout", 3)))
         modules.append(module)
     return dispatcher, modules

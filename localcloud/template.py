@@ -257,17 +257,20 @@ def http_routes(template: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _target_function(target: dict[str, Any]) -> str | None:
+    """The logical id a schedule targets: a function (its Arn) or a state machine (its Ref)."""
     arn = target.get("Arn", {})
     if isinstance(arn, dict) and "Fn::GetAtt" in arn:
         return str(arn["Fn::GetAtt"][0])
     if isinstance(arn, dict) and (alias := _ALIAS_ID.fullmatch(str(arn.get("Ref", "")))):
         return alias.group(1)  # the function's alias (AutoPublishAlias)
+    if isinstance(arn, dict) and "Ref" in arn:
+        return str(arn["Ref"])
     return None
 
 
 def schedules(template: dict[str, Any]) -> list[tuple[str, str]]:
-    """(function logical id, schedule expression) of every EventBridge Scheduler
-    schedule or scheduled rule that targets a function of the template."""
+    """(function or state machine logical id, schedule expression) of every
+    EventBridge Scheduler schedule or scheduled rule that targets one of the template's."""
     found = []
     for spec in cloudformation(template)["Resources"].values():
         props = spec.get("Properties", {})

@@ -331,3 +331,173 @@ def test_a_late_trade_hedging_one_settled_earlier_earns_nothing(stack: object) -
     summary = settlement.settle(settings, NOW, until=mark + 180)
     assert (summary["trades"], summary["late_trades"], summary["skipped"]["hedged"]) == (1, 1, 1)
     assert balance(own) == Decimal("5.00")
+
+
+# ---------------------------------------------------------------- bounded runs
+
+
+def _caught_up() -> int:
+    """The watermark once the session's trades are settled."""
+    from fxcrm.core.settings import get_settings
+    from fxcrm.dal import rebates
+    from fxcrm.rebates import settlement
+
+    settlement.settle(get_settings(), NOW)
+    mark = rebates.get_watermark()
+    assert mark is not None
+    return mark
+
+
+def test_a_backlog_settles_an_hour_at_a_time_moving_the_watermark_after_each(stack: object) -> None:
+    from fxcrm.core.settings import get_settings
+    from fxcrm.dal import rebates
+    from fxcrm.rebates import settlement
+
+    settings = get_settings()
+    mark = _caught_up()
+    own = make_ib()
+    client = Trades(make_client(own))
+    for n in range(3):  # 2.00 each, recorded in three different hours
+        client.close("EURUSD", "0.40", mark - 2 * HOUR, mark - HOUR, recorded=mark + n * HOUR + 60)
+
+    hour_end = (mark + 60) // HOUR * HOUR + HOUR  # a chunk ends with the hour of its first trade
+    until = hour_end + 2 * HOUR  # the end of the third trade's hour
+    first = settlement.settle(settings, NOW, until=until, max_chunks=1)
+    assert (first["status"], first["chunks"], first["details"]) == ("partly settled", 1, 1)
+    assert first["settled_until"] == hour_end == rebates.get_watermark()
+    assert balance(own) == Decimal("2.00")
+
+    rest = settlement.settle(settings, NOW, until=until)
+    assert (rest["status"], rest["chunks"], rest["details"]) == ("settled", 2, 2)
+    assert rebates.get_watermark() == until
+    assert balance(own) == Decimal("6.00")
+    records = rebates.list_ib_aggregations(own, 0, 2**31 - 1)
+    assert sorted(Decimal(str(r["total_amount"])) for r in records) == [Decimal("2.00")] * 3
+    assert len({r["run_id"] for r in records}) == 3  # one record per chunk
+
+
+def test_a_run_that_failed_mid_chunk_is_completed_by_the_next_once(stack: object, monkeypatch: Any) -> None:
+    """The run died after writing its details, before paying: the watermark did not
+    move, and the next run finds the same chunk (same ids) and pays it, once."""
+    from fxcrm.core.settings import get_settings
+    from fxcrm.dal import rebates
+    from fxcrm.rebates import settlement
+
+    settings = get_settings()
+    mark = _caught_up()
+    own = make_ib()
+    Trades(make_client(own)).close("XAUUSD", "0.50", mark - 2 * HOUR, mark - HOUR, recorded=mark + 60)  # 4.00
+
+    def dies(*_: Any, **__: Any) -> None:
+        raise RuntimeError("the function timed out")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(settlement, "pay_owed", dies)
+        with pytest.raises(RuntimeError):
+            settlement.settle(settings, NOW, until=mark + HOUR)
+    assert rebates.get_watermark() == mark and balance(own) == 0
+    assert len(rebates.list_ib_details(own, 0, 2**31 - 1)) == 1  # written before it died
+
+    again = settlement.settle(settings, NOW, until=mark + HOUR)
+    assert (again["status"], again["details"]) == ("settled", 1)
+    assert balance(own) == Decimal("4.00")
+    assert settlement.settle(settings, NOW, until=mark + HOUR)["status"] == "nothing to settle"
+    assert balance(own) == Decimal("4.00")
+
+
+def test_a_chunk_is_read_a_page_at_a_time_and_finds_hedges_across_pages(stack: object, monkeypatch: Any) -> None:
+    from fxcrm.core.settings import get_settings
+    from fxcrm.rebates import settlement
+
+    settings = get_settings()
+    mark = _caught_up()
+    monkeypatch.setattr(settlement, "PAGE_TRADES", 2)
+    own = make_ib()
+    client = Trades(make_client(own))
+    t = mark - 5 * HOUR
+    client.close("GBPUSD", "1.00", t, t + 2 * HOUR, side=0, recorded=mark + 60)  # a hedged pair in pages 1 and 2
+    client.close("EURUSD", "0.40", t, t + HOUR, recorded=mark + 100)  # 2.00
+    client.close("EURUSD", "0.60", t, t + HOUR, recorded=mark + 200)  # 3.00
+    client.close("GBPUSD", "1.00", t + HOUR, t + 3 * HOUR, side=1, recorded=mark + 300)
+    client.close("EURUSD", "0.20", t, t + HOUR, recorded=mark + 400)  # 1.00, page 3
+
+    summary = settlement.settle(settings, NOW, until=mark + 600)
+    assert (summary["trades"], summary["details"], summary["skipped"]["hedged"]) == (5, 3, 2)
+    assert balance(own) == Decimal("6.00")
+
+
+def test_a_chunked_run_and_an_overlapping_run_at_once_pay_each_trade_once(stack: object) -> None:
+    from fxcrm.core.settings import get_settings
+    from fxcrm.rebates import settlement
+
+    settings = get_settings()
+    mark = _caught_up()
+    own = make_ib()
+    client = Trades(make_client(own))
+    for n in range(4):  # 2.00 each, over two hours
+        client.close("EURUSD", "0.40", mark - 2 * HOUR, mark - HOUR, recorded=mark + n * 1800 + 60)
+    runs = [
+        threading.Thread(target=lambda: settlement.settle(settings, NOW, until=mark + 2 * HOUR)),
+        threading.Thread(
+            target=lambda: settlement.settle_window(settings, (mark, mark + 2 * HOUR), "overlapping", NOW)
+        ),
+    ]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert balance(own) == Decimal("8.00")
+    settlement.settle(settings, NOW, until=mark + 2 * HOUR)
+    assert balance(own) == Decimal("8.00")
+
+
+def test_a_backlog_runs_as_a_map_over_partitions_and_pays_each_trade_once(
+    stack: Any, dispatcher: Any, monkeypatch: Any
+) -> None:
+    """SettlementBacklogFlow's real ASL on moto's interpreter: the window split into
+    partitions settled side by side, each invoked again while it has chunks left
+    (one chunk per invocation here), then the watermark moved to the end."""
+    from fxcrm.core import clock
+    from fxcrm.dal import rebates
+    from fxcrm.rebates import settlement
+    from localcloud.cloud import run_state_machine
+
+    mark = _caught_up()
+    monkeypatch.setattr(settlement, "PARTITION_SECONDS", 2 * HOUR)
+    monkeypatch.setattr(clock, "now", lambda: mark + 12 * HOUR)  # hours past the watermark are old enough
+    own = make_ib()
+    client = Trades(make_client(own))
+    for offset in (60, HOUR + 60, 2 * HOUR + 60, 4 * HOUR + 60):  # 2.00 each, over three partitions
+        client.close("EURUSD", "0.40", mark - 2 * HOUR, mark - HOUR, recorded=mark + offset)
+    until = mark + 6 * HOUR
+
+    output = run_state_machine(stack.resolver.ref("SettlementBacklogFlow"), {"until": until, "max_chunks": 1})
+    assert (output["status"], output["partitions"], output["trades"], output["details"]) == ("settled", 3, 4, 4)
+    assert output["chunks"] >= 4  # partition one took two invocations (a chunk each)
+    assert rebates.get_watermark() == until
+    assert balance(own) == Decimal("8.00")
+    again = run_state_machine(stack.resolver.ref("SettlementBacklogFlow"), {"until": until})
+    assert again["status"] == "nothing to settle" and balance(own) == Decimal("8.00")
+
+
+def test_hourly_runs_wait_while_a_backlog_is_under_way(stack: object, monkeypatch: Any) -> None:
+    from fxcrm.core.settings import get_settings
+    from fxcrm.dal import rebates
+    from fxcrm.rebates import settlement
+
+    settings = get_settings()
+    mark = _caught_up()
+    later = mark + 12 * HOUR  # hours past the watermark are old enough
+    own = make_ib()
+    Trades(make_client(own)).close("EURUSD", "0.40", mark - 2 * HOUR, mark - HOUR, recorded=mark + 60)  # 2.00
+    plan = settlement.plan_backlog(settings, later, mark + 2 * HOUR)
+    assert plan["since"] == mark and [p["end"] for p in plan["partitions"]] == [mark + 2 * HOUR]
+    assert settlement.settle(settings, later)["status"] == "busy"
+    with pytest.raises(settlement.BacklogRefused):  # one backlog at a time
+        settlement.plan_backlog(settings, later, mark + 3 * HOUR)
+    done = settlement.settle_partition(settings, mark, mark + 2 * HOUR, later)
+    assert done["done"] and balance(own) == Decimal("2.00")
+    finished = settlement.finish_backlog(mark, mark + 2 * HOUR, later, [done])
+    assert finished["status"] == "settled" and rebates.get_watermark() == mark + 2 * HOUR
+    assert settlement.settle(settings, later, until=mark + 3 * HOUR)["status"] == "settled"
+    assert balance(own) == Decimal("2.00")

@@ -57,7 +57,7 @@ def test_scheduled_sample_event_runs_its_function(stack: Stack) -> None:
         _function_of(path), stack.resolver.template["Resources"]["TradeSyncFunction"]["Properties"]
     )
     summary = handler(json.loads(path.read_text()), LocalContext(stack.functions["TradeSyncFunction"]))
-    assert set(summary) == {"accounts", "deals", "positions", "orders", "failed_accounts"}
+    assert set(summary) == {"accounts", "deals", "positions", "orders", "failed_accounts", "demo_not_due"}
     assert summary["failed_accounts"] == 0
 
 

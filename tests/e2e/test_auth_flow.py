@@ -185,7 +185,7 @@ def test_client_opens_a_demo_account_and_sees_it_with_its_balance(cloud: Running
 def test_trade_sync_runs_on_demand(cloud: RunningCloud) -> None:
     with cloud.client() as http:
         open_demo_account(http, cloud.headers(*CLIENT2))
-        first = http.post("/_dev/schedules/run", params={"function": "TradeSyncFunction"}).json()
+        first = http.post("/_dev/schedules/run", params={"function": "TradeSyncFlow"}).json()
         assert first["accounts"] >= 1 and first["deals"] > 0 and first["failed_accounts"] == 0
         assert http.post("/_dev/schedules/run", params={"function": "NoSuchFunction"}).status_code == 400
 

@@ -19,7 +19,7 @@ def test_history_report_scope_and_exports(cloud: RunningCloud) -> None:
     client, ib, other = cloud.headers(*CLIENT1), cloud.headers(*IB), cloud.headers(*CLIENT2)
     with cloud.client() as http:
         account_id = open_demo_account(http, client)
-        ran = http.post("/_dev/schedules/run", params={"function": "TradeSyncFunction"})
+        ran = http.post("/_dev/schedules/run", params={"function": "TradeSyncFlow"})
         assert ran.status_code == 200, ran.text
         query = WINDOW | {"trading_account_id": account_id}
         mine = http.get("/reports/history-orders", params=query, headers=client).json()

@@ -161,8 +161,8 @@ class _Handler(JsonHandler):  # keep-alive: the session lives as long as the con
         }
 
     def _batch(self, rows: list[dict[str, Any]], query: dict[str, str], by_time: bool = False) -> dict[str, Any]:
-        login = query.get("login")
-        found = [r for r in rows if r["Login"] == login]
+        logins = set((query.get("login") or "").split(","))  # one login or a comma-separated list
+        found = [r for r in rows if r["Login"] in logins]
         if by_time:
             start, end = int(query.get("from", 0)), int(query.get("to", 2**40))
             found = [r for r in found if start <= int(r["Time"]) <= end]

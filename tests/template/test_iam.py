@@ -78,7 +78,10 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     },
     "SettlementFunction": {**_table(PUT, UPDATE, DELETE), **ON_FAILURE},
     "MailEventsFunction": {"DomainTable": {UPDATE}, **ON_FAILURE},  # suppressions only: no reads, no index
-    "TradeSyncFunction": {**_table(PUT, BATCH_WRITE), "Mt5Secret": SECRET, **ON_FAILURE},
+    "TradeSyncFunction": {
+        **_table(PUT, UPDATE, BATCH_WRITE),
+        "Mt5Secret": SECRET,
+    },  # run by TradeSyncFlow: no asynchronous invoke
     "ReconciliationFunction": {
         **_table(PUT, BATCH_WRITE),  # its runs and findings
         "Mt5Secret": SECRET,  # the platforms' balances

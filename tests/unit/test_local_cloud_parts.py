@@ -263,3 +263,14 @@ def test_a_resource_whose_condition_is_false_does_not_exist() -> None:
     assert "AlarmEmailSubscription" not in dict(without.resources("AWS::SNS::Subscription"))
     mailed = Resolver(cfn, "us-east-1", "111122223333", "stack", {"AlarmEmail": "ops@acme-fx.com"})
     assert "AlarmEmailSubscription" in dict(mailed.resources("AWS::SNS::Subscription"))
+
+
+def test_an_invocation_counts_down_the_functions_own_timeout() -> None:
+    """Long runs (settlement, a TradeSync shard) stop by the time left, so the local
+    context must have the template's Timeout, not a default."""
+    from localcloud.functions import Dispatcher
+
+    dispatcher, seen = Dispatcher(), []
+    dispatcher.add("fxcrm-local-long", lambda event, context: seen.append(context.get_remaining_time_in_millis()), 900)
+    dispatcher.invoke("arn:aws:lambda:us-east-1:123456789012:function:fxcrm-local-long", {})
+    assert 15_000 < seen[0] <= 900_000

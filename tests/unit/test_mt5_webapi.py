@@ -60,6 +60,26 @@ def test_balance_operation_is_idempotent_by_operation_id(server: FakeMt5Server) 
     assert [d.profit for d in deals] == [Decimal("250.50"), Decimal("-50.50")]
 
 
+def test_batch_reads_ask_for_many_logins_in_one_request(server: FakeMt5Server) -> None:
+    client = Mt5WebApi(server.url, 1000, "Manager-pass-1")
+    logins = [client.create_account(ACCOUNT) for _ in range(3)]
+    client.balance(logins[0], Decimal("10.00"), "dep-a")
+    client.balance(logins[2], Decimal("30.00"), "dep-c")
+    server.state.positions.append({"Position": "77", "Login": str(logins[2]), "Symbol": "EURUSD", "Volume": "10000"})
+    day = timedelta(days=1)
+    before = server.state.requests.count("/api/deal/get_batch")
+    deals = client.deals_batch(logins, datetime.now(tz=UTC) - day, datetime.now(tz=UTC) + day)
+    assert server.state.requests.count("/api/deal/get_batch") == before + 1
+    assert {login: [d.profit for d in found] for login, found in deals.items()} == {
+        logins[0]: [Decimal("10.00")],
+        logins[2]: [Decimal("30.00")],
+    }
+    positions = client.positions_batch(logins)
+    assert {login: [p.ticket for p in found] for login, found in positions.items()} == {logins[2]: [77]}
+    assert client.orders_batch(logins) == {}
+    assert client.positions(logins[0]) == [] and [p.volume_lots for p in client.positions(logins[2])] == [1]
+
+
 def test_wrong_manager_password_is_a_clear_auth_error(server: FakeMt5Server) -> None:
     client = Mt5WebApi(server.url, 1000, "not-the-password")
     with pytest.raises(PlatformAuthFailed, match="manager password") as raised:

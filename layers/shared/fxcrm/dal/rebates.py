@@ -2,7 +2,10 @@
 
 REBATE#STATE / WATERMARK         settled_until: trades recorded (by TradeSync) up to here are settled;
                                  basis: `recorded` (absent: written when runs went by close time)
+                                 backlog_until: a backlog flow is settling up to here (hourly runs wait)
 REBATE#STATE / LOCK              holder, expires_at: one settlement run at a time (a lease)
+REBATE#PART#<start>-<end> / CURSOR
+                                 settled_until: how far a backlog flow's partition has settled
 RBDETAIL#<server>#<ticket>#<level> / DETAIL
                                  one commission-detail record per trade and IB level, written once;
                                  gsi1: RBIB#<ib id> / <calculate_at>#<server>#<ticket>#<level> (an IB's details);
@@ -187,19 +190,74 @@ def get_watermark_state(table: Table | None = None) -> Item | None:
     return (table or Table()).get(STATE, "WATERMARK")
 
 
+def _put_if(item: Item, condition: str, expression_values: Item, table: Table | None) -> bool:
+    """Put the item if the condition holds; False if it did not."""
+    try:
+        (table or Table()).put(item, condition=condition, expression_values=expression_values)
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
 def move_watermark(expected: int | None, until: int, table: Table | None = None) -> bool:
     """Move the watermark forward, only from where this run found it."""
+    return _put_if(
+        {"pk": STATE, "sk": "WATERMARK", "settled_until": until, "basis": "recorded"},
+        "attribute_not_exists(pk) OR settled_until = :expected",
+        {":expected": expected if expected is not None else -1},
+        table,
+    )
+
+
+def start_backlog(expected: int | None, since: int, until: int, table: Table | None = None) -> bool:
+    """Hand (since, until] to a backlog flow: only from the watermark as found, and
+    only if no backlog is under way (the same one asked again is fine)."""
     try:
-        (table or Table()).put(
-            {"pk": STATE, "sk": "WATERMARK", "settled_until": until, "basis": "recorded"},
-            condition="attribute_not_exists(pk) OR settled_until = :expected",
-            expression_values={":expected": expected if expected is not None else -1},
+        (table or Table()).update(
+            STATE,
+            "WATERMARK",
+            "SET backlog_until = :until, settled_until = if_not_exists(settled_until, :since), basis = :recorded",
+            {
+                ":until": until,
+                ":since": since,
+                ":recorded": "recorded",
+                ":expected": expected if expected is not None else -1,
+            },
+            condition="(attribute_not_exists(pk) OR settled_until = :expected)"
+            " AND (attribute_not_exists(backlog_until) OR backlog_until = :until)",
         )
     except ClientError as error:
         if is_condition_failure(error):
             return False
         raise
     return True
+
+
+def finish_backlog(since: int, until: int, table: Table | None = None) -> bool:
+    """The backlog is settled: the watermark moves to its end, and hourly runs go on."""
+    return _put_if(
+        {"pk": STATE, "sk": "WATERMARK", "settled_until": until, "basis": "recorded"},
+        "settled_until = :since AND backlog_until = :until",
+        {":since": since, ":until": until},
+        table,
+    )
+
+
+def get_partition(start: int, end: int, table: Table | None = None) -> int | None:
+    found = (table or Table()).get(f"REBATE#PART#{start}-{end}", "CURSOR")
+    return int(found["settled_until"]) if found else None
+
+
+def move_partition(start: int, end: int, expected: int | None, until: int, table: Table | None = None) -> bool:
+    """Move a backlog partition's own watermark forward, only from where it was found."""
+    return _put_if(
+        {"pk": f"REBATE#PART#{start}-{end}", "sk": "CURSOR", "settled_until": until},
+        "attribute_not_exists(pk) OR settled_until = :expected",
+        {":expected": expected if expected is not None else -1},
+        table,
+    )
 
 
 def take_lock(owner: str, now: int, lease_seconds: int, table: Table | None = None) -> bool:

@@ -2,8 +2,10 @@
 
 ACCTYPE#<platform> / <demo|live>#<id>   an account type (listed by platform, filtered by demo/live)
 TACCT#<id> / ACCOUNT                    a trading account (owner, platform, server, login, type);
-                                        gsi1: SERVER#<server> / TACCT#<id> (accounts of a server)
-TACCT#<id> / SYNC                       TradeSync's watermark for the account's deals
+                                        gsi1: SERVER#<server>#<shard> / TACCT#<id> (accounts of a server,
+                                        shard = id % SERVER_SHARDS: one Query per TradeSync shard)
+TACCT#<id> / SYNC                       TradeSync's watermark for the account's deals, and digests of the
+                                        snapshots last written (an unchanged snapshot is not rewritten)
 TACCT#<id> / POSITIONS, / ORDERS        the latest snapshot of open positions and pending orders
 DEAL#<server>#<ticket> / DEAL           a deal; gsi1: ACCTDEALS#<account id> / <time>#<ticket>
 POSOPEN#<server>#<position> / OPEN      a position's opening deal (joined to its close)
@@ -14,7 +16,9 @@ HORDERIN#<yyyy-mm> / <recorded at>#<server>#<ticket>
                                         the same trade under the time it was first recorded (what settlement reads)
 USER#<user id> / TACCT#<id>             the owner's index entry of the account (list my accounts)
 SIMSERVER#<server> / COUNTER            the simulated server's last account number
-SIMACCT#<server>#<login> / STATE        the simulated server's account (balance, credit, password hashes)
+SIMACCT#<server>#<login> / STATE        the simulated server's account (balance, credit, password hashes;
+                                        `funded`, `last_op_at`: whether and when balance operations happened,
+                                        so a sync reads the operations only when its window holds some)
 SIMACCT#<server>#<login> / OP#<op id>  a simulated balance operation, written once (idempotency)
 """
 
@@ -26,7 +30,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from fxcrm.dal.errors import ConditionFailed
-from fxcrm.dal.table import STREAM_PAGE_ITEMS, Item, Table, is_condition_failure, to_ddb, values
+from fxcrm.dal.table import STREAM_PAGE_ITEMS, Item, Table, from_ddb, is_condition_failure, to_ddb, values
 
 
 def account_type_item(account_type: Item) -> Item:
@@ -53,6 +57,19 @@ def get_account_type(platform: str, type_id: int, is_demo: bool, table: Table | 
     return (table or Table()).get(f"ACCTYPE#{platform}", f"{kind}#{type_id}", consistent=False)
 
 
+# Accounts of a server are spread over this many gsi1 keys, so that no key collects
+# every account and each TradeSync shard reads its accounts with one Query.
+SERVER_SHARDS = 16
+
+
+def server_shard(account_id: int) -> int:
+    return int(account_id) % SERVER_SHARDS
+
+
+def server_key(server: str, shard: int) -> str:
+    return f"SERVER#{server}#{shard}"
+
+
 def create_trading_account(account: Item, table: Table | None = None) -> None:
     """The account and its owner index entry, in one transaction."""
     (table or Table()).transact_put_new(
@@ -60,7 +77,7 @@ def create_trading_account(account: Item, table: Table | None = None) -> None:
             **account,
             "pk": f"TACCT#{account['id']}",
             "sk": "ACCOUNT",
-            "gsi1pk": f"SERVER#{account['server']}",
+            "gsi1pk": server_key(str(account["server"]), server_shard(int(account["id"]))),
             "gsi1sk": f"TACCT#{account['id']}",
         },
         {
@@ -108,6 +125,12 @@ def get_sim_account(server: str, login: int, table: Table | None = None) -> Item
     return (table or Table()).get(f"SIMACCT#{server}#{login}", "STATE")
 
 
+def get_sim_accounts(server: str, logins: list[int], table: Table | None = None) -> dict[int, Item]:
+    """Several simulated accounts by login (BatchGetItem, consistent like the single read)."""
+    found = (table or Table()).batch_get([(f"SIMACCT#{server}#{login}", "STATE") for login in logins], consistent=True)
+    return {int(item["login"]): item for item in found}
+
+
 def set_sim_password(server: str, login: int, field: str, password_hash: str, table: Table | None = None) -> None:
     (table or Table()).update(
         f"SIMACCT#{server}#{login}",
@@ -136,8 +159,13 @@ def apply_sim_balance(
     update: dict[str, Any] = {
         "TableName": table.name,
         "Key": values({"pk": f"SIMACCT#{server}#{login}", "sk": "STATE"}),
-        "UpdateExpression": "ADD balance :amount",
-        "ExpressionAttributeValues": values({":amount": amount} | ({":floor": -amount} if amount < 0 else {})),
+        # when, and whether money ever came in: a sync reads the operations only when needed
+        "UpdateExpression": "ADD balance :amount SET last_op_at = :now" + (", funded = :yes" if amount > 0 else ""),
+        "ExpressionAttributeValues": values(
+            {":amount": amount, ":now": now}
+            | ({":floor": -amount} if amount < 0 else {})
+            | ({":yes": True} if amount > 0 else {})
+        ),
         "ConditionExpression": "attribute_exists(pk)" + (" AND balance >= :floor" if amount < 0 else ""),
     }
     operation = {
@@ -185,9 +213,17 @@ def list_sim_operations(server: str, login: int, table: Table | None = None) -> 
 
 
 def list_server_accounts(server: str, table: Table | None = None) -> list[Item]:
-    return (table or Table()).query(
-        "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)", {":pk": f"SERVER#{server}", ":prefix": "TACCT#"}, index="gsi1"
-    )
+    """Every account of a server: one Query per shard (and the unsharded key of
+    accounts opened before the shards, until TradeSync has moved them)."""
+    table = table or Table()
+    keys = [server_key(server, shard) for shard in range(SERVER_SHARDS)] + [f"SERVER#{server}"]
+    return [
+        item
+        for key in keys
+        for item in table.query(
+            "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)", {":pk": key, ":prefix": "TACCT#"}, index="gsi1"
+        )
+    ]
 
 
 def get_watermark(account_id: int, table: Table | None = None) -> int | None:
@@ -195,8 +231,8 @@ def get_watermark(account_id: int, table: Table | None = None) -> int | None:
     return int(found["deals_until"]) if found else None
 
 
-def set_watermark(account_id: int, deals_until: int, table: Table | None = None) -> None:
-    (table or Table()).put({"pk": f"TACCT#{account_id}", "sk": "SYNC", "deals_until": deals_until})
+def set_watermark(account_id: int, deals_until: int, table: Table | None = None, **digests: str) -> None:
+    (table or Table()).put({"pk": f"TACCT#{account_id}", "sk": "SYNC", "deals_until": deals_until, **digests})
 
 
 def put_deals(deals: list[Item], table: Table | None = None) -> None:
@@ -275,12 +311,39 @@ def history_order_key(server: str, ticket: int) -> tuple[str, str]:
     return f"HORDER#{server}#{ticket}", "HORDER"
 
 
-def list_arrivals(month: str, start: int, end: int, table: Table | None = None) -> list[Item]:
-    """The closed trades first recorded in a month (yyyy-mm) at a time in [start, end], oldest first."""
-    return (table or Table()).query(
-        "pk = :pk AND sk BETWEEN :start AND :end",
-        {":pk": f"HORDERIN#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
-    )
+def arrival_pages(
+    month: str, start: int, end: int, size: int, attributes: list[str] | None = None, table: Table | None = None
+) -> Iterator[list[Item]]:
+    """The closed trades first recorded in a month (yyyy-mm) at a time in [start, end],
+    oldest first, a page of up to `size` at a time, read as they are consumed (a
+    settlement chunk is never held whole); only `attributes` of each, if given."""
+    table = table or Table()
+    kwargs: dict[str, Any] = {
+        "TableName": table.name,
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :start AND :end",
+        "ExpressionAttributeValues": values(
+            {":pk": f"HORDERIN#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"}
+        ),
+        "Limit": size,
+    }
+    if attributes:
+        kwargs["ProjectionExpression"] = ", ".join(f"#a{n}" for n in range(len(attributes)))
+        kwargs["ExpressionAttributeNames"] = {f"#a{n}": name for n, name in enumerate(attributes)}
+    while True:
+        page = table.client.query(**kwargs)
+        items = [from_ddb(raw) for raw in page.get("Items", [])]
+        if items:
+            yield items
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def first_arrival_time(month: str, start: int, end: int, table: Table | None = None) -> int | None:
+    """When the first trade recorded in a month at a time in [start, end] was recorded."""
+    for page in arrival_pages(month, start, end, 1, table=table):
+        return int(page[0]["recorded_at"])
+    return None
 
 
 def list_account_history(account_id: int, start: int, end: int, table: Table | None = None) -> list[Item]:

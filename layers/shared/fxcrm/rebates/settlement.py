@@ -21,8 +21,10 @@ A lease lock keeps two scheduled runs from doing the same work at once.
 Each trade settles under the IB tree as it was when the trade closed."""
 
 import hashlib
+import itertools
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -69,6 +71,12 @@ class Outcome:
     demo: int = 0
     late: int = 0
     unknown_symbols: Counter[str] = field(default_factory=Counter)
+
+    def merge(self, other: "Outcome") -> None:
+        for name in ("trades", "details", "aggregations", "credited", "held", "no_ib", "short_hold", "hedged", "demo"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.late += other.late
+        self.unknown_symbols.update(other.unknown_symbols)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -135,10 +143,13 @@ def compute(
     now: int,
     outcome: Outcome,
     window_start: int,
+    hedged: set[tuple[str, int]] | None = None,
 ) -> list[dict[str, Any]]:
     """The commission-detail records of these trades under these rules: each
-    says which rule, level, volume and rate produced its amount."""
-    hedged = _hedged_tickets(trades, window_start) if rules.hedged == "no_rebate" else set()
+    says which rule, level, volume and rate produced its amount. `hedged`: the
+    hedged trades when the caller found them (else they are found among these)."""
+    if hedged is None:
+        hedged = _hedged_tickets(trades, window_start) if rules.hedged == "no_rebate" else set()
     tree.prefetch({int(t["user_id"]) for t in trades})
     details = []
     for trade in trades:
@@ -218,21 +229,32 @@ def trades_between(settings: Settings, since: int, until: int, now: int) -> list
     )
 
 
-def trades_recorded(settings: Settings, since: int, until: int, now: int) -> list[dict[str, Any]]:
-    """Closed trades first recorded in (since, until], whenever they closed,
-    oldest close first (a Query per month of recording)."""
-    return _oldest_first(
-        {k: v for k, v in plain(item).items() if k not in ("pk", "sk")}
-        for month in months(settings, since + 1, until, now)
-        for item in trading_dal.list_arrivals(month, since + 1, until)
-    )
-
-
 # ---------------------------------------------------------------- paying
 
 
-def pay(
-    details: list[dict[str, Any]],
+@dataclass
+class Owed:
+    """What one IB earned in a run, summed as its details are written."""
+
+    amount: Decimal = Decimal(0)
+    tickets: set[tuple[str, int]] = field(default_factory=set)
+    details: int = 0
+
+    def add(self, detail: dict[str, Any]) -> None:
+        self.amount += Decimal(str(detail["amount"]))
+        self.tickets.add((str(detail["server"]), int(detail["ticket"])))
+        self.details += 1
+
+
+def owed_by_ib(details: list[dict[str, Any]], owed: dict[int, Owed] | None = None) -> dict[int, Owed]:
+    owed = owed if owed is not None else {}
+    for detail in details:
+        owed.setdefault(int(detail["ib_id"]), Owed()).add(detail)
+    return owed
+
+
+def pay_owed(
+    owed: dict[int, Owed],
     rules: RebateRules,
     run_id: str,
     window: tuple[int, int],
@@ -242,11 +264,8 @@ def pay(
 ) -> None:
     """One commission record per IB: credited through the ledger (one
     transaction with the record), or held for staff approval."""
-    by_ib: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for detail in details:
-        by_ib[int(detail["ib_id"])].append(detail)
-    for ib_id, own in sorted(by_ib.items()):
-        total = quantise(sum((Decimal(str(d["amount"])) for d in own), Decimal(0)), rules.currency)
+    for ib_id, own in sorted(owed.items()):
+        total = quantise(own.amount, rules.currency)
         record = {
             "id": aggregation_id(ib_id, run_id),
             "ib_id": ib_id,
@@ -255,8 +274,8 @@ def pay(
             "period_start": window[0],
             "period_end": window[1],
             "total_amount": total,
-            "total_orders": len({(d["server"], int(d["ticket"])) for d in own}),
-            "total_details": len(own),
+            "total_orders": len(own.tickets),
+            "total_details": own.details,
             "currency": rules.currency,
             "calculate_at": now,
         }
@@ -278,51 +297,216 @@ def pay(
             outcome.credited += total
 
 
-def settle(settings: Settings, now: int, until: int | None = None) -> dict[str, Any]:
+PAGE_TRADES = 1000  # trades read, computed and written at a time
+RUN_TRADES = 200_000  # a run stops after the chunk that passes this many trades (the next run goes on)
+STOP_SECONDS = 300  # or when less than this is left of its invocation
+
+
+def next_chunk(settings: Settings, start: int, end: int, now: int) -> int:
+    """Where the chunk that starts at `start` ends: at the end of the hour of the
+    first trade recorded after `start` (an empty stretch before it joins the
+    chunk), or at `end`. It depends only on `start` and trades recorded by then,
+    so a chunk run again after a failure is the same chunk, with the same ids."""
+    for month in reversed(months(settings, start + 1, end, now)):
+        first = trading_dal.first_arrival_time(month, start + 1, end)
+        if first is not None:
+            return min((first // PERIOD_SECONDS + 1) * PERIOD_SECONDS, end)
+    return end
+
+
+def settle(
+    settings: Settings,
+    now: int,
+    until: int | None = None,
+    seconds_left: Callable[[], float] | None = None,
+    max_chunks: int | None = None,
+) -> dict[str, Any]:
     """Settle trades recorded since the watermark up to `until` (by default
     the last whole hour that is at least LAG_SECONDS old: TradeSync stamps a
-    trade before it writes it, within one 15-minute Lambda run)."""
+    trade before it writes it, within one 15-minute Lambda run), a chunk of at
+    most an hour of recorded trades at a time, moving the watermark after each.
+    A run stops after RUN_TRADES trades, `max_chunks` chunks, or when
+    `seconds_left()` runs low; the next run goes on from the watermark."""
     holder = uuid.uuid4().hex
     if not dal.take_lock(holder, now, LEASE_SECONDS):
         return {"status": "busy"}
     try:
         state = dal.get_watermark_state()
+        if state and state.get("backlog_until"):
+            return {"status": "busy", "backlog_until": int(state["backlog_until"])}  # the backlog flow has it
         since = int(state["settled_until"]) if state else None
         start = since if since is not None else since_epoch(settings)
         end = until if until is not None else (now - LAG_SECONDS) // PERIOD_SECONDS * PERIOD_SECONDS
         if end <= start:
             return {"status": "nothing to settle", "settled_until": start}
-        run_id = f"{start}-{end}"
         # The first run on recording times also takes every trade closed since the
         # watermark: trades stored before recording times existed have none.
         bridge = now if (state or {}).get("basis") != "recorded" else None
-        outcome = settle_window(settings, (start, end), run_id, now, closed_until=bridge)
-        dal.move_watermark(since, end)
-        summary = {"status": "settled", "run_id": run_id, "settled_until": end, **outcome.summary()}
+        first = start
+        start, total, chunks = _chunks(
+            settings, (start, end), now, since, dal.move_watermark, bridge, seconds_left, max_chunks
+        )
+        run_id = f"{first}-{start}"
+        status = "settled" if start >= end else "partly settled"
+        summary = {"status": status, "run_id": run_id, "settled_until": start, "chunks": chunks, **total.summary()}
         dal.put_run({"id": run_id, "at": now, **summary})
-        if outcome.unknown_symbols:
-            logger.warning("trades with symbols in no rebate group", extra={"symbols": dict(outcome.unknown_symbols)})
+        if total.unknown_symbols:
+            logger.warning("trades with symbols in no rebate group", extra={"symbols": dict(total.unknown_symbols)})
         logger.info("rebates settled", extra=summary)
         return summary
     finally:
         dal.release_lock(holder)
 
 
+def _chunks(
+    settings: Settings,
+    window: tuple[int, int],
+    now: int,
+    since: int | None,
+    move: Callable[[int | None, int], bool],
+    bridge: int | None = None,
+    seconds_left: Callable[[], float] | None = None,
+    max_chunks: int | None = None,
+) -> tuple[int, Outcome, int]:
+    """Settle the window a chunk at a time from its start, `move`-ing the watermark
+    (from `since`, as found, to the chunk's end) after each: where it got to, what
+    it did and in how many chunks."""
+    start, end = window
+    total, chunks = Outcome(), 0
+    while start < end:
+        chunk_end = next_chunk(settings, start, end, now)
+        outcome = settle_window(settings, (start, chunk_end), f"{start}-{chunk_end}", now, closed_until=bridge)
+        if not move(since, chunk_end):
+            break  # another run moved it (its lease ran out under us): it goes on from there
+        since = start = chunk_end
+        bridge = None
+        total.merge(outcome)
+        chunks += 1
+        if total.trades >= RUN_TRADES or (max_chunks is not None and chunks >= max_chunks):
+            break
+        if seconds_left is not None and seconds_left() < STOP_SECONDS:
+            break
+    return start, total, chunks
+
+
+# ---------------------------------------------------------------- backlogs (SettlementBacklogFlow)
+
+PARTITION_SECONDS = 7 * 86400  # a backlog's partitions: a week of recorded trades each
+
+
+class BacklogRefused(Exception):
+    pass
+
+
+def plan_backlog(settings: Settings, now: int, until: int) -> dict[str, Any]:
+    """Hand (watermark, until] to the backlog flow, split into partitions that it
+    settles side by side; hourly runs answer `busy` until it finishes."""
+    state = dal.get_watermark_state()
+    if state is not None and state.get("basis") != "recorded":
+        raise BacklogRefused("a watermark from before runs went by recording time: let one hourly run move it first")
+    since = int(state["settled_until"]) if state else since_epoch(settings)
+    until = min(until, (now - LAG_SECONDS) // PERIOD_SECONDS * PERIOD_SECONDS)
+    if state and state.get("backlog_until") is not None and int(state["backlog_until"]) != until:
+        raise BacklogRefused(f"a backlog up to {int(state['backlog_until'])} is under way")
+    if until <= since:
+        return {"since": since, "until": since, "partitions": []}
+    if not dal.start_backlog(int(state["settled_until"]) if state else None, since, until):
+        raise BacklogRefused("the watermark moved or another backlog started: plan again")
+    starts = range(since, until, PARTITION_SECONDS)
+    return {
+        "since": since,
+        "until": until,
+        "partitions": [{"start": a, "end": min(a + PARTITION_SECONDS, until)} for a in starts],
+    }
+
+
+def settle_partition(
+    settings: Settings,
+    start: int,
+    end: int,
+    now: int,
+    seconds_left: Callable[[], float] | None = None,
+    max_chunks: int | None = None,
+) -> dict[str, Any]:
+    """Settle one partition of a backlog from its own watermark, in chunks as a run
+    does; `done` once it reached its end (else the flow invokes it again)."""
+    found = dal.get_partition(start, end)
+    at = found if found is not None else start
+
+    def move(expected: int | None, to: int) -> bool:
+        return dal.move_partition(start, end, expected, to)
+
+    reached, total, chunks = _chunks(settings, (at, end), now, found, move, None, seconds_left, max_chunks)
+    return {"start": start, "end": end, "done": reached >= end, "chunks": chunks, **total.summary()}
+
+
+def finish_backlog(since: int, until: int, now: int, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every partition is settled: move the watermark to the backlog's end."""
+    if until <= since:
+        return {"status": "nothing to settle", "settled_until": since}
+    moved = dal.finish_backlog(since, until)
+    summed = {k: sum(int(r.get(k) or 0) for r in results) for k in ("trades", "details", "chunks")}
+    credited = sum((Decimal(str(r.get("credited") or 0)) for r in results), Decimal(0))
+    run_id = f"backlog-{since}-{until}"
+    summary = {
+        "status": "settled" if moved else "watermark not moved",
+        "run_id": run_id,
+        "settled_until": until,
+        "partitions": len(results),
+        **summed,
+        "credited": str(credited),
+    }
+    dal.put_run({"id": run_id, "at": now, **summary})
+    logger.info("rebate backlog settled", extra=summary)
+    return summary
+
+
+HEDGE_ATTRIBUTES = ["server", "ticket", "account_id", "symbol", "side", "open_time", "close_time"]
+
+
+def _recorded_pages(
+    settings: Settings, window: tuple[int, int], now: int, attributes: list[str] | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """The trades recorded in the window, a page at a time, oldest recording first."""
+    for month in reversed(months(settings, window[0] + 1, window[1], now)):
+        for page in trading_dal.arrival_pages(month, window[0] + 1, window[1], PAGE_TRADES, attributes):
+            yield [{k: v for k, v in plain(item).items() if k not in ("pk", "sk")} for item in page]
+
+
 def settle_window(
     settings: Settings, window: tuple[int, int], run_id: str, now: int, closed_until: int | None = None
 ) -> Outcome:
     """Settle the trades recorded in the window (and, with `closed_until`, those
-    closed from the window's start to then)."""
+    closed from the window's start to then), streamed a page at a time: each
+    page's details are written before the next page is read, and only each
+    IB's sums are kept for the payment at the end."""
     rules = rules_module.current()
     outcome = Outcome()
-    trades = trades_recorded(settings, window[0], window[1], now)
+    tree = Tree()
+    pages = _recorded_pages(settings, window, now)
     if closed_until is not None:
-        trades = _oldest_first([*trades, *trades_between(settings, window[0], closed_until, now)])
-    outcome.late = sum(1 for t in trades if arrived_late(t))
-    details = compute(rules, Tree(), trades, run_id, now, outcome, window[0])
-    existing = dal.put_new_details(details)
-    taken = {(e["server"], int(e["ticket"]), int(e["level"])) for e in existing if e["run_id"] != run_id}
-    mine = [d for d in details if (d["server"], d["ticket"], d["level"]) not in taken]
-    outcome.details = len(mine)
-    pay(mine, rules, run_id, window, now, outcome)
+        pages = itertools.chain(pages, [trades_between(settings, window[0], closed_until, now)])
+    first, second = next(pages, []), next(pages, None)
+    # More than one page: hedge partners may sit in different pages, so the hedged
+    # trades are found first from a lean read of the whole chunk (the attributes
+    # a hedge needs), as they would be among the trades of one page.
+    hedged: set[tuple[str, int]] | None = None
+    if second is not None and rules.hedged == "no_rebate":
+        lean = [t for page in _recorded_pages(settings, window, now, HEDGE_ATTRIBUTES) for t in page]
+        if closed_until is not None:
+            lean.extend(trades_between(settings, window[0], closed_until, now))
+        hedged = _hedged_tickets(lean, window[0])
+    seen: set[tuple[str, int]] = set()
+    owed: dict[int, Owed] = {}
+    for page in itertools.chain([first], [second] if second is not None else [], pages):
+        trades = [t for t in _oldest_first(page) if (str(t["server"]), int(t["ticket"])) not in seen]
+        seen.update((str(t["server"]), int(t["ticket"])) for t in trades)
+        outcome.late += sum(1 for t in trades if arrived_late(t))
+        details = compute(rules, tree, trades, run_id, now, outcome, window[0], hedged)
+        existing = dal.put_new_details(details)
+        taken = {(e["server"], int(e["ticket"]), int(e["level"])) for e in existing if e["run_id"] != run_id}
+        mine = [d for d in details if (d["server"], d["ticket"], d["level"]) not in taken]
+        outcome.details += len(mine)
+        owed_by_ib(mine, owed)
+    pay_owed(owed, rules, run_id, window, now, outcome)
     return outcome

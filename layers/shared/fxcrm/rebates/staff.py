@@ -137,7 +137,9 @@ def recompute(
         if after is not None:
             adjustments.append({"ib_id": ib_id, "amount": new, "server": server, "ticket": ticket})
     dal.put_details(rewritten)
-    settlement.pay(adjustments, rules, run_id, (start, end), now, outcome, kind="adjustment")
+    settlement.pay_owed(
+        settlement.owed_by_ib(adjustments), rules, run_id, (start, end), now, outcome, kind="adjustment"
+    )
     audit.record(
         staff,
         "rebate.recompute",

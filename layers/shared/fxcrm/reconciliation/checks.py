@@ -164,27 +164,32 @@ def unsettled_trades(settings: Settings, now: int) -> tuple[list[Finding], int]:
     end = now - settings.settlement_lag_hours * 3600
     per_account: dict[int, Finding] = {}
     count = 0
-    for month in _months(start, end) if start <= end else []:
-        for trade in trading_dal.list_arrivals(month, start, end):
-            count += 1
-            account_id = int(trade["account_id"])
-            found = per_account.setdefault(
-                account_id,
-                {
-                    "kind": "unsettled_trades",
-                    "subject": str(account_id),
-                    "since": int(trade["recorded_at"]),
-                    "user_id": int(trade["user_id"]),
-                    "account_id": account_id,
-                    "server": str(trade["server"]),
-                    "login": int(trade["login"]) if trade.get("login") is not None else None,
-                    "trades": 0,
-                    "lots": Decimal(0),
-                },
-            )
-            found["trades"] += 1
-            found["lots"] += _decimal(trade.get("volume_lots"))
-            found["since"] = min(found["since"], int(trade["recorded_at"]))
+    arrivals = (
+        trade
+        for month in (_months(start, end) if start <= end else [])
+        for page in trading_dal.arrival_pages(month, start, end, 1000)
+        for trade in page
+    )
+    for trade in arrivals:
+        count += 1
+        account_id = int(trade["account_id"])
+        found = per_account.setdefault(
+            account_id,
+            {
+                "kind": "unsettled_trades",
+                "subject": str(account_id),
+                "since": int(trade["recorded_at"]),
+                "user_id": int(trade["user_id"]),
+                "account_id": account_id,
+                "server": str(trade["server"]),
+                "login": int(trade["login"]) if trade.get("login") is not None else None,
+                "trades": 0,
+                "lots": Decimal(0),
+            },
+        )
+        found["trades"] += 1
+        found["lots"] += _decimal(trade.get("volume_lots"))
+        found["since"] = min(found["since"], int(trade["recorded_at"]))
     findings = []
     lag = settings.settlement_lag_hours
     for found in per_account.values():

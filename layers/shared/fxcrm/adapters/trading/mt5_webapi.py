@@ -13,10 +13,11 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from fxcrm.adapters.trading.port import (
     AccountState,
@@ -33,9 +34,6 @@ from fxcrm.adapters.trading.port import (
     Position,
 )
 
-if TYPE_CHECKING:
-    pass
-
 # MT5 return codes (MT_RET_*) that callers can act on; anything else is a PlatformError.
 _RETCODE_ERRORS: dict[int, type[PlatformError]] = {
     3: PlatformInvalidRequest,  # invalid parameters
@@ -48,6 +46,7 @@ _RETCODE_ERRORS: dict[int, type[PlatformError]] = {
     10019: PlatformInsufficientFunds,  # no money
 }
 DEAL_BALANCE = 2
+_Row = TypeVar("_Row", Deal, Position, Order)
 VOLUME_PER_LOT = Decimal(10000)  # MT5 volumes are in 1/10000 lot
 COMMENT_PREFIX = "fx:"  # balance comments are limited to 31 characters
 
@@ -226,66 +225,83 @@ class Mt5WebApi:
         )
 
     def deals(self, login: int, start: datetime, end: datetime) -> list[Deal]:
-        rows = (
-            self._call(
-                "GET",
-                "/api/deal/get_batch",
-                {"login": login, "from": int(start.timestamp()), "to": int(end.timestamp())},
-            )
-            or []
-        )
-        return [
-            Deal(
-                int(r["Deal"]),
-                int(r["Login"]),
-                _time(r.get("Time")),
-                int(r.get("Action", 0)),
-                int(r.get("Entry", 0)),
-                str(r.get("Symbol", "")),
-                _decimal(r.get("Volume")) / VOLUME_PER_LOT,
-                _decimal(r.get("Price")),
-                _decimal(r.get("Profit")),
-                _decimal(r.get("Commission")),
-                _decimal(r.get("Storage")),
-                int(r.get("PositionID", 0) or 0),
-                str(r.get("Comment", "")),
-            )
-            for r in rows
-        ]
+        return self.deals_batch([login], start, end).get(login, [])
 
     def positions(self, login: int) -> list[Position]:
-        rows = self._call("GET", "/api/position/get_batch", {"login": login}) or []
-        return [
-            Position(
-                int(r["Position"]),
-                int(r["Login"]),
-                str(r["Symbol"]),
-                int(r.get("Action", 0)),
-                _decimal(r.get("Volume")) / VOLUME_PER_LOT,
-                _time(r.get("TimeCreate")),
-                _decimal(r.get("PriceOpen")),
-                _decimal(r.get("PriceCurrent")),
-                _decimal(r.get("PriceSL")),
-                _decimal(r.get("PriceTP")),
-                _decimal(r.get("Profit")),
-                _decimal(r.get("Storage")),
-            )
-            for r in rows
-        ]
+        return self.positions_batch([login]).get(login, [])
 
     def orders(self, login: int) -> list[Order]:
-        rows = self._call("GET", "/api/order/get_batch", {"login": login}) or []
-        return [
-            Order(
-                int(r["Order"]),
-                int(r["Login"]),
-                str(r["Symbol"]),
-                int(r.get("Type", 0)),
-                _decimal(r.get("VolumeCurrent") or r.get("VolumeInitial")) / VOLUME_PER_LOT,
-                _time(r.get("TimeSetup")),
-                _decimal(r.get("PriceOrder")),
-                _decimal(r.get("PriceSL")),
-                _decimal(r.get("PriceTP")),
-            )
-            for r in rows
-        ]
+        return self.orders_batch([login]).get(login, [])
+
+    # get_batch takes a comma-separated list of logins: one request for many accounts
+    def deals_batch(self, logins: Sequence[int], start: datetime, end: datetime) -> dict[int, list[Deal]]:
+        params = {"login": _logins(logins), "from": int(start.timestamp()), "to": int(end.timestamp())}
+        return _by_login(_deal(r) for r in self._call("GET", "/api/deal/get_batch", params) or [])
+
+    def positions_batch(self, logins: Sequence[int]) -> dict[int, list[Position]]:
+        rows = self._call("GET", "/api/position/get_batch", {"login": _logins(logins)}) or []
+        return _by_login(_position(r) for r in rows)
+
+    def orders_batch(self, logins: Sequence[int]) -> dict[int, list[Order]]:
+        rows = self._call("GET", "/api/order/get_batch", {"login": _logins(logins)}) or []
+        return _by_login(_order(r) for r in rows)
+
+
+def _logins(logins: Sequence[int]) -> str:
+    return ",".join(str(int(login)) for login in logins)
+
+
+def _by_login(rows: Iterable[_Row]) -> dict[int, list[_Row]]:
+    found: dict[int, list[_Row]] = defaultdict(list)
+    for row in rows:
+        found[row.login].append(row)
+    return dict(found)
+
+
+def _deal(r: Mapping[str, Any]) -> Deal:
+    return Deal(
+        int(r["Deal"]),
+        int(r["Login"]),
+        _time(r.get("Time")),
+        int(r.get("Action", 0)),
+        int(r.get("Entry", 0)),
+        str(r.get("Symbol", "")),
+        _decimal(r.get("Volume")) / VOLUME_PER_LOT,
+        _decimal(r.get("Price")),
+        _decimal(r.get("Profit")),
+        _decimal(r.get("Commission")),
+        _decimal(r.get("Storage")),
+        int(r.get("PositionID", 0) or 0),
+        str(r.get("Comment", "")),
+    )
+
+
+def _position(r: Mapping[str, Any]) -> Position:
+    return Position(
+        int(r["Position"]),
+        int(r["Login"]),
+        str(r["Symbol"]),
+        int(r.get("Action", 0)),
+        _decimal(r.get("Volume")) / VOLUME_PER_LOT,
+        _time(r.get("TimeCreate")),
+        _decimal(r.get("PriceOpen")),
+        _decimal(r.get("PriceCurrent")),
+        _decimal(r.get("PriceSL")),
+        _decimal(r.get("PriceTP")),
+        _decimal(r.get("Profit")),
+        _decimal(r.get("Storage")),
+    )
+
+
+def _order(r: Mapping[str, Any]) -> Order:
+    return Order(
+        int(r["Order"]),
+        int(r["Login"]),
+        str(r["Symbol"]),
+        int(r.get("Type", 0)),
+        _decimal(r.get("VolumeCurrent") or r.get("VolumeInitial")) / VOLUME_PER_LOT,
+        _time(r.get("TimeSetup")),
+        _decimal(r.get("PriceOrder")),
+        _decimal(r.get("PriceSL")),
+        _decimal(r.get("PriceTP")),
+    )

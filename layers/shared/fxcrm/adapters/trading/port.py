@@ -5,6 +5,7 @@ Manager Web API). Amounts are Decimal; passwords go to the platform and are
 never stored by fxcrm.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -128,3 +129,12 @@ class TradingPlatform(Protocol):
     def positions(self, login: int) -> list[Position]: ...
 
     def orders(self, login: int) -> list[Order]: ...
+
+    # Batch reads for TradeSync: many accounts in one platform call where the platform's
+    # API offers it (MT5's get_batch takes a list of logins). Keyed by login; an account
+    # with nothing to report may be missing.
+    def deals_batch(self, logins: Sequence[int], start: datetime, end: datetime) -> dict[int, list[Deal]]: ...
+
+    def positions_batch(self, logins: Sequence[int]) -> dict[int, list[Position]]: ...
+
+    def orders_batch(self, logins: Sequence[int]) -> dict[int, list[Order]]: ...

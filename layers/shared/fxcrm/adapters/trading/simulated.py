@@ -17,7 +17,7 @@ trades, and one without money has no positions or orders.
 import hashlib
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -151,6 +151,7 @@ class SimulatedPlatform:
                 "leverage": account.leverage,
                 "balance": Decimal(0),
                 "credit": Decimal(0),
+                "funded": False,  # no balance operation yet (apply_sim_balance keeps it)
                 "main_password_hash": hash_password(account.main_password),
                 "investor_password_hash": hash_password(account.investor_password),
             }
@@ -224,11 +225,39 @@ class SimulatedPlatform:
         return [t for t in self._trades_around(login, now, now) if t.opened <= now < t.closed]
 
     def deals(self, login: int, start: datetime, end: datetime) -> list[Deal]:
-        self._state(login)
+        return self._deals(login, self._state(login), start, end)
+
+    def positions(self, login: int) -> list[Position]:
+        return self._positions(login, self._state(login))
+
+    def orders(self, login: int) -> list[Order]:
+        return self._orders(login, self._state(login))
+
+    # Batches: the accounts' states in one BatchGetItem; an account not on the server is left out.
+    def deals_batch(self, logins: Sequence[int], start: datetime, end: datetime) -> dict[int, list[Deal]]:
+        states = dal.get_sim_accounts(self.server, list(logins))
+        return {login: self._deals(login, state, start, end) for login, state in states.items()}
+
+    def positions_batch(self, logins: Sequence[int]) -> dict[int, list[Position]]:
+        states = dal.get_sim_accounts(self.server, list(logins))
+        return {login: self._positions(login, state) for login, state in states.items()}
+
+    def orders_batch(self, logins: Sequence[int]) -> dict[int, list[Order]]:
+        states = dal.get_sim_accounts(self.server, list(logins))
+        return {login: self._orders(login, state) for login, state in states.items()}
+
+    def _deals(self, login: int, state: dict[str, Any], start: datetime, end: datetime) -> list[Deal]:
         end = min(end, self._clock())  # a server has no deals from the future
         found: list[Deal] = []
-        operations = dal.list_sim_operations(self.server, login)
-        if any(Decimal(str(op["amount"])) > 0 for op in operations):  # a never-funded account never traded
+        # The operations are read only if the window may hold one, or the account
+        # predates the markers that say so (no `funded`).
+        at = state.get("last_op_at")
+        if "funded" not in state or (at is not None and int(at) >= int(start.timestamp())):
+            operations = dal.list_sim_operations(self.server, login)
+        else:
+            operations = []
+        funded = state["funded"] if "funded" in state else any(Decimal(str(op["amount"])) > 0 for op in operations)
+        if funded:  # a never-funded account never traded
             for trade in self._trades_around(login, start, end):
                 found.extend(d for d in _deals_of(login, trade) if start <= d.time <= end)
         for op in operations:
@@ -254,8 +283,8 @@ class SimulatedPlatform:
                 )
         return sorted(found, key=lambda d: (d.time, d.ticket))
 
-    def positions(self, login: int) -> list[Position]:
-        if not _holds_money(self._state(login)):
+    def _positions(self, login: int, state: dict[str, Any]) -> list[Position]:
+        if not _holds_money(state):
             return []
         now = self._clock()
         out = []
@@ -279,8 +308,8 @@ class SimulatedPlatform:
             )
         return sorted(out, key=lambda p: (p.open_time, p.ticket))
 
-    def orders(self, login: int) -> list[Order]:
-        if not _holds_money(self._state(login)):
+    def _orders(self, login: int, state: dict[str, Any]) -> list[Order]:
+        if not _holds_money(state):
             return []
         rng = random.Random(f"{self.server}:{login}:orders")  # noqa: S311 - demo data
         placed = _midnight(self._clock())  # placed before today began: never in the future
