@@ -118,7 +118,12 @@ def _functions_invoked_asynchronously(cloudformation: dict[str, Any]) -> set[str
     """Functions a schedule starts, and those another function's role may invoke
     (with InvocationType Event: fxcrm.adapters.functions.invoke_async)."""
     resources = cloudformation["Resources"]
-    scheduled = {fn for fn, _ in schedules(cloudformation)}
+    # a scheduled state machine (TradeSyncFlow) is started synchronously by Scheduler,
+    # whose dead-letter queue keeps a run it could not start (asserted below)
+    scheduled = {fn for fn, _ in schedules(cloudformation) if resources[fn]["Type"] == "AWS::Lambda::Function"}
+    for schedule in _of_type(cloudformation, "AWS::Scheduler::Schedule").values():
+        target = schedule["Properties"]["Target"]
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["AsyncFailureQueue", "Arn"]}}, target
     named = {
         resources[n]["Properties"]["FunctionName"]["Fn::Sub"].replace("${AWS::StackName}", "<stack>"): n
         for n in _of_type(cloudformation, "AWS::Lambda::Function")

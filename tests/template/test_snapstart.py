@@ -48,7 +48,7 @@ def test_routes_and_schedules_reach_the_functions_through_their_aliases(cloudfor
     assert {fn for _, _, fn in http_routes(cloudformation)} >= {"AuthFunction", "AdminFunction", "ReportsFunction"}
     assert {fn for fn, _ in schedules(cloudformation)} == {
         "SettlementFunction",
-        "TradeSyncFunction",
+        "TradeSyncFlow",  # a state machine: its task steps call the function by ARN
         "ReconciliationFunction",
     }
 
