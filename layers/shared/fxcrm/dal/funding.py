@@ -3,18 +3,16 @@
 CHANNEL#<deposit|withdrawal> / <id>    a channel (method, limits, fee rule, countries, currencies)
 USER#<user id> / PAYACCT#<id>          a payment (receiving) account of the user
 USER#<user id> / PAYDEFAULT#<method>   which of the user's accounts is the default for a method
-ORDER#<order number> / ORDER           an order; gsi1: USERORDERS#<user id>#<kind> / <created_at>#<order number>
-                                       (the user's history); gsi2: ORDERS#<kind>#<yyyy-mm> / <created_at>#<order
-                                       number> (every order of a kind by month, for staff reports)
+ORDER#<order number> / ORDER           an order; its index keys and counts: fxcrm.dal.order_lists
 """
 
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal import listing, order_lists
 from fxcrm.dal.errors import ConditionFailed
-from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb
+from fxcrm.dal.table import Item, Table, is_condition_failure
 
 
 class StatusChanged(ConditionFailed):
@@ -80,35 +78,18 @@ def clear_default_if(user_id: int, method: str, account_id: int, table: Table | 
 
 
 def order_item(order: Item) -> Item:
-    """The stored form of an order, with its index keys."""
-    created = int(order["created_at"])
-    month = datetime.fromtimestamp(created, UTC).strftime("%Y-%m")
-    sort_key = f"{created:010d}#{order['order_number']}"
-    return {
-        **order,
-        "pk": f"ORDER#{order['order_number']}",
-        "sk": "ORDER",
-        "gsi1pk": f"USERORDERS#{order['user_id']}#{order['kind']}",
-        "gsi1sk": sort_key,
-        "gsi2pk": f"ORDERS#{order['kind']}#{month}",
-        "gsi2sk": sort_key,
-    }
+    """The stored form of an order, with its index keys (fxcrm.dal.order_lists)."""
+    return {**order, "pk": f"ORDER#{order['order_number']}", "sk": "ORDER", **order_lists.index_keys(order)}
 
 
-def put_new_order_request(order: Item, table: Table | None = None) -> dict[str, Any]:
-    """The order as one Put of a TransactWriteItems (written with a ledger transaction)."""
-    table = table or Table()
-    return {
-        "Put": {
-            "TableName": table.name,
-            "Item": to_ddb(order_item(order)),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+def new_order_requests(order: Item, table: Table | None = None) -> list[dict[str, Any]]:
+    """The order (new) and its counts as TransactWriteItems entries (written with a ledger transaction)."""
+    return order_lists.new_order_entries(order, table or Table())
 
 
 def create_order(order: Item, table: Table | None = None) -> None:
-    (table or Table()).put(order_item(order), condition="attribute_not_exists(pk)")
+    table = table or Table()
+    table.client.transact_write_items(TransactItems=new_order_requests(order, table))
 
 
 def get_order(order_number: str, table: Table | None = None) -> Item | None:
@@ -116,15 +97,33 @@ def get_order(order_number: str, table: Table | None = None) -> Item | None:
 
 
 def update_order(order_number: str, fields: Item, allowed_from: tuple[str, ...], table: Table | None = None) -> Item:
-    """Set fields only while the order is in one of `allowed_from` statuses."""
+    """Set fields only while the order is in one of `allowed_from` statuses. A
+    new status moves the order's index keys and counts with it, in one
+    transaction conditioned on the status it was read in."""
+    table = table or Table()
     names = {f"#f{i}": name for i, name in enumerate(fields)} | {"#status": "status"}
     expression_values: Item = {f":f{i}": value for i, value in enumerate(fields.values())}
+    expression = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
+    if "status" in fields:
+        for _ in range(3):  # the status read may move on before the write: read again
+            current = get_order(order_number, table)
+            if current is None or current["status"] not in allowed_from:
+                raise StatusChanged(order_number)
+            if current["status"] == fields["status"]:
+                break  # the same status: the keys and counts stay
+            try:
+                return order_lists.move_status(table, current, fields, expression, names, expression_values)
+            except ClientError as error:
+                if not is_condition_failure(error):
+                    raise
+        else:
+            raise StatusChanged(order_number)
     allowed = {f":from{i}": status for i, status in enumerate(allowed_from)}
     try:
-        return (table or Table()).update(
+        return table.update(
             f"ORDER#{order_number}",
             "ORDER",
-            "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+            expression,
             expression_values | allowed,
             condition=f"#status IN ({', '.join(allowed)})",
             names=names,
@@ -136,20 +135,8 @@ def update_order(order_number: str, fields: Item, allowed_from: tuple[str, ...],
 
 
 def list_user_orders(user_id: int, kind: str, start: int, end: int, table: Table | None = None) -> list[Item]:
-    """The user's orders of a kind created in [start, end], newest first."""
-    return (table or Table()).query(
-        "gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
-        {":pk": f"USERORDERS#{user_id}#{kind}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
-        index="gsi1",
-        forward=False,
-    )
-
-
-def list_month_orders(kind: str, month: str, start: int, end: int, table: Table | None = None) -> list[Item]:
-    """Every order of a kind created in a month (yyyy-mm), within [start, end], newest first."""
-    return (table or Table()).query(
-        "gsi2pk = :pk AND gsi2sk BETWEEN :start AND :end",
-        {":pk": f"ORDERS#{kind}#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
-        index="gsi2",
-        forward=False,
-    )
+    """Every order of the user's of a kind created in [start, end], newest
+    first (the back office's detail, the first-deposit rule)."""
+    table = table or Table()
+    parts = order_lists.user_parts(user_id, kind, order_lists.STATUSES, start, end)
+    return list(listing.merged(table, parts, order_lists.order_key))

@@ -153,6 +153,7 @@ class Table:
         limit: int | None = None,
         start: dict[str, Any] | None = None,
         names: dict[str, str] | None = None,
+        where: str | None = None,
     ) -> tuple[list[Item], dict[str, Any] | None]:
         """One Query call: its items and the key to continue from (None at the end)."""
         kwargs: dict[str, Any] = {
@@ -169,8 +170,39 @@ class Table:
             kwargs["ExclusiveStartKey"] = start
         if names:
             kwargs["ExpressionAttributeNames"] = names
+        if where:
+            kwargs["FilterExpression"] = where
         answer = self.client.query(**kwargs)
         return [from_ddb(raw) for raw in answer.get("Items", [])], answer.get("LastEvaluatedKey")
+
+    def count(
+        self,
+        condition: str,
+        expression_values: Item,
+        index: str | None = None,
+        names: dict[str, str] | None = None,
+        where: str | None = None,
+    ) -> int:
+        """How many items a key condition (and filter) matches: Select COUNT, following pages."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values(expression_values),
+            "Select": "COUNT",
+        }
+        if index:
+            kwargs["IndexName"] = index
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if where:
+            kwargs["FilterExpression"] = where
+        found = 0
+        while True:
+            answer = self.client.query(**kwargs)
+            found += int(answer.get("Count", 0))
+            if "LastEvaluatedKey" not in answer:
+                return found
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def batch_get(self, keys: list[tuple[str, str]], consistent: bool = False) -> list[Item]:
         """Items by key, 100 per request, retrying what DynamoDB leaves unprocessed."""
