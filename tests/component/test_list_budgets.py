@@ -163,3 +163,168 @@ def test_a_clients_own_report_reads_its_page(api: ApiClient, seeded: Seeded) -> 
     assert (_numbers(body), body["total"]) == (approved[20:30], len(approved))
     assert calls.items_read - _counter_items(calls) <= 2 * 30 + 5
 
+
+# ---------------------------------------------------------------- the approval queue
+
+
+APPLICATION = {
+    "trading_platform": "MT5",
+    "trading_account_type_name": "Standard",
+    "leverage": 100,
+    "currency": "USD",
+}
+
+
+@pytest.fixture(scope="module")
+def queued(seeded: Seeded) -> int:
+    """300 expired transfer items of the budget client's (besides whatever
+    else the session queued), and three live applications of theirs."""
+    from fxcrm.core import ids
+    from fxcrm.dal import approvals
+
+    now = int(time.time())
+    for i in range(ROWS + 3):
+        approvals.create_approval(
+            {
+                "id": ids.new_id(),
+                "kind": "transfer" if i < ROWS else "account_opening",
+                "status": "expired",
+                "user_id": seeded.user_id,
+                "email": "budget@example.com",
+                "summary": {} if i < ROWS else APPLICATION,
+                "created_at": now - 100_000 + i,
+                "updated_at": now,
+            }
+        )
+    return ROWS
+
+
+def test_the_approval_queue_reads_its_page_and_counts_its_total(api: ApiClient, admin: str, queued: int) -> None:
+    from fxcrm.dal import approvals
+
+    every = [int(a["id"]) for a in approvals.list_queue("expired", "transfer")]  # the whole queue, read once
+    assert len(every) >= queued
+    for number in (1, 20):
+        body, calls = _get(api, "/admin/approvals", admin, status="expired", kind="transfer", page=number, size=10)
+        assert ([int(r["id"]) for r in body["list"]], body["total"]) == (
+            every[(number - 1) * 10 : number * 10],
+            len(every),
+        )
+        # the shards' Queries reach the page's end, not the queue's; the total is the counters' BatchGetItem
+        assert calls.counts["dynamodb.BatchGetItem"] == 1
+        assert calls.items_read - _counter_items(calls) <= number * 10 + 4 * 10
+    body, _ = _get(api, "/admin/approvals", admin, status="expired", page=1, size=5)
+    assert body["total"] == len(approvals.list_queue("expired", None))
+
+
+# ---------------------------------------------------------------- the audit log
+
+AUDIT_DAY = FIRST_DAY - 10 * DAY  # a day of its own, before anything the session audits
+
+
+@pytest.fixture(scope="module")
+def audited() -> list[dict[str, Any]]:
+    """300 entries on one day: three actors, ten targets, two kinds of action."""
+    from fxcrm.core import ids
+    from fxcrm.dal import audit
+
+    entries = []
+    day = datetime.fromtimestamp(AUDIT_DAY, UTC).strftime("%Y-%m-%d")
+    for i in range(ROWS):
+        entry = {
+            "id": ids.new_id(),
+            "at": AUDIT_DAY + 60 * i,
+            "actor_id": i % 3,
+            "actor_email": f"staff{i % 3}@example.com",
+            "actor_role": "admin",
+            "action": "funding.settings" if i % 2 else "approvals.decide",
+            "target": f"budget:{i % 10}",
+            "before": {},
+            "after": {},
+            "source_ip": "203.0.113.9",
+        }
+        audit.append(entry, day)
+        entries.append(entry)
+    return entries[::-1]  # newest first
+
+
+def test_the_audit_log_reads_its_page_by_day_target_and_actor(
+    api: ApiClient, admin: str, audited: list[dict[str, Any]]
+) -> None:
+    day = datetime.fromtimestamp(AUDIT_DAY, UTC).strftime("%Y-%m-%d")
+
+    def at(body: dict[str, Any]) -> list[str]:
+        return [row["at"] for row in body["list"]]
+
+    for number in (1, 15):
+        body, calls = _get(api, "/admin/audit", admin, day=day, page=number, size=10)
+        assert (at(body), body["total"]) == ([show(e["at"]) for e in audited][(number - 1) * 10 : number * 10], ROWS)
+        assert calls.items_read - _counter_items(calls) <= number * 10  # one Query to the page's end
+        assert calls.counts["dynamodb.BatchGetItem"] == 1  # the day's counter
+    target = [e for e in audited if e["target"] == "budget:3"]
+    body, calls = _get(api, "/admin/audit", admin, day=day, target="budget:3", size=10)
+    assert (at(body), body["total"]) == ([show(e["at"]) for e in target][:10], len(target))
+    # the target's trail of the day: the page, then a count of that trail's day (30 entries), not the day's 300
+    assert calls.items_read - _counter_items(calls) <= 10 + len(target)
+    mine = [e for e in audited if e["actor_email"] == "staff1@example.com" and e["action"].startswith("funding")]
+    body, calls = _get(
+        api, "/admin/audit", admin, day=day, actor="Staff1@example.com", action="funding", page=2, size=10
+    )
+    assert (at(body), body["total"]) == ([show(e["at"]) for e in mine][10:20], len(mine))
+    assert calls.items_read - _counter_items(calls) <= 2 * (20 + ROWS // 3)  # within the actor's day only
+
+
+# ---------------------------------------------------------------- back-office users
+
+
+@pytest.fixture(scope="module")
+def many_clients() -> int:
+    from fxcrm.core import ids
+    from fxcrm.dal import users
+
+    for _ in range(ROWS):
+        user_id = ids.new_id()
+        users.create_user(
+            {
+                "id": user_id,
+                "email": unique_email("budget-user"),
+                "user_type": "client",
+                "role": "client",
+                "status": "enabled",
+                "token_version": 0,
+                "created_at": int(time.time()),
+            }
+        )
+    return ROWS
+
+
+def test_the_users_of_a_type_read_their_page_and_count_from_the_counter(
+    api: ApiClient, admin: str, many_clients: int
+) -> None:
+    from fxcrm.dal import users
+    from fxcrm.dal.table import Table
+
+    every = sorted(
+        (
+            int(u["id"])
+            for shard in range(users.SHARDS)
+            for u in Table().query("gsi2pk = :pk", {":pk": f"USERS#client#{shard}"}, index="gsi2")
+        ),
+        reverse=True,
+    )  # the whole type, read once for the expectation
+    assert len(every) >= many_clients
+    for number in (1, 20):
+        body, calls = _get(api, "/admin/users", admin, user_type="client", page=number, size=10)
+        shown = [int(u["id"]) for u in body["list"]]
+        assert (shown, body["total"]) == (every[(number - 1) * 10 : number * 10], len(every))
+        assert calls.counts["dynamodb.BatchGetItem"] == 1  # the type's counter
+        assert calls.items_read - _counter_items(calls) <= number * 10 + users.SHARDS * 10
+
+
+def test_a_clients_applications_read_only_their_kind(api: ApiClient, seeded: Seeded, queued: int) -> None:
+    body, calls = _get(api, "/trading-accounts/applications", seeded.token, page=1, size=2)
+    assert (len(body["list"]), body["total"]) == (2, 3)
+    assert body["list"][0]["application_account_id"] > body["list"][1]["application_account_id"]  # newest first
+    # the caller, two owner entries and their items, a count of three entries: not the 300 transfer entries
+    assert calls.items_read <= 1 + 2 + 2 + 3
+    assert dict(calls.counts) == {"dynamodb.GetItem": 1, "dynamodb.Query": 2, "dynamodb.BatchGetItem": 1}

@@ -18,7 +18,6 @@ from fxcrm.auth import permissions
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
 from fxcrm.core.observability import logger
-from fxcrm.core.paging import page_of
 from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as dal
 from fxcrm.dal import kyc as kyc_dal
@@ -250,9 +249,8 @@ def queue(
     """One page of the queue, oldest first, each with its age in seconds (and
     a deposit's receipt link, as in the detail)."""
     permissions.require(staff, "admin.approvals.view")
-    rows = dal.list_queue(status, kind)
-    page_rows = page_of(rows, page, size)
+    page_rows = dal.queue_page(status, kind, page, size)
     shown = [
         _with_receipt_link(settings, view(r) | {"age_seconds": max(0, now - int(r["created_at"]))}) for r in page_rows
     ]
-    return {"list": shown, "total": len(rows)}
+    return {"list": shown, "total": dal.queue_total(status, kind)}

@@ -140,3 +140,9 @@ def list_user_orders(user_id: int, kind: str, start: int, end: int, table: Table
     table = table or Table()
     parts = order_lists.user_parts(user_id, kind, order_lists.STATUSES, start, end)
     return list(listing.merged(table, parts, order_lists.order_key))
+
+
+def latest_user_orders(user_id: int, kind: str, count: int, table: Table | None = None) -> list[Item]:
+    """The user's newest `count` orders of a kind (the back office's detail): a page, not the history."""
+    parts = order_lists.user_parts(user_id, kind, order_lists.STATUSES, 0, 2**31 - 1)
+    return listing.page(table or Table(), parts, 1, count, order_lists.order_key)

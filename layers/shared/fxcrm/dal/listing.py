@@ -30,13 +30,18 @@ class Part:
         return table.count(self.condition, self.values, index=self.index, names=self.names or None, where=self.where)
 
 
-def items(table: Table, part: Part, newest_first: bool, chunk: int, grow: bool = False) -> Iterator[Item]:
+def items(
+    table: Table, part: Part, newest_first: bool, chunk: int, grow: bool = False, upto: int | None = None
+) -> Iterator[Item]:
     """The part's items in key order, one Query of at most `chunk` items at a
     time, fetched only as the caller consumes them; with `grow`, each Query
     asks for twice the last (up to 100), so a part the caller reads deeply
-    costs few calls while one it barely touches costs one small Query."""
+    costs few calls while one it barely touches costs one small Query. With
+    `upto`, no Query asks for more than the items still wanted."""
     start: dict[str, Any] | None = None
     while True:
+        if upto is not None:
+            chunk = max(1, min(chunk, upto))
         page, start = table.query_page(
             part.condition,
             part.values,
@@ -48,7 +53,7 @@ def items(table: Table, part: Part, newest_first: bool, chunk: int, grow: bool =
             where=part.where,
         )
         yield from page
-        if start is None:
+        if start is None or (upto is not None and (upto := upto - len(page)) <= 0):
             return
         if grow:
             chunk = min(100, chunk * 2)
@@ -87,7 +92,10 @@ def page(
     newest_first: bool = True,
 ) -> list[Item]:
     """Page `number` (from 1) of the merged parts: the reads stop at its last row."""
-    chunk = max(1, min(number * size, 100)) if len(parts) == 1 else max(1, min(size, 100))
+    if len(parts) == 1:  # one Query after another, none reading past the page
+        stream = items(table, parts[0], newest_first, min(number * size, 100), upto=number * size)
+        return list(islice(stream, (number - 1) * size, number * size))
+    chunk = max(1, min(size, 100))
     return list(islice(merged(table, parts, order, newest_first, chunk), (number - 1) * size, number * size))
 
 
@@ -122,8 +130,12 @@ def grouped_page(
         if not group.parts:
             continue
         need = skip + size - len(found)
-        chunk = min(need, 100) if len(group.parts) == 1 else max(2, min(size, -(-size // len(group.parts)) + 1))
-        for item in merged(table, group.parts, order, newest_first, chunk, grow=True):
+        if len(group.parts) == 1:
+            stream = items(table, group.parts[0], newest_first, min(need, 100), upto=need)
+        else:
+            chunk = max(2, min(size, -(-size // len(group.parts)) + 1))
+            stream = merged(table, group.parts, order, newest_first, chunk, grow=True)
+        for item in stream:
             if skip:
                 skip -= 1
                 continue
