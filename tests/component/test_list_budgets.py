@@ -328,3 +328,50 @@ def test_a_clients_applications_read_only_their_kind(api: ApiClient, seeded: See
     # the caller, two owner entries and their items, a count of three entries: not the 300 transfer entries
     assert calls.items_read <= 1 + 2 + 2 + 3
     assert dict(calls.counts) == {"dynamodb.GetItem": 1, "dynamodb.Query": 2, "dynamodb.BatchGetItem": 1}
+
+
+def test_a_status_change_moves_the_order_between_lists_and_counts(api: ApiClient, admin: str, seeded: Seeded) -> None:
+    from fxcrm.core import ids
+    from fxcrm.dal import funding
+    from fxcrm.funding.orders import order_number
+
+    day = FIRST_DAY - 20 * DAY  # a day with nothing else on it
+    window = {"start_time": show(day), "end_time": show(day + DAY - 1)}
+    order_id = ids.new_id()
+    number = order_number("transfer", order_id)
+    account = {"account": "1001", "id": 1, "server_name": "fxcrm-MT5-Live", "server_type": "MT5-Live"}
+    funding.create_order(
+        {
+            "id": order_id,
+            "order_number": number,
+            "kind": "transfer",
+            "user_id": seeded.user_id,
+            "email": "budget@example.com",
+            "status": "pending",
+            "amount": Decimal("5.00"),
+            "currency": "USD",
+            "account_id": 1,
+            "account": account,
+            "target_account": account | {"id": 2, "account": "1002"},
+            "created_at": day + 600,
+        }
+    )
+
+    def seen(token: str) -> dict[str, tuple[list[str], int]]:
+        found = {}
+        for status in ("all", "pending", "auditing", "approved"):
+            body, _ = _get(api, "/reports/transfers", token, status=status, **window)
+            found[status] = (_numbers(body), body["total"])
+        return found
+
+    for token in (admin, seeded.token):  # staff-wide and the client's own
+        assert seen(token) == {"all": ([number], 1), "pending": ([number], 1), "auditing": ([], 0), "approved": ([], 0)}
+    funding.update_order(number, {"status": "auditing"}, ("pending",))
+    for token in (admin, seeded.token):
+        assert seen(token) == {"all": ([number], 1), "pending": ([], 0), "auditing": ([number], 1), "approved": ([], 0)}
+    funding.update_order(number, {"status": "approved", "decided_at": day + 900}, ("auditing",))
+    for token in (admin, seeded.token):
+        assert seen(token) == {"all": ([number], 1), "pending": ([], 0), "auditing": ([], 0), "approved": ([number], 1)}
+    with pytest.raises(funding.StatusChanged):  # no longer auditing: refused, nothing moves
+        funding.update_order(number, {"status": "disapproved"}, ("pending", "auditing"))
+    assert seen(admin)["approved"] == ([number], 1)

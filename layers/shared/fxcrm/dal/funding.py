@@ -134,15 +134,16 @@ def update_order(order_number: str, fields: Item, allowed_from: tuple[str, ...],
         raise
 
 
-def list_user_orders(user_id: int, kind: str, start: int, end: int, table: Table | None = None) -> list[Item]:
-    """Every order of the user's of a kind created in [start, end], newest
-    first (the back office's detail, the first-deposit rule)."""
-    table = table or Table()
-    parts = order_lists.user_parts(user_id, kind, order_lists.STATUSES, start, end)
-    return list(listing.merged(table, parts, order_lists.order_key))
-
-
 def latest_user_orders(user_id: int, kind: str, count: int, table: Table | None = None) -> list[Item]:
     """The user's newest `count` orders of a kind (the back office's detail): a page, not the history."""
     parts = order_lists.user_parts(user_id, kind, order_lists.STATUSES, 0, 2**31 - 1)
+    return listing.page(table or Table(), parts, 1, count, order_lists.order_key)
+
+
+def orders_in_status(
+    user_id: int, kind: str, status: str, before: int, count: int, table: Table | None = None
+) -> list[Item]:
+    """The user's newest `count` orders of a kind in one status created up to
+    `before`: one Query of that status's range (the first-deposit rule asks for two)."""
+    parts = order_lists.user_parts(user_id, kind, (status,), 0, before)
     return listing.page(table or Table(), parts, 1, count, order_lists.order_key)
