@@ -6,6 +6,8 @@ USER#<user id> / PAYDEFAULT#<method>   which of the user's accounts is the defau
 ORDER#<order number> / ORDER           an order; its index keys and counts: fxcrm.dal.order_lists
 """
 
+import heapq
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -147,3 +149,25 @@ def orders_in_status(
     `before`: one Query of that status's range (the first-deposit rule asks for two)."""
     parts = order_lists.user_parts(user_id, kind, (status,), 0, before)
     return listing.page(table or Table(), parts, 1, count, order_lists.order_key)
+
+
+def list_user_orders(user_id: int, kind: str, start: int, end: int, table: Table | None = None) -> list[Item]:
+    """Every order of the user's of a kind created in [start, end], newest
+    first: the status ranges merged (an unbounded read; lists use order_lists)."""
+    parts = order_lists.user_parts(user_id, kind, order_lists.STATUSES, start, end)
+    return list(listing.merged(table or Table(), parts, order_lists.order_key))
+
+
+def users_orders(
+    user_ids: list[int],
+    kind: str,
+    statuses: frozenset[str],
+    start: int,
+    end: int,
+    now: int,
+    methods: frozenset[str] | None = None,
+) -> Iterator[Item]:
+    """Several users' orders of a kind in some statuses (an IB's downline),
+    newest first, each user's read lazily and merged."""
+    lists = [iter(order_lists.UserList(u, kind, statuses, start, end, now, methods)) for u in user_ids]
+    return heapq.merge(*lists, key=order_lists.order_key, reverse=True)

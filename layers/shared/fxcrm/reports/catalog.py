@@ -131,11 +131,8 @@ def orders(kind: str) -> Callable[[Run], Iterator[dict[str, Any]]]:
             methods = choices.chosen(f, "method") if "method" in type(f).model_fields else None
             tz = run.settings.broker_timezone
             first, last = times.bounded(run.first, run.last, run.now, tz, start_given=f.start_time is not None)
-            per_user = [
-                iter(order_lists.UserList(u, kind, wanted, first, last, run.now, methods))
-                for u in sorted(run.scope.user_ids)
-            ]
-            yield from (plain(i) for i in heapq.merge(*per_user, key=order_lists.order_key, reverse=True))
+            users = sorted(run.scope.user_ids)
+            yield from map(plain, funding_dal.users_orders(users, kind, wanted, first, last, run.now, methods))
             return
         yield from (plain(item) for item in listed)
 
