@@ -12,8 +12,6 @@ The id is the subject's own id (the application, order or review number), so one
 subject has one approval and its flow's execution is named after it.
 """
 
-import random
-import time
 import zlib
 from typing import Any
 
@@ -21,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from fxcrm.dal import counts, listing
 from fxcrm.dal.errors import ConditionFailed
-from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, values
+from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, transact, values
 
 WAITING_FOR_DECISION = ("pending", "waiting")
 
@@ -73,7 +71,7 @@ def create_approval(approval: Item, table: Table | None = None) -> None:
         {"Put": {"TableName": table.name, "Item": to_ddb(i), "ConditionExpression": "attribute_not_exists(pk)"}}
         for i in (item, owner)
     ]
-    table.client.transact_write_items(TransactItems=[*new, *_count(table, kind, status, 1)])
+    transact(table.client, [*new, *_count(table, kind, status, 1)])
 
 
 def get_approval(approval_id: int, table: Table | None = None) -> Item | None:
@@ -107,7 +105,7 @@ def change_status(
     names["#status"] = "status"
     open_only = " AND attribute_not_exists(closed_at)" if only_open else ""
     key = (f"APPROVAL#{approval['id']}", "APPROVAL")
-    for attempt in range(4):
+    for _ in range(3):
         current = table.get(*key)
         if current is None or current["status"] not in allowed_from or (only_open and "closed_at" in current):
             raise StatusChanged(str(approval["id"]))
@@ -125,13 +123,11 @@ def change_status(
         }
         moved = _count(table, current["kind"], current["status"], -1) + _count(table, current["kind"], status, 1)
         try:
-            table.client.transact_write_items(TransactItems=[entry, *moved])
+            transact(table.client, [entry, *moved])
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
-            if attempt < 3 and not _condition_failed(error):
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - a conflict on a counter: jitter
-            continue
+            continue  # it moved meanwhile: read it again
         return {k: v for k, v in (current | fields).items() if k not in remove}
     else:
         raise StatusChanged(str(approval["id"]))
@@ -143,11 +139,6 @@ def change_status(
         if is_condition_failure(error):
             raise StatusChanged(str(approval["id"])) from error
         raise
-
-
-def _condition_failed(error: ClientError) -> bool:
-    reasons = error.response.get("CancellationReasons") or []
-    return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
 
 
 def set_fields(approval_id: int, fields: Item, table: Table | None = None) -> None:

@@ -9,7 +9,7 @@ COUNT#audit / <yyyy-mm-dd>#<shard>  the day's entries (fxcrm.dal.counts), writte
 from datetime import UTC, date, datetime, time
 
 from fxcrm.dal import counts, listing
-from fxcrm.dal.table import Item, Table, to_ddb
+from fxcrm.dal.table import Item, Table, to_ddb, transact
 
 DAY_COUNTER = counts.Counter("audit", shards=4)  # every staff action of the day writes it
 
@@ -32,7 +32,7 @@ def append(entry: Item, day: str, table: Table | None = None) -> None:
             "ConditionExpression": "attribute_not_exists(pk)",  # entries are never overwritten
         }
     }
-    table.client.transact_write_items(TransactItems=[put, counts.change(table, DAY_COUNTER, day)])
+    transact(table.client, [put, counts.change(table, DAY_COUNTER, day)])
 
 
 def trail(target: str, table: Table | None = None) -> list[Item]:

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from fxcrm.dal import listing, order_lists
 from fxcrm.dal.errors import ConditionFailed
-from fxcrm.dal.table import Item, Table, is_condition_failure
+from fxcrm.dal.table import Item, Table, is_condition_failure, transact
 
 
 class StatusChanged(ConditionFailed):
@@ -91,7 +91,7 @@ def new_order_requests(order: Item, table: Table | None = None) -> list[dict[str
 
 def create_order(order: Item, table: Table | None = None) -> None:
     table = table or Table()
-    table.client.transact_write_items(TransactItems=new_order_requests(order, table))
+    transact(table.client, new_order_requests(order, table))
 
 
 def get_order(order_number: str, table: Table | None = None) -> Item | None:

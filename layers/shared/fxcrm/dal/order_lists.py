@@ -16,8 +16,6 @@ orders#<kind>#<status> (sharded) and orders#u<user id>#<kind>#<status>, each
 also with the withdrawal's method (…#<kind>#<method>#<status>), and the same
 for the counted sets of statuses (STATUS_SETS) in place of one status."""
 
-import random
-import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -25,11 +23,9 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from botocore.exceptions import ClientError
-
 from fxcrm.core.settings import get_settings
 from fxcrm.dal import counts, listing
-from fxcrm.dal.table import Item, Table, to_ddb, values
+from fxcrm.dal.table import Item, Table, to_ddb, transact, values
 
 SHARDS = 2  # gsi2 keys per kind and month; raising it needs a backfill (docs/operations.md)
 COUNTER_SHARDS = 2  # staff-wide counters, which every order of a kind writes; readers read every shard,
@@ -113,20 +109,13 @@ def new_order_entries(order: Item, table: Table) -> list[dict[str, Any]]:
     return [put, *_count(table, order, sorted(_counted(order["status"])), 1)]
 
 
-def _cancelled_by_condition(error: ClientError) -> bool:
-    """A TransactWriteItems cancelled because the order's condition failed
-    (someone moved it), not by a conflict with a concurrent transaction."""
-    reasons = error.response.get("CancellationReasons") or []
-    return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
-
-
 def move_status(
     table: Table, current: Item, fields: Item, expression: str, names: dict[str, str], expression_values: Item
 ) -> Item:
     """Move `current` (as just read) to `fields["status"]` with `fields`, its
     index keys and its counts in one transaction, only if it is still in its
     read status. Raises ClientError when the condition failed; a conflict with
-    a concurrent transaction on a shared counter is retried with jitter."""
+    a concurrent transaction on a shared counter is retried (`transact`)."""
     was, to = current["status"], fields["status"]
     keys = index_keys(current, to)
     names = names | {f"#k{i}": k for i, k in enumerate(keys)} | {"#status": "status"}
@@ -145,15 +134,8 @@ def move_status(
     }
     left, joined = _counted(was) - _counted(to), _counted(to) - _counted(was)
     entries = [update, *_count(table, current, sorted(left), -1), *_count(table, current, sorted(joined), 1)]
-    for attempt in range(4):
-        try:
-            table.client.transact_write_items(TransactItems=entries)
-            return {**current, **fields, **keys}
-        except ClientError as error:
-            if _cancelled_by_condition(error) or attempt == 3:
-                raise
-            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not secrecy
-    raise AssertionError("unreachable")
+    transact(table.client, entries)
+    return {**current, **fields, **keys}
 
 
 # ---------------------------------------------------------------- reading

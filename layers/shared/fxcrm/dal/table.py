@@ -1,5 +1,7 @@
 """A small typed wrapper over the low-level DynamoDB client for the domain table."""
 
+import random
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +57,28 @@ def status_change(table_name: str, key: Item, was: str, to: str, sets: Item | No
             "ExpressionAttributeValues": values({":to": to, ":was": was} | {f":{k}": v for k, v in extra.items()}),
         }
     }
+
+
+def cancelled_by_condition(error: ClientError) -> bool:
+    """A cancelled TransactWriteItems whose own condition failed (an item was
+    not as expected), not one that met a concurrent transaction."""
+    reasons = error.response.get("CancellationReasons") or []
+    return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
+
+
+def transact(table_client: Any, entries: list[dict[str, Any]], attempts: int = 4) -> None:
+    """TransactWriteItems, again after a short random wait when it met a
+    concurrent transaction on a shared item (a counter): a conflict is not
+    the caller's failure. A failed condition is raised at once."""
+    for attempt in range(attempts):
+        try:
+            table_client.transact_write_items(TransactItems=entries)
+            return
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code != "TransactionCanceledException" or cancelled_by_condition(error) or attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not secrecy
 
 
 def is_condition_failure(error: ClientError) -> bool:
@@ -124,18 +148,27 @@ class Table:
             kwargs["ExpressionAttributeValues"] = values(expression_values)
         self.client.delete_item(**kwargs)
 
-    def query(
-        self, condition: str, expression_values: Item, index: str | None = None, forward: bool = True
-    ) -> list[Item]:
-        """Every item of a key condition, following pages."""
+    def _query_args(
+        self,
+        condition: str,
+        expression_values: Item,
+        index: str | None,
+        names: dict[str, str] | None = None,
+        where: str | None = None,
+    ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": values(expression_values),
-            "ScanIndexForward": forward,
         }
-        if index:
-            kwargs["IndexName"] = index
+        optional = {"IndexName": index, "ExpressionAttributeNames": names, "FilterExpression": where}
+        return kwargs | {k: v for k, v in optional.items() if v}
+
+    def query(
+        self, condition: str, expression_values: Item, index: str | None = None, forward: bool = True
+    ) -> list[Item]:
+        """Every item of a key condition, following pages."""
+        kwargs = self._query_args(condition, expression_values, index) | {"ScanIndexForward": forward}
         items: list[Item] = []
         while True:
             page = self.client.query(**kwargs)
@@ -156,22 +189,11 @@ class Table:
         where: str | None = None,
     ) -> tuple[list[Item], dict[str, Any] | None]:
         """One Query call: its items and the key to continue from (None at the end)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.name,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values(expression_values),
-            "ScanIndexForward": forward,
-        }
-        if index:
-            kwargs["IndexName"] = index
+        kwargs = self._query_args(condition, expression_values, index, names, where) | {"ScanIndexForward": forward}
         if limit:
             kwargs["Limit"] = limit
         if start:
             kwargs["ExclusiveStartKey"] = start
-        if names:
-            kwargs["ExpressionAttributeNames"] = names
-        if where:
-            kwargs["FilterExpression"] = where
         answer = self.client.query(**kwargs)
         return [from_ddb(raw) for raw in answer.get("Items", [])], answer.get("LastEvaluatedKey")
 
@@ -184,18 +206,7 @@ class Table:
         where: str | None = None,
     ) -> int:
         """How many items a key condition (and filter) matches: Select COUNT, following pages."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.name,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values(expression_values),
-            "Select": "COUNT",
-        }
-        if index:
-            kwargs["IndexName"] = index
-        if names:
-            kwargs["ExpressionAttributeNames"] = names
-        if where:
-            kwargs["FilterExpression"] = where
+        kwargs = self._query_args(condition, expression_values, index, names, where) | {"Select": "COUNT"}
         found = 0
         while True:
             answer = self.client.query(**kwargs)

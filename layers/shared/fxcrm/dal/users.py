@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from fxcrm.dal import counts, listing
 from fxcrm.dal.errors import ConditionFailed
-from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, values
+from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, transact, values
 
 
 def user_key(user_id: int) -> tuple[str, str]:
@@ -69,7 +69,7 @@ def create_user(user: Item, table: Table | None = None) -> None:
     ]
     counted = counts.change(table, type_counter(str(user["user_type"])), ALL)
     try:
-        table.client.transact_write_items(TransactItems=[*puts, counted])
+        transact(table.client, [*puts, counted])
     except ClientError as error:
         if is_condition_failure(error):
             raise EmailTaken(user["email"]) from error
