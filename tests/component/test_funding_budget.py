@@ -20,13 +20,20 @@ BUDGETS: dict[str, dict[str, int]] = {
     "GET /funding/currencies": {"dynamodb.GetItem": 2},
     "GET /funding/deposit-channels": {"dynamodb.GetItem": 1, "dynamodb.Query": 1},
     "GET /funding/payment-accounts": {"dynamodb.GetItem": 1, "dynamodb.Query": 1},
-    "GET /funding/deposits": {"dynamodb.GetItem": 1, "dynamodb.Query": 1},
-    "POST /funding/deposits": {"dynamodb.GetItem": 3, "dynamodb.PutItem": 2, "dynamodb.UpdateItem": 1},
-    "POST /funding/deposits/submit": {
-        "dynamodb.GetItem": 2,
+    # one Query per status (gsi1 sorts by status first); the total from the counters
+    "GET /funding/deposits": {"dynamodb.GetItem": 1, "dynamodb.Query": 4, "dynamodb.BatchGetItem": 1},
+    # the draft with its counts in one transaction
+    "POST /funding/deposits": {
+        "dynamodb.GetItem": 3,
         "dynamodb.PutItem": 1,
-        "dynamodb.UpdateItem": 2,
+        "dynamodb.UpdateItem": 1,
         "dynamodb.TransactWriteItems": 1,
+    },
+    "POST /funding/deposits/submit": {
+        "dynamodb.GetItem": 3,  # + the order, read for the status change that moves its keys and counts
+        "dynamodb.PutItem": 1,
+        "dynamodb.UpdateItem": 1,
+        "dynamodb.TransactWriteItems": 2,
         "s3.HeadObject": 1,
         "s3.GetObject": 1,
         "stepfunctions.StartExecution": 1,
@@ -40,11 +47,11 @@ BUDGETS: dict[str, dict[str, int]] = {
         "stepfunctions.StartExecution": 1,
     },
     "POST /funding/transfers (under the threshold)": {
-        "dynamodb.GetItem": 10,
+        "dynamodb.GetItem": 12,  # two status changes read the order first
         "dynamodb.PutItem": 1,
         "dynamodb.DeleteItem": 1,
-        "dynamodb.UpdateItem": 6,  # one: the email code's attempt
-        "dynamodb.TransactWriteItems": 4,
+        "dynamodb.UpdateItem": 4,  # one: the email code's attempt
+        "dynamodb.TransactWriteItems": 6,  # two: the status changes with their counts
     },
 }
 

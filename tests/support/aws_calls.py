@@ -30,6 +30,7 @@ class AwsCalls:
     def __init__(self) -> None:
         self.names: list[str] = []
         self.items_read = 0
+        self.items_read_by: Counter[str] = Counter()  # by operation, e.g. "dynamodb.Query"
         self._hooked: list[Any] = []
         self._unique = f"fxcrm-aws-calls-{next(_ids)}"
 
@@ -41,7 +42,9 @@ class AwsCalls:
 
     def _count_items(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
         if model.service_model.service_name == "dynamodb" and not invoked_by_moto():
-            self.items_read += _items_read(model.name, parsed)
+            read = _items_read(model.name, parsed)
+            self.items_read += read
+            self.items_read_by[f"dynamodb.{model.name}"] += read
 
     def _hook(self, client: Any) -> None:
         client.meta.events.register("before-call", self._record, unique_id=self._unique)

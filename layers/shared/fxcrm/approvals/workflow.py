@@ -18,12 +18,11 @@ from fxcrm.auth import permissions
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
 from fxcrm.core.observability import logger
-from fxcrm.core.paging import page_of
 from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as dal
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal.approvals import WAITING_FOR_DECISION, StatusChanged
-from fxcrm.dal.models.approvals import ApprovalChange, ApprovalItem, Kind, RequiredApprovals, approval_from_item
+from fxcrm.dal.models.approvals import ApprovalChange, ApprovalItem, Kind, RequiredApprovals
 from fxcrm.dal.table import plain
 
 __all__ = ["ApprovalChange", "ApprovalItem", "Kind", "RequiredApprovals"]
@@ -243,7 +242,6 @@ def queue(
     """One page of the queue, oldest first, each with its age in seconds (and
     a deposit's receipt link, as in the detail)."""
     permissions.require(staff, "admin.approvals.view")
-    rows = dal.list_queue(status, kind)
-    page_rows = [approval_from_item(r) for r in page_of(rows, page, size)]
+    page_rows = dal.queue_page(status, kind, page, size)
     shown = [_with_receipt_link(settings, view(r) | {"age_seconds": max(0, now - r.created_at)}) for r in page_rows]
-    return {"list": shown, "total": len(rows)}
+    return {"list": shown, "total": dal.queue_total(status, kind)}

@@ -10,7 +10,6 @@ from fxcrm.auth.accounts import new_user, normalise_email
 from fxcrm.core import ids, passwords, times
 from fxcrm.core.caller import STAFF, STAFF_ROLES, Principal, full_name
 from fxcrm.core.errors import Conflict, InvalidInput, NotFound
-from fxcrm.core.paging import page_of
 from fxcrm.dal import audit as audit_dal
 from fxcrm.dal import funding as funding_dal
 from fxcrm.dal import kyc as kyc_dal
@@ -30,7 +29,6 @@ PROFILE_FIELDS = (
     "referral_code",
     "created_at",
 )
-MAX_LISTED = 500
 
 
 def _row(user: dict[str, Any]) -> dict[str, Any]:
@@ -48,8 +46,8 @@ def search(staff: Principal, email: str | None, user_type: str, page: int, size:
         user = dal.get_user(user_id) if user_id is not None else None
         rows = [_row(user)] if user else []
         return {"list": rows, "total": len(rows)}
-    users = dal.list_users(user_type, min(page * size, MAX_LISTED))
-    return {"list": [_row(u) for u in page_of(users, page, size)], "total": len(users)}
+    users = dal.users_page(user_type, page, size)
+    return {"list": [_row(u) for u in users], "total": dal.count_users(user_type)}
 
 
 def _user(user_id: int) -> dict[str, Any]:
@@ -67,7 +65,7 @@ def detail(staff: Principal, user_id: int) -> dict[str, Any]:
     accounts = trading_dal.get_trading_accounts([int(e["account_id"]) for e in entries])
     orders: list[dict[str, Any]] = []
     for kind in ("deposit", "withdrawal", "transfer"):
-        orders.extend(funding_dal.list_user_orders(user_id, kind, 0, 2**31 - 1)[:20])
+        orders.extend(funding_dal.latest_user_orders(user_id, kind, 20))
     return {
         "user": _row(user),
         "kyc_status": kyc_dal.get_kyc_status(user_id),

@@ -80,3 +80,23 @@ def months(settings: Settings, first: int, last: int, now: int) -> list[str]:
 def since_epoch(settings: Settings) -> int:
     """The broker's first month (`REPORTS_SINCE`) as epoch seconds."""
     return int(datetime.strptime(settings.reports_since, "%Y-%m").replace(tzinfo=UTC).timestamp())
+
+
+# A list that the seed lets run over all time is read over a window (docs/api.md):
+# without `start_time`, the 90 days up to its end; never more than 366 days.
+DEFAULT_WINDOW_DAYS = 90
+MAX_WINDOW_DAYS = 366
+
+
+def bounded(first: int, last: int, now: int, timezone: str, start_given: bool) -> tuple[int, int]:
+    """A list's window [first, last] with the default start (the start of the
+    day 89 days before its end, so its days are whole) and the longest span."""
+    end = min(last, now)
+    if not start_given:
+        day = datetime.fromtimestamp(end - (DEFAULT_WINDOW_DAYS - 1) * 86400, ZoneInfo(timezone)).date()
+        first = max(first, int(datetime.combine(day, datetime.min.time(), ZoneInfo(timezone)).timestamp()))
+    elif end - first > MAX_WINDOW_DAYS * 86400:
+        raise InvalidInput(
+            f"must be at most {MAX_WINDOW_DAYS} days before end_time (or now)", "start_time", "window_too_long"
+        )
+    return first, last

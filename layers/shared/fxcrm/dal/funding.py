@@ -3,20 +3,19 @@
 CHANNEL#<deposit|withdrawal> / <id>    a channel (method, limits, fee rule, countries, currencies)
 USER#<user id> / PAYACCT#<id>          a payment (receiving) account of the user
 USER#<user id> / PAYDEFAULT#<method>   which of the user's accounts is the default for a method
-ORDER#<order number> / ORDER           an order; gsi1: USERORDERS#<user id>#<kind> / <created_at>#<order number>
-                                       (the user's history); gsi2: ORDERS#<kind>#<yyyy-mm> / <created_at>#<order
-                                       number> (every order of a kind by month, for staff reports)
+ORDER#<order number> / ORDER           an order; its index keys and counts: fxcrm.dal.order_lists
 """
 
+import heapq
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal import listing, order_lists
 from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.models.orders import Order, OrderChange, order_from_item
-from fxcrm.dal.table import STREAM_PAGE_ITEMS, Item, Table, is_condition_failure, to_ddb
+from fxcrm.dal.table import Item, Table, is_condition_failure, transact
 
 
 class StatusChanged(ConditionFailed):
@@ -86,35 +85,19 @@ def clear_default_if(user_id: int, method: str, account_id: int, table: Table | 
 
 
 def order_item(order: Order) -> Item:
-    """The stored form of an order, with its index keys."""
-    created = order.created_at
-    month = datetime.fromtimestamp(created, UTC).strftime("%Y-%m")
-    sort_key = f"{created:010d}#{order.order_number}"
-    return {
-        **order.to_item(),
-        "pk": f"ORDER#{order.order_number}",
-        "sk": "ORDER",
-        "gsi1pk": f"USERORDERS#{order.user_id}#{order.kind}",
-        "gsi1sk": sort_key,
-        "gsi2pk": f"ORDERS#{order.kind}#{month}",
-        "gsi2sk": sort_key,
-    }
+    """The stored form of an order, with its index keys (fxcrm.dal.order_lists)."""
+    stored = order.to_item()
+    return {**stored, "pk": f"ORDER#{order.order_number}", "sk": "ORDER", **order_lists.index_keys(stored)}
 
 
-def put_new_order_request(order: Order, table: Table | None = None) -> dict[str, Any]:
-    """The order as one Put of a TransactWriteItems (written with a ledger transaction)."""
-    table = table or Table()
-    return {
-        "Put": {
-            "TableName": table.name,
-            "Item": to_ddb(order_item(order)),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+def new_order_requests(order: Order, table: Table | None = None) -> list[dict[str, Any]]:
+    """The order (new) and its counts as TransactWriteItems entries (written with a ledger transaction)."""
+    return order_lists.new_order_entries(order.to_item(), table or Table())
 
 
 def create_order(order: Order, table: Table | None = None) -> None:
-    (table or Table()).put(order_item(order), condition="attribute_not_exists(pk)")
+    table = table or Table()
+    transact(table.client, new_order_requests(order, table))
 
 
 def get_order(order_number: str, table: Table | None = None) -> Order | None:
@@ -125,15 +108,34 @@ def get_order(order_number: str, table: Table | None = None) -> Order | None:
 def update_order(
     order_number: str, fields: OrderChange, allowed_from: tuple[str, ...], table: Table | None = None
 ) -> Order:
-    """Set fields only while the order is in one of `allowed_from` statuses; the order as it is now."""
+    """Set fields only while the order is in one of `allowed_from` statuses; the
+    order as it is now. A new status moves the order's index keys and counts
+    with it, in one transaction conditioned on the status it was read in."""
+    table = table or Table()
     names = {f"#f{i}": name for i, name in enumerate(fields)} | {"#status": "status"}
     expression_values: Item = {f":f{i}": value for i, value in enumerate(fields.values())}
+    expression = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
+    if "status" in fields:
+        for _ in range(3):  # the status read may move on before the write: read again
+            current = table.get(f"ORDER#{order_number}", "ORDER")  # as stored: with its keys
+            if current is None or current["status"] not in allowed_from:
+                raise StatusChanged(order_number)
+            if current["status"] == fields["status"]:
+                break  # the same status: the keys and counts stay
+            try:
+                moved = order_lists.move_status(table, current, dict(fields), expression, names, expression_values)
+                return order_from_item(moved)
+            except ClientError as error:
+                if not is_condition_failure(error):
+                    raise
+        else:
+            raise StatusChanged(order_number)
     allowed = {f":from{i}": status for i, status in enumerate(allowed_from)}
     try:
-        item = (table or Table()).update(
+        item = table.update(
             f"ORDER#{order_number}",
             "ORDER",
-            "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+            expression,
             expression_values | allowed,
             condition=f"#status IN ({', '.join(allowed)})",
             names=names,
@@ -145,33 +147,38 @@ def update_order(
     return order_from_item(item)
 
 
+def latest_user_orders(user_id: int, kind: str, count: int, table: Table | None = None) -> list[Item]:
+    """The user's newest `count` orders of a kind (the back office's detail): a page, not the history."""
+    parts = order_lists.user_parts(user_id, kind, order_lists.STATUSES, 0, 2**31 - 1)
+    return listing.page(table or Table(), parts, 1, count, order_lists.order_key)
+
+
+def orders_in_status(
+    user_id: int, kind: str, status: str, before: int, count: int, table: Table | None = None
+) -> list[Item]:
+    """The user's newest `count` orders of a kind in one status created up to
+    `before`: one Query of that status's range (the first-deposit rule asks for two)."""
+    parts = order_lists.user_parts(user_id, kind, (status,), 0, before)
+    return listing.page(table or Table(), parts, 1, count, order_lists.order_key)
+
+
 def list_user_orders(user_id: int, kind: str, start: int, end: int, table: Table | None = None) -> list[Item]:
-    """The user's orders of a kind created in [start, end], newest first."""
-    return list(stream_user_orders(user_id, kind, start, end, table=table))
+    """Every order of the user's of a kind created in [start, end], newest
+    first: the status ranges merged (an unbounded read; lists use order_lists)."""
+    parts = order_lists.user_parts(user_id, kind, order_lists.STATUSES, start, end)
+    return list(listing.merged(table or Table(), parts, order_lists.order_key))
 
 
-def stream_user_orders(user_id: int, kind: str, start: int, end: int, table: Table | None = None) -> Iterator[Item]:
-    """As `list_user_orders`, page by page (exports)."""
-    return (table or Table()).stream(
-        "gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
-        {":pk": f"USERORDERS#{user_id}#{kind}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
-        index="gsi1",
-        forward=False,
-        page_items=STREAM_PAGE_ITEMS,
-    )
-
-
-def list_month_orders(kind: str, month: str, start: int, end: int, table: Table | None = None) -> list[Item]:
-    """Every order of a kind created in a month (yyyy-mm), within [start, end], newest first."""
-    return list(stream_month_orders(kind, month, start, end, table=table))
-
-
-def stream_month_orders(kind: str, month: str, start: int, end: int, table: Table | None = None) -> Iterator[Item]:
-    """As `list_month_orders`, page by page (exports)."""
-    return (table or Table()).stream(
-        "gsi2pk = :pk AND gsi2sk BETWEEN :start AND :end",
-        {":pk": f"ORDERS#{kind}#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
-        index="gsi2",
-        forward=False,
-        page_items=STREAM_PAGE_ITEMS,
-    )
+def users_orders(
+    user_ids: list[int],
+    kind: str,
+    statuses: frozenset[str],
+    start: int,
+    end: int,
+    now: int,
+    methods: frozenset[str] | None = None,
+) -> Iterator[Item]:
+    """Several users' orders of a kind in some statuses (an IB's downline),
+    newest first, each user's read lazily and merged."""
+    lists = [iter(order_lists.UserList(u, kind, statuses, start, end, now, methods)) for u in user_ids]
+    return heapq.merge(*lists, key=order_lists.order_key, reverse=True)

@@ -62,6 +62,20 @@ def status_change(table_name: str, key: Item, was: str, to: str, sets: Item | No
     }
 
 
+def cancelled_by_condition(error: ClientError) -> bool:
+    """A cancelled TransactWriteItems whose own condition failed (an item was
+    not as expected), not one that met a concurrent transaction."""
+    reasons = error.response.get("CancellationReasons") or []
+    return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
+
+
+def transact(table_client: Any, entries: list[dict[str, Any]]) -> None:
+    """TransactWriteItems. A conflict with a concurrent transaction on a shared
+    item (a counter) is retried with jitter by `fxcrm.dal.contention` on every
+    client; a failed condition is raised at once."""
+    table_client.transact_write_items(TransactItems=entries)
+
+
 def is_condition_failure(error: ClientError) -> bool:
     code = error.response.get("Error", {}).get("Code")
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
@@ -129,6 +143,22 @@ class Table:
             kwargs["ExpressionAttributeValues"] = values(expression_values)
         self.client.delete_item(**kwargs)
 
+    def _query_args(
+        self,
+        condition: str,
+        expression_values: Item,
+        index: str | None,
+        names: dict[str, str] | None = None,
+        where: str | None = None,
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values(expression_values),
+        }
+        optional = {"IndexName": index, "ExpressionAttributeNames": names, "FilterExpression": where}
+        return kwargs | {k: v for k, v in optional.items() if v}
+
     def query(
         self, condition: str, expression_values: Item, index: str | None = None, forward: bool = True
     ) -> list[Item]:
@@ -147,14 +177,7 @@ class Table:
         asked for only when the caller has consumed this one, so a reader that does
         not keep the items holds one page at a time (`page_items` caps a page below
         DynamoDB's 1 MB)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.name,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values(expression_values),
-            "ScanIndexForward": forward,
-        }
-        if index:
-            kwargs["IndexName"] = index
+        kwargs = self._query_args(condition, expression_values, index) | {"ScanIndexForward": forward}
         if page_items:
             kwargs["Limit"] = page_items
         while True:
@@ -174,24 +197,34 @@ class Table:
         limit: int | None = None,
         start: dict[str, Any] | None = None,
         names: dict[str, str] | None = None,
+        where: str | None = None,
     ) -> tuple[list[Item], dict[str, Any] | None]:
         """One Query call: its items and the key to continue from (None at the end)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.name,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values(expression_values),
-            "ScanIndexForward": forward,
-        }
-        if index:
-            kwargs["IndexName"] = index
+        kwargs = self._query_args(condition, expression_values, index, names, where) | {"ScanIndexForward": forward}
         if limit:
             kwargs["Limit"] = limit
         if start:
             kwargs["ExclusiveStartKey"] = start
-        if names:
-            kwargs["ExpressionAttributeNames"] = names
         answer = self.client.query(**kwargs)
         return [from_ddb(raw) for raw in answer.get("Items", [])], answer.get("LastEvaluatedKey")
+
+    def count(
+        self,
+        condition: str,
+        expression_values: Item,
+        index: str | None = None,
+        names: dict[str, str] | None = None,
+        where: str | None = None,
+    ) -> int:
+        """How many items a key condition (and filter) matches: Select COUNT, following pages."""
+        kwargs = self._query_args(condition, expression_values, index, names, where) | {"Select": "COUNT"}
+        found = 0
+        while True:
+            answer = self.client.query(**kwargs)
+            found += int(answer.get("Count", 0))
+            if "LastEvaluatedKey" not in answer:
+                return found
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def batch_get(self, keys: list[tuple[str, str]], consistent: bool = False) -> list[Item]:
         """Items by key, 100 per request, retrying what DynamoDB leaves unprocessed."""

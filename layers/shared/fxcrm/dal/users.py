@@ -2,19 +2,22 @@
 
 USER#<id> / PROFILE          the user (hash, type, role, token version, TOTP, IB; the name,
                              from KYC once given, with `name_search`: its casefolded words for the name filters);
-                             gsi2: USERS#<type> / <id, 16 digits> (users of a type, by age)
+                             gsi2: USERS#<type>#<shard> / <id, 16 digits> (users of a type, by age,
+                             over SHARDS keys per type; readers merge them)
                              gsi1 (when under an IB): IBCLIENTS#<ib id> / <id, 16 digits> (an IB's direct downline)
 USER#<id> / IBHIST#<at>#<n>  a change of the user's IB (who, from, to)
 EMAIL#<email> / USER         unique email -> user id (written with the user)
 REFCODE#<code> / IB          an IB's referral code -> the IB's user id
 """
 
+import zlib
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal import counts, listing
 from fxcrm.dal.errors import ConditionFailed
-from fxcrm.dal.table import Item, Table, from_ddb, is_condition_failure, to_ddb, values
+from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, transact, values
 
 
 def user_key(user_id: int) -> tuple[str, str]:
@@ -29,8 +32,21 @@ class ConcurrentChange(ConditionFailed):
     """The user item changed between reading and writing it."""
 
 
+SHARDS = 4  # gsi2 keys per user type; raising it needs a backfill (docs/operations.md)
+COUNTER_SHARDS = 2  # every sign-up writes its type's counter; readers read every shard
+ALL = "all"  # the counters' one bucket
+
+
+def _shard_of(user_id: int) -> int:
+    return zlib.crc32(str(user_id).encode()) % SHARDS
+
+
+def type_counter(user_type: str) -> counts.Counter:
+    return counts.Counter(f"users#{user_type}", COUNTER_SHARDS)
+
+
 def create_user(user: Item, table: Table | None = None) -> None:
-    """Write the user and its unique email item in one transaction."""
+    """Write the user and its unique email item, and count it, in one transaction."""
     table = table or Table()
     pk, sk = user_key(user["id"])
     items = [
@@ -39,7 +55,7 @@ def create_user(user: Item, table: Table | None = None) -> None:
             **user,
             "pk": pk,
             "sk": sk,
-            "gsi2pk": f"USERS#{user['user_type']}",
+            "gsi2pk": f"USERS#{user['user_type']}#{_shard_of(int(user['id']))}",
             "gsi2sk": f"{user['id']:016d}",
             **(downline_keys(int(user["ib_id"]), int(user["id"])) if user.get("ib_id") is not None else {}),
         },
@@ -47,8 +63,13 @@ def create_user(user: Item, table: Table | None = None) -> None:
     ]
     if user.get("referral_code"):
         items.append({"pk": f"REFCODE#{user['referral_code']}", "sk": "IB", "user_id": user["id"]})
+    puts = [
+        {"Put": {"TableName": table.name, "Item": to_ddb(i), "ConditionExpression": "attribute_not_exists(pk)"}}
+        for i in items
+    ]
+    counted = counts.change(table, type_counter(str(user["user_type"])), ALL)
     try:
-        table.transact_put_new(*items)
+        transact(table.client, [*puts, counted])
     except ClientError as error:
         if is_condition_failure(error):
             raise EmailTaken(user["email"]) from error
@@ -188,18 +209,15 @@ def set_status(user_id: int, status: str, table: Table | None = None) -> Item:
     )
 
 
-def list_users(user_type: str, limit: int, table: Table | None = None) -> list[Item]:
-    """The newest `limit` users of a type."""
-    table = table or Table()
-    response = table.client.query(
-        TableName=table.name,
-        IndexName="gsi2",
-        KeyConditionExpression="gsi2pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"USERS#{user_type}"}},
-        ScanIndexForward=False,
-        Limit=limit,
-    )
-    return [from_ddb(raw) for raw in response.get("Items", [])]
+def users_page(user_type: str, number: int, size: int, table: Table | None = None) -> list[Item]:
+    """Page `number` of the users of a type, newest first: the shards merged lazily."""
+    parts = [listing.Part("gsi2pk = :pk", {":pk": f"USERS#{user_type}#{shard}"}, "gsi2") for shard in range(SHARDS)]
+    return listing.page(table or Table(), parts, number, size, order=lambda item: str(item["gsi2sk"]))
+
+
+def count_users(user_type: str, table: Table | None = None) -> int:
+    """From the type's counter (one BatchGetItem)."""
+    return counts.total(table or Table(), type_counter(user_type), [ALL])
 
 
 def set_ib(user_id: int, ib_id: int | None, record: Item, table: Table | None = None) -> None:

@@ -156,8 +156,8 @@ def _review_reason(order: DepositOrder, channel: dict[str, Any] | None) -> str:
     if channel.get("review_without_kyc") and kyc_dal.get_kyc_status(order.user_id) != "approved":
         return "KYC not approved"
     if channel.get("review_first_deposit"):
-        earlier = dal.list_user_orders(order.user_id, "deposit", 0, order.created_at)
-        if not any(o["status"] == "approved" and o["order_number"] != order.order_number for o in earlier):
+        earlier = dal.orders_in_status(order.user_id, "deposit", "approved", order.created_at, 2)
+        if not any(o["order_number"] != order.order_number for o in earlier):
             return "first deposit"
     return ""
 

@@ -13,13 +13,13 @@ from fxcrm.approvals import workflow
 from fxcrm.approvals.workflow import ApprovalItem, Kind, RequiredApprovals
 from fxcrm.auth import permissions
 from fxcrm.auth.email_codes import Scene, check_code
-from fxcrm.core import ids, times
+from fxcrm.core import clock, ids, times
 from fxcrm.core.caller import Principal, full_name
 from fxcrm.core.errors import InvalidInput, NotFound, ProviderUnavailable
 from fxcrm.core.money import show
-from fxcrm.core.paging import page_of
 from fxcrm.core.settings import Settings
 from fxcrm.dal import funding as dal
+from fxcrm.dal import order_lists
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.models.orders import (
@@ -170,11 +170,12 @@ def history(
     """The caller's orders of a kind (with `action`'s permission), each as `row`
     makes it in the broker's time zone."""
     permissions.require(principal, action)
-    first, last = times.window(start, end, settings.broker_timezone)
-    rows = dal.list_user_orders(principal.user_id, KIND_OF[model], first, last)
-    tz = settings.broker_timezone
-    shown = [row(model.model_validate(order_from_item(o)), tz) for o in page_of(rows, page, size)]
-    return {"list": shown, "total": len(rows)}
+    tz, now = settings.broker_timezone, clock.now()
+    first, last = times.bounded(*times.window(start, end, tz), now, tz, start_given=bool(start))
+    statuses = frozenset(order_lists.STATUSES)
+    listed = order_lists.UserList(principal.user_id, KIND_OF[model], statuses, first, last, now)
+    shown = [row(model.model_validate(order_from_item(o)), tz) for o in listed.page(page, size)]
+    return {"list": shown, "total": listed.total()}
 
 
 def notify(
@@ -236,7 +237,7 @@ def reserve_with_order(order: WithdrawalOrder | TransferOrder, legs: list[ledger
             legs,
             now,
             pending=True,
-            with_items=[dal.put_new_order_request(order)],
+            with_items=dal.new_order_requests(order),
         )
     except ledger.InsufficientFunds as error:
         raise InvalidInput("is more than the available balance", field, "insufficient_funds") from error

@@ -20,6 +20,7 @@ from fxcrm.core.money import show
 from fxcrm.core.settings import Settings
 from fxcrm.core.times import months
 from fxcrm.dal import funding as funding_dal
+from fxcrm.dal import order_lists
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
@@ -119,32 +120,76 @@ def _newest_first(lists: Iterable[Iterable[dict[str, Any]]], key: str) -> Iterat
 # ---------------------------------------------------------------- deposits, withdrawals, transfers
 
 
+def _order_list(kind: str, run: Run) -> order_lists.StaffList | order_lists.UserList | None:
+    """The staff or client list the filters select (`all` is every status the
+    report's enum lists: a deposit's draft is not one); None for an IB's
+    downline, which is read per user."""
+    f = run.filters
+    wanted = choices.chosen(f, "status")
+    methods = choices.chosen(f, "method") if "method" in type(f).model_fields else None
+    tz = run.settings.broker_timezone
+    first, last = times.bounded(run.first, run.last, run.now, tz, start_given=f.start_time is not None)
+    if run.scope.everyone:
+        return order_lists.StaffList(kind, wanted, methods, max(first, times.since_epoch(run.settings)), last, run.now)
+    if run.scope.user_ids == {run.scope.caller}:
+        return order_lists.UserList(run.scope.caller, kind, wanted, first, last, run.now, methods)
+    return None
+
+
+def _one_order(kind: str, run: Run, number: str) -> list[dict[str, Any]]:
+    """The order_number filter: one GetItem, kept only if the other filters and the scope let it through."""
+    order = funding_dal.get_order(number)
+    f = run.filters
+    first, last = times.bounded(
+        run.first, run.last, run.now, run.settings.broker_timezone, start_given=f.start_time is not None
+    )
+    if (
+        order is None
+        or order.kind != kind
+        or not run.scope.allows(order.user_id)
+        or order.status not in choices.chosen(f, "status")
+        or not first <= order.created_at <= last
+    ):
+        return []
+    return [plain(order.to_item())]
+
+
 def orders(kind: str) -> Callable[[Run], Iterator[dict[str, Any]]]:
     def source(run: Run) -> Iterator[dict[str, Any]]:
-        f = run.filters
-        # `all` is every status the report's enum lists (a deposit's draft is not one)
-        wanted = choices.chosen(f, "status")
-        methods = choices.chosen(f, "method") if "method" in type(f).model_fields else None
-        if run.scope.everyone:
-            items: Iterable[dict[str, Any]] = (
-                item
-                for month in months(run.settings, run.first, run.last, run.now)
-                for item in funding_dal.stream_month_orders(kind, month, run.first, run.last)
-            )
-        else:
+        number = getattr(run.filters, "order_number", None)
+        if number:
+            yield from _one_order(kind, run, number)
+            return
+        listed = _order_list(kind, run)
+        if listed is None:  # an IB's downline: each user's list, merged
+            f = run.filters
+            wanted = choices.chosen(f, "status")
+            methods = choices.chosen(f, "method") if "method" in type(f).model_fields else None
+            tz = run.settings.broker_timezone
+            first, last = times.bounded(run.first, run.last, run.now, tz, start_given=f.start_time is not None)
             users = sorted(run.scope.user_ids)
-            per_user = [funding_dal.stream_user_orders(u, kind, run.first, run.last) for u in users]
-            items = _newest_first(per_user, "created_at")
-        for item in items:
-            if item["status"] not in wanted:
-                continue
-            if methods is not None and item.get("method") not in methods:
-                continue
-            if getattr(f, "order_number", None) and item["order_number"] != f.order_number:
-                continue
-            yield plain(item)
+            yield from map(plain, funding_dal.users_orders(users, kind, wanted, first, last, run.now, methods))
+            return
+        yield from (plain(item) for item in listed)
 
     return source
+
+
+def order_page(kind: str) -> Callable[[Run, int, int], tuple[list[dict[str, Any]], int] | None]:
+    """One page and the total of a staff or client order report, read as a
+    page (None for an IB's downline: its source is read instead)."""
+
+    def paged(run: Run, number: int, size: int) -> tuple[list[dict[str, Any]], int] | None:
+        order_number = getattr(run.filters, "order_number", None)
+        if order_number:
+            one = _one_order(kind, run, order_number)
+            return (one if number == 1 else []), len(one)
+        listed = _order_list(kind, run)
+        if listed is None:
+            return None
+        return [plain(item) for item in listed.page(number, size)], listed.total()
+
+    return paged
 
 
 def money_row(run: Run, order: dict[str, Any]) -> dict[str, Any]:

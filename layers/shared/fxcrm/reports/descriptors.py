@@ -38,6 +38,8 @@ class ReportDescriptor:
     page_model: type[Page[Any]]  # `{list, total}` of the rows; its name is the OpenAPI schema's
     source: Callable[[Run], Iterable[dict[str, Any]]]  # stored items, newest first
     row: Callable[[Run, dict[str, Any]], dict[str, Any]]  # one item as a row of the page
+    # one page's items and the total, read as a page (None: page the source instead)
+    paged: Callable[[Run, int, int], tuple[list[dict[str, Any]], int] | None] | None = None
     description: str = ""
     export_summary: str = ""
     export_description: str = ""
@@ -68,8 +70,12 @@ class ReportDescriptor:
 
     def page(self, run: Run) -> dict[str, Any]:
         """One page and the total; only the page's rows are formatted."""
-        items = list(self.source(run))
         size, number = run.filters.size, run.filters.page
+        found = self.paged(run, number, size) if self.paged is not None else None
+        if found is not None:
+            page_items, total = found
+            return {"list": [self.row(run, i) for i in page_items], "total": total}
+        items = list(self.source(run))
         return {"list": [self.row(run, i) for i in page_of(items, number, size)], "total": len(items)}
 
     def rows(self, run: Run) -> Iterator[dict[str, Any]]:
@@ -127,6 +133,7 @@ REPORTS: dict[str, ReportDescriptor] = {
             schemas.MoneyReport,
             catalog.orders("deposit"),
             catalog.money_row,
+            paged=catalog.order_page("deposit"),
         ),
         ReportDescriptor(
             "withdrawal",
@@ -138,6 +145,7 @@ REPORTS: dict[str, ReportDescriptor] = {
             schemas.MoneyReport,
             catalog.orders("withdrawal"),
             catalog.money_row,
+            paged=catalog.order_page("withdrawal"),
         ),
         ReportDescriptor(
             "transfer",
@@ -149,6 +157,7 @@ REPORTS: dict[str, ReportDescriptor] = {
             schemas.TransferReport,
             catalog.orders("transfer"),
             catalog.transfer_row,
+            paged=catalog.order_page("transfer"),
         ),
         ReportDescriptor(
             "history-order",

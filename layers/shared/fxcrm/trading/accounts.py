@@ -213,8 +213,22 @@ def _my_accounts(principal: Principal) -> list[dict[str, Any]]:
 def list_accounts(
     settings: Settings, principal: Principal, is_demo: bool | None, page: int, size: int
 ) -> dict[str, Any]:
-    rows = [a for a in _my_accounts(principal) if is_demo is None or bool(a["is_demo"]) == is_demo]
-    return {"list": [view(settings, a) for a in _page(rows, page, size)], "total": len(rows)}
+    """Newest first. The owner entries (small, one Query: a user's own
+    accounts) give the order, the demo filter and the total; only the page's
+    accounts are read (one BatchGetItem) and asked of the trading server."""
+    require_view(principal)
+    entries = sorted(
+        (
+            e
+            for e in dal.list_user_account_ids(principal.user_id)
+            if is_demo is None or bool(e.get("is_demo")) == is_demo
+        ),
+        key=lambda e: int(e["account_id"]),
+        reverse=True,
+    )
+    shown = [int(e["account_id"]) for e in _page(entries, page, size)]
+    found = {int(a["id"]): a for a in dal.get_trading_accounts(shown)} if shown else {}
+    return {"list": [view(settings, found[i]) for i in shown if i in found], "total": len(entries)}
 
 
 def change_password(settings: Settings, principal: Principal, account_id: int, kind: str, password: str) -> None:

@@ -15,7 +15,6 @@ from fxcrm.core import ids
 from fxcrm.core.caller import Principal
 from fxcrm.core.errors import Conflict, NotFound
 from fxcrm.core.observability import logger
-from fxcrm.core.paging import page_of
 from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
 from fxcrm.dal import trading as dal
@@ -123,7 +122,7 @@ def notify_closed(settings: Settings, approval: ApprovalItem) -> None:
 def list_mine(principal: Principal, page: int, size: int) -> dict[str, Any]:
     """The caller's applications, newest first, with their status and any reason."""
     accounts.require_view(principal)
-    rows = sorted(approvals_dal.list_user_approvals(principal.user_id, KIND), key=lambda a: -int(a["id"]))
+    rows = approvals_dal.user_approvals_page(principal.user_id, KIND, page, size)
     shown = [
         {
             "application_account_id": int(a["id"]),
@@ -136,6 +135,6 @@ def list_mine(principal: Principal, page: int, size: int) -> dict[str, Any]:
             "account": str(a["login"]) if a["status"] == "completed" else "",
             "created_at": int(a["created_at"]),
         }
-        for a in page_of(rows, page, size)
+        for a in rows
     ]
-    return {"list": shown, "total": len(rows)}
+    return {"list": shown, "total": approvals_dal.count_user_approvals(principal.user_id, KIND)}
