@@ -37,6 +37,7 @@ class Seeded:
     def __init__(self, api: ApiClient) -> None:
         from fxcrm.core import ids
         from fxcrm.dal import funding
+        from fxcrm.dal.models.orders import order_from_item
         from fxcrm.funding.orders import order_number
 
         registered = register(api, unique_email("budget"))
@@ -58,11 +59,19 @@ class Seeded:
                     "account_id": 1,
                     "account": account,
                     "method": METHODS[i % 3],
+                    "channel_id": 1,
                     "channel_name": "Bank",
                     "fee": Decimal("0"),
                     "created_at": FIRST_DAY + (i // 2) * DAY + 3600 * (1 + i % 2),
                 }
-                funding.create_order(order)
+                if kind == "withdrawal":  # what a withdrawal order carries (fxcrm.dal.models.orders)
+                    order |= {
+                        "exchange_rate": Decimal(1),
+                        "remittance_amount": Decimal("10.00"),
+                        "remittance_currency": "USD",
+                        "details": {},
+                    }
+                funding.create_order(order_from_item(order))
                 self.orders[kind].append(order)
 
     def expected(self, kind: str, statuses: set[str], methods: set[str] | None = None) -> list[str]:
@@ -181,20 +190,21 @@ def queued(seeded: Seeded) -> int:
     else the session queued), and three live applications of theirs."""
     from fxcrm.core import ids
     from fxcrm.dal import approvals
+    from fxcrm.dal.models.approvals import ApprovalItem
 
     now = int(time.time())
     for i in range(ROWS + 3):
         approvals.create_approval(
-            {
-                "id": ids.new_id(),
-                "kind": "transfer" if i < ROWS else "account_opening",
-                "status": "expired",
-                "user_id": seeded.user_id,
-                "email": "budget@example.com",
-                "summary": {} if i < ROWS else APPLICATION,
-                "created_at": now - 100_000 + i,
-                "updated_at": now,
-            }
+            ApprovalItem(
+                id=ids.new_id(),
+                kind="transfer" if i < ROWS else "account_opening",
+                status="expired",
+                user_id=seeded.user_id,
+                email="budget@example.com",
+                summary={} if i < ROWS else APPLICATION,
+                created_at=now - 100_000 + i,
+                updated_at=now,
+            )
         )
     return ROWS
 
@@ -333,6 +343,7 @@ def test_a_clients_applications_read_only_their_kind(api: ApiClient, seeded: See
 def test_a_status_change_moves_the_order_between_lists_and_counts(api: ApiClient, admin: str, seeded: Seeded) -> None:
     from fxcrm.core import ids
     from fxcrm.dal import funding
+    from fxcrm.dal.models.orders import order_from_item
     from fxcrm.funding.orders import order_number
 
     day = FIRST_DAY - 20 * DAY  # a day with nothing else on it
@@ -341,20 +352,23 @@ def test_a_status_change_moves_the_order_between_lists_and_counts(api: ApiClient
     number = order_number("transfer", order_id)
     account = {"account": "1001", "id": 1, "server_name": "fxcrm-MT5-Live", "server_type": "MT5-Live"}
     funding.create_order(
-        {
-            "id": order_id,
-            "order_number": number,
-            "kind": "transfer",
-            "user_id": seeded.user_id,
-            "email": "budget@example.com",
-            "status": "pending",
-            "amount": Decimal("5.00"),
-            "currency": "USD",
-            "account_id": 1,
-            "account": account,
-            "target_account": account | {"id": 2, "account": "1002"},
-            "created_at": day + 600,
-        }
+        order_from_item(
+            {
+                "id": order_id,
+                "order_number": number,
+                "kind": "transfer",
+                "user_id": seeded.user_id,
+                "email": "budget@example.com",
+                "status": "pending",
+                "amount": Decimal("5.00"),
+                "currency": "USD",
+                "account_id": 1,
+                "account": account,
+                "target_account_id": 2,
+                "target_account": account | {"id": 2, "account": "1002"},
+                "created_at": day + 600,
+            }
+        )
     )
 
     def seen(token: str) -> dict[str, tuple[list[str], int]]:
