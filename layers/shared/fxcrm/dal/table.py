@@ -1,5 +1,6 @@
 """A small typed wrapper over the low-level DynamoDB client for the domain table."""
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -197,8 +198,9 @@ class Table:
             while request:
                 request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 
-    def transact_put_new(self, *items: Item) -> None:
-        """Put several items at once, each only if its key is not taken yet."""
+    def transact_put_new(self, *items: Item, also: Sequence[dict[str, Any]] = ()) -> None:
+        """Put several items at once, each only if its key is not taken yet
+        (with `also`: more entries of the same transaction)."""
         self.client.transact_write_items(
             TransactItems=[
                 {
@@ -210,4 +212,5 @@ class Table:
                 }
                 for item in items
             ]
+            + list(also)
         )

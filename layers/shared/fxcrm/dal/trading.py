@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal import ib_index
 from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, values
 
@@ -51,8 +52,10 @@ def get_account_type(platform: str, type_id: int, is_demo: bool, table: Table | 
 
 
 def create_trading_account(account: Item, table: Table | None = None) -> None:
-    """The account and its owner index entry, in one transaction."""
-    (table or Table()).transact_put_new(
+    """The account, its owner index entry and its entries under the owner's
+    IBs (`ib_index`), in one transaction."""
+    table = table or Table()
+    items = [
         {
             **account,
             "pk": f"TACCT#{account['id']}",
@@ -67,7 +70,8 @@ def create_trading_account(account: Item, table: Table | None = None) -> None:
             "is_demo": account["is_demo"],
             "record_type": account["record_type"],
         },
-    )
+    ]
+    table.transact_put_new(*items, also=ib_index.new_account_requests(account, table))
 
 
 def get_trading_account(account_id: int, table: Table | None = None) -> Item | None:
@@ -288,6 +292,14 @@ def list_account_history(account_id: int, start: int, end: int, table: Table | N
         index="gsi1",
         forward=False,
     )
+
+
+def latest_account_history(account_id: int, limit: int, table: Table | None = None) -> list[Item]:
+    """An account's `limit` newest closed trades (one Query of `limit` items)."""
+    found, _ = (table or Table()).query_page(
+        "gsi1pk = :pk", {":pk": f"ACCTHIST#{account_id}"}, index="gsi1", forward=False, limit=limit
+    )
+    return found
 
 
 def list_month_history(month: str, start: int, end: int, table: Table | None = None) -> list[Item]:

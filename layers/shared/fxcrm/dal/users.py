@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal import ib_index
 from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Item, Table, from_ddb, is_condition_failure, to_ddb, values
 
@@ -48,7 +49,8 @@ def create_user(user: Item, table: Table | None = None) -> None:
     if user.get("referral_code"):
         items.append({"pk": f"REFCODE#{user['referral_code']}", "sk": "IB", "user_id": user["id"]})
     try:
-        table.transact_put_new(*items)
+        # the user is indexed under every IB above it, in the same transaction
+        table.transact_put_new(*items, also=ib_index.new_user_requests(user, table))
     except ClientError as error:
         if is_condition_failure(error):
             raise EmailTaken(user["email"]) from error
@@ -178,13 +180,16 @@ def use_recovery_code(user_id: int, code_hash: str, table: Table | None = None) 
 def set_status(user_id: int, status: str, table: Table | None = None) -> Item:
     """Enable or disable; disabling also revokes every token (version bump)."""
     bump = ", token_version = token_version + :one" if status != "active" else ""
-    return (table or Table()).update(
+    table = table or Table()
+    updated = table.update(
         *user_key(user_id),
         "SET #status = :status" + bump,
         {":status": status} | ({":one": 1} if bump else {}),
         condition="attribute_exists(pk)",
         names={"#status": "status"},
     )
+    ib_index.flags_changed(user_id, table=table)  # the IB lists' enabled/disabled partitions
+    return updated
 
 
 def list_users(user_type: str, limit: int, table: Table | None = None) -> list[Item]:

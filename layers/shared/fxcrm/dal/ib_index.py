@@ -1,0 +1,359 @@
+"""The IB ancestor index: what an IB's downline views list, written under
+every IB above it in the tree at the time, so a downline view is one Query
+(or a merge of a few) under the IB's own keys, however many clients, sub-IBs
+and levels the downline has.
+
+IBDOWN#<ib id> / USER#<user id, 16 digits>
+    a user (client or sub-IB) somewhere below the IB: `level` (1 = direct),
+    `via` (the IB directly above the user), `user_type`, `created_at`, `email`,
+    `name_search`, `kyc` (approved or other), `status` (enabled or disabled);
+    gsi2: IBDOWNUSERS#<ib id>#<user type>#<kyc>#<status> / <created_at>#<user id>
+    (one partition per combination of the seed's two flag filters)
+IBDOWN#<ib id> / TACCT#<account id, 16 digits>
+    a trading account of a user below the IB: `account_id`, `user_id`,
+    `login`, `type_name`, `created_at`, `email`, `name_search`, `level`;
+    gsi1: IBDOWNACCTS#<ib id> / <created_at>#<account id>;
+    gsi2: IBDOWNLOGIN#<ib id>#<login> / <created_at>#<account id> (the login filter)
+
+Totals are counters (`fxcrm.dal.counts`) changed in the same transaction as
+the entry: `ibusers#<ib id>#<user type>#<kyc>#<status>` and `ibaccts#<ib id>`,
+one bucket (`all`) each.
+
+The entries show the tree as it is now: a move (back office, effective-dated)
+takes the moved user's entries, its accounts' and those of its whole downline
+(a sub-IB's) from the IBs it leaves and writes them under the IBs it joins,
+with the new levels. Commission details stay with the IB that earned them."""
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from fxcrm.core.caller import full_name, name_key
+from fxcrm.dal import counts
+from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, values
+
+ALL = "all"  # the counters' one bucket: the lists are not windowed
+APPROVED, OTHER = "approved", "other"
+ENABLED, DISABLED = "enabled", "disabled"
+
+
+def kyc_flag(kyc_status: str | None) -> str:
+    return APPROVED if kyc_status == APPROVED else OTHER
+
+
+def status_flag(user_status: str | None) -> str:
+    return ENABLED if (user_status or "active") == "active" else DISABLED
+
+
+def _search(user: Item) -> str:
+    return str(user.get("name_search") or "") or name_key(full_name(user))
+
+
+# ---------------------------------------------------------------- the tree
+
+
+def chain(ib_id: int | None, table: Table | None = None) -> list[tuple[int, int]]:
+    """The IBs above a user whose direct IB is `ib_id`: (IB id, level), the
+    direct IB at level 1 — one consistent GetItem per level."""
+    table = table or Table()
+    found: list[tuple[int, int]] = []
+    current = ib_id
+    while current is not None and current not in {a for a, _ in found}:
+        found.append((current, len(found) + 1))
+        parent = table.get(f"USER#{current}", "PROFILE") or {}
+        current = int(parent["ib_id"]) if parent.get("ib_id") is not None else None
+    return found
+
+
+# ---------------------------------------------------------------- entries
+
+
+def user_counter(ib_id: int, user_type: str, kyc: str, status: str) -> counts.Counter:
+    return counts.Counter(f"ibusers#{ib_id}#{user_type}#{kyc}#{status}")
+
+
+def account_counter(ib_id: int) -> counts.Counter:
+    return counts.Counter(f"ibaccts#{ib_id}")
+
+
+def user_key(ib_id: int, user_id: int) -> tuple[str, str]:
+    return f"IBDOWN#{ib_id}", f"USER#{user_id:016d}"
+
+
+def account_key(ib_id: int, account_id: int) -> tuple[str, str]:
+    return f"IBDOWN#{ib_id}", f"TACCT#{account_id:016d}"
+
+
+def user_entry(ib_id: int, level: int, user: Item, kyc_status: str | None) -> Item:
+    user_id, created = int(user["id"]), int(user["created_at"])
+    kyc, status = kyc_flag(kyc_status), status_flag(user.get("status"))
+    pk, sk = user_key(ib_id, user_id)
+    return {
+        "pk": pk,
+        "sk": sk,
+        "ib_id": ib_id,
+        "user_id": user_id,
+        "user_type": str(user["user_type"]),
+        "level": level,
+        "via": int(user["ib_id"]),
+        "created_at": created,
+        "email": str(user["email"]).lower(),
+        "name_search": _search(user),
+        "kyc": kyc,
+        "status": status,
+        "gsi2pk": f"IBDOWNUSERS#{ib_id}#{user['user_type']}#{kyc}#{status}",
+        "gsi2sk": f"{created:010d}#{user_id:016d}",
+    }
+
+
+def account_entry(ib_id: int, level: int, account: Item, owner: Item) -> Item:
+    account_id, created = int(account["id"]), int(account["created_at"])
+    pk, sk = account_key(ib_id, account_id)
+    order = f"{created:010d}#{account_id:016d}"
+    return {
+        "pk": pk,
+        "sk": sk,
+        "ib_id": ib_id,
+        "account_id": account_id,
+        "user_id": int(account["user_id"]),
+        "login": str(account["login"]),
+        "type_name": str(account.get("type_name", "")),
+        "created_at": created,
+        "email": str(owner.get("email", "")).lower(),
+        "name_search": _search(owner),
+        "level": level,
+        "gsi1pk": f"IBDOWNACCTS#{ib_id}",
+        "gsi1sk": order,
+        "gsi2pk": f"IBDOWNLOGIN#{ib_id}#{account['login']}",
+        "gsi2sk": order,
+    }
+
+
+def _counter_of(entry: Item) -> counts.Counter:
+    if str(entry["sk"]).startswith("USER#"):
+        return user_counter(int(entry["ib_id"]), str(entry["user_type"]), str(entry["kyc"]), str(entry["status"]))
+    return account_counter(int(entry["ib_id"]))
+
+
+def put_requests(table: Table, entry: Item) -> list[dict[str, Any]]:
+    """A new entry (or one in place of a tombstone) and its count, as entries of one transaction."""
+    put = {
+        "Put": {
+            "TableName": table.name,
+            "Item": to_ddb(entry),
+            "ConditionExpression": "attribute_not_exists(pk) OR attribute_exists(gone)",
+        }
+    }
+    return [put, counts.change(table, _counter_of(entry), ALL)]
+
+
+def new_user_requests(user: Item, table: Table | None = None) -> list[dict[str, Any]]:
+    """The entries of a new user under each IB above it (none without an IB),
+    for the transaction that writes the user."""
+    table = table or Table()
+    if user.get("ib_id") is None:
+        return []
+    # a new user has no KYC yet
+    return [
+        r
+        for ib, level in chain(int(user["ib_id"]), table)
+        for r in put_requests(table, user_entry(ib, level, user, None))
+    ]
+
+
+def new_account_requests(account: Item, table: Table | None = None) -> list[dict[str, Any]]:
+    """The entries of a new trading account under each IB above its owner,
+    for the transaction that writes the account."""
+    table = table or Table()
+    owner = table.get(f"USER#{account['user_id']}", "PROFILE") or {}
+    if owner.get("ib_id") is None:
+        return []
+    return [
+        r
+        for ib, level in chain(int(owner["ib_id"]), table)
+        for r in put_requests(table, account_entry(ib, level, account, owner))
+    ]
+
+
+def _transact(table: Table, requests: list[dict[str, Any]]) -> bool:
+    """False when a condition failed: the change was made already (a re-run) or meanwhile."""
+    try:
+        table.client.transact_write_items(TransactItems=requests)
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def _remove(table: Table, entry: Item) -> None:
+    """Take an entry out of its lists with its count, only as it was read (its
+    counter is the one it counts in). It is replaced by a tombstone without
+    index keys rather than deleted: the functions that move users write but
+    never delete (their IAM policies)."""
+    tombstone = {"pk": entry["pk"], "sk": entry["sk"], "gone": True}
+    put = {
+        "Put": {
+            "TableName": table.name,
+            "Item": to_ddb(tombstone),
+            "ConditionExpression": "gsi2pk = :was",
+            "ExpressionAttributeValues": values({":was": entry["gsi2pk"]}),
+        }
+    }
+    _transact(table, [put, counts.change(table, _counter_of(entry), ALL, by=-1)])
+
+
+def _replace(table: Table, old: Item, new: Item) -> bool:
+    """Move an entry from one counted partition to another, only from the one read."""
+    put = {
+        "Put": {
+            "TableName": table.name,
+            "Item": to_ddb(new),
+            "ConditionExpression": "gsi2pk = :was",
+            "ExpressionAttributeValues": values({":was": old["gsi2pk"]}),
+        }
+    }
+    changes = [counts.change(table, _counter_of(old), ALL, by=-1), counts.change(table, _counter_of(new), ALL)]
+    return _transact(table, [put, *changes])
+
+
+# ---------------------------------------------------------------- changes of a user
+
+
+def _entries_of(table: Table, keys: list[tuple[str, str]]) -> list[Item]:
+    """The live entries of these keys (not the tombstones of moved ones)."""
+    return [e for e in (table.batch_get(keys, consistent=True) if keys else []) if "gone" not in e]
+
+
+def _user_entries(table: Table, user: Item) -> list[Item]:
+    """The user's entries under every IB above it now."""
+    if user.get("ib_id") is None:
+        return []
+    return _entries_of(table, [user_key(ib, int(user["id"])) for ib, _ in chain(int(user["ib_id"]), table)])
+
+
+def flags_changed(user_id: int, kyc_status: str | None = None, table: Table | None = None) -> None:
+    """The user's KYC status (given) or enabled/disabled status (read from the
+    user) changed: its entries move to the partitions of its new flags."""
+    table = table or Table()
+    user = table.get(f"USER#{user_id}", "PROFILE")
+    if user is None or user.get("ib_id") is None:
+        return
+    for entry in _user_entries(table, user):
+        kyc = kyc_flag(kyc_status) if kyc_status is not None else str(entry["kyc"])
+        fresh = user_entry(int(entry["ib_id"]), int(entry["level"]), user, APPROVED if kyc == APPROVED else None)
+        if fresh["gsi2pk"] != entry["gsi2pk"]:
+            _replace(table, entry, fresh)
+
+
+def name_changed(user_id: int, name_search: str, table: Table | None = None) -> None:
+    """The user's name changed (KYC): its entries and its accounts' carry the new name."""
+    table = table or Table()
+    user = table.get(f"USER#{user_id}", "PROFILE")
+    if user is None or user.get("ib_id") is None:
+        return
+    ancestors = [ib for ib, _ in chain(int(user["ib_id"]), table)]
+    accounts = [
+        int(e["account_id"])
+        for e in table.query("pk = :pk AND begins_with(sk, :prefix)", {":pk": f"USER#{user_id}", ":prefix": "TACCT#"})
+    ]
+    keys = [user_key(ib, user_id) for ib in ancestors] + [account_key(ib, a) for ib in ancestors for a in accounts]
+    for pk, sk in keys:
+        try:
+            table.update(pk, sk, "SET name_search = :n", {":n": name_search}, condition="attribute_exists(gsi2pk)")
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+
+
+def _accounts_of(table: Table, user_ids: Iterable[int]) -> dict[int, list[Item]]:
+    ids = [
+        int(e["account_id"])
+        for u in user_ids
+        for e in table.query("pk = :pk AND begins_with(sk, :prefix)", {":pk": f"USER#{u}", ":prefix": "TACCT#"})
+    ]
+    found: dict[int, list[Item]] = {}
+    for account in table.batch_get([(f"TACCT#{i}", "ACCOUNT") for i in ids]) if ids else []:
+        found.setdefault(int(account["user_id"]), []).append(account)
+    return found
+
+
+def _kyc_statuses(table: Table, user_ids: list[int]) -> dict[int, str]:
+    found = table.batch_get([(f"KYC#{u}", "STATUS") for u in user_ids]) if user_ids else []
+    return {int(str(i["pk"]).removeprefix("KYC#")): str(i.get("kyc_status", "")) for i in found}
+
+
+def moved(user_id: int, old_ib: int | None, new_ib: int | None, table: Table | None = None) -> None:
+    """Re-index a user that moved from `old_ib` to `new_ib` (its `ib_id` is
+    already the new one), with its accounts and, for a sub-IB, its whole
+    downline: out from under the IBs of the old chain, in under the new chain's.
+    Each entry moves in its own small transaction with its count, so a move
+    that stops half-way can be made again (`attribute_not_exists` on the puts)."""
+    table = table or Table()
+    old, new = chain(old_ib, table), chain(new_ib, table)
+    below = [
+        e
+        for e in table.query("pk = :pk AND begins_with(sk, :prefix)", {":pk": f"IBDOWN#{user_id}", ":prefix": "USER#"})
+        if "gone" not in e
+    ]
+    depth = {user_id: 0} | {int(e["user_id"]): int(e["level"]) for e in below}
+    members = {int(u["id"]): u for u in table.batch_get([(f"USER#{m}", "PROFILE") for m in depth], consistent=True)}
+    accounts = _accounts_of(table, members)
+    stale = [user_key(ib, m) for ib, _ in old for m in members] + [
+        account_key(ib, int(a["id"])) for ib, _ in old for m in members for a in accounts.get(m, [])
+    ]
+    for start in range(0, len(stale), 100):
+        for entry in _entries_of(table, stale[start : start + 100]):
+            _remove(table, entry)
+    kyc = _kyc_statuses(table, list(members))
+    for member_id, member in members.items():
+        for ib, level in new:
+            at = level + depth[member_id]
+            fresh = [user_entry(ib, at, member, kyc.get(member_id))]
+            fresh += [account_entry(ib, at, a, member) for a in accounts.get(member_id, [])]
+            for entry in fresh:
+                _transact(table, put_requests(table, entry))
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_user_entry(ib_id: int, user_id: int, table: Table | None = None) -> Item | None:
+    found = (table or Table()).get(*user_key(ib_id, user_id), consistent=False)
+    return found if found is not None and "gone" not in found else None
+
+
+def user_partitions(ib_id: int, user_type: str, kyc: str | None, status: str | None) -> list[tuple[str, str, str]]:
+    """The (gsi2pk, kyc, status) partitions a downline list reads: all four
+    flag combinations unless a filter names one."""
+    return [
+        (f"IBDOWNUSERS#{ib_id}#{user_type}#{k}#{s}", k, s)
+        for k in ([kyc] if kyc else [APPROVED, OTHER])
+        for s in ([status] if status else [ENABLED, DISABLED])
+    ]
+
+
+def user_total(ib_id: int, user_type: str, kyc: str | None, status: str | None, table: Table | None = None) -> int:
+    """The partitions' counters summed: one BatchGetItem."""
+    keys = [
+        key
+        for _, k, s in user_partitions(ib_id, user_type, kyc, status)
+        for key in user_counter(ib_id, user_type, k, s).keys(ALL)
+    ]
+    return sum(int(item.get("n", 0)) for item in (table or Table()).batch_get(keys))
+
+
+def account_total(ib_id: int, table: Table | None = None) -> int:
+    return counts.total(table or Table(), account_counter(ib_id), [ALL])
+
+
+def text_matches(entry: Item, email: str | None, name: str | None) -> bool:
+    """The seed's free-text filters on an entry: a part of the email, every word of a name."""
+    if email and email.strip().lower() not in str(entry.get("email", "")):
+        return False
+    return all(word in str(entry.get("name_search", "")) for word in name_key(name or "").split())
+
+
+def stream(items: Iterator[Item], email: str | None, name: str | None) -> Iterator[Item]:
+    return (i for i in items if text_matches(i, email, name))
