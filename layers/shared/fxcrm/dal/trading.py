@@ -8,7 +8,8 @@ TACCT#<id> / POSITIONS, / ORDERS        the latest snapshot of open positions an
 DEAL#<server>#<ticket> / DEAL           a deal; gsi1: ACCTDEALS#<account id> / <time>#<ticket>
 POSOPEN#<server>#<position> / OPEN      a position's opening deal (joined to its close)
 HORDER#<server>#<ticket> / HORDER       a closed trade (history order); gsi1: ACCTHIST#<account id> /
-                                        <close time>#<ticket>; gsi2: HORDERS#<yyyy-mm> / <close time>#<server>#<ticket>;
+                                        <close time>#<ticket>; gsi2: HORDERS#<yyyy-mm>#<shard 0-7> /
+                                        <close time>#<server>#<ticket>;
                                         `recorded_at`: when TradeSync first stored it
 HORDERIN#<yyyy-mm> / <recorded at>#<server>#<ticket>
                                         the same trade under the time it was first recorded (what settlement reads)
@@ -18,13 +19,14 @@ SIMACCT#<server>#<login> / STATE        the simulated server's account (balance,
 SIMACCT#<server>#<login> / OP#<op id>  a simulated balance operation, written once (idempotency)
 """
 
+import zlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fxcrm.dal import ib_index
+from fxcrm.dal import ib_index, listing
 from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, values
 
@@ -226,8 +228,24 @@ def get_open_legs(server: str, position_ids: set[int], table: Table | None = Non
     return {int(item["position_id"]): item for item in found}
 
 
+# Every closed trade of a month under one gsi2 key would be one hot partition
+# (10 million trades a month): the month is split into shards by the trade's key.
+HORDER_SHARDS = 8
+
+
+def horder_shard(server: str, ticket: int) -> int:
+    """The trade's shard: a stable hash of its key, so a trade synced again lands in the same one."""
+    return zlib.crc32(f"{server}#{ticket}".encode()) % HORDER_SHARDS
+
+
+def month_history_keys(month: str) -> list[str]:
+    """The gsi2 keys of a month's closed trades: its shards, and the unsharded
+    key trades stored before the shards were written under (until synced again)."""
+    return [f"HORDERS#{month}#{shard}" for shard in range(HORDER_SHARDS)] + [f"HORDERS#{month}"]
+
+
 def history_order_keys(row: Item) -> Item:
-    """A closed trade: by account (gsi1) and by close month (gsi2), in close-time order."""
+    """A closed trade: by account (gsi1) and by close month and shard (gsi2), in close-time order."""
     close = int(row["close_time"])
     month = datetime.fromtimestamp(close, UTC).strftime("%Y-%m")
     pk, sk = history_order_key(str(row["server"]), int(row["ticket"]))
@@ -236,7 +254,7 @@ def history_order_keys(row: Item) -> Item:
         "sk": sk,
         "gsi1pk": f"ACCTHIST#{row['account_id']}",
         "gsi1sk": f"{close:010d}#{row['ticket']}",
-        "gsi2pk": f"HORDERS#{month}",
+        "gsi2pk": f"HORDERS#{month}#{horder_shard(str(row['server']), int(row['ticket']))}",
         "gsi2sk": f"{close:010d}#{row['server']}#{row['ticket']}",
     }
 
@@ -302,14 +320,22 @@ def latest_account_history(account_id: int, limit: int, table: Table | None = No
     return found
 
 
+def month_history_parts(month: str, start: int, end: int) -> list[listing.Part]:
+    """The Queries of a month's closed trades with a close time in [start, end]: one per shard."""
+    return [
+        listing.Part(
+            "gsi2pk = :pk AND gsi2sk BETWEEN :start AND :end",
+            {":pk": pk, ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
+            index="gsi2",
+        )
+        for pk in month_history_keys(month)
+    ]
+
+
 def list_month_history(month: str, start: int, end: int, table: Table | None = None) -> list[Item]:
     """Every closed trade of a month (yyyy-mm) with a close time in [start, end], newest first."""
-    return (table or Table()).query(
-        "gsi2pk = :pk AND gsi2sk BETWEEN :start AND :end",
-        {":pk": f"HORDERS#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
-        index="gsi2",
-        forward=False,
-    )
+    table = table or Table()
+    return list(listing.merged(table, month_history_parts(month, start, end), lambda i: i["gsi2sk"], chunk=1000))
 
 
 def get_snapshots(account_ids: list[int], kind: str, table: Table | None = None) -> dict[int, Item]:

@@ -19,10 +19,11 @@ from fxcrm.core.money import show
 from fxcrm.core.settings import Settings
 from fxcrm.core.times import months
 from fxcrm.dal import funding as funding_dal
+from fxcrm.dal import listing
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
-from fxcrm.dal.table import plain
+from fxcrm.dal.table import Table, plain
 from fxcrm.reports.scope import Scope
 
 SERVER_IDS = {1: "MT4-Demo", 2: "MT4-Live", 3: "MT5-Demo", 4: "MT5-Live"}
@@ -203,10 +204,13 @@ def history(run: Run) -> Iterator[dict[str, Any]]:
             (trading_dal.list_account_history(int(a["id"]), low, high) for a in _accounts(run)), "close_time"
         )
     else:
+        # each month's shards merged lazily: a page reads about its rows
         items = (
             item
             for month in months(run.settings, low, high, run.now)
-            for item in trading_dal.list_month_history(month, low, high)
+            for item in listing.merged(
+                Table(), trading_dal.month_history_parts(month, low, high), lambda i: i["gsi2sk"]
+            )
         )
     wanted_server = SERVER_IDS.get(f.server_id or 0)
     sides = {SIDES[side] for side in choices.chosen(f, "trading_type")}
