@@ -18,6 +18,7 @@ PASSWORD = "Ib-pass-2026"
 NOW = int(time.time())
 SIZE = 10
 DEEP = 25  # rows 241-250 of 300
+CLOSED = NOW - 2 * 86400  # client n's one trade closes n minutes after
 
 
 def _client(template: dict[str, Any], ib_id: int, created_at: int, first_name: str) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def _client(template: dict[str, Any], ib_id: int, created_at: int, first_name: s
     return user
 
 
-def _account(user: dict[str, Any], created_at: int) -> int:
+def _account(user: dict[str, Any], created_at: int) -> tuple[int, int]:
     from fxcrm.core import ids
     from fxcrm.core.settings import get_settings
     from fxcrm.dal import trading
@@ -50,7 +51,31 @@ def _account(user: dict[str, Any], created_at: int) -> int:
     login_no = accounts.create_on_platform(get_settings(), server, account_type, user["email"], application)
     account_id = ids.new_id()
     accounts.record_account(account_id, int(user["id"]), application, account_type, server, login_no, True, created_at)
-    return login_no
+    return account_id, login_no
+
+
+def _trade(user: dict[str, Any], account_id: int, login_no: int, n: int) -> dict[str, Any]:
+    from decimal import Decimal
+
+    close = CLOSED + n * 60
+    return {
+        "ticket": 7_000_000 + n,
+        "position_id": 6_000_000 + n,
+        "account_id": account_id,
+        "user_id": int(user["id"]),
+        "server": "MT5-Demo",
+        "login": login_no,
+        "symbol": "EURUSD",
+        "side": n % 2,
+        "volume_lots": Decimal("0.10"),
+        "open_time": close - 600,
+        "open_price": Decimal("1.1"),
+        "close_time": close,
+        "close_price": Decimal("1.2"),
+        "profit": Decimal("1.50"),
+        "commission": Decimal("-0.70"),
+        "swap": Decimal(0),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +85,7 @@ def downline(api: ApiClient) -> dict[str, Any]:
     second apart, newest last."""
     from fxcrm.adapters.trading import simulated
     from fxcrm.auth.accounts import new_user
-    from fxcrm.dal import kyc
+    from fxcrm.dal import kyc, trading
 
     master = create_ib("bud", PASSWORD, NOW - 9 * 86400, first_name="Master")
     sub = create_ib("bud", PASSWORD, NOW - 9 * 86400, int(master["id"]), first_name="Sub")
@@ -69,6 +94,7 @@ def downline(api: ApiClient) -> dict[str, Any]:
     one_hash = str(template["password_hash"])
     clients: list[dict[str, Any]] = []
     logins: dict[int, int] = {}
+    trades: list[dict[str, Any]] = []
     with pytest.MonkeyPatch.context() as patch:
         # the platform's password hashes are not what is measured: one for all
         patch.setattr(simulated, "hash_password", lambda _: one_hash)
@@ -76,10 +102,13 @@ def downline(api: ApiClient) -> dict[str, Any]:
             parent = (master, sub, subsub)[n % 3]
             created = NOW - 8 * 86400 + n
             user = _client(template, int(parent["id"]), created, f"Budget{n:03d}")
-            logins[int(user["id"])] = _account(user, created)
+            account_id, login_no = _account(user, created)
+            logins[int(user["id"])] = login_no
+            trades.append(_trade(user, account_id, login_no, n))
             if _approved(n):
                 kyc.set_kyc_status(int(user["id"]), "approved", NOW)
             clients.append(user | {"via": int(parent["id"]), "n": n})
+    trading.put_history_orders(trades, CLOSED + 86400)  # as TradeSync records them
     token = login(api, master["email"], PASSWORD).json()["token"]
     return {"master": master, "sub": sub, "subsub": subsub, "clients": clients, "logins": logins, "token": token}
 
@@ -174,13 +203,39 @@ def test_a_name_filter_reads_the_ibs_own_entries_once(api: ApiClient, downline: 
     assert [r["account_id"] for r in accounts["list"]] == [str(downline["logins"][int(wanted["id"])])]
 
 
+def test_the_ibs_history_order_report_costs_its_page(api: ApiClient, downline: dict[str, Any]) -> None:
+    newest = [7_000_000 + n for n in reversed(range(3 * PER_LEVEL))]
+    first, calls = _measured(api, f"/reports/history-orders?trading_type=all&size={SIZE}", downline["token"])
+    assert first["total"] == 300
+    assert [int(r["order_number"]) - 6_000_000 for r in first["list"]] == [t - 7_000_000 for t in newest[:SIZE]]
+    assert first["list"][0]["user_name"] == "Budget299 Budget"
+    # one Query per month of the window, the day counters and two edge days' counts, the page's names
+    assert calls.total <= 60 + SIZE, calls.counts
+    assert calls.items_read <= 5 * SIZE + 3 * 300 // 100 + 40, calls.items_read
+
+    deep, calls = _measured(api, f"/reports/history-orders?trading_type=all&page={DEEP}&size={SIZE}", downline["token"])
+    want = newest[(DEEP - 1) * SIZE : DEEP * SIZE]
+    assert [int(r["order_number"]) - 6_000_000 for r in deep["list"]] == [t - 7_000_000 for t in want]
+    assert deep["total"] == 300
+    assert calls.items_read <= DEEP * SIZE + 5 * SIZE + 40, calls.items_read
+    # a filter the counters cannot answer counts what it reads (the IB's window, not per client)
+    sells, calls = _measured(api, f"/reports/history-orders?trading_type=SELL&size={SIZE}", downline["token"])
+    assert sells["total"] == 150 and {r["trading_type"] for r in sells["list"]} == {"SELL"}
+    assert calls.counts["dynamodb.Query"] <= 60, calls.counts
+    sub_token = login(api, downline["sub"]["email"], PASSWORD).json()["token"]
+    assert api.get("/reports/history-orders?trading_type=all&size=1", token=sub_token).json()["total"] == 200
+
+
 def test_moving_a_sub_ib_moves_its_whole_downline(api: ApiClient, downline: dict[str, Any], admin: str) -> None:
     """The sub-sub-IB and its 100 clients leave the master's tree for another
     IB's: the lists and totals of every IB involved follow at once."""
     other = create_ib("bud", PASSWORD, NOW - 9 * 86400, first_name="Other")
     other_token = login(api, other["email"], PASSWORD).json()["token"]
     subsub = int(downline["subsub"]["id"])
-    moved = api.put(f"/admin/users/{subsub}/ib", {"ib_id": int(other["id"]), "reason": "left"}, token=admin)
+    # effective from the 150th client's trade: the trades closed since go with the move
+    effective = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(CLOSED + 150 * 60))
+    body = {"ib_id": int(other["id"]), "reason": "left", "effective_at": effective}
+    moved = api.put(f"/admin/users/{subsub}/ib", body, token=admin)
     assert moved.status == 200, moved.body
     try:
         theirs = [c for c in downline["clients"] if c["via"] == subsub]
@@ -196,6 +251,14 @@ def test_moving_a_sub_ib_moves_its_whole_downline(api: ApiClient, downline: dict
         assert api.get("/ib/client-accounts?size=1", token=downline["token"]).json()["total"] == 200
         sub_token = login(api, downline["sub"]["email"], PASSWORD).json()["token"]
         assert api.get("/ib/clients?size=1", token=sub_token).json()["total"] == 100
+        # the sub-sub-IB's clients' trades since the effective time moved; those before stay history
+        later = [7_000_000 + c["n"] for c in theirs if c["n"] >= 150]
+        report = api.get(f"/reports/history-orders?trading_type=all&size={SIZE}", token=other_token).json()
+        assert report["total"] == len(later) == 50
+        assert [int(r["order_number"]) - 6_000_000 for r in report["list"]] == [
+            t - 7_000_000 for t in sorted(later, reverse=True)[:SIZE]
+        ]
+        assert api.get("/reports/history-orders?trading_type=all&size=1", token=downline["token"]).json()["total"] == 250
     finally:
         back = api.put(
             f"/admin/users/{subsub}/ib", {"ib_id": int(downline["sub"]["id"]), "reason": "back"}, token=admin

@@ -68,7 +68,12 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "function:<stack>-reports": INVOKE,
     },
     "SettlementFunction": _table(PUT, UPDATE, DELETE),
-    "TradeSyncFunction": {**_table(PUT, BATCH_WRITE), "Mt5Secret": SECRET},
+    # UpdateItem: the IB index's counters, on the table only
+    "TradeSyncFunction": {
+        **_table(PUT, BATCH_WRITE),
+        "DomainTable": READ | {PUT, BATCH_WRITE, UPDATE},
+        "Mt5Secret": SECRET,
+    },
     "ApprovalTasksFunction": {
         **_table(PUT, UPDATE),
         **SENDER,

@@ -176,7 +176,7 @@ def move_to_ib(
         "reason": reason,
     }
     dal.set_ib(user_id, ib_id, record)
-    ib_index.moved(user_id, before, ib_id)  # the downline views of the IBs it leaves and joins
+    ib_index.moved(user_id, before, ib_id, effective)  # the downline views of the IBs it leaves and joins
     audit.record(
         staff,
         "user.ib",

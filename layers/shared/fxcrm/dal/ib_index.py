@@ -25,6 +25,7 @@ takes the moved user's entries, its accounts' and those of its whole downline
 with the new levels. Commission details stay with the IB that earned them."""
 
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -284,10 +285,12 @@ def _kyc_statuses(table: Table, user_ids: list[int]) -> dict[int, str]:
     return {int(str(i["pk"]).removeprefix("KYC#")): str(i.get("kyc_status", "")) for i in found}
 
 
-def moved(user_id: int, old_ib: int | None, new_ib: int | None, table: Table | None = None) -> None:
+def moved(user_id: int, old_ib: int | None, new_ib: int | None, since: int, table: Table | None = None) -> None:
     """Re-index a user that moved from `old_ib` to `new_ib` (its `ib_id` is
     already the new one), with its accounts and, for a sub-IB, its whole
-    downline: out from under the IBs of the old chain, in under the new chain's.
+    downline: out from under the IBs of the old chain, in under the new chain's;
+    and their trades closed since `since` (the move's effective time) — the
+    trades before it stay with the IBs the user had when they closed.
     Each entry moves in its own small transaction with its count, so a move
     that stops half-way can be made again (`attribute_not_exists` on the puts)."""
     table = table or Table()
@@ -314,6 +317,20 @@ def moved(user_id: int, old_ib: int | None, new_ib: int | None, table: Table | N
             fresh += [account_entry(ib, at, a, member) for a in accounts.get(member_id, [])]
             for entry in fresh:
                 _transact(table, put_requests(table, entry))
+    for member_id in members:
+        for account in accounts.get(member_id, []):
+            trades = table.query(
+                "gsi1pk = :pk AND gsi1sk >= :since",
+                {":pk": f"ACCTHIST#{account['id']}", ":since": f"{since:010d}#"},
+                index="gsi1",
+            )
+            depth_of = depth[member_id]
+            _move_trades(
+                table,
+                trades,
+                [(a, level + depth_of) for a, level in old],
+                [(a, level + depth_of) for a, level in new],
+            )
 
 
 # ---------------------------------------------------------------- reading
@@ -348,6 +365,15 @@ def account_total(ib_id: int, table: Table | None = None) -> int:
     return counts.total(table or Table(), account_counter(ib_id), [ALL])
 
 
+def account_ids(ib_id: int, login: str | None = None, table: Table | None = None) -> list[int]:
+    """The trading accounts below the IB (with one login only, if given): one partition."""
+    if login:
+        condition, pk, index = "gsi2pk = :pk", f"IBDOWNLOGIN#{ib_id}#{login}", "gsi2"
+    else:
+        condition, pk, index = "gsi1pk = :pk", f"IBDOWNACCTS#{ib_id}", "gsi1"
+    return [int(e["account_id"]) for e in (table or Table()).query(condition, {":pk": pk}, index=index)]
+
+
 def text_matches(entry: Item, email: str | None, name: str | None) -> bool:
     """The seed's free-text filters on an entry: a part of the email, every word of a name."""
     if email and email.strip().lower() not in str(entry.get("email", "")):
@@ -357,3 +383,154 @@ def text_matches(entry: Item, email: str | None, name: str | None) -> bool:
 
 def stream(items: Iterator[Item], email: str | None, name: str | None) -> Iterator[Item]:
     return (i for i in items if text_matches(i, email, name))
+
+
+# ---------------------------------------------------------------- closed trades
+#
+# IBTRADES#<ib id>#<yyyy-mm of close> / <close time>#<server>#<ticket>
+#     a closed trade of an account below the IB (the trade's fields, `ib_id`,
+#     `level`), written when TradeSync first records it, under the tree then;
+#     counted per IB and UTC day of close: `ibtrades#<ib id>` / <yyyy-mm-dd>.
+
+
+def trade_counter(ib_id: int, by: str = "close") -> counts.Counter:
+    """The IB's trades by UTC day of close (`ibtrades#<ib>`) or of open (`ibtrades-open#<ib>`)."""
+    return counts.Counter(f"ibtrades#{ib_id}" if by == "close" else f"ibtrades-open#{ib_id}")
+
+
+def _trade_counts(table: Table, entry: Item, by: int = 1) -> list[dict[str, Any]]:
+    ib = int(entry["ib_id"])
+    changes = [counts.change(table, trade_counter(ib), _day(int(entry["close_time"])), by=by)]
+    if entry.get("open_time") is not None:
+        changes.append(counts.change(table, trade_counter(ib, "open"), _day(int(entry["open_time"])), by=by))
+    return changes
+
+
+def _day(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
+
+
+def trade_entry(ib_id: int, level: int, trade: Item) -> Item:
+    close = int(trade["close_time"])
+    month = datetime.fromtimestamp(close, UTC).strftime("%Y-%m")
+    fields = {k: v for k, v in trade.items() if k not in ("pk", "sk") and not k.startswith("gsi")}
+    return fields | {
+        "pk": f"IBTRADES#{ib_id}#{month}",
+        "sk": f"{close:010d}#{trade['server']}#{trade['ticket']}",
+        "ib_id": ib_id,
+        "level": level,
+    }
+
+
+def _trade_requests(table: Table, entries: list[Item]) -> list[dict[str, Any]]:
+    requests: list[dict[str, Any]] = []
+    for entry in entries:
+        requests.append(
+            {
+                "Put": {
+                    "TableName": table.name,
+                    "Item": to_ddb(entry),
+                    "ConditionExpression": "attribute_not_exists(pk) OR attribute_exists(gone)",
+                }
+            }
+        )
+        requests.extend(_trade_counts(table, entry))
+    return requests
+
+
+def record_trades(trades: list[Item], table: Table | None = None) -> None:
+    """Index trades recorded for the first time under every IB above their
+    owners, each trade in one transaction with its counts; a trade indexed
+    already (a sync that stopped half-way and ran again) is left as it is."""
+    table = table or Table()
+    owners = {int(u["id"]): u for u in table.batch_get(sorted({(f"USER#{t['user_id']}", "PROFILE") for t in trades}))}
+    chains: dict[int, list[tuple[int, int]]] = {}
+    for trade in trades:
+        ib = (owners.get(int(trade["user_id"])) or {}).get("ib_id")
+        if ib is None:
+            continue
+        tree = chains.setdefault(int(ib), chain(int(ib), table))
+        _transact(table, _trade_requests(table, [trade_entry(a, level, trade) for a, level in tree]))
+
+
+def _move_trades(table: Table, trades: list[Item], old: list[tuple[int, int]], new: list[tuple[int, int]]) -> None:
+    """Trades closed since a move leave the old chain's IBs for the new chain's
+    (tombstones in the old places, as for users)."""
+    for trade in trades:
+        stale = [trade_entry(a, level, trade) for a, level in old]
+        found = _entries_of(table, [(e["pk"], e["sk"]) for e in stale])
+        requests: list[dict[str, Any]] = []
+        for entry in found:
+            tombstone = {"pk": entry["pk"], "sk": entry["sk"], "gone": True}
+            requests.append(
+                {
+                    "Put": {
+                        "TableName": table.name,
+                        "Item": to_ddb(tombstone),
+                        "ConditionExpression": "attribute_not_exists(gone)",
+                    }
+                }
+            )
+            requests.extend(_trade_counts(table, entry, by=-1))
+        if requests:
+            _transact(table, requests)
+        _transact(table, _trade_requests(table, [trade_entry(a, level, trade) for a, level in new]))
+
+
+def trade_parts(ib_id: int, months: list[str], start: int, end: int) -> list[Any]:
+    """The (pk, start sk, end sk) of the IB's trade partitions for a close-time window."""
+    return [(f"IBTRADES#{ib_id}#{m}", f"{start:010d}#", f"{end:010d}#~") for m in months]
+
+
+def trade_total(ib_id: int, start: int, end: int, by: str = "close", table: Table | None = None) -> int | None:
+    """How many trades below the IB closed (or opened) in [start, end]: the
+    counters of the whole UTC days inside, and for close times a count of the
+    (at most two) partial days at the edges — two days' entries at most, not
+    the window. None for open times with partial days (no key to count by)."""
+    table = table or Table()
+    first_day = datetime.fromtimestamp(start, UTC).replace(hour=0, minute=0, second=0)
+    last_day = datetime.fromtimestamp(end, UTC).replace(hour=0, minute=0, second=0)
+    whole, edges = [], []
+    day = first_day
+    while day <= last_day:
+        begin, finish = int(day.timestamp()), int((day + timedelta(days=1)).timestamp()) - 1
+        if start <= begin and finish <= end:
+            whole.append(day.strftime("%Y-%m-%d"))
+        else:
+            edges.append((max(start, begin), min(end, finish)))
+        day += timedelta(days=1)
+    if edges and by != "close":
+        return None
+    total = counts.total(table, trade_counter(ib_id, by), whole)
+    for low, high in edges:
+        month = datetime.fromtimestamp(low, UTC).strftime("%Y-%m")
+        total += _count(table, f"IBTRADES#{ib_id}#{month}", f"{low:010d}#", f"{high:010d}#~")
+    return total
+
+
+def counted_window(start: int, end: int, since: int, now: int) -> tuple[int, int]:
+    """A window narrowed to where trades can be: from the broker's first month
+    to the end of the UTC day after now (whole days, so an open window has no
+    partial edge to count)."""
+    tomorrow = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0) + timedelta(days=2)
+    return max(start, since), min(end, int(tomorrow.timestamp()) - 1)
+
+
+def _count(table: Table, pk: str, low: str, high: str) -> int:
+    """Select=COUNT over a key range, leaving out tombstones."""
+    found, start = 0, None
+    while True:
+        kwargs: dict[str, Any] = {
+            "TableName": table.name,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+            "FilterExpression": "attribute_not_exists(gone)",
+            "ExpressionAttributeValues": values({":pk": pk, ":low": low, ":high": high}),
+            "Select": "COUNT",
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        answer = table.client.query(**kwargs)
+        found += int(answer.get("Count", 0))
+        start = answer.get("LastEvaluatedKey")
+        if not start:
+            return found

@@ -286,6 +286,7 @@ def put_history_orders(rows: list[Item], recorded_at: int, table: Table | None =
             first = stored[key].get("recorded_at")
             again.append(row | ({"recorded_at": first} if first is not None else {}))
     table.batch_put([{**row, **arrival_keys(row)} for row in new])
+    ib_index.record_trades(new, table)  # before the trades: a re-run finds them new and indexes them once
     table.batch_put([{**row, **history_order_keys(row)} for row in new + again])
     return len(new)
 
