@@ -461,7 +461,9 @@ def _move_trades(table: Table, trades: list[Item], old: list[tuple[int, int]], n
         found = _entries_of(table, [(e["pk"], e["sk"]) for e in stale])
         requests: list[dict[str, Any]] = []
         for entry in found:
-            tombstone = {"pk": entry["pk"], "sk": entry["sk"], "gone": True}
+            # what orders it among the partition's trades stays, so a merged read can step over it
+            kept = {k: entry[k] for k in ("close_time", "server", "ticket")}
+            tombstone = {"pk": entry["pk"], "sk": entry["sk"], "gone": True} | kept
             requests.append(
                 {
                     "Put": {
