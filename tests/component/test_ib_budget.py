@@ -226,6 +226,16 @@ def test_the_ibs_history_order_report_costs_its_page(api: ApiClient, downline: d
     assert api.get("/reports/history-orders?trading_type=all&size=1", token=sub_token).json()["total"] == 200
 
 
+def test_the_ibs_position_report_reads_its_accounts_from_its_index(api: ApiClient, downline: dict[str, Any]) -> None:
+    """Open positions are per account snapshots: the IB's 300 accounts come
+    from one partition of its index and their snapshots in batches, not from
+    a Query per client."""
+    shown, calls = _measured(api, "/reports/positions?trading_type=all", downline["token"])
+    assert shown == {"list": [], "total": 0}  # nothing synced for these accounts
+    assert calls.counts["dynamodb.Query"] <= 3, calls.counts
+    assert calls.total <= 3 + 2 * (300 // 100 + 1), calls.counts
+
+
 def test_moving_a_sub_ib_moves_its_whole_downline(api: ApiClient, downline: dict[str, Any], admin: str) -> None:
     """The sub-sub-IB and its 100 clients leave the master's tree for another
     IB's: the lists and totals of every IB involved follow at once."""
@@ -258,7 +268,9 @@ def test_moving_a_sub_ib_moves_its_whole_downline(api: ApiClient, downline: dict
         assert [int(r["order_number"]) - 6_000_000 for r in report["list"]] == [
             t - 7_000_000 for t in sorted(later, reverse=True)[:SIZE]
         ]
-        assert api.get("/reports/history-orders?trading_type=all&size=1", token=downline["token"]).json()["total"] == 250
+        assert (
+            api.get("/reports/history-orders?trading_type=all&size=1", token=downline["token"]).json()["total"] == 250
+        )
     finally:
         back = api.put(
             f"/admin/users/{subsub}/ib", {"ib_id": int(downline["sub"]["id"]), "reason": "back"}, token=admin
