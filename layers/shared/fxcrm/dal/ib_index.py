@@ -86,21 +86,26 @@ def account_key(ib_id: int, account_id: int) -> tuple[str, str]:
     return f"IBDOWN#{ib_id}", f"TACCT#{account_id:016d}"
 
 
+def _entry(key: tuple[str, str], ib_id: int, level: int, person: Item, created: int) -> Item:
+    """What every downline entry carries: its place in the tree and what the text filters match."""
+    return {
+        "pk": key[0],
+        "sk": key[1],
+        "ib_id": ib_id,
+        "level": level,
+        "created_at": created,
+        "email": str(person.get("email", "")).lower(),
+        "name_search": _search(person),
+    }
+
+
 def user_entry(ib_id: int, level: int, user: Item, kyc_status: str | None) -> Item:
     user_id, created = int(user["id"]), int(user["created_at"])
     kyc, status = kyc_flag(kyc_status), status_flag(user.get("status"))
-    pk, sk = user_key(ib_id, user_id)
-    return {
-        "pk": pk,
-        "sk": sk,
-        "ib_id": ib_id,
+    return _entry(user_key(ib_id, user_id), ib_id, level, user, created) | {
         "user_id": user_id,
         "user_type": str(user["user_type"]),
-        "level": level,
         "via": int(user["ib_id"]),
-        "created_at": created,
-        "email": str(user["email"]).lower(),
-        "name_search": _search(user),
         "kyc": kyc,
         "status": status,
         "gsi2pk": f"IBDOWNUSERS#{ib_id}#{user['user_type']}#{kyc}#{status}",
@@ -110,20 +115,12 @@ def user_entry(ib_id: int, level: int, user: Item, kyc_status: str | None) -> It
 
 def account_entry(ib_id: int, level: int, account: Item, owner: Item) -> Item:
     account_id, created = int(account["id"]), int(account["created_at"])
-    pk, sk = account_key(ib_id, account_id)
     order = f"{created:010d}#{account_id:016d}"
-    return {
-        "pk": pk,
-        "sk": sk,
-        "ib_id": ib_id,
+    return _entry(account_key(ib_id, account_id), ib_id, level, owner, created) | {
         "account_id": account_id,
         "user_id": int(account["user_id"]),
         "login": str(account["login"]),
         "type_name": str(account.get("type_name", "")),
-        "created_at": created,
-        "email": str(owner.get("email", "")).lower(),
-        "name_search": _search(owner),
-        "level": level,
         "gsi1pk": f"IBDOWNACCTS#{ib_id}",
         "gsi1sk": order,
         "gsi2pk": f"IBDOWNLOGIN#{ib_id}#{account['login']}",
