@@ -146,6 +146,11 @@ def put_requests(table: Table, entry: Item) -> list[dict[str, Any]]:
     return [put, counts.change(table, _counter_of(entry), ALL)]
 
 
+def put_missing(table: Table, entry: Item) -> bool:
+    """Write an entry with its count unless it is there (the backfill): False if it was."""
+    return _transact(table, put_requests(table, entry))
+
+
 def new_user_requests(user: Item, table: Table | None = None) -> list[dict[str, Any]]:
     """The entries of a new user under each IB above it (none without an IB),
     for the transaction that writes the user."""
