@@ -56,3 +56,26 @@ def test_commission_records_come_a_page_at_a_time(api: ApiClient) -> None:
     too_many = records("?size=100&details_size=1000")
     assert (too_many.status, too_many.json()["field"]) == (422, "details_size")
     assert records("?size=101").status == 422
+
+
+def test_the_ibs_rebates_read_only_their_page(api: ApiClient) -> None:
+    """`/ib/rebates` reads its page's details (and their names in one batch),
+    not every detail the IB ever earned; the total is counted, not read."""
+    ib = new_ib(api)
+    clients = [
+        Trades(int(register(api, unique_email("rb"), invite_code=ib["code"])["user_info"]["id"])) for _ in range(3)
+    ]
+    t = int(time.time()) - 3 * 86400 + 90 * HOUR
+    for n, client in enumerate(clients):
+        client.close("EURUSD", "1.00", t + n * 60, t + n * 60 + 600)
+    settle_until(t + 2 * HOUR, since=t - 1)
+    every = api.get("/ib/rebates", token=ib["token"]).json()
+    assert every["total"] == 3
+    with AwsCalls() as calls:
+        second = api.get("/ib/rebates?page=2&size=1", token=ib["token"]).json()
+    assert second["total"] == 3 and [r["rebate_id"] for r in second["list"]] == [every["list"][1]["rebate_id"]]
+    assert second["list"][0]["client_user_name"] == every["list"][1]["client_user_name"]
+    # the caller, the IB's name and the row's record: GetItems; the names: one BatchGetItem
+    assert calls.counts["dynamodb.GetItem"] <= 3 and calls.counts["dynamodb.BatchGetItem"] == 1, calls.counts
+    # one Query up to the page's last row, one Select=COUNT
+    assert calls.counts["dynamodb.Query"] == 2, calls.counts

@@ -508,7 +508,11 @@ def trade_total(ib_id: int, start: int, end: int, by: str = "close", table: Tabl
     total = counts.total(table, trade_counter(ib_id, by), whole)
     for low, high in edges:
         month = datetime.fromtimestamp(low, UTC).strftime("%Y-%m")
-        total += _count(table, f"IBTRADES#{ib_id}#{month}", f"{low:010d}#", f"{high:010d}#~")
+        total += table.count(
+            "pk = :pk AND sk BETWEEN :low AND :high",
+            {":pk": f"IBTRADES#{ib_id}#{month}", ":low": f"{low:010d}#", ":high": f"{high:010d}#~"},
+            filter_expression="attribute_not_exists(gone)",
+        )
     return total
 
 
@@ -518,23 +522,3 @@ def counted_window(start: int, end: int, since: int, now: int) -> tuple[int, int
     partial edge to count)."""
     tomorrow = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0) + timedelta(days=2)
     return max(start, since), min(end, int(tomorrow.timestamp()) - 1)
-
-
-def _count(table: Table, pk: str, low: str, high: str) -> int:
-    """Select=COUNT over a key range, leaving out tombstones."""
-    found, start = 0, None
-    while True:
-        kwargs: dict[str, Any] = {
-            "TableName": table.name,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
-            "FilterExpression": "attribute_not_exists(gone)",
-            "ExpressionAttributeValues": values({":pk": pk, ":low": low, ":high": high}),
-            "Select": "COUNT",
-        }
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        answer = table.client.query(**kwargs)
-        found += int(answer.get("Count", 0))
-        start = answer.get("LastEvaluatedKey")
-        if not start:
-            return found

@@ -179,6 +179,12 @@ def ib_details_part(ib_id: int, start: int, end: int) -> listing.Part:
     )
 
 
+def count_ib_details(ib_id: int, table: Table | None = None) -> int:
+    """How many details an IB has: a Select=COUNT Query (no item returned; its
+    read units still grow with the details: their writers keep no counter yet)."""
+    return (table or Table()).count("gsi1pk = :pk", {":pk": f"RBIB#{ib_id}"}, index="gsi1")
+
+
 def aggregation_details_part(aggregation_id: int) -> listing.Part:
     """The Query of one commission record's details (gsi2, by trade and level)."""
     return listing.Part("gsi2pk = :pk", {":pk": f"RBAGG#{aggregation_id}"}, index="gsi2")

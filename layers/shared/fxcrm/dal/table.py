@@ -173,6 +173,29 @@ class Table:
         answer = self.client.query(**kwargs)
         return [from_ddb(raw) for raw in answer.get("Items", [])], answer.get("LastEvaluatedKey")
 
+    def count(
+        self, condition: str, expression_values: Item, index: str | None = None, filter_expression: str | None = None
+    ) -> int:
+        """How many items a key condition holds (Select=COUNT: no item comes
+        back, though DynamoDB still reads, and bills, each one it counts)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values(expression_values),
+            "Select": "COUNT",
+        }
+        if index:
+            kwargs["IndexName"] = index
+        if filter_expression:
+            kwargs["FilterExpression"] = filter_expression
+        found = 0
+        while True:
+            answer = self.client.query(**kwargs)
+            found += int(answer.get("Count", 0))
+            if "LastEvaluatedKey" not in answer:
+                return found
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
     def batch_get(self, keys: list[tuple[str, str]], consistent: bool = False) -> list[Item]:
         """Items by key, 100 per request, retrying what DynamoDB leaves unprocessed."""
         found: list[Item] = []

@@ -232,15 +232,18 @@ def rebate_records(settings: Settings, principal: Principal, page: int, size: in
     """The IB's commission details, newest first: one per trade it earned on."""
     require_ib(principal)
     tz = settings.broker_timezone
-    details = rebates_dal.list_ib_details(principal.user_id, 0, 2**31 - 1)
+    table = Table()
+    # the page alone is read (a Query up to its last row); the total is a count of the IB's details
+    part = rebates_dal.ib_details_part(principal.user_id, 0, 2**31 - 1)
+    details = listing.page(table, [part], page, size, lambda d: d["gsi1sk"])
+    total = rebates_dal.count_ib_details(principal.user_id, table)
     me = users_dal.get_user(principal.user_id) or {}
-    names: dict[int, str] = {}
+    clients = sorted({int(d["client_user_id"]) for d in details})
+    names = {int(u["id"]): full_name(u) for u in (users_dal.get_users(clients) if clients else [])}
     records: dict[int, dict[str, Any] | None] = {}
     shown = []
-    for detail in page_of(details, page, size):
+    for detail in details:
         client = int(detail["client_user_id"])
-        if client not in names:
-            names[client] = full_name(users_dal.get_user(client) or {})
         aggregation = int(detail["aggregation_id"])
         if aggregation not in records:
             records[aggregation] = rebates_dal.get_aggregation(aggregation)
@@ -251,7 +254,7 @@ def rebate_records(settings: Settings, principal: Principal, page: int, size: in
                 "rebate_aggregation_id": aggregation,
                 "rebate_type": str(detail["kind"]),
                 "client_user_id": client,
-                "client_user_name": names[client],
+                "client_user_name": names.get(client, ""),
                 "ib_user_id": principal.user_id,
                 "ib_user_name": full_name(me),
                 "symbol": detail["symbol"],
@@ -264,4 +267,4 @@ def rebate_records(settings: Settings, principal: Principal, page: int, size: in
                 "payment_time": times.show(int(granted), tz) if granted else "",
             }
         )
-    return {"list": shown, "total": len(details)}
+    return {"list": shown, "total": total}
