@@ -142,10 +142,28 @@ def account_summary(caller: ClientCaller) -> dict[str, Any]:
     return methods.account_summary(get_settings(), caller, clock.now())
 
 
-@partner.get("/GetCommissionRecords/{login}", responses=CALL)
-def partner_commission_records(caller: PartnerCaller) -> list[dict[str, Any]]:
-    """The IB's commission records with their balance records (the details), newest first."""
-    return methods.commission_records(get_settings(), caller)
+# A commission report's window: by default the last 30 days, at most a year.
+MAX_RECORDS_WINDOW = 366 * 86400
+
+
+@partner.get("/GetCommissionRecords/{login}", responses=CALL | error_responses(422))
+def partner_commission_records(
+    asked: PartnerOver,
+    page: Annotated[int, Query(ge=1, le=10_000, description="Page of records, from 1")] = 1,
+    size: Annotated[int, Query(ge=1, le=100, description="Records per page")] = 20,
+    details_page: Annotated[int, Query(ge=1, le=10_000, description="Page of each record's balance records")] = 1,
+    details_size: Annotated[
+        int, Query(ge=1, le=1000, description="Balance records per record (size x details_size <= 20,000)")
+    ] = 1000,
+) -> list[dict[str, Any]]:
+    """The IB's commission records calculated in a period (`from`/`to`, default
+    the last 30 days, at most 366 days), newest first, one page of them, each
+    with one page of its balance records (the details) and `TotalDetails`."""
+    if asked.last - asked.first > MAX_RECORDS_WINDOW:
+        raise InvalidInput("from and to may be at most 366 days apart", "from")
+    return methods.commission_records(
+        get_settings(), asked.caller, asked.first, asked.last, page, size, details_page, details_size
+    )
 
 
 @partner.get("/GetAuthorizationHistory/{login}", responses=CALL)

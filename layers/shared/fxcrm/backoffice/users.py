@@ -12,6 +12,7 @@ from fxcrm.core.caller import STAFF, STAFF_ROLES, Principal, full_name
 from fxcrm.core.errors import Conflict, InvalidInput, NotFound
 from fxcrm.dal import audit as audit_dal
 from fxcrm.dal import funding as funding_dal
+from fxcrm.dal import ib_index
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as dal
@@ -173,6 +174,7 @@ def move_to_ib(
         "reason": reason,
     }
     dal.set_ib(user_id, ib_id, record)
+    ib_index.moved(user_id, before, ib_id, effective)  # the downline views of the IBs it leaves and joins
     audit.record(
         staff,
         "user.ib",

@@ -9,12 +9,13 @@ from typing import Any
 from fxcrm.adapters.trading.servers import platform_for
 from fxcrm.clientapi.access import Caller
 from fxcrm.core import times
-from fxcrm.core.errors import NotFound
+from fxcrm.core.errors import InvalidInput, NotFound
 from fxcrm.core.money import show
 from fxcrm.core.settings import Settings
+from fxcrm.dal import listing
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
-from fxcrm.dal.table import plain
+from fxcrm.dal.table import Table, plain
 from fxcrm.trading.accounts import platform_call
 
 CURRENCY = "USD"
@@ -155,13 +156,40 @@ def account_summary(settings: Settings, caller: Caller, now: int) -> dict[str, A
     }
 
 
-def commission_records(settings: Settings, caller: Caller) -> list[dict[str, Any]]:
-    """The IB's commission records, newest first, each with its balance records
-    (the commission details): the same records the IB portal shows."""
+# The answer stays far below Lambda's 6 MB response limit: at most this many
+# balance records (about 200 bytes each) in one answer.
+MAX_BALANCE_RECORDS = 20_000
+
+
+def commission_records(
+    settings: Settings,
+    caller: Caller,
+    first: int,
+    last: int,
+    page: int = 1,
+    size: int = 20,
+    details_page: int = 1,
+    details_size: int = 1000,
+) -> list[dict[str, Any]]:
+    """One page of the IB's commission records calculated in [first, last],
+    newest first, each with one page of its balance records (the commission
+    details, in trade order) and `TotalDetails`, how many it has: the same
+    records the IB portal shows. Each page is one Query of its rows."""
+    if size * details_size > MAX_BALANCE_RECORDS:
+        raise InvalidInput(f"size x details_size may be at most {MAX_BALANCE_RECORDS}", "details_size")
     tz = settings.broker_timezone
+    table = Table()
+    part = rebates_dal.ib_aggregations_part(caller.owner_id, first, last)
     out = []
-    for record in map(plain, rebates_dal.list_ib_aggregations(caller.owner_id, 0, 2**31 - 1)):
-        details = [plain(d) for d in rebates_dal.list_aggregation_details(int(record["id"]))]
+    for record in map(plain, listing.page(table, [part], page, size, lambda r: r["gsi1sk"])):
+        details = listing.page(
+            table,
+            [rebates_dal.aggregation_details_part(int(record["id"]))],
+            details_page,
+            details_size,
+            lambda d: d["gsi2sk"],
+            newest_first=False,
+        )
         out.append(
             {
                 "Partner": caller.login,
@@ -170,6 +198,7 @@ def commission_records(settings: Settings, caller: Caller) -> list[dict[str, Any
                 "Status": record["status"],
                 "TotalAmount": _money(record["total_amount"]),
                 "TotalOrders": int(record["total_orders"]),
+                "TotalDetails": int(record.get("total_details", 0)),
                 "Currency": record["currency"],
                 "CalculateAt": times.show(int(record["calculate_at"]), tz),
                 "GrantAt": times.show(int(record["grant_at"]), tz) if record.get("grant_at") else "",
@@ -185,7 +214,7 @@ def commission_records(settings: Settings, caller: Caller) -> list[dict[str, Any
                         "Amount": _money(d["amount"]),
                         "Currency": d["currency"],
                     }
-                    for d in details
+                    for d in map(plain, details)
                 ],
             }
         )

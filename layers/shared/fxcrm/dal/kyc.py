@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal import ib_index
 from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Table, is_condition_failure
 from fxcrm.dal.table import values as _ddb
@@ -31,6 +32,13 @@ def get_kyc_status(user_id: int, table: Table | None = None) -> str:
     return str(found["kyc_status"]) if found else "filling"
 
 
+def get_kyc_statuses(user_ids: list[int], table: Table | None = None) -> dict[int, str]:
+    """Several users' KYC statuses at once (BatchGetItem); a user without one is filling."""
+    found = (table or Table()).batch_get([(f"KYC#{u}", STATUS) for u in user_ids]) if user_ids else []
+    known = {int(str(i["pk"]).removeprefix("KYC#")): str(i["kyc_status"]) for i in found if "kyc_status" in i}
+    return {u: known.get(u, "filling") for u in user_ids}
+
+
 def set_kyc_status(user_id: int, status: str, now: int, table: Table | None = None) -> None:
     """Set the status alone (the local demo seed)."""
     (table or Table()).update(
@@ -39,6 +47,7 @@ def set_kyc_status(user_id: int, status: str, now: int, table: Table | None = No
         "SET kyc_status = :s, apply_status = :s, updated_at = :now",
         {":s": status, ":now": now},
     )
+    ib_index.flags_changed(user_id, status, table)
 
 
 def get_status(user_id: int) -> dict[str, Any] | None:
@@ -111,7 +120,7 @@ def change_status(
     allowed = ", ".join(f":from{i}" for i in range(len(allowed_from)))
     expression_values |= {f":from{i}": value for i, value in enumerate(allowed_from)}
     try:
-        return Table().update(
+        changed = Table().update(
             f"KYC#{user_id}",
             STATUS,
             "SET " + ", ".join(sets),
@@ -123,6 +132,9 @@ def change_status(
         if is_condition_failure(error):
             raise ConditionFailed(f"the KYC of user {user_id} is not in {allowed_from}") from error
         raise
+    if status == "approved" or "approved" in allowed_from:
+        ib_index.flags_changed(user_id, status)  # the IB lists' KYC filter partitions
+    return changed
 
 
 def start_e_verification(user_id: int, session: dict[str, Any], retry_times: int, now: int) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal import listing
 from fxcrm.dal.table import STREAM_PAGE_ITEMS, Item, Table, is_condition_failure, status_change, to_ddb
 
 STATE = "REBATE#STATE"
@@ -168,6 +169,35 @@ def stream_ib_details(ib_id: int, start: int, end: int, table: Table | None = No
         forward=False,
         page_items=STREAM_PAGE_ITEMS,
     )
+
+
+def ib_aggregations_part(ib_id: int, start: int, end: int) -> listing.Part:
+    """The Query of an IB's commission records calculated in [start, end] (gsi1, by time)."""
+    return listing.Part(
+        "gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
+        {":pk": f"RBAGGIB#{ib_id}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
+        index="gsi1",
+    )
+
+
+def ib_details_part(ib_id: int, start: int, end: int) -> listing.Part:
+    """The Query of an IB's commission details calculated in [start, end] (gsi1, by time)."""
+    return listing.Part(
+        "gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
+        {":pk": f"RBIB#{ib_id}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
+        index="gsi1",
+    )
+
+
+def count_ib_details(ib_id: int, table: Table | None = None) -> int:
+    """How many details an IB has: a Select=COUNT Query (no item returned; its
+    read units still grow with the details: their writers keep no counter yet)."""
+    return (table or Table()).count("gsi1pk = :pk", {":pk": f"RBIB#{ib_id}"}, index="gsi1")
+
+
+def aggregation_details_part(aggregation_id: int) -> listing.Part:
+    """The Query of one commission record's details (gsi2, by trade and level)."""
+    return listing.Part("gsi2pk = :pk", {":pk": f"RBAGG#{aggregation_id}"}, index="gsi2")
 
 
 def list_aggregation_details(aggregation_id: int, table: Table | None = None) -> list[Item]:

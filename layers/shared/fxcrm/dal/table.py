@@ -1,6 +1,6 @@
 """A small typed wrapper over the low-level DynamoDB client for the domain table."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -261,8 +261,9 @@ class Table:
             raise
         return True
 
-    def transact_put_new(self, *items: Item) -> None:
-        """Put several items at once, each only if its key is not taken yet."""
+    def transact_put_new(self, *items: Item, also: Sequence[dict[str, Any]] = ()) -> None:
+        """Put several items at once, each only if its key is not taken yet
+        (with `also`: more entries of the same transaction)."""
         self.client.transact_write_items(
             TransactItems=[
                 {
@@ -274,4 +275,5 @@ class Table:
                 }
                 for item in items
             ]
+            + list(also)
         )

@@ -10,7 +10,8 @@ TACCT#<id> / POSITIONS, / ORDERS        the latest snapshot of open positions an
 DEAL#<server>#<ticket> / DEAL           a deal; gsi1: ACCTDEALS#<account id> / <time>#<ticket>
 POSOPEN#<server>#<position> / OPEN      a position's opening deal (joined to its close)
 HORDER#<server>#<ticket> / HORDER       a closed trade (history order); gsi1: ACCTHIST#<account id> /
-                                        <close time>#<ticket>; gsi2: HORDERS#<yyyy-mm> / <close time>#<server>#<ticket>;
+                                        <close time>#<ticket>; gsi2: HORDERS#<yyyy-mm>#<shard 0-7> /
+                                        <close time>#<server>#<ticket>;
                                         `recorded_at`: when TradeSync first stored it
 HORDERIN#<yyyy-mm> / <recorded at>#<server>#<ticket>
                                         the same trade under the time it was first recorded (what settlement reads)
@@ -22,6 +23,7 @@ SIMACCT#<server>#<login> / STATE        the simulated server's account (balance,
 SIMACCT#<server>#<login> / OP#<op id>  a simulated balance operation, written once (idempotency)
 """
 
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -29,6 +31,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from fxcrm.dal import ib_index, listing
 from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import STREAM_PAGE_ITEMS, Item, Table, from_ddb, is_condition_failure, to_ddb, values
 
@@ -71,8 +74,10 @@ def server_key(server: str, shard: int) -> str:
 
 
 def create_trading_account(account: Item, table: Table | None = None) -> None:
-    """The account and its owner index entry, in one transaction."""
-    (table or Table()).transact_put_new(
+    """The account, its owner index entry and its entries under the owner's
+    IBs (`ib_index`), in one transaction."""
+    table = table or Table()
+    items = [
         {
             **account,
             "pk": f"TACCT#{account['id']}",
@@ -87,7 +92,8 @@ def create_trading_account(account: Item, table: Table | None = None) -> None:
             "is_demo": account["is_demo"],
             "record_type": account["record_type"],
         },
-    )
+    ]
+    table.transact_put_new(*items, also=ib_index.new_account_requests(account, table))
 
 
 def get_trading_account(account_id: int, table: Table | None = None) -> Item | None:
@@ -261,8 +267,24 @@ def get_open_legs(server: str, position_ids: set[int], table: Table | None = Non
     return {int(item["position_id"]): item for item in found}
 
 
+# Every closed trade of a month under one gsi2 key would be one hot partition
+# (10 million trades a month): the month is split into shards by the trade's key.
+HORDER_SHARDS = 8
+
+
+def horder_shard(server: str, ticket: int) -> int:
+    """The trade's shard: a stable hash of its key, so a trade synced again lands in the same one."""
+    return zlib.crc32(f"{server}#{ticket}".encode()) % HORDER_SHARDS
+
+
+def month_history_keys(month: str) -> list[str]:
+    """The gsi2 keys of a month's closed trades: its shards, and the unsharded
+    key trades stored before the shards were written under (until synced again)."""
+    return [f"HORDERS#{month}#{shard}" for shard in range(HORDER_SHARDS)] + [f"HORDERS#{month}"]
+
+
 def history_order_keys(row: Item) -> Item:
-    """A closed trade: by account (gsi1) and by close month (gsi2), in close-time order."""
+    """A closed trade: by account (gsi1) and by close month and shard (gsi2), in close-time order."""
     close = int(row["close_time"])
     month = datetime.fromtimestamp(close, UTC).strftime("%Y-%m")
     pk, sk = history_order_key(str(row["server"]), int(row["ticket"]))
@@ -271,7 +293,7 @@ def history_order_keys(row: Item) -> Item:
         "sk": sk,
         "gsi1pk": f"ACCTHIST#{row['account_id']}",
         "gsi1sk": f"{close:010d}#{row['ticket']}",
-        "gsi2pk": f"HORDERS#{month}",
+        "gsi2pk": f"HORDERS#{month}#{horder_shard(str(row['server']), int(row['ticket']))}",
         "gsi2sk": f"{close:010d}#{row['server']}#{row['ticket']}",
     }
 
@@ -303,6 +325,7 @@ def put_history_orders(rows: list[Item], recorded_at: int, table: Table | None =
             first = stored[key].get("recorded_at")
             again.append(row | ({"recorded_at": first} if first is not None else {}))
     table.batch_put([{**row, **arrival_keys(row)} for row in new])
+    ib_index.record_trades(new, table)  # before the trades: a re-run finds them new and indexes them once
     table.batch_put([{**row, **history_order_keys(row)} for row in new + again])
     return len(new)
 
@@ -362,20 +385,35 @@ def stream_account_history(account_id: int, start: int, end: int, table: Table |
     )
 
 
+def latest_account_history(account_id: int, limit: int, table: Table | None = None) -> list[Item]:
+    """An account's `limit` newest closed trades (one Query of `limit` items)."""
+    found, _ = (table or Table()).query_page(
+        "gsi1pk = :pk", {":pk": f"ACCTHIST#{account_id}"}, index="gsi1", forward=False, limit=limit
+    )
+    return found
+
+
+def month_history_parts(month: str, start: int, end: int) -> list[listing.Part]:
+    """The Queries of a month's closed trades with a close time in [start, end]: one per shard."""
+    return [
+        listing.Part(
+            "gsi2pk = :pk AND gsi2sk BETWEEN :start AND :end",
+            {":pk": pk, ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
+            index="gsi2",
+        )
+        for pk in month_history_keys(month)
+    ]
+
+
 def list_month_history(month: str, start: int, end: int, table: Table | None = None) -> list[Item]:
     """Every closed trade of a month (yyyy-mm) with a close time in [start, end], newest first."""
     return list(stream_month_history(month, start, end, table=table))
 
 
 def stream_month_history(month: str, start: int, end: int, table: Table | None = None) -> Iterator[Item]:
-    """As `list_month_history`, page by page (exports)."""
-    return (table or Table()).stream(
-        "gsi2pk = :pk AND gsi2sk BETWEEN :start AND :end",
-        {":pk": f"HORDERS#{month}", ":start": f"{start:010d}#", ":end": f"{end:010d}#~"},
-        index="gsi2",
-        forward=False,
-        page_items=STREAM_PAGE_ITEMS,
-    )
+    """As `list_month_history`, read as it is consumed: the month's shards merged (exports, reports)."""
+    parts = month_history_parts(month, start, end)
+    return listing.merged(table or Table(), parts, lambda i: str(i["gsi2sk"]), chunk=STREAM_PAGE_ITEMS)
 
 
 def get_snapshots(account_ids: list[int], kind: str, table: Table | None = None) -> dict[int, Item]:

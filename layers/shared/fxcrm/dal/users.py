@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fxcrm.dal import counts, listing
+from fxcrm.dal import counts, ib_index, listing
 from fxcrm.dal.errors import ConditionFailed
 from fxcrm.dal.table import Item, Table, is_condition_failure, to_ddb, transact, values
 
@@ -69,7 +69,8 @@ def create_user(user: Item, table: Table | None = None) -> None:
     ]
     counted = counts.change(table, type_counter(str(user["user_type"])), ALL)
     try:
-        transact(table.client, [*puts, counted])
+        # the user is indexed under every IB above it, in the same transaction
+        transact(table.client, [*puts, counted, *ib_index.new_user_requests(user, table)])
     except ClientError as error:
         if is_condition_failure(error):
             raise EmailTaken(user["email"]) from error
@@ -200,13 +201,16 @@ def use_recovery_code(user_id: int, code_hash: str, table: Table | None = None) 
 def set_status(user_id: int, status: str, table: Table | None = None) -> Item:
     """Enable or disable; disabling also revokes every token (version bump)."""
     bump = ", token_version = token_version + :one" if status != "active" else ""
-    return (table or Table()).update(
+    table = table or Table()
+    updated = table.update(
         *user_key(user_id),
         "SET #status = :status" + bump,
         {":status": status} | ({":one": 1} if bump else {}),
         condition="attribute_exists(pk)",
         names={"#status": "status"},
     )
+    ib_index.flags_changed(user_id, table=table)  # the IB lists' enabled/disabled partitions
+    return updated
 
 
 def users_page(user_type: str, number: int, size: int, table: Table | None = None) -> list[Item]:

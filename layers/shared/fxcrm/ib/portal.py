@@ -8,19 +8,19 @@ from typing import Any
 
 from fxcrm.adapters import files
 from fxcrm.core import times
-from fxcrm.core.caller import Principal, full_name, name_matches
+from fxcrm.core.caller import Principal, full_name
 from fxcrm.core.errors import Forbidden, NotFound
 from fxcrm.core.money import show
 from fxcrm.core.paging import page_of
 from fxcrm.core.settings import Settings
+from fxcrm.dal import ib_index, listing
 from fxcrm.dal import kyc as kyc_dal
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
-from fxcrm.dal.table import plain
+from fxcrm.dal.table import Table, plain
 from fxcrm.kyc import profile as kyc_profile
 from fxcrm.reports.catalog import ACCOUNT_CURRENCY
-from fxcrm.reports.scope import downline_users
 from fxcrm.trading import accounts
 
 QR_LINK_SECONDS = 3600
@@ -67,16 +67,28 @@ def profile(settings: Settings, principal: Principal) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- clients
 
-
-def _contains(text: str, part: str | None) -> bool:
-    return not part or part.strip().lower() in text.lower()
+# A free-text filter (a part of an email or a name) has no key: it runs over
+# the IB's index entries, read in large chunks (one partition, no fan-out).
+TEXT_CHUNK = 1000
 
 
 def _latest_trade(account_ids: list[int]) -> int | None:
-    latest = [
-        int(rows[0]["close_time"]) for a in account_ids if (rows := trading_dal.list_account_history(a, 0, 2**31 - 1))
-    ]
+    """The newest close among the accounts: one Query of one item per account."""
+    latest = [int(rows[0]["close_time"]) for a in account_ids if (rows := trading_dal.latest_account_history(a, 1))]
     return max(latest) if latest else None
+
+
+def _entries_page(
+    parts: list[listing.Part], email: str | None, name: str | None, page: int, size: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of index entries, newest first, and its total when a text filter
+    made it (None: the caller counts)."""
+    table = Table()
+    order = (lambda e: e["gsi2sk"]) if parts[0].index == "gsi2" else (lambda e: e["gsi1sk"])
+    if not email and not (name or "").strip():
+        return listing.page(table, parts, page, size, order), None
+    found = list(ib_index.stream(listing.merged(table, parts, order, chunk=TEXT_CHUNK), email, name))
+    return page_of(found, page, size), len(found)
 
 
 def clients(
@@ -90,51 +102,63 @@ def clients(
     page: int,
     size: int,
 ) -> dict[str, Any]:
-    """The clients of the IB's whole downline (direct, or through sub-IBs)."""
+    """The clients of the IB's whole downline (direct, or through sub-IBs),
+    newest first, from the IB's own index entries (`fxcrm.dal.ib_index`)."""
     require_ib(principal)
     tz = settings.broker_timezone
-    rows = []
-    for user in sorted(downline_users(principal.user_id), key=lambda u: int(u["created_at"]), reverse=True):
-        if user.get("user_type") != "client":
-            continue
-        user_id = int(user["id"])
-        approved = kyc_dal.get_kyc_status(user_id) == "approved" if kyc_status else None
-        shown_status = "enabled" if user.get("status", "active") == "active" else "disabled"
-        if client_user_id is not None and user_id != client_user_id:
-            continue
-        if kyc_status and approved != (kyc_status == "approved"):
-            continue
-        if status and shown_status != status:
-            continue
-        if not _contains(str(user["email"]), email) or not name_matches(user, client_name):
-            continue
-        rows.append((user, shown_status))
+    kyc = ib_index.kyc_flag(kyc_status) if kyc_status else None
+    total: int | None
+    if client_user_id is not None:
+        one = ib_index.get_user_entry(principal.user_id, client_user_id)
+        wanted = (
+            one is not None
+            and one["user_type"] == "client"
+            and (kyc is None or one["kyc"] == kyc)
+            and (status is None or one["status"] == status)
+            and ib_index.text_matches(one, email, client_name)
+        )
+        entries = [one] if one is not None and wanted else []
+        total = len(entries)
+        entries = page_of(entries, page, size)
+    else:
+        parts = [
+            listing.Part("gsi2pk = :pk", {":pk": pk}, index="gsi2")
+            for pk, _, _ in ib_index.user_partitions(principal.user_id, "client", kyc, status)
+        ]
+        entries, total = _entries_page(parts, email, client_name, page, size)
+        if total is None:
+            total = ib_index.user_total(principal.user_id, "client", kyc, status)
+    ids = [int(e["user_id"]) for e in entries]
+    users = {int(u["id"]): u for u in users_dal.get_users(ids)} if ids else {}
+    statuses = kyc_dal.get_kyc_statuses(ids)
     shown = []
-    for user, shown_status in page_of(rows, page, size):
-        user_id = int(user["id"])
+    for entry in entries:
+        user_id = int(entry["user_id"])
+        user = users.get(user_id, {})
         account_ids = [int(e["account_id"]) for e in trading_dal.list_user_account_ids(user_id)]
         accounts_found = trading_dal.get_trading_accounts(account_ids) if account_ids else []
         newest = max(accounts_found, key=lambda a: int(a["created_at"]), default=None)
         latest = _latest_trade(account_ids)
-        via = int(user["via"])
+        via = int(entry["via"])
+        created = int(entry["created_at"])
         shown.append(
             {
                 "client_id": user_id,
                 "client_user_id": user_id,
-                "email": user["email"],
+                "email": user.get("email", entry["email"]),
                 "first_name": user.get("first_name", ""),
                 "last_name": user.get("last_name", ""),
                 "full_name": full_name(user),
-                "kyc_status": kyc_dal.get_kyc_status(user_id),
-                "status": shown_status,
+                "kyc_status": statuses.get(user_id, "filling"),
+                "status": entry["status"],
                 "account": str(newest["login"]) if newest else "",
                 "latest_trade_time": times.show(latest, tz) if latest else "",
                 "source": "direct" if via == principal.user_id else f"sub_ib:{via}",
-                "created_at": times.show(int(user["created_at"]), tz),
-                "updated_at": times.show(int(user.get("updated_at") or user["created_at"]), tz),
+                "created_at": times.show(created, tz),
+                "updated_at": times.show(int(user.get("updated_at") or created), tz),
             }
         )
-    return {"list": shown, "total": len(rows)}
+    return {"list": shown, "total": total}
 
 
 def client_accounts(
@@ -146,20 +170,42 @@ def client_accounts(
     page: int,
     size: int,
 ) -> dict[str, Any]:
-    """The trading accounts of the downline's clients, with balances from the trading server."""
+    """The trading accounts of the downline's clients, newest first, with
+    balances from the trading server for the page's rows."""
     require_ib(principal)
-    users = {int(u["id"]): u for u in downline_users(principal.user_id) if u.get("user_type") == "client"}
-    ids = [int(e["account_id"]) for user_id in sorted(users) for e in trading_dal.list_user_account_ids(user_id)]
-    found = [plain(a) for a in (trading_dal.get_trading_accounts(ids) if ids else [])]
-    rows = [
-        a
-        for a in sorted(found, key=lambda a: int(a["created_at"]), reverse=True)
-        if (not login or str(a["login"]) == login.strip())
-        and _contains(str(a.get("type_name", "")), type_name)
-        and name_matches(users[int(a["user_id"])], user_name)
-    ]
+    ib = principal.user_id
+    if login and login.strip():
+        parts = [listing.Part("gsi2pk = :pk", {":pk": f"IBDOWNLOGIN#{ib}#{login.strip()}"}, index="gsi2")]
+    else:
+        parts = [listing.Part("gsi1pk = :pk", {":pk": f"IBDOWNACCTS#{ib}"}, index="gsi1")]
+    if (type_name or "").strip() or (login or "").strip():
+        # the type's part and a login are few or unkeyed: read the matching entries
+        typed = (type_name or "").strip().lower()
+        found = [
+            e
+            for e in ib_index.stream(
+                listing.merged(Table(), parts, lambda e: e["gsi1sk"], chunk=TEXT_CHUNK), None, user_name
+            )
+            if typed in str(e.get("type_name", "")).lower()
+        ]
+        entries, total = page_of(found, page, size), len(found)
+    else:
+        entries, counted = _entries_page(parts, None, user_name, page, size)
+        total = counted if counted is not None else ib_index.account_total(ib)
+    accounts_found = (
+        {int(a["id"]): plain(a) for a in trading_dal.get_trading_accounts([int(e["account_id"]) for e in entries])}
+        if entries
+        else {}
+    )
+    owners = (
+        {int(u["id"]): u for u in users_dal.get_users(sorted({int(e["user_id"]) for e in entries}))} if entries else {}
+    )
     shown = []
-    for account in page_of(rows, page, size):
+    for entry in entries:
+        account = accounts_found.get(int(entry["account_id"]))
+        if account is None:
+            continue
+        owner = owners.get(int(account["user_id"]), {})
         state = accounts.view(settings, account)
         shown.append(
             {
@@ -173,10 +219,10 @@ def client_accounts(
                 "trading_account_type_name": account.get("type_name", ""),
                 "trading_platform": account["trading_platform"],
                 "trading_server_name": state["server_name"],
-                "user_name": full_name(users[int(account["user_id"])]) or users[int(account["user_id"])]["email"],
+                "user_name": full_name(owner) or owner.get("email", ""),
             }
         )
-    return {"list": shown, "total": len(rows)}
+    return {"list": shown, "total": total}
 
 
 # ---------------------------------------------------------------- rebate records
@@ -186,15 +232,18 @@ def rebate_records(settings: Settings, principal: Principal, page: int, size: in
     """The IB's commission details, newest first: one per trade it earned on."""
     require_ib(principal)
     tz = settings.broker_timezone
-    details = rebates_dal.list_ib_details(principal.user_id, 0, 2**31 - 1)
+    table = Table()
+    # the page alone is read (a Query up to its last row); the total is a count of the IB's details
+    part = rebates_dal.ib_details_part(principal.user_id, 0, 2**31 - 1)
+    details = listing.page(table, [part], page, size, lambda d: d["gsi1sk"])
+    total = rebates_dal.count_ib_details(principal.user_id, table)
     me = users_dal.get_user(principal.user_id) or {}
-    names: dict[int, str] = {}
+    clients = sorted({int(d["client_user_id"]) for d in details})
+    names = {int(u["id"]): full_name(u) for u in (users_dal.get_users(clients) if clients else [])}
     records: dict[int, dict[str, Any] | None] = {}
     shown = []
-    for detail in page_of(details, page, size):
+    for detail in details:
         client = int(detail["client_user_id"])
-        if client not in names:
-            names[client] = full_name(users_dal.get_user(client) or {})
         aggregation = int(detail["aggregation_id"])
         if aggregation not in records:
             records[aggregation] = rebates_dal.get_aggregation(aggregation)
@@ -205,7 +254,7 @@ def rebate_records(settings: Settings, principal: Principal, page: int, size: in
                 "rebate_aggregation_id": aggregation,
                 "rebate_type": str(detail["kind"]),
                 "client_user_id": client,
-                "client_user_name": names[client],
+                "client_user_name": names.get(client, ""),
                 "ib_user_id": principal.user_id,
                 "ib_user_name": full_name(me),
                 "symbol": detail["symbol"],
@@ -218,4 +267,4 @@ def rebate_records(settings: Settings, principal: Principal, page: int, size: in
                 "payment_time": times.show(int(granted), tz) if granted else "",
             }
         )
-    return {"list": shown, "total": len(details)}
+    return {"list": shown, "total": total}

@@ -24,6 +24,7 @@ from fxcrm.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fxcrm.core.observability import logger
 from fxcrm.core.settings import Settings
 from fxcrm.dal import approvals as approvals_dal
+from fxcrm.dal import ib_index
 from fxcrm.dal import kyc as dal
 from fxcrm.dal import users as users_dal
 from fxcrm.dal.errors import ConditionFailed
@@ -185,6 +186,7 @@ def _take_name(user_id: int, now: int) -> None:
     name = _name_fields(plain(dal.get_modules(user_id).get("identity")), now)
     if name is not None:
         users_dal.set_fields(user_id, name)
+        ib_index.name_changed(user_id, name["name_search"])
 
 
 def _write_module(user_id: int, module: str, data: Any, completed: list[str], now: int) -> None:
@@ -198,6 +200,8 @@ def _write_module(user_id: int, module: str, data: Any, completed: list[str], no
         raise Conflict(
             "your KYC is under review or approved and cannot be changed", "current_module", "kyc_locked"
         ) from error
+    if name:
+        ib_index.name_changed(user_id, name["name_search"])  # the IB lists' name filters
 
 
 def _require_changeable(state: dict[str, Any]) -> None:

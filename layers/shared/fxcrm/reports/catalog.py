@@ -20,11 +20,11 @@ from fxcrm.core.money import show
 from fxcrm.core.settings import Settings
 from fxcrm.core.times import months
 from fxcrm.dal import funding as funding_dal
-from fxcrm.dal import order_lists
+from fxcrm.dal import ib_index, listing, order_lists
 from fxcrm.dal import rebates as rebates_dal
 from fxcrm.dal import trading as trading_dal
 from fxcrm.dal import users as users_dal
-from fxcrm.dal.table import plain
+from fxcrm.dal.table import Table, plain
 from fxcrm.reports.scope import Scope
 
 SERVER_IDS = {1: "MT4-Demo", 2: "MT4-Live", 3: "MT5-Demo", 4: "MT5-Live"}
@@ -235,6 +235,10 @@ def _accounts(run: Run) -> list[dict[str, Any]]:
     elif run.scope.everyone:
         servers = [SERVER_IDS[f.server_id]] if f.server_id else sorted(SERVERS.values())
         found = [a for s in servers for a in trading_dal.list_server_accounts(s)]
+    elif run.scope.ib:
+        # the IB's own accounts and its downline's, from its index: no Query per client
+        ids = _own_accounts(run) + ib_index.account_ids(run.scope.caller, f.account or None)
+        found = trading_dal.get_trading_accounts(ids) if ids else []
     else:
         ids = [int(e["account_id"]) for u in sorted(run.scope.user_ids) for e in trading_dal.list_user_account_ids(u)]
         found = trading_dal.get_trading_accounts(ids) if ids else []
@@ -244,6 +248,10 @@ def _accounts(run: Run) -> list[dict[str, Any]]:
         if (not f.server_id or a["server"] == SERVER_IDS[f.server_id])
         and (not f.account or str(a["login"]) == f.account)
     ]
+
+
+def _own_accounts(run: Run) -> list[int]:
+    return [int(e["account_id"]) for e in trading_dal.list_user_account_ids(run.scope.caller)]
 
 
 def _account_ref(account: dict[str, Any]) -> dict[str, Any]:
@@ -280,11 +288,15 @@ def history(run: Run) -> Iterator[dict[str, Any]]:
     # a trade opened in the window closed at or after the window's start
     low, high = run.first, (times.FOREVER if by_open else run.last)
     narrowed = f.trading_account_id is not None or f.account or not run.scope.everyone
-    if narrowed:
-        items: Iterable[dict[str, Any]] = _newest_first(
+    items: Iterable[dict[str, Any]]
+    if run.scope.ib and f.trading_account_id is None and not f.account:
+        items = _ib_history(run, low, high)
+    elif narrowed:
+        items = _newest_first(
             (trading_dal.stream_account_history(int(a["id"]), low, high) for a in _accounts(run)), "close_time"
         )
     else:
+        # each month's shards merged lazily: a page reads about its rows
         items = (
             item
             for month in months(run.settings, low, high, run.now)
@@ -304,6 +316,43 @@ def history(run: Run) -> Iterator[dict[str, Any]]:
         if f.order_number and f.order_number not in (str(item["position_id"]), str(item["ticket"])):
             continue
         yield plain(item)
+
+
+def _ib_history(run: Run, low: int, high: int) -> Iterator[dict[str, Any]]:
+    """An IB's closed trades: its downline's from its own index (one Query per
+    month of the window, read a page at a time) and its own accounts', merged
+    newest first. Without filters beyond the window, the total is counted
+    ahead (`ib_index.trade_total`)."""
+    f, ib = run.filters, run.scope.caller
+    own = _own_accounts(run)
+    parts = [
+        listing.Part("pk = :pk AND sk BETWEEN :low AND :high", {":pk": pk, ":low": a, ":high": b})
+        for pk, a, b in ib_index.trade_parts(ib, months(run.settings, low, high, run.now), low, high)
+    ] + [
+        listing.Part(
+            "gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high",
+            {":pk": f"ACCTHIST#{a}", ":low": f"{low:010d}#", ":high": f"{high:010d}#~"},
+            index="gsi1",
+        )
+        for a in own
+    ]
+    unfiltered = (
+        not f.server_id and not f.symbol and not f.order_number and set(choices.chosen(f, "trading_type")) == set(SIDES)
+    )
+    by = "open" if f.time_type == "open" else "close"
+    start, end = ib_index.counted_window(run.first, run.last, times.since_epoch(run.settings), run.now)
+    ahead = ib_index.trade_total(ib, start, end, by) if unfiltered else None
+    if ahead is not None:
+        # the IB's own accounts (few) are counted by reading them
+        mine = sum(
+            1
+            for a in own
+            for t in trading_dal.list_account_history(a, start if by == "close" else low, high)
+            if by == "close" or (t.get("open_time") is not None and start <= int(t["open_time"]) <= end)
+        )
+        run.extra["count"] = lambda: ahead + mine
+    order = lambda i: (int(i["close_time"]), str(i["server"]), int(i["ticket"]))  # noqa: E731
+    return (i for i in listing.merged(Table(), parts, order) if "gone" not in i)
 
 
 def history_row(run: Run, item: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from pydantic import BaseModel
 
 from fxcrm.core.caller import Principal
 from fxcrm.core.pages import Page, row_of
-from fxcrm.core.paging import page_of
 from fxcrm.core.settings import Settings
 from fxcrm.reports import catalog, schemas
 from fxcrm.reports.catalog import Run
@@ -69,14 +68,21 @@ class ReportDescriptor:
         return row
 
     def page(self, run: Run) -> dict[str, Any]:
-        """One page and the total; only the page's rows are formatted."""
+        """One page and the total; only the page's rows are formatted. A source
+        with its own pages (`paged`) answers both; otherwise the source is read up
+        to the page's last row, and the total comes from the count the source left
+        in `run.extra` (kept ahead), else from reading on."""
         size, number = run.filters.size, run.filters.page
         found = self.paged(run, number, size) if self.paged is not None else None
         if found is not None:
             page_items, total = found
             return {"list": [self.row(run, i) for i in page_items], "total": total}
-        items = list(self.source(run))
-        return {"list": [self.row(run, i) for i in page_of(items, number, size)], "total": len(items)}
+        stream = iter(self.source(run))
+        before = sum(1 for _ in islice(stream, (number - 1) * size))
+        items = list(islice(stream, size))
+        count = run.extra.get("count")
+        total = count() if count is not None else before + len(items) + sum(1 for _ in stream)
+        return {"list": [self.row(run, i) for i in items], "total": total}
 
     def rows(self, run: Run) -> Iterator[dict[str, Any]]:
         """Every row, formatted as it streams (exports): the source's items in

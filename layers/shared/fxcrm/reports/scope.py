@@ -3,21 +3,32 @@ parameter: staff everyone's, an IB its own and its whole downline's (clients
 and sub-IBs, at every level), a client its own."""
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from fxcrm.auth import permissions
 from fxcrm.core.caller import Principal
+from fxcrm.dal import ib_index
 from fxcrm.dal import users as users_dal
 
 
 @dataclass(frozen=True)
 class Scope:
     everyone: bool
-    user_ids: frozenset[int] = frozenset()
+    own_ids: frozenset[int] = frozenset()
     caller: int = 0  # whose own records (an IB's commissions) the scope means
+    ib: bool = False  # an IB's: itself and its downline, from its index entries
+
+    @cached_property
+    def user_ids(self) -> frozenset[int]:
+        """Every user in scope (for an IB read from the tree: the reports that
+        still go user by user; the IB's own index serves the others)."""
+        return frozenset(downline(self.caller) | {self.caller}) if self.ib else self.own_ids
 
     def allows(self, user_id: int) -> bool:
-        return self.everyone or user_id in self.user_ids
+        if self.everyone or user_id in self.own_ids:
+            return True
+        return self.ib and ib_index.get_user_entry(self.caller, user_id) is not None
 
 
 def downline_users(ib_id: int) -> list[dict[str, Any]]:
@@ -48,5 +59,5 @@ def scope_for(principal: Principal) -> Scope:
         return Scope(True, caller=principal.user_id)
     permissions.require(principal, "reports.view")
     if principal.user_type == "ib":
-        return Scope(False, frozenset(downline(principal.user_id) | {principal.user_id}), principal.user_id)
+        return Scope(False, frozenset({principal.user_id}), principal.user_id, ib=True)
     return Scope(False, frozenset({principal.user_id}), principal.user_id)
