@@ -20,33 +20,43 @@ from tests.support.aws_calls import AwsCalls
 from tests.support.journeys import register, unique_email
 
 NOW = int(time.time())
-WINDOW = {"status": "all", "start_time": "2020-01-01 00:00:00", "end_time": "2099-12-31 23:59:59"}
+# within the longest window a report takes (366 days; docs/api.md)
+WINDOW = {
+    "status": "all",
+    "start_time": time.strftime("%Y-%m-%d 00:00:00", time.gmtime(NOW - 30 * 86400)),
+    "end_time": time.strftime("%Y-%m-%d 23:59:59", time.gmtime(NOW + 86400)),
+}
 
 
 def _deposit(user_id: int, hours_ago: int) -> None:
     from fxcrm.core import ids
     from fxcrm.dal import funding
+    from fxcrm.dal.models.orders import order_from_item
     from fxcrm.funding.orders import order_number
 
     order_id = ids.new_id()
     account = {"account": "1001", "id": 1, "server_name": "fxcrm-MT5-Live", "server_type": "MT5-Live"}
     funding.create_order(
-        {
-            "id": order_id,
-            "order_number": order_number("deposit", order_id),
-            "kind": "deposit",
-            "user_id": user_id,
-            "email": "x@example.com",
-            "status": "approved",
-            "amount": Decimal("10.00"),
-            "currency": "USD",
-            "account_id": 1,
-            "account": account,
-            "method": "bank_transfer",
-            "fee": Decimal(0),
-            "created_at": NOW - hours_ago * 3600,
-            "submit_time": NOW - hours_ago * 3600,
-        }
+        order_from_item(
+            {
+                "id": order_id,
+                "order_number": order_number("deposit", order_id),
+                "kind": "deposit",
+                "user_id": user_id,
+                "email": "x@example.com",
+                "status": "approved",
+                "amount": Decimal("10.00"),
+                "currency": "USD",
+                "account_id": 1,
+                "account": account,
+                "method": "bank_transfer",
+                "channel_id": 1,
+                "channel_name": "Bank",
+                "fee": Decimal(0),
+                "created_at": NOW - hours_ago * 3600,
+                "submit_time": NOW - hours_ago * 3600,
+            }
+        )
     )
 
 
