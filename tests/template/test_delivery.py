@@ -170,3 +170,16 @@ def test_the_limit_is_off_or_at_least_100(value: str, allowed: bool) -> None:
 def test_every_waf_resource_is_conditional_so_the_local_cloud_skips_it() -> None:
     resources = load_template()["Resources"]
     assert {name: resources[name]["Condition"] for name in WAF_RESOURCES} == dict.fromkeys(WAF_RESOURCES, "UseWaf")
+
+
+def test_operations_has_the_delivery_chapters() -> None:
+    text = (ROOT / "docs" / "operations.md").read_text()
+    for heading in (
+        "## First deployment, step by step",
+        "## Restore from point-in-time recovery",
+        "## Secrets and rotation",
+        "### WAF (optional web ACL)",
+    ):
+        assert f"\n{heading}\n" in text, heading
+    assert "previous_signing_key" in text
+    assert "`WafRateLimitPerAddress`" in text
