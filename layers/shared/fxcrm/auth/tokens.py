@@ -3,6 +3,7 @@ and the user's token version (bumped to revoke every earlier token)."""
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -23,8 +24,41 @@ class Claims:
     mfa: bool = False  # a second factor was checked at login (staff)
 
 
+def _secret(settings: Settings) -> dict[str, Any]:
+    return get_secret_json(settings.jwt_secret_name, settings.secret_cache_seconds)
+
+
 def _key(settings: Settings) -> str:
-    return str(get_secret_json(settings.jwt_secret_name, settings.secret_cache_seconds)["signing_key"])
+    return str(_secret(settings)["signing_key"])
+
+
+def _verification_keys(settings: Settings) -> list[str]:
+    """The signing key, then (while a rotation is under way) the previous one: tokens
+    signed before the rotation stay valid until they expire (docs/operations.md)."""
+    secret = _secret(settings)
+    previous = secret.get("previous_signing_key")
+    return [str(secret["signing_key"])] + ([str(previous)] if previous else [])
+
+
+def _decode(settings: Settings, token: str) -> dict[str, Any]:
+    keys = _verification_keys(settings)
+    for key in keys[:-1]:
+        try:
+            return _decode_with(settings, token, key)
+        except jwt.InvalidSignatureError:
+            continue
+    return _decode_with(settings, token, keys[-1])
+
+
+def _decode_with(settings: Settings, token: str, key: str) -> dict[str, Any]:
+    return jwt.decode(
+        token,
+        key,
+        algorithms=[ALGORITHM],
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+        options={"require": ["exp", "iat", "sub", "iss", "aud", "ver"]},
+    )
 
 
 def issue(
@@ -47,14 +81,7 @@ def issue(
 
 def verify(settings: Settings, token: str) -> Claims:
     try:
-        payload = jwt.decode(
-            token,
-            _key(settings),
-            algorithms=[ALGORITHM],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "sub", "iss", "aud", "ver"]},
-        )
+        payload = _decode(settings, token)
         return Claims(
             int(payload["sub"]),
             str(payload["typ"]),
