@@ -1,20 +1,24 @@
 """The bootstrap's first admin in the console: on an empty stack bootstrapped with
 `python -m fxcrm.ops bootstrap --print-password`, the admin logs in with the
-printed one-time password, is made to choose a new one, then to enrol TOTP, and
-reaches the approval queue; the one-time password no longer logs in."""
+printed one-time password, is made to choose a new one, then to enrol TOTP,
+reaches the approval queue and approves a client's first deposit there; the
+one-time password no longer logs in."""
 
 import re
+import time
 from typing import Any
 
 import pyotp
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.support.http_journeys import RunningCloud, run_bootstrap
+from tests.support.http_journeys import RunningCloud, bearer, first_deposit_waiting, run_bootstrap, wait_for
 
 ADMIN_EMAIL = "first@broker.example.com"
 
 
-def test_the_first_admin_sets_a_password_and_totp_then_sees_the_queue(browser: Any, empty_cloud: RunningCloud) -> None:
+def test_the_first_admin_sets_a_password_and_totp_then_approves_a_deposit(
+    browser: Any, empty_cloud: RunningCloud
+) -> None:
     cloud = empty_cloud
     done = run_bootstrap(cloud, "--admin-email", ADMIN_EMAIL, "--print-password")
     assert done.returncode == 0, done.stderr
@@ -52,7 +56,28 @@ def test_the_first_admin_sets_a_password_and_totp_then_sees_the_queue(browser: A
     page.wait_for_selector("#queue-rows td:has-text('Nothing here.')")
     assert page.inner_text("#queue-error") == ""
     page.screenshot(path=SCREENSHOTS / "first-login-queue.png", full_page=True)
-    page.close()
 
     assert cloud.login(ADMIN_EMAIL, one_time).status_code == 401
-    assert cloud.login(ADMIN_EMAIL, "First-admin-2026").json()["user_info"]["must_change_password"] is False
+    relogin = cloud.login(ADMIN_EMAIL, "First-admin-2026").json()
+    assert relogin["user_info"]["must_change_password"] is False
+
+    with cloud.client() as http:
+        # the broker's set-up and a client's first deposit, over the API (as in
+        # tests/e2e/test_bootstrap.py); the admin's own HTTP session takes the next TOTP step
+        code = pyotp.TOTP(secret).at(int(time.time()) + 30)
+        verified = http.post("/auth/totp/verification", json={"code": code}, headers=bearer(relogin["token"]))
+        assert verified.status_code == 200, verified.text
+        deposit = first_deposit_waiting(cloud, http, bearer(verified.json()["token"]), "300.00")
+
+        # the admin approves it in the console
+        page.select_option("#kind", "deposit")
+        page.click("#refresh")
+        page.click(f"#queue-rows tr[data-id='{deposit.number[1:]}']")
+        page.wait_for_selector(f"#detail-title:has-text('{deposit.number}')")
+        page.click("#approve")
+        page.wait_for_selector("#decision-notice:has-text('Done')")
+        page.screenshot(path=SCREENSHOTS / "first-login-approved.png", full_page=True)
+        page.close()
+        wait_for(lambda: deposit.row(http), "approved")
+        balance = http.get(f"/trading-accounts/{deposit.account}", headers=deposit.client).json()["balance"]
+        assert float(balance) == 300.0

@@ -14,11 +14,9 @@ import pyotp
 from tests.support.http_journeys import (
     RunningCloud,
     bearer,
-    open_live_account,
+    first_deposit_waiting,
     register,
     run_bootstrap,
-    submit_deposit,
-    submit_kyc,
     wait_for,
 )
 
@@ -83,44 +81,17 @@ def test_an_empty_stack_bootstrapped_gets_an_admin_who_approves_a_deposit(empty_
         admin = bearer(verified.json()["token"])
         assert http.get("/admin/approvals", headers=admin).status_code == 200
 
-        # the broker's set-up on the bootstrap's catalogue: a controller enters the bank details
-        controller_email = f"controller-{secrets.token_hex(3)}@broker.example.com"
-        staff = {"email": controller_email, "role": "controller", "first_name": "Cleo", "last_name": "Controller"}
-        created = http.post("/admin/staff", json=staff | {"password": "Controller-1-pass"}, headers=admin)
-        assert created.status_code == 201, created.text
-        controller = bearer(cloud.staff_token(controller_email, "Controller-1-pass"))
+        # before the broker's set-up, a client sees no channel: the bootstrap's start disabled
         client_before = bearer(register(cloud, http, "early", "Early-pass-2026")["token"])
-        assert http.get("/funding/deposit-channels", headers=client_before).json()["list"] == []  # none enabled yet
-        channel = {
-            "name": "Bank transfer",
-            "method": "bank_transfer",
-            "min_amount": "50",
-            "max_amount": "50000",
-            "allowed_currencies": ["USD", "EUR"],
-            "account_info": "Beneficiary: Boss Markets Ltd · IBAN GB94BARC10201530093459",
-            "enabled": True,
-        }
-        saved = http.put("/admin/funding/channels/deposit/1", json=channel, headers=controller)
-        assert saved.status_code == 200, saved.text
+        assert http.get("/funding/deposit-channels", headers=client_before).json()["list"] == []
 
-        # a client: KYC approved by the admin, a live account, a deposit the admin approves
-        client = bearer(register(cloud, http, "first-client", "First-client-2026")["token"])
-        review, _ = submit_kyc(http, client)
-        wait_for(lambda: http.get(f"/admin/approvals/{review}", headers=admin).json(), "waiting")
-        decided = http.post(f"/admin/approvals/{review}/decision", json={"decision": "approve"}, headers=admin)
-        assert decided.status_code == 200, decided.text
-        wait_for(lambda: http.get("/kyc", headers=client).json(), "approved", key="kyc_status")
-        account = open_live_account(cloud, http, client, staff=admin)
-        number = submit_deposit(http, client, account, "300.00")
-        approval = number[1:]
-        wait_for(lambda: http.get(f"/admin/approvals/{approval}", headers=admin).json(), "waiting")
-        approved = http.post(f"/admin/approvals/{approval}/decision", json={"decision": "approve"}, headers=admin)
+        # the set-up, a client with KYC approved by the admin and a live account, a deposit the admin approves
+        deposit = first_deposit_waiting(cloud, http, admin, "300.00")
+        client, account = deposit.client, deposit.account
+        approved = http.post(
+            f"/admin/approvals/{deposit.number[1:]}/decision", json={"decision": "approve"}, headers=admin
+        )
         assert approved.status_code == 200, approved.text
-
-        def deposit_row() -> dict[str, object]:
-            rows = http.get("/funding/deposits", headers=client).json()["list"]
-            return dict(next(r for r in rows if r["order_number"] == number))
-
-        wait_for(deposit_row, "approved")
+        wait_for(lambda: deposit.row(http), "approved")
         balance = http.get(f"/trading-accounts/{account}", headers=client).json()["balance"]
         assert float(balance) == 300.0

@@ -327,3 +327,49 @@ def run_bootstrap(cloud: RunningCloud, *args: str) -> subprocess.CompletedProces
         timeout=120,
         check=False,
     )
+
+
+@dataclass
+class FirstDeposit:
+    """A client's deposit on a freshly bootstrapped stack, waiting for staff."""
+
+    client: dict[str, str]  # the client's bearer headers
+    account: int
+    number: str
+
+    def row(self, http: httpx.Client) -> dict[str, Any]:
+        rows = http.get("/funding/deposits", headers=self.client).json()["list"]
+        return dict(next(r for r in rows if r["order_number"] == self.number))
+
+
+def first_deposit_waiting(cloud: RunningCloud, http: httpx.Client, admin: dict[str, str], amount: str) -> FirstDeposit:
+    """On the bootstrap's catalogue: a controller the admin creates enters the bank
+    details (the channels start disabled); a client registers, its KYC is approved
+    by the admin, it opens a live account and submits a deposit of `amount`, which
+    then waits in the queue."""
+    controller_email = f"controller-{secrets.token_hex(3)}@broker.example.com"
+    staff = {"email": controller_email, "role": "controller", "first_name": "Cleo", "last_name": "Controller"}
+    created = http.post("/admin/staff", json=staff | {"password": "Controller-1-pass"}, headers=admin)
+    assert created.status_code == 201, created.text
+    controller = bearer(cloud.staff_token(controller_email, "Controller-1-pass"))
+    channel = {
+        "name": "Bank transfer",
+        "method": "bank_transfer",
+        "min_amount": "50",
+        "max_amount": "50000",
+        "allowed_currencies": ["USD", "EUR"],
+        "account_info": "Beneficiary: Boss Markets Ltd · IBAN GB94BARC10201530093459",
+        "enabled": True,
+    }
+    saved = http.put("/admin/funding/channels/deposit/1", json=channel, headers=controller)
+    assert saved.status_code == 200, saved.text
+    client = bearer(register(cloud, http, "first-client", "First-client-2026")["token"])
+    review, _ = submit_kyc(http, client)
+    wait_for(lambda: http.get(f"/admin/approvals/{review}", headers=admin).json(), "waiting")
+    decided = http.post(f"/admin/approvals/{review}/decision", json={"decision": "approve"}, headers=admin)
+    assert decided.status_code == 200, decided.text
+    wait_for(lambda: http.get("/kyc", headers=client).json(), "approved", key="kyc_status")
+    account = open_live_account(cloud, http, client, staff=admin)
+    number = submit_deposit(http, client, account, amount)
+    wait_for(lambda: http.get(f"/admin/approvals/{number[1:]}", headers=admin).json(), "waiting")
+    return FirstDeposit(client, account, number)
