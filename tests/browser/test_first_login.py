@@ -11,7 +11,8 @@ from typing import Any
 import pyotp
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.support.http_journeys import RunningCloud, bearer, first_deposit_waiting, run_bootstrap, wait_for
+from tests.support.http_journeys import RunningCloud, bearer, first_deposit_waiting, run_bootstrap
+from tests.support.waiting import wait_for
 
 ADMIN_EMAIL = "first@broker.example.com"
 

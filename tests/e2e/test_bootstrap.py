@@ -5,7 +5,6 @@ before anything else, and then approves a client's deposit; a second run of the
 command changes nothing and says so."""
 
 import re
-import secrets
 import time
 
 import httpx
